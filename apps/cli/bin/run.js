@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// `nerion --version` is answered before oclif loads (it is what scripts call most, and oclif's import
+// alone costs ~150 ms); the output is oclif's own format. Everything else goes through oclif.
+if (process.argv.length === 3 && process.argv[2] === '--version') {
+  const { readFileSync } = await import('node:fs');
+  const { name, version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${name}/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
+} else {
+  const { execute } = await import('@oclif/core');
+  await execute({ dir: import.meta.url });
+}

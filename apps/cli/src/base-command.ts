@@ -1,0 +1,52 @@
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { NerionError, describeError, type ConfigFlags, type NerionConfig, type AutoSelection } from '@nerion/backend-core';
+import { loadNerionConfig } from './environment.js';
+import { EXIT_STATUS, HINTS } from './exit-status.js';
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof NerionCommand)['baseFlags'] & T['flags']>;
+
+/**
+ * Base of every nerion command: `--json` prints the typed result of run(); errors become
+ * `Error [CODE]: message` on stderr (or `{"error": …}` with --json) and a stable exit status.
+ */
+export abstract class NerionCommand extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    verbose: Flags.boolean({ description: 'Print the cause chain of errors.', default: false, helpGroup: 'GLOBAL' }),
+  };
+
+  /** The one resolved config (flags > env > config file > auto > defaults); throws CONFIG_INVALID. */
+  protected resolveConfig(flags: ConfigFlags = {}, auto?: AutoSelection): NerionConfig {
+    return loadNerionConfig({ flags, auto });
+  }
+
+  /** Diagnostics go to stderr, so stdout stays parseable. */
+  protected note(message: string): void {
+    process.stderr.write(`${message}\n`);
+  }
+
+  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if (!NerionError.isInstance(error)) {
+      // oclif's own errors (flag parsing, exit requests) keep their behaviour.
+      if (error.oclif !== undefined || error.exitCode !== undefined) throw error;
+      error = new NerionError('INTERNAL', `Unexpected failure: ${describeError(error)}`, { cause: error });
+    }
+    const nerionError = error as NerionError;
+    const status = EXIT_STATUS[nerionError.code];
+    const verbose = this.argv.includes('--verbose');
+    const lines = [`Error [${nerionError.code}]: ${nerionError.message}`];
+    const hint = HINTS[nerionError.code];
+    if (hint && !nerionError.message.includes(hint)) lines.push(`Hint: ${hint}`);
+    if (verbose) {
+      for (let cause = nerionError.cause; cause !== undefined; cause = (cause as { cause?: unknown }).cause) {
+        lines.push(`Caused by: ${describeError(cause)}`);
+        if (!(cause instanceof Error)) break;
+      }
+    }
+    process.stderr.write(`${lines.join('\n')}\n`);
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({ error: { ...nerionError.toJSON(), exitStatus: status } }, null, 2)}\n`);
+    process.exitCode = status;
+    return undefined;
+  }
+}

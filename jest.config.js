@@ -1,0 +1,8 @@
+// Runs every project's tests in one Jest invocation (the README's test command goes through tools/scripts/test.mjs).
+import { readdirSync, existsSync } from 'node:fs';
+
+const projects = ['libs', 'apps']
+  .flatMap((folder) => readdirSync(new URL(`./${folder}`, import.meta.url)).map((name) => `<rootDir>/${folder}/${name}`))
+  .filter((project) => existsSync(new URL(`.${project.slice('<rootDir>'.length)}/jest.config.js`, import.meta.url)));
+
+export default { projects };

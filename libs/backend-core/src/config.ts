@@ -1,0 +1,346 @@
+/**
+ * The one configuration resolver. Precedence: CLI flag > environment > config file > auto-selection > default.
+ * It never reads `process.env`: the CLI passes the environment in, so libraries and tests stay pure.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml, isDocument, parseDocument } from 'yaml';
+import type { BackendId } from './coder-backend.js';
+import { NerionError } from './errors.js';
+import { parseBackendId, parseModelReference } from './model-reference.js';
+
+export type ConfigSource = 'flag' | 'env' | 'file' | 'auto' | 'default';
+
+export const DEFAULT_BACKEND: BackendId = 'ollama';
+export const DEFAULT_MODEL = 'deepseek-coder-v2';
+export const DEFAULT_BASE_URLS: Readonly<Record<'ollama' | 'vllm', string>> = {
+  ollama: 'http://localhost:11434',
+  vllm: 'http://localhost:8000',
+};
+
+/** Every variable the resolver reads (product-spec §2, plus the documented extras at the end). */
+export const CONFIG_VARIABLES = [
+  'NERION_CODER_BACKEND',
+  'NERION_CODER_MODEL',
+  'NERION_CODER_BASE_URL',
+  'LLAMA_CPP_MODEL_PATH',
+  'LLAMA_CPP_MODEL_URL',
+  'LLAMA_CPP_MODEL_SHA256',
+  'EXLLAMA_MODEL_DIR',
+  'NERION_ALLOW_NETWORK',
+  'NERION_AUTOSTART_VLLM',
+  'NERION_AUTOSTART_EXL',
+  'NERION_CODER_AUTO',
+  'NERION_LLM_STRICT',
+  'NERION_JSON_GRAMMAR',
+  'NERION_MODEL_CATALOG',
+  'NERION_CACHE_DIR',
+  // Extras, documented in docs/configuration.md:
+  'NERION_LLAMA_THREADS',
+  'NERION_PYTHON',
+  'NERION_VLLM_COMMAND',
+  'NERION_SERVER_START_TIMEOUT',
+] as const;
+export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
+
+export type ConfigValues = Partial<Record<ConfigVariable, string | number | boolean>>;
+
+export interface ConfigFlags {
+  backend?: string;
+  model?: string;
+  baseUrl?: string;
+  jsonGrammar?: boolean;
+  strict?: boolean;
+  yes?: boolean;
+}
+
+export interface AutoSelection {
+  backend: BackendId;
+  model: string;
+  reasons: readonly string[];
+}
+
+export interface ResolveConfigInput {
+  env?: Readonly<Record<string, string | undefined>>;
+  flags?: ConfigFlags;
+  /** Values from the config file (keys are the variable names), with the file's path for messages. */
+  file?: { path: string; values: ConfigValues };
+  auto?: AutoSelection;
+  homeDir?: string;
+  cwd?: string;
+}
+
+export interface NerionConfig {
+  readonly backend: BackendId;
+  readonly model: string;
+  /** The endpoint for the selected backend (ollama/vllm default; exllamav2 only when configured). */
+  readonly baseUrl: string | undefined;
+  /** NERION_CODER_BASE_URL exactly as configured (applies to whichever HTTP backend is selected). */
+  readonly configuredBaseUrl: string | undefined;
+  readonly llamaCpp: {
+    readonly modelPath: string | undefined;
+    readonly modelUrl: string | undefined;
+    readonly modelSha256: string | undefined;
+    readonly threads: number | undefined;
+  };
+  readonly exllama: { readonly modelDir: string | undefined; readonly python: string };
+  readonly vllm: { readonly command: readonly string[] | undefined };
+  readonly serverStartTimeoutMs: number;
+  readonly allowNetwork: boolean;
+  readonly autostartVllm: boolean;
+  readonly autostartExl: boolean;
+  readonly auto: boolean;
+  readonly strict: boolean;
+  readonly jsonGrammar: boolean;
+  readonly catalogPath: string | undefined;
+  readonly cacheDir: string;
+  readonly configFile: string | undefined;
+  /** Where each decision came from, for `doctor` and `--json` output. */
+  readonly sources: Readonly<Record<string, ConfigSource>>;
+  readonly autoSelection: AutoSelection | undefined;
+}
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off', '']);
+
+/** `1,true,yes,on` → true; `0,false,no,off,""` → false; anything else is a CONFIG_INVALID error. */
+export function parseBoolean(value: string | number | boolean, name: string): boolean {
+  if (typeof value === 'boolean') return value;
+  const word = String(value).trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  throw new NerionError('CONFIG_INVALID', `${name}="${value}" is not a boolean. Use 1/true/yes/on or 0/false/no/off.`, { data: { name, value } });
+}
+
+function parsePositiveInteger(value: string | number | boolean, name: string): number {
+  const number = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(number) || number < 1) {
+    throw new NerionError('CONFIG_INVALID', `${name}="${value}" must be a positive whole number.`, { data: { name, value } });
+  }
+  return number;
+}
+
+/** Parses an http(s) URL strictly; returns it without a trailing slash. */
+export function parseBaseUrl(value: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new NerionError('CONFIG_INVALID', `${name}="${value}" is not a URL. Write it like http://localhost:11434.`, { data: { name, value } });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new NerionError('CONFIG_INVALID', `${name}="${value}" must be an http:// or https:// URL.`, { data: { name, value } });
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** Splits a command line into words without a shell: whitespace separates, "double" or 'single' quotes group. */
+export function splitCommandLine(value: string, name: string): string[] {
+  const words: string[] = [];
+  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (const match of value.matchAll(pattern)) words.push(match[1] ?? match[2] ?? match[3]!);
+  if (words.length === 0) throw new NerionError('CONFIG_INVALID', `${name} is empty; give the command that starts the server, e.g. "vllm serve".`);
+  return words;
+}
+
+/** Resolves the one immutable config. Throws CONFIG_INVALID naming the variable and the fix. */
+export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
+  const env = input.env ?? {};
+  const flags = input.flags ?? {};
+  const fileValues = input.file?.values ?? {};
+  const sources: Record<string, ConfigSource> = {};
+  const homeDir = input.homeDir ?? homedir();
+  const cwd = input.cwd ?? '.';
+
+  const lookup = (name: ConfigVariable): { value: string | number | boolean; source: ConfigSource } | undefined => {
+    const fromEnv = env[name];
+    if (fromEnv !== undefined) return { value: fromEnv, source: 'env' };
+    const fromFile = fileValues[name];
+    if (fromFile !== undefined && fromFile !== null) return { value: fromFile, source: 'file' };
+    return undefined;
+  };
+  const text = (name: ConfigVariable): string | undefined => {
+    const found = lookup(name);
+    if (!found) return undefined;
+    sources[name] = found.source;
+    const value = String(found.value).trim();
+    return value === '' ? undefined : value;
+  };
+  const bool = (name: ConfigVariable, flag?: boolean): boolean => {
+    if (flag !== undefined) {
+      sources[name] = 'flag';
+      return flag;
+    }
+    const found = lookup(name);
+    if (!found) return false;
+    sources[name] = found.source;
+    return parseBoolean(found.value, found.source === 'file' ? `${name} in ${input.file?.path}` : name);
+  };
+
+  // Backend and model: the model's prefix (`ollama:x`) is a backend choice at the model's level.
+  type Choice = { backend: BackendId; source: ConfigSource; from: string };
+  const choices: Choice[] = [];
+  let model: { name: string; source: ConfigSource } | undefined;
+  const considerModel = (raw: string | undefined, source: ConfigSource, from: string): void => {
+    if (raw === undefined || model) return;
+    const reference = parseModelReference(raw);
+    model = { name: reference.model, source };
+    if (reference.backend) choices.push({ backend: reference.backend, source, from });
+  };
+  const considerBackend = (raw: string | undefined, source: ConfigSource, from: string): void => {
+    if (raw === undefined) return;
+    choices.push({ backend: parseBackendId(raw, from), source, from });
+  };
+  considerBackend(flags.backend, 'flag', '--backend');
+  considerModel(flags.model, 'flag', '--model');
+  const envBackend = env.NERION_CODER_BACKEND?.trim() || undefined;
+  const envModel = env.NERION_CODER_MODEL?.trim() || undefined;
+  considerBackend(envBackend, 'env', 'NERION_CODER_BACKEND');
+  considerModel(envModel, 'env', 'NERION_CODER_MODEL');
+  const fileBackend = fileValues.NERION_CODER_BACKEND === undefined ? undefined : String(fileValues.NERION_CODER_BACKEND);
+  const fileModel = fileValues.NERION_CODER_MODEL === undefined ? undefined : String(fileValues.NERION_CODER_MODEL);
+  considerBackend(fileBackend, 'file', `NERION_CODER_BACKEND in ${input.file?.path}`);
+  considerModel(fileModel, 'file', `NERION_CODER_MODEL in ${input.file?.path}`);
+
+  const rank: Record<ConfigSource, number> = { flag: 0, env: 1, file: 2, auto: 3, default: 4 };
+  choices.sort((left, right) => rank[left.source] - rank[right.source]);
+  const top = choices[0];
+  const conflicting = top && choices.find((choice) => choice.source === top.source && choice.backend !== top.backend);
+  if (top && conflicting) {
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `${top.from} selects backend "${top.backend}" but ${conflicting.from} selects "${conflicting.backend}". Drop the model prefix or make them agree.`,
+      { data: { backends: [top.backend, conflicting.backend] } },
+    );
+  }
+
+  const autoOn = bool('NERION_CODER_AUTO');
+  const useAuto = autoOn && input.auto !== undefined;
+  let backend: BackendId;
+  if (top) {
+    backend = top.backend;
+    sources.backend = top.source;
+  } else if (useAuto) {
+    backend = input.auto!.backend;
+    sources.backend = 'auto';
+  } else {
+    backend = DEFAULT_BACKEND;
+    sources.backend = 'default';
+  }
+  let modelName: string;
+  if (model) {
+    modelName = model.name;
+    sources.model = model.source;
+  } else if (useAuto && input.auto!.backend === backend) {
+    modelName = input.auto!.model;
+    sources.model = 'auto';
+  } else {
+    modelName = DEFAULT_MODEL;
+    sources.model = 'default';
+  }
+
+  const baseUrlRaw = flags.baseUrl ?? text('NERION_CODER_BASE_URL');
+  if (flags.baseUrl !== undefined) sources.NERION_CODER_BASE_URL = 'flag';
+  const configuredBaseUrl = baseUrlRaw === undefined ? undefined : parseBaseUrl(baseUrlRaw, flags.baseUrl !== undefined ? '--base-url' : 'NERION_CODER_BASE_URL');
+  const baseUrl =
+    configuredBaseUrl ?? (backend === 'ollama' || backend === 'vllm' ? DEFAULT_BASE_URLS[backend] : undefined);
+
+  const cacheDirRaw = text('NERION_CACHE_DIR');
+  const cacheDir = cacheDirRaw ? resolve(cwd, expandHome(cacheDirRaw, homeDir)) : join(homeDir, '.cache', 'nerion');
+  const pathValue = (name: ConfigVariable): string | undefined => {
+    const value = text(name);
+    return value === undefined ? undefined : resolve(cwd, expandHome(value, homeDir));
+  };
+  const sha = text('LLAMA_CPP_MODEL_SHA256')?.toLowerCase();
+  if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha)) {
+    throw new NerionError('CONFIG_INVALID', `LLAMA_CPP_MODEL_SHA256 must be 64 hexadecimal characters (a sha256 digest), got "${sha}".`);
+  }
+  const modelUrl = text('LLAMA_CPP_MODEL_URL');
+  if (modelUrl !== undefined) parseBaseUrl(modelUrl, 'LLAMA_CPP_MODEL_URL');
+  const threadsRaw = text('NERION_LLAMA_THREADS');
+  const commandRaw = text('NERION_VLLM_COMMAND');
+  const startTimeoutRaw = text('NERION_SERVER_START_TIMEOUT');
+
+  const config: NerionConfig = {
+    backend,
+    model: modelName,
+    baseUrl,
+    configuredBaseUrl,
+    llamaCpp: {
+      modelPath: pathValue('LLAMA_CPP_MODEL_PATH'),
+      modelUrl,
+      modelSha256: sha,
+      threads: threadsRaw === undefined ? undefined : parsePositiveInteger(threadsRaw, 'NERION_LLAMA_THREADS'),
+    },
+    exllama: { modelDir: pathValue('EXLLAMA_MODEL_DIR'), python: text('NERION_PYTHON') ?? 'python3' },
+    vllm: { command: commandRaw === undefined ? undefined : splitCommandLine(commandRaw, 'NERION_VLLM_COMMAND') },
+    serverStartTimeoutMs: startTimeoutRaw === undefined ? 600_000 : parsePositiveInteger(startTimeoutRaw, 'NERION_SERVER_START_TIMEOUT') * 1000,
+    allowNetwork: bool('NERION_ALLOW_NETWORK', flags.yes === true ? true : undefined),
+    autostartVllm: bool('NERION_AUTOSTART_VLLM'),
+    autostartExl: bool('NERION_AUTOSTART_EXL'),
+    auto: autoOn,
+    strict: bool('NERION_LLM_STRICT', flags.strict),
+    jsonGrammar: bool('NERION_JSON_GRAMMAR', flags.jsonGrammar === true ? true : undefined),
+    catalogPath: pathValue('NERION_MODEL_CATALOG'),
+    cacheDir,
+    configFile: input.file?.path,
+    sources: Object.freeze({ ...sources }),
+    autoSelection: useAuto && sources.backend === 'auto' ? input.auto : undefined,
+  };
+  return deepFreeze(config);
+}
+
+/** Where the config file lives: NERION_CONFIG, else $XDG_CONFIG_HOME/nerion/config.yaml, else ~/.config/nerion/config.yaml. */
+export function defaultConfigFilePath(env: Readonly<Record<string, string | undefined>>, homeDir = homedir()): string {
+  if (env.NERION_CONFIG?.trim()) return resolve(expandHome(env.NERION_CONFIG.trim(), homeDir));
+  const base = env.XDG_CONFIG_HOME?.trim() || join(homeDir, '.config');
+  return join(base, 'nerion', 'config.yaml');
+}
+
+/**
+ * Reads a YAML config file whose keys are the variable names (`NERION_CODER_BACKEND: vllm`).
+ * A missing file is no config (undefined); a malformed one is CONFIG_INVALID with the file and line.
+ */
+export function loadConfigFile(path: string): { path: string; values: ConfigValues } | undefined {
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new NerionError('CONFIG_INVALID', `Cannot read the config file ${path}: ${(error as Error).message}`, { cause: error, data: { file: path } });
+  }
+  const document = parseDocument(source);
+  if (document.errors.length > 0) {
+    const first = document.errors[0]!;
+    const line = first.linePos?.[0]?.line;
+    throw new NerionError('CONFIG_INVALID', `${path}${line ? `:${line}` : ''}: ${first.message.split('\n')[0]}`, { data: { file: path, line } });
+  }
+  const values: unknown = isDocument(document) ? document.toJS() : parseYaml(source);
+  if (values === null || values === undefined) return { path, values: {} };
+  if (typeof values !== 'object' || Array.isArray(values)) {
+    throw new NerionError('CONFIG_INVALID', `${path}: the config file must be a mapping of variable names to values (e.g. NERION_CODER_BACKEND: ollama).`, { data: { file: path } });
+  }
+  const known = new Set<string>(CONFIG_VARIABLES);
+  for (const [key, value] of Object.entries(values)) {
+    if (!known.has(key)) {
+      throw new NerionError('CONFIG_INVALID', `${path}: unknown key "${key}". Known keys: ${CONFIG_VARIABLES.join(', ')}.`, { data: { file: path, key } });
+    }
+    if (typeof value === 'object' && value !== null) {
+      throw new NerionError('CONFIG_INVALID', `${path}: ${key} must be a string, number or boolean.`, { data: { file: path, key } });
+    }
+  }
+  return { path, values: values as ConfigValues };
+}
+
+function expandHome(path: string, homeDir: string): string {
+  return path === '~' ? homeDir : path.startsWith('~/') ? join(homeDir, path.slice(2)) : path;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

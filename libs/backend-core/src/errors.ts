@@ -1,0 +1,72 @@
+/**
+ * The one error type of nerion. Consumers branch on `code` (or `NerionError.isInstance`),
+ * never on message text. Messages are written for a person: they say what happened and what to do.
+ */
+export const NERION_ERROR_CODES = [
+  'BACKEND_UNREACHABLE',
+  'BACKEND_CLOSED',
+  'BACKEND_ERROR',
+  'MODEL_NOT_FOUND',
+  'MODEL_LOAD_FAILED',
+  'TIMEOUT',
+  'ABORTED',
+  'INVALID_OUTPUT',
+  'INVALID_REQUEST',
+  'CONSENT_REQUIRED',
+  'BINDINGS_UNAVAILABLE',
+  'CONFIG_INVALID',
+  'CATALOG_INVALID',
+  'UNKNOWN_MODEL',
+  'DOWNLOAD_FAILED',
+  'CHECKSUM_MISMATCH',
+  'INSUFFICIENT_DISK',
+  'SERVER_START_FAILED',
+  'PLAN_INVALID',
+  'PATH_ESCAPE',
+  'CACHE_ERROR',
+  'NOT_AVAILABLE',
+  'INTERNAL',
+] as const;
+
+export type NerionErrorCode = (typeof NERION_ERROR_CODES)[number];
+
+const marker = Symbol.for('nerion.error');
+
+export interface NerionErrorOptions {
+  cause?: unknown;
+  /** Structured, JSON-serialisable facts about the failure (file, url, model, field path, …). */
+  data?: Readonly<Record<string, unknown>>;
+}
+
+export class NerionError extends Error {
+  readonly [marker] = true;
+  readonly code: NerionErrorCode;
+  readonly data: Readonly<Record<string, unknown>>;
+
+  constructor(code: NerionErrorCode, message: string, options: NerionErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NerionError';
+    this.code = code;
+    this.data = Object.freeze({ ...(options.data ?? {}) });
+  }
+
+  /** True for any NerionError, even one created by another copy of this package. */
+  static isInstance(value: unknown): value is NerionError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  }
+
+  static hasCode(value: unknown, code: NerionErrorCode): value is NerionError {
+    return NerionError.isInstance(value) && value.code === code;
+  }
+
+  toJSON(): { code: NerionErrorCode; message: string; data: Readonly<Record<string, unknown>>; cause?: string } {
+    const cause = this.cause instanceof Error ? this.cause.message : this.cause === undefined ? undefined : String(this.cause);
+    return { code: this.code, message: this.message, data: this.data, ...(cause === undefined ? {} : { cause }) };
+  }
+}
+
+/** The message of any thrown value, for wrapping it as a cause in a sentence. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

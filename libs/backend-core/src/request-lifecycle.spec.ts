@@ -1,0 +1,58 @@
+import { describe, expect, it } from '@jest/globals';
+import type { StreamPart } from './coder-backend.js';
+import { NerionError } from './errors.js';
+import { RequestLifecycle, applyStopSequences, collectStream, formatPlainPrompt, validateGenerateRequest } from './request-lifecycle.js';
+
+describe('RequestLifecycle', () => {
+  it('fires TIMEOUT after timeoutMs and maps the engine error to it', async () => {
+    const lifecycle = new RequestLifecycle({ timeoutMs: 10 });
+    await new Promise((resolve) => lifecycle.signal.addEventListener('abort', resolve));
+    const mapped = lifecycle.toError(new Error('engine stopped'));
+    expect(NerionError.hasCode(mapped, 'TIMEOUT')).toBe(true);
+    expect((mapped as NerionError).message).toContain('10 ms');
+    lifecycle.dispose();
+  });
+
+  it('follows the caller’s signal, including one aborted before the call', () => {
+    const controller = new AbortController();
+    controller.abort();
+    const lifecycle = new RequestLifecycle({ signal: controller.signal });
+    expect(lifecycle.signal.aborted).toBe(true);
+    expect(() => lifecycle.throwIfAborted()).toThrow(expect.objectContaining({ code: 'ABORTED' }));
+  });
+
+  it('passes other errors through untouched when nothing was cut', () => {
+    const lifecycle = new RequestLifecycle({ timeoutMs: 10_000 });
+    const original = new Error('boom');
+    expect(lifecycle.toError(original)).toBe(original);
+    lifecycle.dispose();
+  });
+});
+
+describe('request helpers', () => {
+  it('validates the request shape', () => {
+    expect(() => validateGenerateRequest({})).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+    expect(() => validateGenerateRequest({ prompt: 'x', messages: [{ role: 'user', content: 'y' }] })).toThrow('exactly one');
+    expect(() => validateGenerateRequest({ prompt: 'x', temperature: 3 })).toThrow('temperature');
+    expect(() => validateGenerateRequest({ prompt: 'x', maxTokens: 1 })).not.toThrow();
+  });
+
+  it('collects a stream into its finish result', async () => {
+    async function* parts(): AsyncIterable<StreamPart> {
+      yield { type: 'text-delta', text: 'he' };
+      yield { type: 'text-delta', text: 'llo' };
+      yield { type: 'finish', result: { text: 'hello', finishReason: 'stop', usage: {}, timings: { totalMs: 1 }, model: 'm', warnings: [] } };
+    }
+    expect((await collectStream(parts())).text).toBe('hello');
+    async function* broken(): AsyncIterable<StreamPart> {
+      yield { type: 'text-delta', text: 'he' };
+    }
+    await expect(collectStream(broken())).rejects.toMatchObject({ code: 'BACKEND_ERROR' });
+  });
+
+  it('applies the earliest stop sequence and formats a plain prompt', () => {
+    expect(applyStopSequences('a END b STOP', ['STOP', 'END'])).toEqual({ text: 'a ', stopped: true });
+    expect(applyStopSequences('abc', ['x'])).toEqual({ text: 'abc', stopped: false });
+    expect(formatPlainPrompt([{ role: 'user', content: 'hi' }])).toBe('### User:\nhi\n\n### Assistant:\n');
+  });
+});

@@ -1,0 +1,114 @@
+import type { ChatMessage, GenerateRequest, GenerateResult, StreamPart } from './coder-backend.js';
+import { NerionError } from './errors.js';
+
+export const DEFAULT_MAX_TOKENS = 512;
+
+/** Checks a request's shape; throws INVALID_REQUEST naming the field to fix. */
+export function validateGenerateRequest(request: GenerateRequest): void {
+  const hasMessages = Array.isArray(request.messages) && request.messages.length > 0;
+  const hasPrompt = typeof request.prompt === 'string';
+  if (hasMessages === hasPrompt) {
+    throw new NerionError('INVALID_REQUEST', 'A generate request needs exactly one of `messages` (non-empty) or `prompt`.');
+  }
+  if (request.maxTokens !== undefined && (!Number.isInteger(request.maxTokens) || request.maxTokens < 1)) {
+    throw new NerionError('INVALID_REQUEST', `maxTokens must be a positive integer, got ${String(request.maxTokens)}.`);
+  }
+  if (request.temperature !== undefined && !(request.temperature >= 0 && request.temperature <= 2)) {
+    throw new NerionError('INVALID_REQUEST', `temperature must be between 0 and 2, got ${String(request.temperature)}.`);
+  }
+  if (request.timeoutMs !== undefined && !(request.timeoutMs > 0)) {
+    throw new NerionError('INVALID_REQUEST', `timeoutMs must be a positive number, got ${String(request.timeoutMs)}.`);
+  }
+}
+
+/**
+ * One AbortSignal for a call: fires when the caller aborts or when `timeoutMs` passes.
+ * `toError` turns whatever the engine threw after that into ABORTED or TIMEOUT.
+ */
+export class RequestLifecycle {
+  readonly signal: AbortSignal;
+  readonly startedAt = performance.now();
+  private readonly controller = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly removeListener: () => void;
+  private reasonCode: 'ABORTED' | 'TIMEOUT' | undefined;
+
+  constructor(private readonly request: Pick<GenerateRequest, 'signal' | 'timeoutMs'>, private readonly what = 'generation') {
+    this.signal = this.controller.signal;
+    const external = request.signal;
+    const onAbort = (): void => this.fire('ABORTED');
+    if (external?.aborted) this.fire('ABORTED');
+    external?.addEventListener('abort', onAbort, { once: true });
+    this.removeListener = () => external?.removeEventListener('abort', onAbort);
+    this.timer = request.timeoutMs === undefined ? undefined : setTimeout(() => this.fire('TIMEOUT'), request.timeoutMs);
+    this.timer?.unref?.();
+  }
+
+  get elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  get aborted(): boolean {
+    return this.reasonCode !== undefined;
+  }
+
+  /** Throws ABORTED/TIMEOUT when the call was cut. */
+  throwIfAborted(): void {
+    if (this.reasonCode) throw this.cutError();
+  }
+
+  /** The error to surface for `error`: ABORTED/TIMEOUT when the call was cut, else `error` itself. */
+  toError(error: unknown): unknown {
+    if (this.reasonCode) return this.cutError(error);
+    return error;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.removeListener();
+  }
+
+  private fire(code: 'ABORTED' | 'TIMEOUT'): void {
+    if (this.reasonCode) return;
+    this.reasonCode = code;
+    this.controller.abort(this.cutError());
+  }
+
+  private cutError(cause?: unknown): NerionError {
+    if (this.reasonCode === 'TIMEOUT') {
+      return new NerionError('TIMEOUT', `The ${this.what} did not finish within ${this.request.timeoutMs} ms; raise timeoutMs or lower maxTokens.`, {
+        cause,
+        data: { timeoutMs: this.request.timeoutMs },
+      });
+    }
+    return new NerionError('ABORTED', `The ${this.what} was aborted by the caller.`, { cause });
+  }
+}
+
+/** Collects a stream into the result its `finish` part carries (so `generate` ≡ collected `stream`). */
+export async function collectStream(parts: AsyncIterable<StreamPart>): Promise<GenerateResult> {
+  let text = '';
+  for await (const part of parts) {
+    if (part.type === 'text-delta') text += part.text;
+    if (part.type === 'finish') return { ...part.result, text };
+  }
+  throw new NerionError('BACKEND_ERROR', 'The backend stream ended without a finish part.');
+}
+
+/** A plain prompt for engines or models without a chat template. */
+export function formatPlainPrompt(messages: readonly ChatMessage[]): string {
+  const lines = messages.map((message) => `### ${message.role[0]!.toUpperCase()}${message.role.slice(1)}:\n${message.content}\n`);
+  return `${lines.join('\n')}\n### Assistant:\n`;
+}
+
+/** Truncates `text` at the first stop sequence; says whether one was found. */
+export function applyStopSequences(text: string, stop: readonly string[] | undefined): { text: string; stopped: boolean } {
+  if (!stop || stop.length === 0) return { text, stopped: false };
+  let cut = -1;
+  for (const sequence of stop) {
+    if (!sequence) continue;
+    const index = text.indexOf(sequence);
+    if (index !== -1 && (cut === -1 || index < cut)) cut = index;
+  }
+  return cut === -1 ? { text, stopped: false } : { text: text.slice(0, cut), stopped: true };
+}

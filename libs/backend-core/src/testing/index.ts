@@ -1,0 +1,1 @@
+export { describeCoderBackendContract, type CoderBackendContractOptions } from './coder-backend-contract.js';

@@ -1,0 +1,2 @@
+// @nerion/backend-llamacpp: under construction (issue #3). Nothing is exported yet.
+export {};

@@ -1,0 +1,2 @@
+// @nerion/backend-vllm: under construction (issue #5). Nothing is exported yet.
+export {};

@@ -1,0 +1,2 @@
+// @nerion/bench: under construction (issue #8). Nothing is exported yet.
+export {};

@@ -1,0 +1,2 @@
+// @nerion/catalog: under construction (issue #6). Nothing is exported yet.
+export {};

@@ -1,0 +1,2 @@
+// @nerion/planner: under construction (issue #7). Nothing is exported yet.
+export {};

@@ -1,0 +1,2 @@
+export { fixturePaths, type FixturePaths } from '../../../tools/fixtures/fixture-paths.mjs';
+export { buildTinyGguf, writeTinyGguf, TINY_GGUF_DEFAULTS } from '../../../tools/fixtures/tiny-gguf.mjs';
