@@ -1,0 +1,142 @@
+/**
+ * `nerion doctor`: for every backend — configured? reachable? model present? strict JSON works? —
+ * each failing check with the exact command that fixes it. Engines load lazily through the registry.
+ */
+import { BACKEND_IDS, NerionError, describeError, type BackendId, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
+import { createBackendRegistry } from './backends/index.js';
+
+export type CheckName = 'configured' | 'reachable' | 'model' | 'strict_json';
+
+export interface DoctorCheck {
+  check: CheckName;
+  /** null: not run, because an earlier check failed. */
+  ok: boolean | null;
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorBackendReport {
+  backend: BackendId;
+  model: string;
+  selected: boolean;
+  usable: boolean;
+  checks: DoctorCheck[];
+}
+
+export interface DoctorReport {
+  backend: BackendId;
+  model: string;
+  sources: Readonly<Record<string, string>>;
+  backends: DoctorBackendReport[];
+}
+
+const STRICT_SCHEMA = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false };
+
+function fixes(backend: BackendId, model: string, config: NerionConfig): { unreachable: string; missingModel: string; unconfigured: string } {
+  switch (backend) {
+    case 'ollama':
+      return {
+        unconfigured: `export NERION_CODER_BASE_URL=http://localhost:11434`,
+        unreachable: `ollama serve   # or point NERION_CODER_BASE_URL at your Ollama (now ${config.backend === 'ollama' ? config.baseUrl : 'http://localhost:11434'})`,
+        missingModel: `nerion models ensure --backend ollama --model ${model}   # or: ollama pull ${model}`,
+      };
+    case 'llama_cpp':
+      return {
+        unconfigured: `nerion models ensure --backend llama_cpp --model ${model} --yes   # or: export LLAMA_CPP_MODEL_PATH=/path/to/model.gguf`,
+        unreachable: `export LLAMA_CPP_MODEL_PATH=/path/to/a/valid/model.gguf`,
+        missingModel: `nerion models ensure --backend llama_cpp --model ${model} --yes`,
+      };
+    case 'vllm':
+      return {
+        unconfigured: `export NERION_CODER_BASE_URL=http://localhost:8000`,
+        unreachable: `vllm serve <hf-repo> --served-model-name ${model} --host 127.0.0.1 --port 8000   # or: export NERION_AUTOSTART_VLLM=1`,
+        missingModel: `restart vLLM with --served-model-name ${model} (see \`nerion models ensure --backend vllm --model ${model}\`)`,
+      };
+    case 'exllamav2':
+      return {
+        unconfigured: `export EXLLAMA_MODEL_DIR=/path/to/exl2/model   # or a TabbyAPI server: export NERION_CODER_BASE_URL=http://localhost:5000`,
+        unreachable: `pip install exllamav2   # (and torch for your platform), or run TabbyAPI and set NERION_CODER_BASE_URL`,
+        missingModel: `nerion models ensure --backend exllamav2 --model ${model}`,
+      };
+  }
+}
+
+async function checkBackend(backend: BackendId, model: string, config: NerionConfig, timeoutMs: number): Promise<DoctorBackendReport> {
+  const selected = backend === config.backend;
+  const fix = fixes(backend, model, config);
+  const checks: DoctorCheck[] = [];
+  const report = (): DoctorBackendReport => ({ backend, model, selected, usable: checks.every((check) => check.ok === true), checks });
+  const skip = (...names: CheckName[]): void => {
+    for (const check of names) checks.push({ check, ok: null, detail: 'not checked: an earlier check failed' });
+  };
+
+  let instance: CoderBackend;
+  try {
+    instance = await createBackendRegistry().create(backend, model, { config });
+    checks.push({ check: 'configured', ok: true, detail: `${backend} is configured for ${model}` });
+  } catch (error) {
+    checks.push({ check: 'configured', ok: false, detail: describeError(error), fix: fix.unconfigured });
+    skip('reachable', 'model', 'strict_json');
+    return report();
+  }
+  try {
+    const probe = await instance.probe({ timeoutMs: Math.min(timeoutMs, 5000) });
+    if (!probe.available) {
+      checks.push({ check: 'reachable', ok: false, detail: probe.reason ?? `${backend} is not available`, fix: fix.unreachable });
+      skip('model', 'strict_json');
+      return report();
+    }
+    checks.push({ check: 'reachable', ok: true, detail: [probe.version && `version ${probe.version}`, probe.reason].filter(Boolean).join('; ') || 'answers' });
+    if (probe.modelAvailable === false) {
+      const known = probe.models?.length ? ` Available: ${probe.models.slice(0, 10).join(', ')}.` : '';
+      checks.push({ check: 'model', ok: false, detail: `${model} is not present.${known}`, fix: fix.missingModel });
+      skip('strict_json');
+      return report();
+    }
+    checks.push({ check: 'model', ok: true, detail: `${model} is present` });
+    try {
+      const result = await instance.generate({
+        messages: [{ role: 'user', content: 'Answer with JSON: {"ok": true}' }],
+        jsonSchema: STRICT_SCHEMA,
+        maxTokens: 16,
+        temperature: 0,
+        timeoutMs,
+      });
+      checks.push({
+        check: 'strict_json',
+        ok: true,
+        detail: `${instance.supportsConstrainedDecoding ? 'constrained decoding' : 'validated output'}: ${result.text.trim().slice(0, 60)}`,
+      });
+    } catch (error) {
+      const code = NerionError.isInstance(error) ? ` [${error.code}]` : '';
+      checks.push({
+        check: 'strict_json',
+        ok: false,
+        detail: `${describeError(error)}${code}`,
+        fix: `use a backend/model with constrained decoding (llama_cpp, Ollama ≥ 0.5, vLLM), or run \`nerion plan\` without --json-grammar`,
+      });
+    }
+    return report();
+  } finally {
+    await instance.close();
+  }
+}
+
+export async function runDoctor(config: NerionConfig, options: { timeoutMs?: number } = {}): Promise<DoctorReport> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const reports = await Promise.all(BACKEND_IDS.map((backend) => checkBackend(backend, config.model, config, timeoutMs)));
+  return { backend: config.backend, model: config.model, sources: config.sources, backends: reports };
+}
+
+export function renderDoctorReport(report: DoctorReport): string {
+  const lines: string[] = [];
+  for (const backend of report.backends) {
+    lines.push(`${backend.backend}${backend.selected ? ' (selected)' : ''} — ${backend.model}: ${backend.usable ? 'usable' : 'not usable'}`);
+    for (const check of backend.checks) {
+      const mark = check.ok === true ? 'ok  ' : check.ok === false ? 'FAIL' : 'skip';
+      lines.push(`  ${mark} ${check.check.padEnd(11)} ${check.detail}`);
+      if (check.ok === false && check.fix) lines.push(`       fix: ${check.fix}`);
+    }
+  }
+  return lines.join('\n');
+}
