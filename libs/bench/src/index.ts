@@ -1,2 +1,35 @@
-// @nerion/bench: under construction (issue #8). Nothing is exported yet.
-export {};
+export {
+  DEFAULT_BENCH_MAX_TOKENS,
+  DEFAULT_BENCH_PROBE_TIMEOUT_MS,
+  DEFAULT_BENCH_PROMPT,
+  DEFAULT_BENCH_RUNS,
+  DEFAULT_BENCH_TIMEOUT_MS,
+  DEFAULT_BENCH_WARMUP,
+  runBench,
+} from './run-bench.js';
+export {
+  BENCH_COLUMNS,
+  NOT_AVAILABLE,
+  TSV_HEADER,
+  flattenResult,
+  formatTsvRow,
+  formatUnavailableReason,
+  renderCsv,
+  renderJson,
+  renderMarkdown,
+  renderTsv,
+  type BenchColumn,
+} from './renderers.js';
+export { distribution, quantile } from './statistics.js';
+export type {
+  BenchDistribution,
+  BenchLoad,
+  BenchPhase,
+  BenchProgress,
+  BenchReport,
+  BenchResult,
+  BenchRun,
+  BenchStatus,
+  CreateBenchBackend,
+  RunBenchOptions,
+} from './bench-types.js';

@@ -1,0 +1,140 @@
+import type { BackendId, ChatMessage, CoderBackend, FinishReason, NerionErrorCode } from '@nerion/backend-core';
+
+/** Creates the backend that serves `model` (the bench closes it when the combination is done). */
+export type CreateBenchBackend = (backend: BackendId, model: string, options: { signal: AbortSignal }) => Promise<CoderBackend>;
+
+/** How a combination ended. Everything but `ok` renders as `n/a` in the table. */
+export type BenchStatus = 'ok' | 'unavailable' | 'timeout' | 'error';
+
+/** The step a combination was in when it finished or was cut. */
+export type BenchPhase = 'create' | 'probe' | 'load' | 'warmup' | 'run' | 'done';
+
+export interface RunBenchOptions {
+  /** Backends to measure, in the order the rows should come out (outer loop). */
+  backends: readonly BackendId[];
+  /** Models to measure on every backend (inner loop). */
+  models: readonly string[];
+  /** Makes a backend for one combination; the bench stays engine-free. */
+  createBackend: CreateBenchBackend;
+  /** The user message sent on every run. Default {@link DEFAULT_BENCH_PROMPT}. */
+  prompt?: string;
+  /** Full chat messages instead of `prompt` (a system prompt, a few-shot example, …). */
+  messages?: readonly ChatMessage[];
+  /** Generated-token limit of every run. Default {@link DEFAULT_BENCH_MAX_TOKENS}. */
+  maxTokens?: number;
+  /** Measured runs per combination (≥ 1). Default 3. */
+  runs?: number;
+  /** Warm-up runs per combination (≥ 0); the first one is timed as part of the load. Default 1. */
+  warmup?: number;
+  /** Wall-clock budget of one whole combination (create + probe + warm-up + runs). Default 120 000. */
+  timeoutMs?: number;
+  /** Budget of the probe inside that. Default 5 000. */
+  probeTimeoutMs?: number;
+  /** Aborting stops the bench: the combination in flight is cut and runBench rejects with ABORTED. */
+  signal?: AbortSignal;
+  /** Called as each combination finishes, in order (rows can stream out). */
+  onResult?: (result: BenchResult, index: number, total: number) => void;
+  /** Called at every step, for progress lines. */
+  onProgress?: (event: BenchProgress) => void;
+  /** Things the caller should know that belong to no row (a backend created after its combination was cut failed to close, …). */
+  onWarning?: (message: string) => void;
+}
+
+export interface BenchProgress {
+  index: number;
+  total: number;
+  backend: BackendId;
+  model: string;
+  phase: BenchPhase;
+  /** During warm-up or runs: which one (1-based) of how many. */
+  iteration?: number;
+  iterations?: number;
+}
+
+/** One measured request, in the order it ran. */
+export interface BenchRun {
+  /** Wall time of the whole `generate()` call, ms. */
+  latencyMs: number;
+  timeToFirstTokenMs?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  /** Decode speed: the engine's figure, else completion tokens ÷ (latency − TTFT). */
+  decodeTokensPerSecond?: number;
+  /** Prompt evaluation speed, only where the engine reports it. */
+  promptTokensPerSecond?: number;
+  finishReason: FinishReason;
+}
+
+/** Summary statistics of one figure over the measured runs (ms unless the name says otherwise). */
+export interface BenchDistribution {
+  median: number;
+  p50: number;
+  p95: number;
+  mean: number;
+  min: number;
+  max: number;
+}
+
+export interface BenchLoad {
+  /** The headline figure: the engine's own load time when it reports one, else create + probe + first request. */
+  totalMs: number;
+  source: 'engine' | 'measured';
+  createMs: number;
+  probeMs: number;
+  /** Wall time of the first warm-up request (model load + one generation); absent with warmup 0. */
+  firstRequestMs?: number;
+  /** What the engine reported as load time on the first request (Ollama's load_duration, …). */
+  engineLoadMs?: number;
+}
+
+export interface BenchResult {
+  backend: BackendId;
+  /** The model as asked for. */
+  model: string;
+  /** The model the backend actually served (its own name), when it got that far. */
+  servedModel?: string;
+  status: BenchStatus;
+  /** For every status but `ok`: a sentence the user can act on (the probe's reason when unavailable). */
+  reason?: string;
+  /** The NerionError code behind `reason`, when there was one. */
+  code?: NerionErrorCode;
+  /** Where the combination ended. */
+  phase: BenchPhase;
+  /** Median wall latency of the measured runs, ms (the table's `latency_s` ×1000). */
+  latencyMs?: number;
+  latency?: BenchDistribution;
+  timeToFirstTokenMs?: BenchDistribution;
+  decodeTokensPerSecond?: BenchDistribution;
+  promptTokensPerSecond?: BenchDistribution;
+  /** Median completion tokens per run. */
+  completionTokens?: number;
+  promptTokens?: number;
+  load?: BenchLoad;
+  /** Every measured run, in order. */
+  samples: BenchRun[];
+  runs: number;
+  warmup: number;
+  /** Warnings the backend attached to its results (deduplicated). */
+  warnings: string[];
+  /** Wall time spent on this combination, ms. */
+  elapsedMs: number;
+}
+
+export interface BenchReport {
+  results: BenchResult[];
+  settings: {
+    backends: BackendId[];
+    models: string[];
+    runs: number;
+    warmup: number;
+    timeoutMs: number;
+    maxTokens: number;
+    messages: ChatMessage[];
+    /** How combinations were scheduled, and why (see docs/bench.md). */
+    concurrency: 'sequential';
+  };
+  startedAt: string;
+  elapsedMs: number;
+  /** Measured with tinybench (its version) on this runtime. */
+  harness: { name: 'tinybench'; runtime: string };
+}
