@@ -1,0 +1,449 @@
+/**
+ * A CoderBackend over any OpenAI-compatible HTTP server (vLLM, TabbyAPI, llama.cpp's server, …),
+ * through the `openai` npm client: chat completions (and completions for raw prompts), SSE streaming
+ * with `stream_options.include_usage`, `/v1/models` for the probe and model matching, strict JSON via
+ * `response_format: {type: "json_schema", json_schema: {name, schema, strict: true}}`, always validated.
+ *
+ * `createVllmBackend` builds on it; the exllamav2 backend's HTTP mode (TabbyAPI) reuses it as is.
+ */
+import OpenAI from 'openai';
+import * as v from 'valibot';
+import {
+  CODER_BACKEND_SPECIFICATION_VERSION,
+  DEFAULT_MAX_TOKENS,
+  NerionError,
+  RequestLifecycle,
+  describeError,
+  parseJsonOutput,
+  validateGenerateRequest,
+  type BackendId,
+  type CoderBackend,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type ProbeOptions,
+  type ProbeResult,
+  type StreamPart,
+  type TokenUsage,
+} from '@nerion/backend-core';
+
+export const DEFAULT_PROBE_TIMEOUT_MS = 2000;
+
+export interface OpenAICompatibleBackendSettings {
+  /** The backend id this instance reports (`vllm`, or `exllamav2` for TabbyAPI). */
+  id: BackendId;
+  /** The served model id to request (vLLM's `--served-model-name`). */
+  model: string;
+  /** The server root, e.g. `http://localhost:8000` (a trailing `/v1` is accepted and ignored). */
+  baseUrl: string;
+  /** Sent as a Bearer token; vLLM only checks it when started with `--api-key`. */
+  apiKey?: string;
+  /** The server's name in messages: `vLLM`, `TabbyAPI`, … */
+  serverName: string;
+  /** What the user should do when nothing answers, e.g. "start it with `vllm serve <repo> …`". */
+  startHint?: string;
+  /** Bound of probe() (default 2000 ms). */
+  probeTimeoutMs?: number;
+  /** Injectable fetch (tests, proxies); defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Extra fields merged into every request body (engine-specific sampling options). */
+  extraBody?: Readonly<Record<string, unknown>>;
+  /**
+   * Called before each generation until it resolves once: make the server answer (autostart).
+   * Receives the caller's abort signal; its errors surface as they are (e.g. SERVER_START_FAILED).
+   */
+  ensureServer?: (context: { signal: AbortSignal | undefined }) => Promise<void>;
+  /** Adds facts (and a better reason) to probe(): e.g. that autostart will launch a server. */
+  describeProbe?: (probe: ProbeResult) => Promise<ProbeResult> | ProbeResult;
+  /** Runs on close(), after the HTTP client is released (e.g. stop an autostarted server). */
+  onClose?: () => Promise<void>;
+}
+
+export interface OpenAICompatibleBackend extends CoderBackend {
+  /** The server root the backend talks to (no trailing slash, no `/v1`). */
+  readonly baseUrl: string;
+  /** The served model ids, as `/v1/models` lists them now. Throws BACKEND_UNREACHABLE. */
+  listServedModels(options?: ProbeOptions): Promise<string[]>;
+}
+
+const ModelListSchema = v.object({
+  data: v.array(
+    v.object({
+      id: v.string(),
+      owned_by: v.optional(v.nullable(v.string())),
+      root: v.optional(v.nullable(v.string())),
+      max_model_len: v.optional(v.nullable(v.number())),
+    }),
+  ),
+});
+type ModelList = v.InferOutput<typeof ModelListSchema>;
+
+const VersionSchema = v.object({ version: v.string() });
+
+/** `http://host:8000/v1/` → `http://host:8000`. */
+export function serverRootFromBaseUrl(baseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch (error) {
+    throw new NerionError('CONFIG_INVALID', `"${baseUrl}" is not a URL; write the server root like http://localhost:8000.`, { cause: error });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new NerionError('CONFIG_INVALID', `"${baseUrl}" must be an http:// or https:// URL.`);
+  }
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
+  return `${url.protocol}//${url.host}${path}`;
+}
+
+function mapFinishReason(reason: string | null | undefined): { finishReason: FinishReason; warning?: string } {
+  if (reason === 'stop' || reason === 'tool_calls' || reason === 'function_call') return { finishReason: 'stop' };
+  if (reason === 'length') return { finishReason: 'length' };
+  return { finishReason: 'error', warning: `The server ended the generation with finish_reason "${String(reason)}".` };
+}
+
+function usageFrom(usage: { prompt_tokens?: number | null; completion_tokens?: number | null } | null | undefined): TokenUsage {
+  if (!usage) return {};
+  return {
+    ...(typeof usage.prompt_tokens === 'number' ? { promptTokens: usage.prompt_tokens } : {}),
+    ...(typeof usage.completion_tokens === 'number' ? { completionTokens: usage.completion_tokens } : {}),
+  };
+}
+
+export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendSettings): OpenAICompatibleBackend {
+  const root = serverRootFromBaseUrl(settings.baseUrl);
+  const apiBase = `${root}/v1`;
+  const serverName = settings.serverName;
+  const doFetch = settings.fetch ?? fetch;
+  const probeTimeoutMs = settings.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  const startHint = settings.startHint ?? `start an OpenAI-compatible server there, or set NERION_CODER_BASE_URL to where one runs`;
+  const headers: Record<string, string> = settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {};
+  const inflight = new Set<AbortController>();
+  let closed = false;
+  let serverReady = settings.ensureServer === undefined;
+  let knownVersion: string | undefined;
+
+  const client = new OpenAI({
+    baseURL: apiBase,
+    // vLLM accepts any key unless started with --api-key; the client insists on one.
+    apiKey: settings.apiKey ?? 'EMPTY',
+    maxRetries: 0,
+    // Timeouts are ours (RequestLifecycle); the client's own would cut long generations.
+    timeout: 2_147_000_000,
+    fetch: doFetch,
+  });
+
+  const unreachableMessage = (): string => `${serverName} is not answering at ${root} — ${startHint}.`;
+
+  async function getJson(path: string, signal: AbortSignal): Promise<unknown> {
+    const response = await doFetch(`${root}${path}`, { headers, signal });
+    if (!response.ok) throw new NerionError('BACKEND_ERROR', `${serverName} at ${root} answered ${path} with HTTP ${response.status}.`, { data: { status: response.status } });
+    return (await response.json()) as unknown;
+  }
+
+  async function fetchModels(options: ProbeOptions = {}): Promise<ModelList> {
+    const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? probeTimeoutMs), ...(options.signal ? [options.signal] : [])]);
+    let body: unknown;
+    try {
+      body = await getJson('/v1/models', signal);
+    } catch (error) {
+      if (NerionError.isInstance(error)) throw error;
+      throw new NerionError('BACKEND_UNREACHABLE', unreachableMessage(), { cause: error, data: { baseUrl: root } });
+    }
+    const parsed = v.safeParse(ModelListSchema, body);
+    if (!parsed.success) {
+      throw new NerionError('BACKEND_ERROR', `${serverName} at ${root} answered /v1/models with an unexpected body (${parsed.issues[0].message}); is this an OpenAI-compatible server?`, {
+        data: { baseUrl: root },
+      });
+    }
+    return parsed.output;
+  }
+
+  async function fetchVersion(timeoutMs = probeTimeoutMs): Promise<string | undefined> {
+    if (knownVersion !== undefined) return knownVersion;
+    try {
+      const parsed = v.safeParse(VersionSchema, await getJson('/version', AbortSignal.timeout(timeoutMs)));
+      if (parsed.success) knownVersion = parsed.output.version;
+    } catch (error) {
+      // /version is vLLM's own endpoint; other servers lack it. The version is then unknown, and said so.
+      if (!(error instanceof Error)) throw error;
+    }
+    return knownVersion;
+  }
+
+  const serverLabel = (version: string | undefined): string => `${serverName}${version ? ` ${version}` : ' (version unknown)'} at ${root}`;
+
+  async function modelNotFound(cause: unknown): Promise<NerionError> {
+    let served: string[] | undefined;
+    try {
+      served = (await fetchModels()).data.map((entry) => entry.id);
+    } catch (error) {
+      served = undefined;
+      cause = cause ?? error;
+    }
+    const list = served === undefined ? 'its model list could not be read' : served.length === 0 ? 'it serves no models' : `it serves: ${served.join(', ')}`;
+    return new NerionError('MODEL_NOT_FOUND', `${serverName} at ${root} does not serve "${settings.model}" (${list}). Set NERION_CODER_MODEL to a served id, or start the server with --served-model-name ${settings.model}.`, {
+      cause,
+      data: { model: settings.model, served, baseUrl: root },
+    });
+  }
+
+  /** Maps whatever the client threw to a NerionError (cut calls become ABORTED/TIMEOUT). */
+  async function toNerionError(error: unknown, lifecycle: RequestLifecycle, midStream: boolean): Promise<unknown> {
+    if (lifecycle.aborted) return lifecycle.toError(error);
+    if (NerionError.isInstance(error)) return error;
+    if (closed) return new NerionError('BACKEND_CLOSED', `The ${serverName} backend was closed during the call.`, { cause: error });
+    if (error instanceof OpenAI.APIUserAbortError) return lifecycle.toError(error);
+    if (error instanceof OpenAI.APIConnectionError || !(error instanceof OpenAI.APIError)) {
+      if (midStream) {
+        return new NerionError('BACKEND_ERROR', `The connection to ${serverName} at ${root} broke in the middle of the response (${describeError(error)}); check the server's log, then retry.`, { cause: error });
+      }
+      if (error instanceof OpenAI.APIConnectionError) {
+        serverReady = settings.ensureServer === undefined;
+        return new NerionError('BACKEND_UNREACHABLE', unreachableMessage(), { cause: error, data: { baseUrl: root } });
+      }
+      return new NerionError('BACKEND_ERROR', `${serverName} at ${root} failed: ${describeError(error)}`, { cause: error });
+    }
+    const status = error.status;
+    const serverMessage = (error.error as { message?: unknown } | undefined)?.message;
+    const detail = typeof serverMessage === 'string' ? serverMessage : error.message;
+    if (status === 404) return modelNotFound(error);
+    if (status === 400 || status === 422) {
+      return new NerionError('INVALID_REQUEST', `${serverName} at ${root} rejected the request: ${detail}`, { cause: error, data: { status } });
+    }
+    if (status === 401 || status === 403) {
+      return new NerionError('BACKEND_ERROR', `${serverName} at ${root} refused the API key (HTTP ${status}): ${detail}. Set the key the server was started with.`, { cause: error, data: { status } });
+    }
+    return new NerionError('BACKEND_ERROR', `${serverName} at ${root} failed with HTTP ${String(status)}: ${detail}`, { cause: error, data: { status } });
+  }
+
+  function assertOpen(): void {
+    if (closed) throw new NerionError('BACKEND_CLOSED', `This ${serverName} backend was closed; create a new one.`);
+  }
+
+  async function prepare(request: GenerateRequest): Promise<void> {
+    assertOpen();
+    validateGenerateRequest(request);
+    if (request.signal?.aborted) throw new NerionError('ABORTED', 'The generation was aborted by the caller.', { cause: request.signal.reason });
+    if (!serverReady && settings.ensureServer) {
+      await settings.ensureServer({ signal: request.signal });
+      serverReady = true;
+    }
+  }
+
+  function requestBody(request: GenerateRequest, stream: boolean): Record<string, unknown> {
+    const body: Record<string, unknown> = {
+      model: settings.model,
+      max_tokens: request.maxTokens ?? DEFAULT_MAX_TOKENS,
+      temperature: request.temperature ?? 0,
+      ...(request.stop && request.stop.length > 0 ? { stop: [...request.stop] } : {}),
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
+      ...(request.jsonSchema ? { response_format: { type: 'json_schema', json_schema: { name: 'nerion_output', schema: request.jsonSchema, strict: true } } } : {}),
+      ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+      ...settings.extraBody,
+    };
+    if (request.messages) body.messages = request.messages.map((message) => ({ role: message.role, content: message.content }));
+    else body.prompt = request.prompt;
+    return body;
+  }
+
+  async function finishResult(request: GenerateRequest, text: string, base: Omit<GenerateResult, 'text' | 'json'>): Promise<GenerateResult> {
+    if (!request.jsonSchema) return { ...base, text };
+    try {
+      return { ...base, text, json: parseJsonOutput(text, request.jsonSchema, `${serverName} at ${root}`) };
+    } catch (error) {
+      if (!NerionError.hasCode(error, 'INVALID_OUTPUT')) throw error;
+      const version = await fetchVersion();
+      throw new NerionError(
+        'INVALID_OUTPUT',
+        `${serverLabel(version)} did not honour response_format json_schema for "${settings.model}": ${error.message} Use a server that supports structured outputs (vLLM ≥ 0.6 with a guided-decoding backend), or drop --json-grammar.`,
+        { cause: error, data: { ...error.data, server: serverName, version, baseUrl: root } },
+      );
+    }
+  }
+
+  function timingsFrom(lifecycle: RequestLifecycle, firstTokenAt: number | undefined, usage: TokenUsage): GenerateResult['timings'] {
+    const totalMs = Math.max(lifecycle.elapsedMs, 0.001);
+    const timeToFirstTokenMs = firstTokenAt === undefined ? undefined : firstTokenAt - lifecycle.startedAt;
+    const decodeMs = totalMs - (timeToFirstTokenMs ?? 0);
+    return {
+      totalMs,
+      ...(timeToFirstTokenMs === undefined ? {} : { timeToFirstTokenMs }),
+      ...(usage.completionTokens && decodeMs > 0 ? { decodeTokensPerSecond: (usage.completionTokens * 1000) / decodeMs } : {}),
+    };
+  }
+
+  function track(lifecycle: RequestLifecycle): { controller: AbortController; release: () => void } {
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(lifecycle.signal.reason);
+    lifecycle.signal.addEventListener('abort', onAbort, { once: true });
+    inflight.add(controller);
+    return {
+      controller,
+      release: () => {
+        lifecycle.signal.removeEventListener('abort', onAbort);
+        inflight.delete(controller);
+      },
+    };
+  }
+
+  async function generate(request: GenerateRequest): Promise<GenerateResult> {
+    await prepare(request);
+    const lifecycle = new RequestLifecycle(request, `${serverName} generation`);
+    const { controller, release } = track(lifecycle);
+    try {
+      lifecycle.throwIfAborted();
+      const body = requestBody(request, false);
+      let text: string;
+      let reason: string | null | undefined;
+      let usage: TokenUsage;
+      let model: string;
+      if (request.messages) {
+        const completion = (await client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal: controller.signal })) as OpenAI.ChatCompletion;
+        const choice = completion.choices[0];
+        text = choice?.message?.content ?? '';
+        reason = choice?.finish_reason;
+        usage = usageFrom(completion.usage);
+        model = completion.model || settings.model;
+      } else {
+        const completion = (await client.completions.create(body as unknown as OpenAI.CompletionCreateParamsNonStreaming, { signal: controller.signal })) as OpenAI.Completion;
+        const choice = completion.choices[0];
+        text = choice?.text ?? '';
+        reason = choice?.finish_reason;
+        usage = usageFrom(completion.usage);
+        model = completion.model || settings.model;
+      }
+      const finish = mapFinishReason(reason);
+      return await finishResult(request, text, {
+        finishReason: finish.finishReason,
+        usage,
+        timings: timingsFrom(lifecycle, undefined, usage),
+        model,
+        warnings: finish.warning ? [finish.warning] : [],
+      });
+    } catch (error) {
+      throw await toNerionError(error, lifecycle, false);
+    } finally {
+      release();
+      lifecycle.dispose();
+    }
+  }
+
+  async function* stream(request: GenerateRequest): AsyncGenerator<StreamPart> {
+    await prepare(request);
+    const lifecycle = new RequestLifecycle(request, `${serverName} generation`);
+    const { controller, release } = track(lifecycle);
+    let text = '';
+    let started = false;
+    try {
+      lifecycle.throwIfAborted();
+      const body = requestBody(request, true);
+      const chunks = request.messages
+        ? await client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, { signal: controller.signal })
+        : await client.completions.create(body as unknown as OpenAI.CompletionCreateParamsStreaming, { signal: controller.signal });
+      started = true;
+      let firstTokenAt: number | undefined;
+      let reason: string | null | undefined;
+      let usage: TokenUsage = {};
+      let model = settings.model;
+      for await (const chunk of chunks as AsyncIterable<OpenAI.ChatCompletionChunk | OpenAI.Completion>) {
+        lifecycle.throwIfAborted();
+        if (chunk.model) model = chunk.model;
+        if (chunk.usage) usage = usageFrom(chunk.usage);
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        const delta = 'delta' in choice ? choice.delta?.content : (choice as OpenAI.CompletionChoice).text;
+        if (delta) {
+          firstTokenAt ??= performance.now();
+          text += delta;
+          yield { type: 'text-delta', text: delta };
+        }
+        if (choice.finish_reason) reason = choice.finish_reason;
+      }
+      lifecycle.throwIfAborted();
+      if (!reason) {
+        throw new NerionError('BACKEND_ERROR', `${serverName} at ${root} ended the stream before a finish_reason (after ${text.length} characters); check the server's log, then retry.`, {
+          data: { baseUrl: root, partial: text.slice(0, 2000) },
+        });
+      }
+      const finish = mapFinishReason(reason);
+      if (finish.warning) yield { type: 'warning', message: finish.warning };
+      const result = await finishResult(request, text, {
+        finishReason: finish.finishReason,
+        usage,
+        timings: timingsFrom(lifecycle, firstTokenAt, usage),
+        model,
+        warnings: finish.warning ? [finish.warning] : [],
+      });
+      yield { type: 'finish', result };
+    } catch (error) {
+      throw await toNerionError(error, lifecycle, started);
+    } finally {
+      // Leaving the loop early (a consumer's break) must stop the server's generation too.
+      controller.abort(new NerionError('ABORTED', 'The stream was closed by its consumer.'));
+      release();
+      lifecycle.dispose();
+    }
+  }
+
+  async function probe(options: ProbeOptions = {}): Promise<ProbeResult> {
+    if (closed) return { available: false, reason: `This ${serverName} backend was closed; create a new one.` };
+    let result: ProbeResult;
+    try {
+      const [list, version] = await Promise.all([fetchModels(options), fetchVersion(options.timeoutMs ?? probeTimeoutMs)]);
+      const models = list.data.map((entry) => entry.id);
+      const entry = list.data.find((candidate) => candidate.id === settings.model);
+      const modelAvailable = entry !== undefined;
+      result = {
+        available: true,
+        models,
+        modelAvailable,
+        ...(version ? { version } : {}),
+        ...(modelAvailable
+          ? {}
+          : {
+              reason: `${serverName} at ${root} answers but does not serve "${settings.model}" (${models.length === 0 ? 'it serves no models' : `it serves: ${models.join(', ')}`}); set NERION_CODER_MODEL to a served id, or start the server with --served-model-name ${settings.model}.`,
+            }),
+        details: {
+          baseUrl: root,
+          server: serverName,
+          ...(entry?.owned_by ? { ownedBy: entry.owned_by } : {}),
+          ...(entry?.root ? { root: entry.root } : {}),
+          ...(typeof entry?.max_model_len === 'number' ? { maxModelLen: entry.max_model_len } : {}),
+        },
+      };
+    } catch (error) {
+      result = {
+        available: false,
+        reason: NerionError.isInstance(error) ? error.message : `${unreachableMessage()} (${describeError(error)})`,
+        details: { baseUrl: root, server: serverName },
+      };
+    }
+    if (!settings.describeProbe) return result;
+    try {
+      return await settings.describeProbe(result);
+    } catch (error) {
+      return { ...result, details: { ...result.details, probeExtraError: describeError(error) } };
+    }
+  }
+
+  return {
+    specificationVersion: CODER_BACKEND_SPECIFICATION_VERSION,
+    id: settings.id,
+    model: settings.model,
+    supportsConstrainedDecoding: true,
+    baseUrl: root,
+    probe,
+    generate,
+    stream,
+    async listServedModels(options?: ProbeOptions): Promise<string[]> {
+      return (await fetchModels(options)).data.map((entry) => entry.id);
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const controller of inflight) controller.abort(new NerionError('BACKEND_CLOSED', `The ${serverName} backend was closed during the call.`));
+      inflight.clear();
+      if (settings.onClose) await settings.onClose();
+    },
+  };
+}
