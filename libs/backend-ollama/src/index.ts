@@ -1,2 +1,13 @@
-// @nerion/backend-ollama: under construction (issue #4). Nothing is exported yet.
-export {};
+// @nerion/backend-ollama: the Ollama backend (CoderBackend v1), on the `ollama` npm client.
+export {
+  DEFAULT_OLLAMA_BASE_URL,
+  DEFAULT_OLLAMA_KEEP_ALIVE,
+  DEFAULT_OLLAMA_PROBE_TIMEOUT_MS,
+  createOllamaBackend,
+  type OllamaBackend,
+  type OllamaBackendSettings,
+} from './ollama-backend.js';
+export { pullOllamaModel, type OllamaPullOptions, type OllamaPullProgress, type OllamaPullResult, type OllamaPullSettings } from './ollama-pull.js';
+export { CONTEXT_LADDER, chooseContextLength, estimatePromptTokens, type ContextWindowSettings } from './context-window.js';
+export { STRUCTURED_OUTPUTS_SINCE, compareVersions } from './ollama-version.js';
+export { modelMissingMessage, notRunningMessage } from './ollama-errors.js';

@@ -1,0 +1,97 @@
+import { NerionError, describeError, type RequestLifecycle } from '@nerion/backend-core';
+
+/** The sentence for "nothing answers": what happened and the command that fixes it. */
+export function notRunningMessage(baseUrl: string): string {
+  return `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\` (or set NERION_CODER_BASE_URL to where it runs).`;
+}
+
+/** The sentence for "the model is not installed", with the command that installs it. */
+export function modelMissingMessage(model: string, baseUrl: string): string {
+  return `The model "${model}" is not installed in Ollama at ${baseUrl} — run \`nerion models ensure --backend ollama --model ${model}\` (or \`ollama pull ${model}\`).`;
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
+
+/** The ollama client's ResponseError: an HTTP status and Ollama's `{"error": "..."}` message. */
+function responseStatus(error: unknown): number | undefined {
+  if (error instanceof Error && error.name === 'ResponseError') {
+    const status = (error as Error & { status_code?: unknown }).status_code;
+    if (typeof status === 'number') return status;
+  }
+  return undefined;
+}
+
+/** The errno-style code somewhere in a fetch failure's cause chain (undici nests them, sometimes in an AggregateError). */
+function connectionCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current !== undefined && current !== null && depth < 6; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return code;
+    const inner = (current as { errors?: unknown }).errors;
+    if (Array.isArray(inner) && inner.length > 0) {
+      const nested = connectionCode(inner[0]);
+      if (nested) return nested;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export interface ErrorContext {
+  baseUrl: string;
+  model: string;
+  /** `request` until Ollama's reply has started, `reply` while reading it. */
+  phase: 'request' | 'reply';
+  lifecycle?: RequestLifecycle;
+  /** What was being done, for messages: "generation", "pull". */
+  what?: string;
+}
+
+const ENDED_EARLY = 'Did not receive done or success response in stream.';
+
+/** Turns whatever the ollama client or fetch threw into a NerionError a person can act on. */
+export function toNerionError(error: unknown, context: ErrorContext): NerionError {
+  if (NerionError.isInstance(error)) return error;
+  if (context.lifecycle?.aborted) return context.lifecycle.toError(error) as NerionError;
+  const data = { baseUrl: context.baseUrl, model: context.model };
+  const status = responseStatus(error);
+  const message = describeError(error);
+  if (status !== undefined) {
+    if (status === 404 && /not found/i.test(message)) {
+      return new NerionError('MODEL_NOT_FOUND', modelMissingMessage(context.model, context.baseUrl), { cause: error, data: { ...data, status } });
+    }
+    if (status === 400) {
+      return new NerionError('INVALID_REQUEST', `Ollama at ${context.baseUrl} rejected the request for "${context.model}": ${message}`, { cause: error, data: { ...data, status } });
+    }
+    return new NerionError('BACKEND_ERROR', `Ollama at ${context.baseUrl} answered ${status}: ${message} — check the Ollama server log (\`journalctl -u ollama\` or ~/.ollama/logs/server.log).`, {
+      cause: error,
+      data: { ...data, status },
+    });
+  }
+  const code = connectionCode(error);
+  if (context.phase === 'request' && code !== undefined) {
+    return new NerionError('BACKEND_UNREACHABLE', notRunningMessage(context.baseUrl), { cause: error, data: { ...data, code } });
+  }
+  if (context.phase === 'reply' && (code !== undefined || error instanceof TypeError || message === ENDED_EARLY)) {
+    return new NerionError(
+      'BACKEND_ERROR',
+      `The connection to Ollama at ${context.baseUrl} broke in the middle of the ${context.what ?? 'reply'} (${message}${code ? `, ${code}` : ''}) — Ollama may have crashed or been stopped; check that \`ollama serve\` is running and its log, then retry.`,
+      { cause: error, data: { ...data, ...(code ? { code } : {}) } },
+    );
+  }
+  if (context.phase === 'reply') {
+    // The client throws a plain Error carrying Ollama's in-stream `{"error": "..."}` record.
+    return new NerionError('BACKEND_ERROR', `Ollama reported an error during the ${context.what ?? 'generation'} with "${context.model}": ${message}`, { cause: error, data });
+  }
+  return new NerionError('BACKEND_ERROR', `The request to Ollama at ${context.baseUrl} failed: ${message}`, { cause: error, data });
+}
