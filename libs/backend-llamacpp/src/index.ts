@@ -1,2 +1,4 @@
-// @nerion/backend-llamacpp: under construction (issue #3). Nothing is exported yet.
-export {};
+export { createLlamaCppBackend, type LlamaCppBackendSettings } from './llama-cpp-backend.js';
+export { llamaCppRuntimeStats, detectMemoryLimitBytes, type LlamaCppRuntimeStats } from './llama-runtime.js';
+export { chooseThreadCount, detectCpuBudget, type CpuBudget } from './thread-count.js';
+export type { GgufSummary } from './model-file.js';

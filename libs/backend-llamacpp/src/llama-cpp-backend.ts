@@ -1,0 +1,390 @@
+/**
+ * `createLlamaCppBackend(settings)`: CoderBackend v1 on node-llama-cpp, in process.
+ * The model is loaded once per process and path (see llama-runtime.ts); each backend owns one context
+ * with one sequence, and its calls take turns on it. Every call starts from an empty sequence, so the
+ * same greedy request gives the same text whatever ran before.
+ */
+import {
+  CODER_BACKEND_SPECIFICATION_VERSION,
+  DEFAULT_MAX_TOKENS,
+  NerionError,
+  RequestLifecycle,
+  collectStream,
+  describeError,
+  formatPlainPrompt,
+  parseJsonOutput,
+  validateGenerateRequest,
+  type CoderBackend,
+  type GenerateRequest,
+  type GenerateResult,
+  type JsonSchema,
+  type ProbeOptions,
+  type ProbeResult,
+  type StreamPart,
+} from '@nerion/backend-core';
+import type { ChatHistoryItem, ChatWrapper, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaText, Token } from 'node-llama-cpp';
+import { AsyncChannel, Mutex, raceAbort } from './async-channel.js';
+import { ModelLease, sharedLlama, type GpuSetting, type LoadedModel } from './llama-runtime.js';
+import { checkGgufMagic, checkModelPath, readGgufSummary, type GgufSummary } from './model-file.js';
+import { chooseThreadCount, detectCpuBudget, type CpuBudget } from './thread-count.js';
+
+export interface LlamaCppBackendSettings {
+  /** The model name this backend answers to. With a file path given, it is a label (spec §2). */
+  model: string;
+  /** The GGUF file to run. */
+  modelPath: string | undefined;
+  /** llama.cpp threads. Default: the usable cores (affinity, cgroup quota, physical cores) minus one, at least 1. */
+  threads?: number;
+  /** `'auto'` (default): a GPU when node-llama-cpp finds one, else the CPU. `false`: CPU only. */
+  gpu?: 'auto' | false;
+  /** Context window in tokens. Default: the model's trained context length, at most 8192. */
+  contextSize?: number;
+  /** Memory the weights may take (bytes); default: physical memory or the cgroup limit, whichever is smaller. */
+  memoryLimitBytes?: number;
+  /** Upper bound for probe() when the caller gives none (default 2000 ms). */
+  probeTimeoutMs?: number;
+}
+
+const DEFAULT_CONTEXT_CAP = 8192;
+
+interface SessionState {
+  loaded: LoadedModel;
+  context: LlamaContext;
+  sequence: LlamaContextSequence;
+  completion: LlamaCompletion;
+  /** The model's own chat template, or undefined when the GGUF has none. */
+  chatWrapper: ChatWrapper | undefined;
+  contextSize: number;
+}
+
+export function createLlamaCppBackend(settings: LlamaCppBackendSettings): CoderBackend {
+  return new LlamaCppBackend(settings);
+}
+
+class LlamaCppBackend implements CoderBackend {
+  readonly specificationVersion = CODER_BACKEND_SPECIFICATION_VERSION;
+  readonly id = 'llama_cpp' as const;
+  readonly supportsConstrainedDecoding = true;
+  readonly model: string;
+
+  private readonly gpu: GpuSetting;
+  private readonly cpuBudget: CpuBudget;
+  private readonly threads: number;
+  private readonly lease: ModelLease | undefined;
+  private readonly mutex = new Mutex();
+  private readonly closeController = new AbortController();
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private state: Promise<SessionState> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly settings: LlamaCppBackendSettings) {
+    if (!settings.model || settings.model.trim() === '') throw new NerionError('CONFIG_INVALID', 'createLlamaCppBackend needs a model name (the label this backend answers to).');
+    if (settings.threads !== undefined && (!Number.isInteger(settings.threads) || settings.threads < 1)) {
+      throw new NerionError('CONFIG_INVALID', `llama_cpp threads must be a positive whole number, got ${String(settings.threads)} — fix NERION_LLAMA_THREADS or the threads setting.`);
+    }
+    if (settings.contextSize !== undefined && (!Number.isInteger(settings.contextSize) || settings.contextSize < 16)) {
+      throw new NerionError('CONFIG_INVALID', `llama_cpp contextSize must be a whole number of at least 16 tokens, got ${String(settings.contextSize)}.`);
+    }
+    this.model = settings.model;
+    this.gpu = settings.gpu === false ? false : 'auto';
+    this.cpuBudget = detectCpuBudget();
+    this.threads = settings.threads ?? chooseThreadCount(this.cpuBudget);
+    // No path: nothing to lease; every call explains how to configure one.
+    this.lease = settings.modelPath ? ModelLease.acquire({ path: settings.modelPath, label: settings.model, gpu: this.gpu, memoryLimitBytes: settings.memoryLimitBytes }) : undefined;
+  }
+
+  private get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  private closedError(): NerionError {
+    return new NerionError('BACKEND_CLOSED', `The llama_cpp backend for "${this.model}" was closed; create a new one to generate again.`);
+  }
+
+  async probe(options: ProbeOptions = {}): Promise<ProbeResult> {
+    if (this.closed) return { available: false, reason: `The llama_cpp backend for "${this.model}" was closed; create a new one.` };
+    const timeoutMs = options.timeoutMs ?? this.settings.probeTimeoutMs ?? 2000;
+    const controller = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    const timer = setTimeout(() => controller.abort(new NerionError('TIMEOUT', `probe timed out after ${timeoutMs} ms`)), timeoutMs);
+    try {
+      return await raceAbort(this.probeUnbounded(performance.now() + timeoutMs * 0.8), signal);
+    } catch (error) {
+      if (NerionError.isInstance(error)) {
+        const reason = error.code === 'TIMEOUT'
+          ? `The llama_cpp probe did not finish within ${timeoutMs} ms (starting llama.cpp or reading ${this.settings.modelPath}) — try again; the first start of llama.cpp in a process takes about a second.`
+          : error.message;
+        return { available: false, reason, models: [this.model], ...(error.code === 'MODEL_NOT_FOUND' ? { modelAvailable: false } : {}), details: { file: this.settings.modelPath, errorCode: error.code } };
+      }
+      return { available: false, reason: `The llama_cpp probe failed: ${describeError(error)}.`, details: { file: this.settings.modelPath } };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async probeUnbounded(deadline: number): Promise<ProbeResult> {
+    // llama.cpp's first start in a process takes ~1 s (longer on a busy machine): start it now, but let the
+    // file checks answer the probe when the bindings are still starting at the deadline.
+    const starting = sharedLlama(this.gpu);
+    let summary: GgufSummary;
+    const current = this.lease?.current;
+    if (current) summary = current.summary;
+    else {
+      const { path, sizeBytes } = await checkModelPath(this.settings.modelPath, this.model);
+      await checkGgufMagic(path, this.model);
+      summary = (await readGgufSummary(path, sizeBytes, this.model)).summary;
+    }
+    const pending = Symbol('pending');
+    const llama = await Promise.race([starting, new Promise<typeof pending>((resolve) => setTimeout(() => resolve(pending), Math.max(0, deadline - performance.now())).unref?.())]);
+    const sharedWith = this.lease?.otherLabels() ?? [];
+    const notes = this.labelWarnings();
+    if (llama === pending) notes.push('llama.cpp is still starting in this process; the device (GPU or CPU) is known once it has.');
+    const gpuNames = llama === pending || llama.gpu === false ? [] : await llama.getGpuDeviceNames();
+    return {
+      available: true,
+      models: [this.model],
+      modelAvailable: true,
+      ...(llama === pending ? {} : { version: `node-llama-cpp (llama.cpp ${llama.llamaCppRelease.release})` }),
+      ...(notes.length > 0 ? { reason: notes.join(' ') } : {}),
+      details: {
+        file: summary.path,
+        sizeBytes: summary.sizeBytes,
+        architecture: summary.architecture,
+        name: summary.name,
+        contextLength: summary.contextLength,
+        chatTemplate: summary.chatTemplate !== undefined,
+        device: llama === pending ? 'unknown' : llama.gpu === false ? 'cpu' : llama.gpu,
+        ...(gpuNames.length > 0 ? { gpuDevices: gpuNames } : {}),
+        threads: this.threads,
+        threadsSource: this.settings.threads !== undefined ? 'settings' : 'auto',
+        cpuBudget: this.cpuBudget,
+        loaded: current !== undefined,
+        sharedWith,
+        ...(llama === pending ? {} : { bindings: llama.buildType }),
+      },
+    };
+  }
+
+  private labelWarnings(): string[] {
+    const others = this.lease?.otherLabels() ?? [];
+    if (others.length === 0) return [];
+    return [`"${this.model}" is a label for ${this.lease!.path}: the same file also serves ${others.map((name) => `"${name}"`).join(', ')}, so these names all run the same model.`];
+  }
+
+  generate(request: GenerateRequest): Promise<GenerateResult> {
+    return collectStream(this.stream(request));
+  }
+
+  async *stream(request: GenerateRequest): AsyncIterable<StreamPart> {
+    if (this.closed) throw this.closedError();
+    validateGenerateRequest(request);
+    const stopConsumer = new AbortController();
+    const signals = [this.closeController.signal, stopConsumer.signal, ...(request.signal ? [request.signal] : [])];
+    const lifecycle = new RequestLifecycle({ signal: AbortSignal.any(signals), timeoutMs: request.timeoutMs }, `llama_cpp generation for "${this.model}"`);
+    const channel = new AsyncChannel<StreamPart>();
+    const task = this.execute(request, lifecycle, channel).then(
+      () => channel.end(),
+      (error: unknown) => channel.fail(this.toError(error, lifecycle)),
+    );
+    try {
+      yield* channel;
+    } finally {
+      // The consumer stopped early (break/return): stop the native generation and wait for it to end.
+      if (!channel.finished) stopConsumer.abort();
+      await task;
+      lifecycle.dispose();
+    }
+  }
+
+  private toError(error: unknown, lifecycle: RequestLifecycle): unknown {
+    if (this.closeController.signal.aborted) return new NerionError('BACKEND_CLOSED', `The llama_cpp backend for "${this.model}" was closed during the generation.`, { cause: error });
+    const mapped = lifecycle.toError(error);
+    if (NerionError.isInstance(mapped)) return mapped;
+    return new NerionError('BACKEND_ERROR', `llama.cpp failed while generating with "${this.model}" (${describeError(mapped)}); the backend is still usable — retry, or lower maxTokens/contextSize if memory ran out.`, { cause: mapped });
+  }
+
+  private async execute(request: GenerateRequest, lifecycle: RequestLifecycle, channel: AsyncChannel<StreamPart>): Promise<void> {
+    lifecycle.throwIfAborted();
+    const warnings: string[] = [];
+    const warn = (message: string): void => {
+      warnings.push(message);
+      channel.push({ type: 'warning', message });
+    };
+    const loadStarted = performance.now();
+    const wasReady = this.state !== undefined;
+    const state = await raceAbort(this.session(), lifecycle.signal);
+    const loadMs = wasReady ? undefined : performance.now() - loadStarted;
+
+    const lock = this.mutex.lock();
+    try {
+      await raceAbort(lock.ready, lifecycle.signal);
+      lifecycle.throwIfAborted();
+      for (const message of this.labelWarnings()) warn(message);
+
+      const { model } = state.loaded;
+      let input: Token[] | string;
+      const stopTriggers: (string | LlamaText)[] = [...(request.stop ?? []).filter((stop) => stop.length > 0)];
+      if (request.messages) {
+        if (state.chatWrapper) {
+          const chatHistory: ChatHistoryItem[] = request.messages.map((message) =>
+            message.role === 'assistant' ? { type: 'model', response: [message.content] } : { type: message.role, text: message.content },
+          );
+          chatHistory.push({ type: 'model', response: [] });
+          const rendered = state.chatWrapper.generateContextState({ chatHistory });
+          input = rendered.contextText.tokenize(model.tokenizer);
+          stopTriggers.push(...rendered.stopGenerationTriggers);
+        } else {
+          warn(`${state.loaded.summary.path} has no chat template in its GGUF header, so the chat messages were sent as a plain "### User:/### Assistant:" prompt; use a GGUF with tokenizer.chat_template for the model's own format.`);
+          input = formatPlainPrompt(request.messages);
+        }
+      } else {
+        input = request.prompt!;
+      }
+
+      let grammar: LlamaGrammar | undefined;
+      if (request.jsonSchema) grammar = await raceAbort(this.grammarFor(request.jsonSchema, warn), lifecycle.signal);
+
+      const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
+      const sequence = state.sequence;
+      await sequence.clearHistory();
+      const meterBefore = { input: sequence.tokenMeter.usedInputTokens, output: sequence.tokenMeter.usedOutputTokens };
+      const generationStarted = performance.now();
+      let firstTokenAt: number | undefined;
+      let streamed = '';
+      const response = await state.completion.generateCompletionWithMeta(input, {
+        signal: lifecycle.signal,
+        stopOnAbortSignal: false,
+        maxTokens,
+        temperature: request.temperature ?? 0,
+        ...(request.seed !== undefined ? { seed: request.seed } : {}),
+        ...(grammar ? { grammar } : {}),
+        ...(stopTriggers.length > 0 ? { customStopTriggers: stopTriggers } : {}),
+        onToken: () => {
+          firstTokenAt ??= performance.now();
+        },
+        onTextChunk: (text) => {
+          if (text.length === 0) return;
+          firstTokenAt ??= performance.now();
+          streamed += text;
+          channel.push({ type: 'text-delta', text });
+        },
+      });
+      const finishedAt = performance.now();
+      lifecycle.throwIfAborted();
+
+      // The engine's final text is what was streamed (stop-trigger text is held back while streaming);
+      // anything it still held at the end goes out as a last delta, so stream ≡ generate.
+      let text = streamed;
+      if (response.response.length > streamed.length && response.response.startsWith(streamed)) {
+        const rest = response.response.slice(streamed.length);
+        channel.push({ type: 'text-delta', text: rest });
+        text = response.response;
+      }
+      const finishReason = response.metadata.stopReason === 'maxTokens' ? 'length' : 'stop';
+      const promptTokens = Array.isArray(input) ? input.length : sequence.tokenMeter.usedInputTokens - meterBefore.input;
+      const completionTokens = Math.min(maxTokens, sequence.tokenMeter.usedOutputTokens - meterBefore.output);
+
+      let json: unknown;
+      if (request.jsonSchema) {
+        try {
+          json = parseJsonOutput(text, request.jsonSchema, `llama_cpp model "${this.model}"`);
+        } catch (error) {
+          if (finishReason === 'length' && NerionError.isInstance(error)) {
+            throw new NerionError('INVALID_OUTPUT', `${error.message} Generation stopped at maxTokens (${maxTokens}) before the JSON was complete — raise maxTokens.`, { cause: error, data: error.data });
+          }
+          throw error;
+        }
+      }
+      const totalMs = lifecycle.elapsedMs;
+      const firstAt = firstTokenAt ?? finishedAt;
+      const decodeSeconds = (finishedAt - firstAt) / 1000;
+      const result: GenerateResult = {
+        text,
+        ...(request.jsonSchema ? { json } : {}),
+        finishReason,
+        usage: { promptTokens, completionTokens },
+        timings: {
+          ...(firstTokenAt !== undefined ? { timeToFirstTokenMs: firstTokenAt - lifecycle.startedAt } : {}),
+          totalMs,
+          ...(loadMs !== undefined ? { loadMs } : {}),
+          ...(firstAt > generationStarted && promptTokens > 0 ? { promptTokensPerSecond: promptTokens / ((firstAt - generationStarted) / 1000) } : {}),
+          ...(completionTokens > 1 && decodeSeconds > 0 ? { decodeTokensPerSecond: (completionTokens - 1) / decodeSeconds } : {}),
+        },
+        model: this.model,
+        warnings,
+      };
+      channel.push({ type: 'finish', result });
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Model + this backend's context, created once and reused by every call. */
+  private session(): Promise<SessionState> {
+    if (!this.lease) {
+      return checkModelPath(this.settings.modelPath, this.model).then(() => {
+        throw new NerionError('INTERNAL', 'unreachable: a llama_cpp backend without a path has no model');
+      });
+    }
+    if (!this.state) {
+      const lease = this.lease;
+      const pending = (async (): Promise<SessionState> => {
+        const loaded = await lease.get();
+        const { JinjaTemplateChatWrapper, LlamaCompletion } = await import('node-llama-cpp');
+        const contextSize = this.settings.contextSize ?? Math.min(loaded.summary.contextLength ?? 4096, DEFAULT_CONTEXT_CAP);
+        let context: LlamaContext;
+        try {
+          context = await loaded.model.createContext({ contextSize, threads: this.threads, sequences: 1 });
+        } catch (error) {
+          throw new NerionError('MODEL_LOAD_FAILED', `llama.cpp could not create a ${contextSize}-token context for ${loaded.summary.path} (${describeError(error)}) — lower contextSize or free memory.`, {
+            cause: error,
+            data: { path: loaded.summary.path, contextSize },
+          });
+        }
+        const sequence = context.getSequence();
+        const chatWrapper = loaded.summary.chatTemplate ? new JinjaTemplateChatWrapper({ template: loaded.summary.chatTemplate }) : undefined;
+        return { loaded, context, sequence, completion: new LlamaCompletion({ contextSequence: sequence }), chatWrapper, contextSize };
+      })();
+      this.state = pending;
+      pending.catch(() => {
+        if (this.state === pending) this.state = undefined; // retried by the next call; this call's caller gets the error
+      });
+    }
+    return this.state;
+  }
+
+  private grammarFor(schema: JsonSchema, warn: (message: string) => void): Promise<LlamaGrammar | undefined> {
+    const key = JSON.stringify(schema);
+    let pending = this.grammars.get(key);
+    if (!pending) {
+      pending = this.session().then(({ loaded }) => loaded.llama.createGrammarForJsonSchema(schema as Parameters<typeof loaded.llama.createGrammarForJsonSchema>[0]));
+      this.grammars.set(key, pending);
+    }
+    return pending.then(
+      (grammar) => grammar,
+      (error: unknown) => {
+        this.grammars.delete(key);
+        warn(`node-llama-cpp cannot turn this JSON schema into a grammar (${describeError(error)}), so the output is validated after generation instead of constrained while decoding.`);
+        return undefined;
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    if (!this.closing) {
+      this.closeController.abort();
+      this.closing = (async () => {
+        await this.mutex.idle();
+        const state = this.state;
+        this.state = undefined;
+        if (state) {
+          // A session that failed to start holds nothing; its error went to the call that waited for it.
+          const ready = await state.then((value) => value, () => undefined);
+          if (ready && !ready.context.disposed) await ready.context.dispose();
+        }
+        await this.lease?.release();
+      })();
+    }
+    return this.closing;
+  }
+}
