@@ -1,2 +1,42 @@
-// @nerion/catalog: under construction (issue #6). Nothing is exported yet.
-export {};
+export {
+  CATALOG_BACKENDS,
+  CATALOG_FORMAT_VERSION,
+  CATALOG_STRENGTHS,
+  type Catalog,
+  type CatalogBackends,
+  type CatalogFamily,
+  type CatalogStrength,
+  type ExllamaEntry,
+  type LlamaCppEntry,
+  type OllamaEntry,
+  type VllmEntry,
+} from './catalog-schema.js';
+export { PACKAGED_CATALOG_PATH, loadCatalog, parseCatalog, type LoadCatalogOptions } from './load-catalog.js';
+export { describeKnownNames, findFamily, resolveFamily, resolveModelForBackend, type BackendModelResolution } from './resolve-model.js';
+export {
+  PROVISIONED_FILE_NAME,
+  defaultExllamaDir,
+  defaultGgufPath,
+  findProvisioned,
+  findProvisionedGguf,
+  ggufDirectory,
+  provisionedFilePath,
+  readProvisioned,
+  recordProvisioned,
+  type ProvisionedRecord,
+} from './provisioned.js';
+export {
+  downloadFile,
+  formatBytes,
+  partPathOf,
+  sha256OfFile,
+  type DownloadFetch,
+  type DownloadFileOptions,
+  type DownloadProgress,
+  type DownloadResponse,
+  type DownloadResult,
+  type StatfsFunction,
+} from './download-file.js';
+export { ggufSourceFor, provisionGguf, type ConsentFunction, type GgufSource, type ProvisionGgufOptions, type ProvisionGgufResult } from './provision-gguf.js';
+export { selectModelForMachine, type MachineMemory, type ModelSelection, type SelectModelOptions } from './select-model.js';
+export { exllamaInstructions, shellJoin, vllmInstructions, type BackendInstructions } from './backend-instructions.js';

@@ -1,0 +1,86 @@
+/**
+ * Name resolution. Exact only: a family id or one of its aliases (trimmed, case-insensitive), never a
+ * substring or a "closest" guess. Anything else is not a catalog model.
+ */
+import { NerionError, type BackendId } from '@nerion/backend-core';
+import type { Catalog, CatalogBackends, CatalogFamily } from './catalog-schema.js';
+
+/** The family whose id or alias is exactly `name`, or undefined. */
+export function findFamily(catalog: Catalog, name: string): CatalogFamily | undefined {
+  const key = name.trim().toLowerCase();
+  if (key === '') return undefined;
+  return catalog.families.find((family) => family.id.toLowerCase() === key || family.aliases.some((alias) => alias.toLowerCase() === key));
+}
+
+/** Like findFamily, but an unknown name is an UNKNOWN_MODEL error that lists the known names. */
+export function resolveFamily(catalog: Catalog, name: string): CatalogFamily {
+  const family = findFamily(catalog, name);
+  if (family) return family;
+  throw new NerionError('UNKNOWN_MODEL', `"${name}" is not in the model catalog. Known models: ${describeKnownNames(catalog)}. Run \`nerion models list\` for details.`, {
+    data: { model: name, known: catalog.families.map((entry) => entry.id) },
+  });
+}
+
+/** `deepseek-coder-v2 (aliases: …), qwen2.5-coder (…)` — for error messages. */
+export function describeKnownNames(catalog: Catalog): string {
+  return catalog.families
+    .map((family) => (family.aliases.length > 0 ? `${family.id} (aliases: ${family.aliases.join(', ')})` : family.id))
+    .join('; ');
+}
+
+export interface BackendModelResolution<B extends BackendId = BackendId> {
+  /** What was asked for, unchanged. */
+  readonly requested: string;
+  /** The catalog family when `requested` is one of its names. */
+  readonly family?: CatalogFamily;
+  /** The family's entry for this backend; undefined for pass-through names or when the family has no build for it. */
+  readonly entry?: NonNullable<CatalogBackends[B]>;
+  /**
+   * The name to use with the backend: the Ollama tag, the vLLM served name, the exllamav2 repo, the GGUF
+   * file name (a label for llama_cpp). A name that is not in the catalog passes through unchanged, and so
+   * does a family name whose family has no entry for this backend.
+   */
+  readonly name: string;
+  /** Other names the backend may know the same model by (vLLM: the repo, which vLLM serves when no served name is set). */
+  readonly alternatives: readonly string[];
+  /** A sentence when the family has no entry for this backend (e.g. no EXL2 build exists). */
+  readonly missingEntry?: string;
+}
+
+/**
+ * The rule every backend wiring uses: an exact family id or alias maps to that family's entry for
+ * `backendId`; anything else (an explicit Ollama tag such as `qwen2.5-coder:14b`, a custom model)
+ * passes through unchanged.
+ */
+export function resolveModelForBackend<B extends BackendId>(catalog: Catalog, backendId: B, name: string): BackendModelResolution<B> {
+  const requested = name;
+  const family = findFamily(catalog, name);
+  if (!family) return { requested, name: name.trim(), alternatives: [] };
+  const entry = family.backends[backendId] as NonNullable<CatalogBackends[B]> | undefined;
+  if (!entry) {
+    return {
+      requested,
+      family,
+      name: family.id,
+      alternatives: [],
+      missingEntry: `The catalog has no ${backendId} build of ${family.id}${alternativesFor(catalog, backendId, family)}.`,
+    };
+  }
+  switch (backendId) {
+    case 'ollama':
+      return { requested, family, entry, name: (entry as NonNullable<CatalogBackends['ollama']>).tag, alternatives: [] };
+    case 'llama_cpp':
+      return { requested, family, entry, name: (entry as NonNullable<CatalogBackends['llama_cpp']>).filename, alternatives: [] };
+    case 'vllm': {
+      const vllm = entry as NonNullable<CatalogBackends['vllm']>;
+      return { requested, family, entry, name: vllm.servedName, alternatives: [vllm.repo] };
+    }
+    default:
+      return { requested, family, entry, name: (entry as NonNullable<CatalogBackends['exllamav2']>).repo, alternatives: [] };
+  }
+}
+
+function alternativesFor(catalog: Catalog, backendId: BackendId, except: CatalogFamily): string {
+  const others = catalog.families.filter((family) => family !== except && family.backends[backendId]).map((family) => family.id);
+  return others.length > 0 ? `; families that have one: ${others.join(', ')}` : '';
+}
