@@ -1,21 +1,118 @@
 import { Flags } from '@oclif/core';
-import { NerionError } from '@nerion/backend-core';
+import { BACKEND_IDS, parseBackendId, type BackendId } from '@nerion/backend-core';
+import type { BenchProgress, BenchReport, BenchResult } from '@nerion/bench';
 import { NerionCommand } from '../../base-command.js';
+import { createBackendRegistry } from '../../backends/index.js';
+import { isInteractive } from '../../environment.js';
+
+/** The catalog's four families (product spec §4): the default model list. */
+export const BENCH_DEFAULT_MODELS = ['deepseek-coder-v2', 'qwen2.5-coder', 'starcoder2', 'codellama'] as const;
+
+/** `--backends a b`, `--backends a,b` and `--backends a --backends b` all give [a, b]; duplicates kept once. */
+function splitList(values: readonly string[]): string[] {
+  const items = values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value.length > 0);
+  return [...new Set(items)];
+}
 
 export default class ModelsBench extends NerionCommand {
   static override summary = 'Benchmark backends × models side by side (latency, TTFT, tokens/s).';
+  static override description = [
+    'Prints the table `backend<TAB>model<TAB>latency_s` (median wall time of one request, in seconds), one row per',
+    'combination in the order given, as each one finishes; `n/a` where a combination is unavailable, failed or',
+    'timed out, with the reason on stderr. --json gives every figure: latency median/p50/p95, time to first token,',
+    'decode and prompt tokens/s, load time (kept apart from latency), and the n/a reasons.',
+    'Combinations run one after the other (never concurrently) so engines sharing this machine do not distort each',
+    "other's figures. Exit status 0 whenever the bench ran, even with n/a rows.",
+  ].join(' ');
   static override examples = [
     '<%= config.bin %> models bench --backends ollama llama_cpp vllm exllamav2 --models deepseek-coder-v2 qwen2.5-coder starcoder2 codellama',
+    '<%= config.bin %> models bench --backends llama_cpp --models qwen2.5-coder --runs 5 --warmup 2 --json',
+    '<%= config.bin %> models bench --backends ollama,vllm --models codellama --format markdown',
   ];
   static override flags = {
-    backends: Flags.string({ summary: 'Backends to measure.', multiple: true }),
-    models: Flags.string({ summary: 'Models to measure.', multiple: true }),
+    backends: Flags.string({ summary: 'Backends to measure (space- or comma-separated). Default: all four.', multiple: true }),
+    models: Flags.string({ summary: 'Models to measure on every backend (space- or comma-separated). Default: the four catalog families.', multiple: true }),
     runs: Flags.integer({ summary: 'Measured runs per combination.', default: 3, min: 1 }),
-    warmup: Flags.integer({ summary: 'Warm-up runs per combination.', default: 1, min: 0 }),
-    timeout: Flags.integer({ summary: 'Seconds before a combination is cut.', default: 120, min: 1 }),
+    warmup: Flags.integer({ summary: 'Warm-up runs per combination (the first one is timed as part of the load).', default: 1, min: 0 }),
+    timeout: Flags.integer({ summary: 'Seconds before a combination is cut (create + probe + warm-up + runs).', default: 120, min: 1 }),
+    prompt: Flags.string({ summary: 'The user message sent on every run. Default: a short coding request.' }),
+    'max-tokens': Flags.integer({ summary: 'Generated-token limit of every run.', default: 64, min: 1 }),
+    format: Flags.string({ summary: 'Table format without --json.', options: ['tsv', 'csv', 'markdown'], default: 'tsv' }),
   };
 
-  async run(): Promise<void> {
-    throw new NerionError('NOT_AVAILABLE', '`nerion models bench` is not available in this build yet (issue #8).');
+  async run(): Promise<BenchReport> {
+    const { flags } = await this.parse(ModelsBench);
+    const backends: BackendId[] = splitList(flags.backends ?? [...BACKEND_IDS]).map((value) => parseBackendId(value, '--backends value'));
+    const models = splitList(flags.models ?? [...BENCH_DEFAULT_MODELS]);
+    // Resolving once up front turns a bad environment or config file into CONFIG_INVALID before anything runs.
+    this.resolveConfig({});
+
+    const bench = await import('@nerion/bench');
+    const json = this.jsonEnabled();
+    const streamTsv = !json && flags.format === 'tsv';
+    const progressLine = isInteractive(process.stderr) ? new ProgressLine() : undefined;
+    const registry = createBackendRegistry();
+    const controller = new AbortController();
+    const onInterrupt = (): void => controller.abort();
+    process.once('SIGINT', onInterrupt);
+
+    if (streamTsv) process.stdout.write(`${bench.TSV_HEADER}\n`);
+    try {
+      const report = await bench.runBench({
+        backends,
+        models,
+        runs: flags.runs,
+        warmup: flags.warmup,
+        timeoutMs: flags.timeout * 1000,
+        maxTokens: flags['max-tokens'],
+        ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
+        signal: controller.signal,
+        createBackend: async (backend, model) => {
+          // Each combination is resolved as if run with `--backend B --model M` (base URL, model path, … for B).
+          const config = this.resolveConfig({ backend, model });
+          return registry.create(backend, model, { config, progress: (message) => progressLine?.show(message) });
+        },
+        onProgress: progressLine ? (event) => progressLine.show(describeProgress(event)) : undefined,
+        onWarning: (message) => {
+          progressLine?.clear();
+          this.note(`Warning: ${message}`);
+        },
+        onResult: (result: BenchResult) => {
+          progressLine?.clear();
+          if (streamTsv) process.stdout.write(`${bench.formatTsvRow(result)}\n`);
+          const reason = bench.formatUnavailableReason(result);
+          if (reason) this.note(reason);
+        },
+      });
+      progressLine?.clear();
+      if (!json && flags.format === 'csv') process.stdout.write(bench.renderCsv(report.results));
+      if (!json && flags.format === 'markdown') process.stdout.write(bench.renderMarkdown(report.results));
+      return report;
+    } finally {
+      progressLine?.clear();
+      process.removeListener('SIGINT', onInterrupt);
+    }
+  }
+}
+
+function describeProgress(event: BenchProgress): string {
+  const step = event.iteration === undefined ? event.phase : `${event.phase} ${event.iteration}/${event.iterations}`;
+  return `[${event.index + 1}/${event.total}] ${event.backend}/${event.model}: ${step}…`;
+}
+
+/** One self-overwriting status line on an interactive stderr. */
+class ProgressLine {
+  private shown = false;
+
+  show(text: string): void {
+    const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
+    process.stderr.write(`\r\u001b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (!this.shown) return;
+    process.stderr.write('\r\u001b[2K');
+    this.shown = false;
   }
 }
