@@ -1,2 +1,3 @@
 export { fixturePaths, type FixturePaths } from '../../../tools/fixtures/fixture-paths.mjs';
 export { buildTinyGguf, writeTinyGguf, TINY_GGUF_DEFAULTS } from '../../../tools/fixtures/tiny-gguf.mjs';
+export * from './ollama-server/index.js';
