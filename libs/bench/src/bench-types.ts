@@ -28,7 +28,7 @@ export interface RunBenchOptions {
   warmup?: number;
   /** Wall-clock budget of one whole combination (create + probe + warm-up + runs). Default 120 000. */
   timeoutMs?: number;
-  /** Budget of the probe inside that. Default 5 000. */
+  /** Budget of the probe inside that (never more than timeoutMs). Default 15 000. */
   probeTimeoutMs?: number;
   /** Aborting stops the bench: the combination in flight is cut and runBench rejects with ABORTED. */
   signal?: AbortSignal;

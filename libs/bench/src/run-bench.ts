@@ -29,7 +29,8 @@ export const DEFAULT_BENCH_MAX_TOKENS = 64;
 export const DEFAULT_BENCH_RUNS = 3;
 export const DEFAULT_BENCH_WARMUP = 1;
 export const DEFAULT_BENCH_TIMEOUT_MS = 120_000;
-export const DEFAULT_BENCH_PROBE_TIMEOUT_MS = 5_000;
+/** Generous: the first probe of an in-process engine starts it (llama.cpp: ~1 s idle, several under load). */
+export const DEFAULT_BENCH_PROBE_TIMEOUT_MS = 15_000;
 /** How long a cut combination's `close()` may take before the bench moves on without it. */
 const CLOSE_GRACE_MS = 2_000;
 

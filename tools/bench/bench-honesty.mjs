@@ -1,0 +1,119 @@
+// Honesty of `nerion models bench` (issue #8): the median latency the CLI reports for llama_cpp ÷ the
+// same request timed directly with node-llama-cpp (the engine's own client) in the same run.
+// Target: 0.97 ≤ ratio ≤ 1.05. Exits 1 when outside it.
+//
+// Both sides run the same GGUF (a generated 4-block model, ~17 MB, so one request takes ~50–200 ms),
+// the same chat-templated prompt, maxTokens, temperature 0, seed, 1 thread, the same context size, a
+// cleared sequence per request, and the same warm-up count. Rounds alternate CLI and direct so drift
+// in machine load hits both. Needs the built CLI (`npm run build`).
+//
+// Usage: node tools/bench/bench-honesty.mjs [rounds=3] [runs=8]
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JinjaTemplateChatWrapper, LlamaCompletion, getLlama } from 'node-llama-cpp';
+import { TINY_GGUF_DEFAULTS, writeTinyGguf } from '../fixtures/tiny-gguf.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = join(root, 'apps/cli/bin/run.js');
+const rounds = Number(process.argv[2] ?? 3);
+const runs = Number(process.argv[3] ?? 8);
+const warmup = 2;
+const maxTokens = 48;
+const threads = 1;
+const contextSize = 2048; // the backend's default: the model's context length (2048), capped at 8192
+const prompt = 'Write a Python function `add(a, b)` that returns the sum of two numbers. Reply with code only.';
+const TARGET = [0.97, 1.05];
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function runCliBench(modelPath, home) {
+  const args = [cli, 'models', 'bench', '--backends', 'llama_cpp', '--models', 'honesty', '--runs', String(runs), '--warmup', String(warmup), '--max-tokens', String(maxTokens), '--prompt', prompt, '--json'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      env: { PATH: process.env.PATH ?? '', HOME: home, NERION_CACHE_DIR: join(home, 'cache'), CI: 'true', LLAMA_CPP_MODEL_PATH: modelPath, NERION_LLAMA_THREADS: String(threads) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      if (status !== 0) return reject(new Error(`nerion models bench exited ${status}: ${stderr}`));
+      const [result] = JSON.parse(stdout).results;
+      if (result.status !== 'ok') return reject(new Error(`nerion models bench: ${result.status}: ${result.reason}`));
+      resolve({ medianMs: result.latencyMs, tokens: result.samples.map((sample) => sample.completionTokens) });
+    });
+  });
+}
+
+/** The same request through node-llama-cpp itself: the chat template rendered the way the backend does. */
+async function createDirect(modelPath) {
+  const llama = await getLlama({ gpu: false });
+  const model = await llama.loadModel({ modelPath });
+  const context = await model.createContext({ contextSize, threads, sequences: 1 });
+  const sequence = context.getSequence();
+  const completion = new LlamaCompletion({ contextSequence: sequence });
+  const chatWrapper = new JinjaTemplateChatWrapper({ template: TINY_GGUF_DEFAULTS.chatTemplate });
+  const rendered = chatWrapper.generateContextState({ chatHistory: [{ type: 'user', text: prompt }, { type: 'model', response: [] }] });
+  const tokens = rendered.contextText.tokenize(model.tokenizer);
+  const once = async () => {
+    await sequence.clearHistory();
+    const before = sequence.tokenMeter.usedOutputTokens;
+    let text = '';
+    const started = performance.now();
+    await completion.generateCompletionWithMeta(tokens, {
+      maxTokens,
+      temperature: 0,
+      seed: 42,
+      customStopTriggers: rendered.stopGenerationTriggers,
+      onTextChunk: (chunk) => (text += chunk),
+    });
+    return { ms: performance.now() - started, tokens: Math.min(maxTokens, sequence.tokenMeter.usedOutputTokens - before) };
+  };
+  return {
+    async measure() {
+      for (let index = 0; index < warmup; index += 1) await once();
+      const samples = [];
+      for (let index = 0; index < runs; index += 1) samples.push(await once());
+      return { medianMs: median(samples.map((sample) => sample.ms)), tokens: samples.map((sample) => sample.tokens) };
+    },
+    dispose: () => llama.dispose(),
+  };
+}
+
+const home = await mkdtemp(join(tmpdir(), 'nerion-bench-honesty-'));
+try {
+  const modelPath = join(home, 'honesty.gguf');
+  const written = await writeTinyGguf(modelPath, { blocks: 4, embedding: 256, feedForward: 1024, heads: 8 });
+  console.log(`model: ${(written.bytes / 1e6).toFixed(1)} MB generated GGUF; ${rounds} rounds × ${runs} runs (+${warmup} warm-up), maxTokens ${maxTokens}, threads ${threads}`);
+  const direct = await createDirect(modelPath);
+  const cliMedians = [];
+  const directMedians = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    const fromCli = await runCliBench(modelPath, home);
+    const fromEngine = await direct.measure();
+    if (fromCli.tokens.join() !== fromEngine.tokens.join()) {
+      throw new Error(`not the same work: the CLI generated [${fromCli.tokens}] tokens per run, node-llama-cpp [${fromEngine.tokens}]`);
+    }
+    cliMedians.push(fromCli.medianMs);
+    directMedians.push(fromEngine.medianMs);
+    console.log(
+      `round ${round}: nerion models bench ${fromCli.medianMs.toFixed(1)} ms   node-llama-cpp direct ${fromEngine.medianMs.toFixed(1)} ms   ratio ${(fromCli.medianMs / fromEngine.medianMs).toFixed(3)}   (${fromCli.tokens[0]} tokens/run)`,
+    );
+  }
+  await direct.dispose();
+  const ratio = median(cliMedians) / median(directMedians);
+  const ok = ratio >= TARGET[0] && ratio <= TARGET[1];
+  console.log(`nerion models bench latency ÷ direct node-llama-cpp: median ${median(cliMedians).toFixed(1)} / ${median(directMedians).toFixed(1)} ms   ratio ${ratio.toFixed(3)} (target ${TARGET[0]}–${TARGET[1]}) ${ok ? 'OK' : 'OUTSIDE TARGET'}`);
+  if (!ok) process.exitCode = 1;
+} finally {
+  await rm(home, { recursive: true, force: true });
+}
