@@ -137,11 +137,13 @@ def json_filter_engine():
 
 
 def jinja_available():
+    """Whether jinja2 (for the model's chat template) is installed; found without importing it."""
     try:
-        import jinja2  # noqa: F401
+        import importlib.util
+
+        return importlib.util.find_spec("jinja2") is not None
     except Exception:
         return False
-    return True
 
 
 # --- the engine -------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ class ExLlamaV2DynamicGenerator:
         self.delay = float(os.environ.get("NERION_STANDIN_TOKEN_DELAY_MS", "2")) / 1000.0
         crash = os.environ.get("NERION_STANDIN_CRASH_AFTER_TOKENS")
         self.crash_after = int(crash) if crash else None
+        hang = os.environ.get("NERION_STANDIN_HANG_AFTER_TOKENS")
+        self.hang_after = int(hang) if hang else None
         outputs = os.environ.get("NERION_STANDIN_OUTPUTS")
         self.outputs = json.loads(outputs) if outputs else []
 
@@ -111,6 +113,8 @@ class ExLlamaV2DynamicGenerator:
                 sys.stderr.write("stand-in exllamav2: simulated crash (CUDA error: an illegal memory access was encountered)\n")
                 sys.stderr.flush()
                 os._exit(3)
+            if self.hang_after is not None and self.tokens_emitted >= self.hang_after:
+                time.sleep(3600)  # a stuck CUDA kernel: iterate() never returns, cancel cannot be seen
             if self.delay:
                 time.sleep(self.delay)
             piece = job.next_piece()
