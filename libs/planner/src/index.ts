@@ -1,2 +1,52 @@
-// @nerion/planner: under construction (issue #7). Nothing is exported yet.
-export {};
+export {
+  ACTION_KINDS,
+  ACTION_SCHEMAS,
+  ActionSchema,
+  ConditionSchema,
+  LANGUAGES,
+  MAX_PLAN_ACTIONS,
+  MAX_PLAN_CONTENT_BYTES,
+  PLAN_SCHEMA_VERSION,
+  PLAN_SOURCES,
+  PlanDraftSchema,
+  PlanMetadataSchema,
+  PlanSchema,
+  RepoPathSchema,
+  type ActionKind,
+  type ActionPayload,
+  type Plan,
+  type PlanAction,
+  type PlanCondition,
+  type PlanDraft,
+  type PlanLanguage,
+  type PlanMetadata,
+  type PlanSource,
+} from './plan-schema.js';
+export {
+  canonicalJson,
+  checkPlan,
+  checkPlanDraft,
+  computeBundleId,
+  describeIssues,
+  finalizePlan,
+  planPaths,
+  validatePlan,
+  type PlanCheck,
+  type PlanIssue,
+} from './plan-validation.js';
+export { assertPathsInsideRepo, checkRepoRelativePath, diffHeaderPaths, normaliseRepoPath } from './repo-path.js';
+export { actionJsonSchema, planDraftJsonSchema } from './plan-json-schema.js';
+export { HEURISTIC_PLANNER_ID, languageOf, planHeuristically, type HeuristicPlanInput } from './heuristic-planner.js';
+export {
+  DEFAULT_EXCERPT_CHARS,
+  buildPlanMessages,
+  excerptOf,
+  extractJson,
+  fallbackPlan,
+  llmPlannerId,
+  planWithLlm,
+  requestLlmPlan,
+  type LlmPlanInput,
+  type LlmPlanOutcome,
+  type LlmPlannerSettings,
+} from './llm-planner.js';

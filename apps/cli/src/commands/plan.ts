@@ -1,6 +1,13 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { Flags } from '@oclif/core';
-import { NerionError } from '@nerion/backend-core';
+import { NerionError, type AutoSelection, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
+import type { Plan as PlanDocument } from '@nerion/planner';
+import type { PlannerIdentity } from '@nerion/plan-cache';
 import { NerionCommand } from '../base-command.js';
+
+/** Bytes of the target file read for the LLM prompt's excerpt (the planner bounds the excerpt itself). */
+const TARGET_READ_LIMIT = 256 * 1024;
 
 export default class Plan extends NerionCommand {
   static override summary = 'Turn an instruction into a strict, validated JSON code-change plan.';
@@ -22,6 +29,103 @@ export default class Plan extends NerionCommand {
   };
 
   async run(): Promise<void> {
-    throw new NerionError('NOT_AVAILABLE', '`nerion plan` is not available in this build yet (issue #7).');
+    const { flags } = await this.parse(Plan);
+    let config = this.resolveConfig({ backend: flags.backend, model: flags.model, ...(flags['json-grammar'] ? { jsonGrammar: true } : {}) });
+    // Light modules only: planner (valibot) and plan-cache; engines load only after a cache miss, in the registry.
+    const [planner, planCache] = await Promise.all([import('@nerion/planner'), import('@nerion/plan-cache')]);
+
+    const { root, git } = planCache.findRepoRoot(process.cwd());
+    const target = flags.file === undefined ? undefined : toRepoPath(root, flags.file);
+    if (target !== undefined) planner.assertPathsInsideRepo(root, [target]);
+
+    if (flags.llm && config.auto) {
+      const auto = await this.autoSelection(config, flags.instruction);
+      if (auto) config = this.resolveConfig({ backend: flags.backend, model: flags.model, ...(flags['json-grammar'] ? { jsonGrammar: true } : {}) }, auto);
+      else this.note('note: NERION_CODER_AUTO=1 but `nerion plan` has no auto-selection yet; using the configured backend and model.');
+    }
+    const identity: PlannerIdentity = flags.llm
+      ? { kind: 'llm', backend: config.backend, model: config.model, strict: config.strict, jsonGrammar: config.jsonGrammar }
+      : { kind: 'heuristic' };
+
+    let cache: InstanceType<typeof planCache.PlanCache> | undefined;
+    let key: string | undefined;
+    if (flags.cache) {
+      const fingerprint = await planCache.fingerprintRepository(root, git);
+      key = planCache.computePlanCacheKey({ fingerprint: fingerprint.fingerprint, target, instruction: flags.instruction, planner: identity, schemaVersion: planner.PLAN_SCHEMA_VERSION });
+      cache = new planCache.PlanCache({ root, validate: planner.validatePlan, onWarning: (message) => this.note(`warning: ${message}`) });
+      const hit = await cache.get(key);
+      if (hit !== undefined) {
+        const plan = hit as PlanDocument;
+        planner.assertPathsInsideRepo(root, planner.planPaths(plan));
+        this.note(`plan cache hit (${planCache.PLAN_CACHE_FILE})`);
+        this.print(plan);
+        return;
+      }
+    }
+
+    const input = { instruction: flags.instruction, ...(target === undefined ? {} : { targetFile: target }) };
+    let plan: PlanDocument;
+    if (!flags.llm) {
+      plan = planner.planHeuristically(input);
+      planner.assertPathsInsideRepo(root, planner.planPaths(plan));
+    } else {
+      const plannerId = `${config.backend}/${config.model}`;
+      let backend: CoderBackend | undefined;
+      try {
+        const targetContent = target === undefined ? undefined : await readTarget(root, target);
+        const { createBackendRegistry } = await import('../backends/index.js');
+        backend = await createBackendRegistry().create(config.backend, config.model, { config, progress: (message) => this.note(message) });
+        const outcome = await planner.planWithLlm({ ...input, ...(targetContent === undefined ? {} : { targetContent }) }, { backend, jsonGrammar: config.jsonGrammar, strict: true });
+        for (const warning of outcome.warnings) this.note(`warning: ${warning}`);
+        planner.assertPathsInsideRepo(root, planner.planPaths(outcome.plan));
+        plan = outcome.plan;
+      } catch (error) {
+        if (config.strict || NerionError.hasCode(error, 'ABORTED')) throw error;
+        const fallback = planner.fallbackPlan(input, plannerId, error);
+        for (const warning of fallback.warnings) this.note(warning);
+        plan = fallback.plan;
+        planner.assertPathsInsideRepo(root, planner.planPaths(plan));
+      } finally {
+        await backend?.close();
+      }
+    }
+
+    // A fallback is not cached under the LLM identity: the next run tries the model again.
+    if (cache && key && plan.metadata.source !== 'heuristic-fallback') {
+      await cache.set(key, plan, { ...(target === undefined ? {} : { target }), instruction: flags.instruction });
+    }
+    this.print(plan);
+  }
+
+  /**
+   * Hook for NERION_CODER_AUTO=1 (auto-selection belongs to the catalog/selection work): return the backend
+   * and model to use for this instruction, or undefined to keep the configured ones.
+   */
+  protected async autoSelection(_config: NerionConfig, _instruction: string): Promise<AutoSelection | undefined> {
+    return undefined;
+  }
+
+  private print(plan: PlanDocument): void {
+    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+  }
+}
+
+/** `-f` relative to the working directory (or absolute), as a repo-relative POSIX path. */
+function toRepoPath(root: string, file: string): string {
+  const absolute = resolve(process.cwd(), file);
+  const inside = relative(root, absolute);
+  if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    throw new NerionError('PATH_ESCAPE', `The target file "${file}" is outside the repository ${root}; name a file inside it.`, { data: { path: file, root } });
+  }
+  return inside.split(sep).join('/');
+}
+
+async function readTarget(root: string, target: string): Promise<string | undefined> {
+  try {
+    const content = await readFile(resolve(root, target));
+    return content.subarray(0, TARGET_READ_LIMIT).toString('utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new NerionError('INVALID_REQUEST', `Cannot read the target file ${target} (${(error as Error).message}).`, { cause: error });
   }
 }

@@ -1,0 +1,139 @@
+/**
+ * The repository fingerprint: HEAD plus the content of every uncommitted and untracked file (respecting
+ * .gitignore, `.nerion/` excluded), from one `git status --porcelain=v2 -z --branch --untracked-files=all`.
+ * Contents are hashed, never mtimes. A folder that is not a git work tree hashes the contents of its files.
+ */
+import { spawn as nodeSpawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { NerionError } from '@nerion/backend-core';
+
+export type SpawnFunction = typeof nodeSpawn;
+
+export interface FingerprintSettings {
+  /** Injectable for tests; defaults to node:child_process spawn (argument arrays, no shell). */
+  spawn?: SpawnFunction;
+  /** The git executable (default `git`). */
+  git?: string;
+}
+
+export interface RepoFingerprint {
+  /** sha-256 (hex) over HEAD and the dirty files' contents. */
+  fingerprint: string;
+  kind: 'git' | 'folder';
+  /** The commit HEAD points at (undefined before the first commit, or in a plain folder). */
+  head: string | undefined;
+  /** How many dirty/untracked (git) or total (folder) files went into the hash. */
+  files: number;
+}
+
+/** The folder nerion keeps its state in; always excluded from fingerprints. */
+export const NERION_STATE_DIR = '.nerion';
+
+/** The nearest ancestor of `start` (itself included) holding a `.git` entry; `start` when there is none. */
+export function findRepoRoot(start: string): { root: string; git: boolean } {
+  for (let directory = start; ; directory = dirname(directory)) {
+    if (existsSync(join(directory, '.git'))) return { root: directory, git: true };
+    if (dirname(directory) === directory) return { root: start, git: false };
+  }
+}
+
+function runGit(root: string, args: readonly string[], settings: FingerprintSettings): Promise<Buffer> {
+  const spawn = settings.spawn ?? nodeSpawn;
+  const git = settings.git ?? 'git';
+  return new Promise((resolve, reject) => {
+    const child = spawn(git, ['--no-optional-locks', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (error) => {
+      reject(new NerionError('CACHE_ERROR', `Could not run \`${git}\` to fingerprint ${root} (${error.message}); install git, or run with --no-cache.`, { cause: error }));
+    });
+    child.on('close', (status) => {
+      if (status === 0) resolve(Buffer.concat(stdout));
+      else reject(new NerionError('CACHE_ERROR', `\`${git} ${args.join(' ')}\` failed in ${root} (exit ${status}): ${Buffer.concat(stderr).toString().trim()}; run with --no-cache to skip the plan cache.`, { data: { root, status } }));
+    });
+  });
+}
+
+function excluded(path: string): boolean {
+  return path === NERION_STATE_DIR || path.startsWith(`${NERION_STATE_DIR}/`);
+}
+
+async function hashEntry(root: string, path: string, hash: ReturnType<typeof createHash>): Promise<void> {
+  const absolute = join(root, path);
+  let info;
+  try {
+    info = await lstat(absolute);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      hash.update(`missing\0`);
+      return;
+    }
+    throw error;
+  }
+  if (info.isSymbolicLink()) hash.update(`link\0${await readlink(absolute)}\0`);
+  else if (info.isFile()) {
+    const content = await readFile(absolute);
+    hash.update(`file\0${content.length}\0`).update(content).update('\0');
+  } else hash.update(`other\0${info.isDirectory() ? 'dir' : 'special'}\0`);
+}
+
+/** Fingerprints a git work tree (root = its top level) or, when `git` is false, a plain folder. */
+export async function fingerprintRepository(root: string, git: boolean, settings: FingerprintSettings = {}): Promise<RepoFingerprint> {
+  return git ? fingerprintGit(root, settings) : fingerprintFolder(root);
+}
+
+async function fingerprintGit(root: string, settings: FingerprintSettings): Promise<RepoFingerprint> {
+  const output = await runGit(root, ['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=all', '--no-renames', '--ignore-submodules=none'], settings);
+  const records = output.toString('utf8').split('\0');
+  let head: string | undefined;
+  const dirty: { path: string; record: string }[] = [];
+  for (const record of records) {
+    if (record.length === 0) continue;
+    if (record.startsWith('# branch.oid ')) {
+      const oid = record.slice('# branch.oid '.length);
+      head = oid === '(initial)' ? undefined : oid;
+      continue;
+    }
+    if (record.startsWith('#')) continue;
+    let path: string;
+    if (record.startsWith('1 ')) path = record.split(' ').slice(8).join(' ');
+    else if (record.startsWith('u ')) path = record.split(' ').slice(10).join(' ');
+    else if (record.startsWith('? ')) path = record.slice(2);
+    else continue; // '2 ' (renames) cannot occur with --no-renames; '!' (ignored) is not requested
+    if (excluded(path)) continue;
+    dirty.push({ path, record });
+  }
+  dirty.sort((left, right) => (left.path < right.path ? -1 : left.path > right.path ? 1 : 0));
+  const hash = createHash('sha256').update(`git\0${head ?? '(initial)'}\0`);
+  for (const { path, record } of dirty) {
+    hash.update(`${record}\0`);
+    await hashEntry(root, path, hash);
+  }
+  return { fingerprint: hash.digest('hex'), kind: 'git', head, files: dirty.length };
+}
+
+async function fingerprintFolder(root: string): Promise<RepoFingerprint> {
+  const files: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const entries = await readdir(relative ? join(root, relative) : root, { withFileTypes: true });
+    for (const entry of entries) {
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (excluded(path) || entry.name === '.git' || entry.name === 'node_modules') continue;
+      if (entry.isDirectory()) await walk(path);
+      else files.push(path);
+    }
+  };
+  await walk('');
+  files.sort();
+  const hash = createHash('sha256').update('folder\0');
+  for (const path of files) {
+    hash.update(`${path}\0`);
+    await hashEntry(root, path, hash);
+  }
+  return { fingerprint: hash.digest('hex'), kind: 'folder', head: undefined, files: files.length };
+}
