@@ -1,22 +1,205 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { freemem, totalmem } from 'node:os';
 import { Flags } from '@oclif/core';
-import { NerionError } from '@nerion/backend-core';
+import { NerionError, type BackendId, type NerionConfig } from '@nerion/backend-core';
+import {
+  defaultExllamaDir,
+  exllamaInstructions,
+  findFamily,
+  provisionGguf,
+  resolveFamily,
+  resolveModelForBackend,
+  selectModelForMachine,
+  vllmInstructions,
+  type Catalog,
+} from '@nerion/catalog';
 import { NerionCommand } from '../../base-command.js';
+import { baseUrlFor, consentFor, createByteProgressRenderer, loadCatalogForConfig } from '../../catalog.js';
+
+export interface EnsureResult {
+  backend: BackendId;
+  /** The model as asked for (or chosen by --auto). */
+  model: string;
+  family?: string;
+  /** present: nothing to do; downloaded / pulled: fetched now; instructions: run the printed commands. */
+  status: 'present' | 'downloaded' | 'pulled' | 'instructions';
+  path?: string;
+  url?: string;
+  sha256?: string;
+  /** For downloads: whether the sha256 was checked against an expected value. */
+  verified?: boolean;
+  commands?: string[][];
+  env?: Record<string, string>;
+  /** Why --auto chose this model. */
+  reasons?: string[];
+}
 
 export default class ModelsEnsure extends NerionCommand {
   static override summary = 'Make a model usable: Ollama pull, GGUF download, or the exact vLLM/exllamav2 commands.';
-  static override description = 'Downloads need consent: NERION_ALLOW_NETWORK=1, --yes, or answering y at the prompt on a terminal.';
+  static override description = [
+    'llama_cpp: downloads the GGUF from the catalog (or LLAMA_CPP_MODEL_URL) into $NERION_CACHE_DIR/models/llama.cpp/ with resume, sha256 check and a disk-space check.',
+    'ollama: pulls the tag through the running Ollama. vllm / exllamav2: prints the exact commands and paths.',
+    'Downloads need consent: NERION_ALLOW_NETWORK=1, --yes, or answering y at the prompt on a terminal. Without it nothing is fetched and the exit status is 4.',
+  ].join('\n');
   static override examples = [
     '<%= config.bin %> models ensure --auto',
     '<%= config.bin %> models ensure --backend llama_cpp --model qwen2.5-coder --yes',
+    '<%= config.bin %> models ensure --backend ollama --model qwen2.5-coder:14b --yes',
+    '<%= config.bin %> models ensure --backend vllm --model codellama',
   ];
   static override flags = {
-    auto: Flags.boolean({ summary: 'Choose the best model for this machine and provision it if missing.', default: false }),
-    backend: Flags.string({ summary: 'Backend to provision for.' }),
-    model: Flags.string({ summary: 'Model family or alias (see `nerion models list`).' }),
+    auto: Flags.boolean({ summary: 'Choose the best model for this machine (by memory) and provision it if missing.', default: false }),
+    backend: Flags.string({ summary: 'Backend to provision for (ollama, llama_cpp, vllm, exllamav2).' }),
+    model: Flags.string({ summary: 'Model family or alias (see `nerion models list`); for ollama any tag.' }),
     yes: Flags.boolean({ char: 'y', summary: 'Consent to downloads without a prompt.', default: false }),
   };
 
-  async run(): Promise<void> {
-    throw new NerionError('NOT_AVAILABLE', '`nerion models ensure` is not available in this build yet (issue #6).');
+  async run(): Promise<EnsureResult> {
+    const { flags } = await this.parse(ModelsEnsure);
+    const config = this.resolveConfig({ backend: flags.backend, model: flags.model, yes: flags.yes });
+    const catalog = loadCatalogForConfig(config);
+    const backend = config.backend;
+    let model = config.model;
+    let reasons: string[] | undefined;
+    if (flags.auto && flags.model === undefined) {
+      const selection = selectModelForMachine(catalog, { totalBytes: totalmem(), freeBytes: freemem() }, { backend });
+      model = selection.family.id;
+      reasons = [...selection.reasons];
+      this.note(`Auto-selected ${model} for ${backend}: ${selection.reasons.join(' ')}`);
+    }
+    const result = await this.ensure(config, catalog, backend, model);
+    return reasons ? { ...result, reasons } : result;
+  }
+
+  private async ensure(config: NerionConfig, catalog: Catalog, backend: BackendId, model: string): Promise<EnsureResult> {
+    switch (backend) {
+      case 'llama_cpp':
+        return this.ensureGguf(config, catalog, model);
+      case 'ollama':
+        return this.ensureOllama(config, catalog, model);
+      case 'vllm': {
+        const family = resolveFamily(catalog, model);
+        const url = new URL(baseUrlFor(config, 'vllm'));
+        const instructions = vllmInstructions(family, { host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname, port: Number(url.port || 8000) });
+        this.log(instructions.lines.join('\n'));
+        return { backend, model, family: family.id, status: 'instructions', commands: instructions.commands.map((command) => [...command]), env: { ...instructions.env } };
+      }
+      case 'exllamav2': {
+        const family = resolveFamily(catalog, model);
+        const directory = config.exllama.modelDir ?? defaultExllamaDir(config.cacheDir, family.id);
+        const instructions = exllamaInstructions(family, config.cacheDir, directory);
+        const present = existsSync(directory) && readdirSync(directory).some((name) => name.endsWith('.safetensors'));
+        if (present) this.note(`The exllamav2 model directory ${directory} is present.`);
+        else this.log(instructions.lines.join('\n'));
+        return {
+          backend,
+          model,
+          family: family.id,
+          status: present ? 'present' : 'instructions',
+          path: directory,
+          commands: instructions.commands.map((command) => [...command]),
+          env: { ...instructions.env },
+        };
+      }
+    }
+  }
+
+  private async ensureGguf(config: NerionConfig, catalog: Catalog, model: string): Promise<EnsureResult> {
+    const modelUrl = config.llamaCpp.modelUrl;
+    // With LLAMA_CPP_MODEL_URL the name may be a label; without it, it must be a catalog model.
+    const family = modelUrl === undefined ? resolveFamily(catalog, model) : findFamily(catalog, model);
+    const progress = createByteProgressRenderer(`Downloading ${family?.id ?? model}`);
+    let result;
+    try {
+      result = await provisionGguf({
+        cacheDir: config.cacheDir,
+        consent: consentFor(config),
+        onProgress: (report) => progress.update(report),
+        ...(family === undefined ? {} : { family }),
+        ...(modelUrl === undefined ? {} : { modelUrl }),
+        ...(config.llamaCpp.modelSha256 === undefined ? {} : { modelSha256: config.llamaCpp.modelSha256 }),
+        ...(config.llamaCpp.modelPath === undefined ? {} : { destination: config.llamaCpp.modelPath }),
+      });
+    } finally {
+      progress.finish();
+    }
+    if (result.status === 'present') this.note(`${result.path} is already provisioned; nothing to download.`);
+    else if (result.resumedFromBytes) this.note(`Resumed from byte ${result.resumedFromBytes}.`);
+    if (!result.verified) {
+      this.note(
+        `Warning: ${result.path} is unverified — no expected sha256 applies to ${result.source.url}${result.source.origin === 'override' ? ' (set LLAMA_CPP_MODEL_SHA256 to check it)' : ''}. Its sha256 is ${result.sha256}.`,
+      );
+    }
+    this.log(`llama_cpp ${family?.id ?? model}: ${result.status} ${result.path}${result.verified ? ' (sha256 verified)' : ' (unverified)'}`);
+    return {
+      backend: 'llama_cpp',
+      model,
+      ...(family ? { family: family.id } : {}),
+      status: result.status,
+      path: result.path,
+      url: result.source.url,
+      ...(result.sha256 ? { sha256: result.sha256 } : {}),
+      verified: result.verified,
+    };
+  }
+
+  private async ensureOllama(config: NerionConfig, catalog: Catalog, model: string): Promise<EnsureResult> {
+    const resolution = resolveModelForBackend(catalog, 'ollama', model);
+    const tag = resolution.name;
+    const baseUrl = baseUrlFor(config, 'ollama');
+    const ollama = await import('@nerion/backend-ollama').catch((error: unknown) => {
+      throw new NerionError('NOT_AVAILABLE', 'The Ollama backend package (@nerion/backend-ollama) cannot be loaded, so nerion cannot pull through Ollama. Run `ollama pull ' + tag + '` yourself.', { cause: error });
+    });
+    const backend = ollama.createOllamaBackend({ model: tag, baseUrl });
+    try {
+      const probe = await backend.probe();
+      if (probe.details?.reachable === false) {
+        throw new NerionError('BACKEND_UNREACHABLE', probe.reason ?? `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\`.`, { data: { baseUrl } });
+      }
+      const base = { backend: 'ollama' as const, model, ...(resolution.family ? { family: resolution.family.id } : {}) };
+      if (probe.modelAvailable) {
+        this.log(`ollama ${tag}: present`);
+        return { ...base, status: 'present' };
+      }
+      const consent = await consentFor(config)({ url: `ollama pull ${tag}`, destination: baseUrl });
+      if (!consent) {
+        throw new NerionError(
+          'CONSENT_REQUIRED',
+          `Pulling ${tag} through Ollama at ${baseUrl} downloads it from the internet and needs your consent. Set NERION_ALLOW_NETWORK=1, pass --yes, or answer y at the prompt on a terminal. Nothing was downloaded.`,
+          { data: { model: tag } },
+        );
+      }
+      let lastStatus = '';
+      const progress = createByteProgressRenderer(`Pulling ${tag}`);
+      const started = performance.now();
+      try {
+        await backend.pull(tag, {
+          onProgress: (record) => {
+            if (record.total && record.completed !== undefined) {
+              const seconds = Math.max((performance.now() - started) / 1000, 1e-3);
+              const rate = record.completed / seconds;
+              progress.update({
+                receivedBytes: record.completed,
+                totalBytes: record.total,
+                resumedFromBytes: 0,
+                bytesPerSecond: rate,
+                etaSeconds: rate > 0 ? (record.total - record.completed) / rate : undefined,
+                done: record.completed >= record.total,
+              });
+            } else if (record.status !== lastStatus) {
+              lastStatus = record.status;
+              progress.finish();
+              this.note(`ollama: ${record.status}`);
+            }
+          },
+        });
+      } finally {
+        progress.finish();
+      }
+      this.log(`ollama ${tag}: pulled`);
+      return { ...base, status: 'pulled' };
+    } finally {
+      await backend.close();
+    }
   }
 }
