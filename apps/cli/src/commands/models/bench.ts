@@ -105,7 +105,7 @@ class ProgressLine {
   private shown = false;
 
   show(text: string): void {
-    const width = Math.max(20, (process.stderr.columns ?? 80) - 1);
+    const width = Math.max(20, (process.stderr.columns || 80) - 1); // 0 when the terminal has no size
     process.stderr.write(`\r\u001b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
     this.shown = true;
   }
