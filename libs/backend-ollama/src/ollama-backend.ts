@@ -19,6 +19,7 @@ import {
   type StreamPart,
 } from '@nerion/backend-core';
 import { Ollama } from 'ollama';
+import { fetchWithSignal } from './fetch-with-signal.js';
 import { chooseContextLength, contextWarning, estimatePromptTokens, type ContextWindowSettings } from './context-window.js';
 import { modelMissingMessage, notRunningMessage, toNerionError } from './ollama-errors.js';
 import { pullOllamaModel, type OllamaPullOptions, type OllamaPullResult } from './ollama-pull.js';
@@ -53,11 +54,6 @@ export interface OllamaBackend extends CoderBackend {
 }
 
 type FetchFunction = typeof fetch;
-
-/** A fetch bound to one call's signal, so abort, timeout and close() end that HTTP request. */
-function fetchWithSignal(base: FetchFunction, signal: AbortSignal): FetchFunction {
-  return (input, init = {}) => base(input, { ...init, signal: init.signal ? AbortSignal.any([init.signal, signal]) : signal });
-}
 
 function finishReasonOf(record: GenerationRecord, maxTokens: number): FinishReason {
   if (record.done_reason === 'length') return 'length';

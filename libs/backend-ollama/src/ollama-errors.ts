@@ -1,4 +1,5 @@
 import { NerionError, describeError, type RequestLifecycle } from '@nerion/backend-core';
+import { NOT_OLLAMA_BODY } from './fetch-with-signal.js';
 
 /** The sentence for "nothing answers": what happened and the command that fixes it. */
 export function notRunningMessage(baseUrl: string): string {
@@ -67,7 +68,7 @@ export function toNerionError(error: unknown, context: ErrorContext): NerionErro
   const status = responseStatus(error);
   const message = describeError(error);
   if (status !== undefined) {
-    if (status === 404 && /not found/i.test(message)) {
+    if (status === 404 && /not found/i.test(message) && !message.startsWith(NOT_OLLAMA_BODY)) {
       return new NerionError('MODEL_NOT_FOUND', modelMissingMessage(context.model, context.baseUrl), { cause: error, data: { ...data, status } });
     }
     if (status === 400) {

@@ -1,5 +1,6 @@
 import { NerionError, RequestLifecycle, describeError, parseModelReference } from '@nerion/backend-core';
 import { Ollama } from 'ollama';
+import { fetchWithSignal } from './fetch-with-signal.js';
 import { toNerionError } from './ollama-errors.js';
 import { PullRecordSchema, parseResponse } from './ollama-responses.js';
 
@@ -44,7 +45,7 @@ export async function pullOllamaModel(settings: OllamaPullSettings, model: strin
   const lifecycle = new RequestLifecycle({ signal: options.signal, timeoutMs: options.timeoutMs }, `pull of "${name}"`);
   const client = new Ollama({
     host: baseUrl,
-    fetch: (input, init = {}) => baseFetch(input, { ...init, signal: init.signal ? AbortSignal.any([init.signal, lifecycle.signal]) : lifecycle.signal }),
+    fetch: fetchWithSignal(baseFetch, lifecycle.signal),
     ...(settings.headers ? { headers: settings.headers } : {}),
   });
   const context = { baseUrl, model: name, lifecycle, what: 'pull' } as const;
