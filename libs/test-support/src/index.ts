@@ -1,3 +1,4 @@
 export { fixturePaths, type FixturePaths } from '../../../tools/fixtures/fixture-paths.mjs';
 export { buildTinyGguf, writeTinyGguf, TINY_GGUF_DEFAULTS } from '../../../tools/fixtures/tiny-gguf.mjs';
+export * from './openai-server/index.js';
 export * from './ollama-server/index.js';
