@@ -11,8 +11,12 @@ import { NerionError, describeError } from '@nerion/backend-core';
 
 export type DownloadSpawnFunction = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
-/** The Hugging Face CLI download, as documented: `huggingface-cli download <repo> --revision <branch> --local-dir <dir>`. */
-export const DEFAULT_DOWNLOAD_COMMAND: readonly string[] = ['huggingface-cli', 'download'];
+/**
+ * The Hugging Face CLI download: `hf download <repo> --revision <branch> --local-dir <dir>`. `hf` is the
+ * current name (huggingface_hub 0.34+); the older `huggingface-cli download` took the same arguments and
+ * is deprecated — pass `command: ['huggingface-cli', 'download']` for an old installation.
+ */
+export const DEFAULT_DOWNLOAD_COMMAND: readonly string[] = ['hf', 'download'];
 
 export interface PrepareExllamaModelDirSettings {
   /** The model name (the folder's name under `models/exl/`). */
@@ -25,7 +29,7 @@ export interface PrepareExllamaModelDirSettings {
   cacheDir: string;
   /** Network consent (NERION_ALLOW_NETWORK=1 or --yes). Without it nothing is downloaded. */
   allowNetwork: boolean;
-  /** The downloader, split into words (default `huggingface-cli download`); spawned without a shell. */
+  /** The downloader, split into words (default `hf download`); spawned without a shell. */
   command?: readonly string[];
   env?: Readonly<Record<string, string | undefined>>;
   spawn?: DownloadSpawnFunction;
@@ -124,7 +128,7 @@ function run(command: readonly string[], settings: PrepareExllamaModelDirSetting
           new NerionError(
             'DOWNLOAD_FAILED',
             missing
-              ? `\`${program}\` was not found — install it with \`python3 -m pip install -U "huggingface_hub[cli]"\`, then try again.`
+              ? `\`${program}\` was not found — install the Hugging Face CLI with \`python3 -m pip install -U huggingface_hub\` (it provides \`hf\`), then try again.`
               : `Could not start \`${program}\`: ${describeError(failure)}.`,
             { cause: failure, data: { command } },
           ),

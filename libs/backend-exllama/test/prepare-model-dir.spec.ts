@@ -1,6 +1,6 @@
 /**
  * NERION_AUTOSTART_EXL's model-folder preparation. The downloader is a real child process: a small
- * Node script standing in for `huggingface-cli download` (it writes what the real one would into
+ * Node script standing in for `hf download` (it writes what the real one would into
  * --local-dir), spawned without a shell. No network is used.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -13,7 +13,7 @@ import { exllamaModelDirFor, prepareExllamaModelDir } from '../src/index.js';
 const root = mkdtempSync(join(tmpdir(), 'nerion-exl-prepare-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** A stand-in for `huggingface-cli download <repo> --revision <rev> --local-dir <dir>` (mode: ok | fail | empty). */
+/** A stand-in for `hf download <repo> --revision <rev> --local-dir <dir>` (mode: ok | fail | empty). */
 function fakeDownloader(mode: 'ok' | 'fail' | 'empty'): string[] {
   const script = join(root, `fake-hf-${mode}.mjs`);
   writeFileSync(
@@ -44,15 +44,15 @@ async function rejection(promise: Promise<unknown>): Promise<NerionError> {
 
 const REPO = 'bartowski/Qwen2.5-Coder-7B-Instruct-exl2';
 
-describe('prepareExllamaModelDir (a Node stand-in for huggingface-cli as the downloader)', () => {
-  it('without network consent: CONSENT_REQUIRED with the exact huggingface-cli command, and nothing is created', async () => {
+describe('prepareExllamaModelDir (a Node stand-in for the hf CLI as the downloader)', () => {
+  it('without network consent: CONSENT_REQUIRED with the exact `hf download` command, and nothing is created', async () => {
     const cacheDir = join(root, 'no-consent');
     const error = await rejection(prepareExllamaModelDir({ model: 'qwen2.5-coder', repo: REPO, revision: '6_5', cacheDir, allowNetwork: false }));
     expect(error.code).toBe('CONSENT_REQUIRED');
     const target = join(cacheDir, 'models', 'exl', 'qwen2.5-coder');
-    expect(error.message).toContain(`huggingface-cli download ${REPO} --revision 6_5 --local-dir ${target}`);
+    expect(error.message).toContain(`hf download ${REPO} --revision 6_5 --local-dir ${target}`);
     expect(error.message).toMatch(/NERION_ALLOW_NETWORK=1/);
-    expect(error.data.command).toEqual(['huggingface-cli', 'download', REPO, '--revision', '6_5', '--local-dir', target]);
+    expect(error.data.command).toEqual(['hf', 'download', REPO, '--revision', '6_5', '--local-dir', target]);
     expect(existsSync(cacheDir)).toBe(false);
   });
 
@@ -94,6 +94,6 @@ describe('prepareExllamaModelDir (a Node stand-in for huggingface-cli as the dow
       prepareExllamaModelDir({ model: 'm', repo: REPO, revision: '6_5', cacheDir: join(root, 'missing'), allowNetwork: true, command: ['nerion-test-no-such-hf-cli', 'download'] }),
     );
     expect(error.code).toBe('DOWNLOAD_FAILED');
-    expect(error.message).toMatch(/pip install -U "huggingface_hub\[cli\]"/);
+    expect(error.message).toMatch(/pip install -U huggingface_hub/);
   });
 });
