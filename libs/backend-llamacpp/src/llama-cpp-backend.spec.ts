@@ -1,9 +1,13 @@
-import { expect } from '@jest/globals';
+import { expect, jest } from '@jest/globals';
 import { describeCoderBackendContract } from '@nerion/backend-core/testing';
 import { fixturePaths } from '@nerion/test-support';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLlamaCppBackend, llamaCppRuntimeStats } from './index.js';
+
+// The preset's testTimeout does not reach projects run from the root config; a cold llama.cpp start on a
+// busy 2-core machine can take seconds.
+jest.setTimeout(60_000);
 
 const fixtures = fixturePaths();
 let created = 0;

@@ -24,7 +24,7 @@ import {
 } from '@nerion/backend-core';
 import type { ChatHistoryItem, ChatWrapper, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaText, Token } from 'node-llama-cpp';
 import { AsyncChannel, Mutex, raceAbort } from './async-channel.js';
-import { ModelLease, sharedLlama, type GpuSetting, type LoadedModel } from './llama-runtime.js';
+import { ModelLease, checkModelFile, sharedLlama, type GpuSetting, type LoadedModel } from './llama-runtime.js';
 import { checkGgufMagic, checkModelPath, readGgufSummary, type GgufSummary } from './model-file.js';
 import { chooseThreadCount, detectCpuBudget, type CpuBudget } from './thread-count.js';
 
@@ -136,6 +136,8 @@ class LlamaCppBackend implements CoderBackend {
     }
     const pending = Symbol('pending');
     const llama = await Promise.race([starting, new Promise<typeof pending>((resolve) => setTimeout(() => resolve(pending), Math.max(0, deadline - performance.now())).unref?.())]);
+    // With llama.cpp up, the rest of the load's checks run too (weights inside the file, enough memory).
+    if (llama !== pending && !current) await checkModelFile(summary.path, this.model, llama, this.settings.memoryLimitBytes);
     const sharedWith = this.lease?.otherLabels() ?? [];
     const notes = this.labelWarnings();
     if (llama === pending) notes.push('llama.cpp is still starting in this process; the device (GPU or CPU) is known once it has.');

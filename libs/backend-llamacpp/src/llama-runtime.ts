@@ -181,22 +181,29 @@ export class ModelLease {
   }
 }
 
-async function loadModel(entry: ModelEntry, label: string, memoryLimitBytes: number | undefined): Promise<LoadedModel> {
-  const started = performance.now();
-  const { sizeBytes } = await checkModelPath(entry.path, label);
-  await checkGgufMagic(entry.path, label);
-  const { summary, fileInfo } = await readGgufSummary(entry.path, sizeBytes, label);
-  const llama = await sharedLlama(entry.gpu);
+/** Everything that can be checked without loading: the file, the header, the weights' extent, the memory. */
+export async function checkModelFile(path: string, label: string, llama: Llama, memoryLimitBytes: number | undefined): Promise<{ summary: GgufSummary; insights: GgufInsights }> {
+  const { sizeBytes } = await checkModelPath(path, label);
+  await checkGgufMagic(path, label);
+  const { summary, fileInfo } = await readGgufSummary(path, sizeBytes, label);
   const insights = await checkWeightsInFile(summary, fileInfo, llama, label);
   if (llama.gpu === false) {
     const needed = insights.estimateModelResourceRequirements({ gpuLayers: 0 }).cpuRam;
     const limit = memoryLimitBytes ?? detectMemoryLimitBytes();
     if (needed > limit) {
-      throw new NerionError('MODEL_LOAD_FAILED', `${entry.path} needs about ${formatBytes(needed)} of memory but this process can use ${formatBytes(limit)} — choose a smaller quantisation of "${label}" (e.g. Q4_K_M) or a machine with more memory.`, {
-        data: { path: entry.path, model: label, neededBytes: needed, limitBytes: limit },
+      throw new NerionError('MODEL_LOAD_FAILED', `${path} needs about ${formatBytes(needed)} of memory but this process can use ${formatBytes(limit)} — choose a smaller quantisation of "${label}" (e.g. Q4_K_M) or a machine with more memory.`, {
+        data: { path, model: label, neededBytes: needed, limitBytes: limit },
       });
     }
   }
+  return { summary, insights };
+}
+
+async function loadModel(entry: ModelEntry, label: string, memoryLimitBytes: number | undefined): Promise<LoadedModel> {
+  const started = performance.now();
+  await checkModelPath(entry.path, label); // a missing file is reported before llama.cpp is started
+  const llama = await sharedLlama(entry.gpu);
+  const { summary, insights } = await checkModelFile(entry.path, label, llama, memoryLimitBytes);
   counters.modelLoads += 1;
   let model: LlamaModel;
   try {
