@@ -275,8 +275,8 @@ const renameSymbol: Rule = (context) => {
 const insertImport: Rule = (context) => {
   const text = context.instruction;
   const fromImport = new RegExp(String.raw`\bfrom\s+([\w.]+)\s+import\s+(${IDENT}(?:\s*,\s*${IDENT})*)`, 'u').exec(text);
-  const importFrom = new RegExp(String.raw`\b(?:add\s+(?:an?\s+)?)?import\s+(?:of\s+)?(?:\{\s*)?(${IDENT}(?:\s*,\s*${IDENT})*)(?:\s*\})?\s+from\s+["'\x60]?([@\w./-]+?)["'\x60]?(?=$|\s|[,;])`, 'iu').exec(text);
-  const bare = new RegExp(String.raw`\b(?:add\s+(?:an?\s+)?)?import\s+(?:of\s+)?(?:the\s+)?(?:module\s+)?["'\x60]?([@\w./-]+?)["'\x60]?(?:\s+(?:module|package))?(?:\s+(?:to|in|into)\s|$)`, 'iu').exec(text);
+  const importFrom = new RegExp(String.raw`\b(?:add\s+(?:an?\s+)?)?import\s+(?:of\s+)?(?:\{\s*)?(${IDENT}(?:\s*,\s*${IDENT})*)(?:\s*\})?\s+from\s+["'\x60]?([@\w./:-]+?)["'\x60]?(?=$|\s|[,;])`, 'iu').exec(text);
+  const bare = new RegExp(String.raw`\b(?:add\s+(?:an?\s+)?)?import\s+(?:of\s+)?(?:the\s+)?(?:module\s+)?["'\x60]?([@\w./:-]+?)["'\x60]?(?:\s+(?:module|package))?(?:\s+(?:to|in|into)\s|$)`, 'iu').exec(text);
   if (!fromImport && !importFrom && !bare) return undefined;
   const path = needTarget(context, 'add an import');
   const language = needLanguage(context, path);

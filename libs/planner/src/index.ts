@@ -44,6 +44,7 @@ export {
   extractJson,
   fallbackPlan,
   llmPlannerId,
+  payloadSignature,
   planWithLlm,
   requestLlmPlan,
   type LlmPlanInput,

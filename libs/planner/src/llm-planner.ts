@@ -2,8 +2,8 @@
  * The LLM planner: asks any CoderBackend for a plan draft, validates it with the plan schema, repairs once
  * when decoding was not constrained, and — unless strict — falls back to the heuristic plan with the reason.
  */
-import { NerionError, describeError, type ChatMessage, type CoderBackend, type GenerateRequest } from '@nerion/backend-core';
-import { ACTION_KINDS, type Plan, type PlanDraft, type PlanMetadata } from './plan-schema.js';
+import { NerionError, describeError, type ChatMessage, type CoderBackend, type GenerateRequest, type JsonSchema } from '@nerion/backend-core';
+import { ACTION_KINDS, type ActionKind, type Plan, type PlanDraft, type PlanMetadata } from './plan-schema.js';
 import { actionJsonSchema, planDraftJsonSchema } from './plan-json-schema.js';
 import { checkPlanDraft, describeIssues, finalizePlan, type PlanIssue } from './plan-validation.js';
 import { languageOf, planHeuristically } from './heuristic-planner.js';
@@ -72,12 +72,12 @@ export function excerptOf(content: string, limit = DEFAULT_EXCERPT_CHARS): strin
 }
 
 export function buildPlanMessages(input: LlmPlanInput, excerptChars = DEFAULT_EXCERPT_CHARS): ChatMessage[] {
-  const kinds = ACTION_KINDS.map((kind) => `- ${kind}: ${JSON.stringify(actionJsonSchema(kind).properties && (actionJsonSchema(kind).properties as Record<string, unknown>).payload)}`).join('\n');
+  const kinds = ACTION_KINDS.map((kind) => `- ${kind}: ${payloadSignature(kind)}`).join('\n');
   const system = [
     'You turn a code-change instruction into a JSON plan. Reply with one JSON object and nothing else: no prose, no code fences.',
     'The object has: "target_file" (optional, repo-relative path), "actions" (1 to 200 items, each {"kind": …, "payload": …}), optional "preconditions" and "postconditions" (each {"kind": "file_exists"|"file_absent"|"symbol_exists"|"symbol_absent", "path", "symbol"?}).',
     'Paths are relative to the repository root, with forward slashes; never absolute, never "..". Payloads carry exactly the fields below (no others); "code" holds complete source text.',
-    `Allowed action kinds and the JSON Schema of each payload:\n${kinds}`,
+    `Allowed action kinds and the fields of each payload ("?" = optional; strings unless said otherwise):\n${kinds}`,
     `Example, for "add a function slugify to src/text.py":\n${JSON.stringify(EXAMPLE)}`,
   ].join('\n\n');
   const language = input.targetFile ? languageOf(input.targetFile) : undefined;
@@ -96,6 +96,25 @@ export function buildPlanMessages(input: LlmPlanInput, excerptChars = DEFAULT_EX
     { role: 'system', content: system },
     { role: 'user', content: user },
   ];
+}
+
+/**
+ * A compact rendering of one kind's payload schema for the prompt, derived from the generated JSON Schema:
+ * `{path: string, language: "python"|"typescript"|"javascript", docstring?: string, …}` (`?` marks optional).
+ */
+export function payloadSignature(kind: ActionKind): string {
+  const payload = (actionJsonSchema(kind).properties as Record<string, JsonSchema>).payload!;
+  const required = new Set((payload.required as string[] | undefined) ?? []);
+  const fields = Object.entries((payload.properties as Record<string, JsonSchema>) ?? {}).map(([name, schema]) => `${name}${required.has(name) ? '' : '?'}: ${typeName(schema)}`);
+  return `{${fields.join(', ')}}`;
+}
+
+function typeName(schema: JsonSchema): string {
+  if (Array.isArray(schema.enum)) return schema.enum.map((option) => JSON.stringify(option)).join('|');
+  if ('const' in schema) return JSON.stringify(schema.const);
+  if (schema.type === 'array') return `${typeName((schema.items as JsonSchema) ?? {})}[]`;
+  if (schema.type === 'integer') return 'integer>=1';
+  return typeof schema.type === 'string' ? schema.type : 'value';
 }
 
 /** Extracts the JSON object from a model's answer (tolerates code fences and text around it). */

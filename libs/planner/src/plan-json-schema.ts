@@ -11,7 +11,7 @@ const payloadSchemas = new Map<ActionKind, JsonSchema>();
  * result is always validated with the valibot schema afterwards.
  */
 export function planDraftJsonSchema(): JsonSchema {
-  draftSchema ??= stripDialect(toJsonSchema(PlanDraftSchema, { errorMode: 'ignore' }) as JsonSchema);
+  draftSchema ??= forDecoding(stripDialect(toJsonSchema(PlanDraftSchema, { errorMode: 'ignore' }) as JsonSchema));
   return draftSchema;
 }
 
@@ -23,6 +23,28 @@ export function actionJsonSchema(kind: ActionKind): JsonSchema {
     payloadSchemas.set(kind, schema);
   }
   return schema;
+}
+
+/** Bounds above this are left out of the decoding constraint (grammar engines expand them into repetitions). */
+export const DECODING_BOUND_LIMIT = 64;
+
+/**
+ * Drops the large `maxLength`/`maxItems` bounds (300 KB strings, 200 actions) from the constraint: llama.cpp
+ * expands each into a repetition rule and refuses grammars that large. The valibot schema still enforces them
+ * on the result.
+ */
+function forDecoding(schema: JsonSchema): JsonSchema {
+  const visit = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(visit);
+    if (value === null || typeof value !== 'object') return value;
+    const result: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      if ((key === 'maxLength' || key === 'maxItems') && typeof item === 'number' && item > DECODING_BOUND_LIMIT) continue;
+      result[key] = visit(item);
+    }
+    return result;
+  };
+  return visit(schema) as JsonSchema;
 }
 
 function stripDialect(schema: JsonSchema): JsonSchema {
