@@ -146,6 +146,18 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
     }
   });
 
+  it('JSON cut off at maxTokens becomes INVALID_OUTPUT saying to raise maxTokens', async () => {
+    const backend = createOllamaBackend({ model: 'nerion-tiny', baseUrl: server.url });
+    try {
+      const schema = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] };
+      const error = await rejection(backend.generate({ messages: MESSAGES, jsonSchema: schema, maxTokens: 5 }));
+      expect(error.code).toBe('INVALID_OUTPUT');
+      expect(error.message).toMatch(/^Ollama 0\.6\.5 stopped at maxTokens \(5\)/);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('an Ollama that ignores `format` (older than 0.5) yields INVALID_OUTPUT naming its version, never a silent pass', async () => {
     const backend = createOllamaBackend({ model: 'nerion-tiny', baseUrl: oldServer.url });
     try {

@@ -117,6 +117,16 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
     expect(typeof value.done).toBe('boolean');
   });
 
+  it('like Ollama, ends a `format` reply cut off by num_predict with done_reason "length" and the partial JSON (no error)', async () => {
+    const schema = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] };
+    const response = await post(server, '/api/chat', { model: TAG, messages: MESSAGES, format: schema, stream: false, options: { num_predict: 5, temperature: 0 } });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { message: { content: string }; done_reason: string; eval_count: number };
+    expect(body.done_reason).toBe('length');
+    expect(body.eval_count).toBe(5);
+    expect(() => JSON.parse(body.message.content)).toThrow();
+  });
+
   it('reports the loaded model in /api/ps with num_ctx clamped to the trained context, and keep_alive 0 unloads it', async () => {
     await post(server, '/api/chat', { model: TAG, messages: MESSAGES, options: { num_ctx: 65_536, num_predict: 2 }, keep_alive: '10m' }).then((response) => response.text());
     const ps = (await (await fetch(`${server.url}/api/ps`)).json()) as { models: { name: string; context_length: number; expires_at: string }[] };

@@ -371,10 +371,24 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
         }
       } catch (error) {
         if (died || cancel.signal.aborted) return;
-        const message = error instanceof Error ? error.message : String(error);
-        if (!response.headersSent) sendJson(response, 500, { error: message });
-        else response.end(`${JSON.stringify({ error: message })}\n`);
-        return;
+        if (generateRequest.jsonSchema && (error as { code?: unknown }).code === 'INVALID_OUTPUT') {
+          // The engine validates grammar output and rejects JSON cut off at num_predict; Ollama does not
+          // validate: it ends the reply with the text so far (done_reason "length"), so this does too.
+          const cutAtLimit = /maxTokens/.test((error as Error).message);
+          result = {
+            text,
+            finishReason: cutAtLimit ? 'length' : 'stop',
+            usage: { completionTokens: cutAtLimit ? maxTokens : undefined },
+            timings: { totalMs: performance.now() - loadedAt },
+            model: model.tag,
+            warnings: [],
+          };
+        } else {
+          const message = error instanceof Error ? error.message : String(error);
+          if (!response.headersSent) sendJson(response, 500, { error: message });
+          else response.end(`${JSON.stringify({ error: message })}\n`);
+          return;
+        }
       } finally {
         scheduleExpiry(entry, keepAliveMs);
       }
