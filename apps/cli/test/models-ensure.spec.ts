@@ -28,7 +28,7 @@ function serve(request: IncomingMessage, response: ServerResponse): void {
   });
   if (interruptNext) {
     interruptNext = false;
-    response.write(body.subarray(0, 64_000), () => response.socket?.destroy());
+    response.write(body.subarray(0, 64_000), () => setTimeout(() => response.socket?.destroy(), 300)); // the client reads the partial body, then the connection drops
     return;
   }
   response.end(body);

@@ -46,7 +46,7 @@ function serve(request: IncomingMessage, response: ServerResponse): void {
   if (interruptNext) {
     interruptNext = false;
     // Send part of the body, then drop the connection mid-transfer.
-    response.write(body.subarray(0, 100_000), () => response.socket?.destroy());
+    response.write(body.subarray(0, 100_000), () => setTimeout(() => response.socket?.destroy(), 300)); // the client reads the partial body, then the connection drops
     return;
   }
   response.end(body);
