@@ -1,0 +1,104 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findRepoRoot, fingerprintRepository } from './repo-fingerprint.js';
+
+function git(cwd: string, ...args: string[]): void {
+  const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+}
+
+describe('repository fingerprint', () => {
+  let repo: string;
+  beforeEach(() => {
+    repo = mkdtempSync(join(tmpdir(), 'nerion-fp-'));
+    git(repo, 'init', '-q');
+    mkdirSync(join(repo, 'src'));
+    writeFileSync(join(repo, 'src', 'a.py'), 'x = 1\n');
+    writeFileSync(join(repo, '.gitignore'), 'build/\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-qm', 'init');
+  });
+  afterEach(() => rmSync(repo, { recursive: true, force: true }));
+
+  const fingerprint = async () => (await fingerprintRepository(repo, true)).fingerprint;
+
+  it('finds the repository root from a subfolder, and reports HEAD', async () => {
+    expect(findRepoRoot(join(repo, 'src'))).toEqual({ root: repo, git: true });
+    const result = await fingerprintRepository(repo, true);
+    expect(result.kind).toBe('git');
+    expect(result.head).toMatch(/^[0-9a-f]{40}$/u);
+    expect(result.files).toBe(0);
+  });
+
+  it('changes with the content of modified and untracked files, not with their mtimes', async () => {
+    const clean = await fingerprint();
+    writeFileSync(join(repo, 'src', 'a.py'), 'x = 2\n');
+    const modified = await fingerprint();
+    expect(modified).not.toBe(clean);
+    writeFileSync(join(repo, 'src', 'a.py'), 'x = 3\n');
+    expect(await fingerprint()).not.toBe(modified);
+    writeFileSync(join(repo, 'src', 'a.py'), 'x = 1\n');
+    utimesSync(join(repo, 'src', 'a.py'), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    expect(await fingerprint()).toBe(clean);
+    writeFileSync(join(repo, 'src', 'new.py'), 'y = 1\n');
+    const untracked = await fingerprint();
+    expect(untracked).not.toBe(clean);
+    writeFileSync(join(repo, 'src', 'new.py'), 'y = 2\n');
+    expect(await fingerprint()).not.toBe(untracked);
+  });
+
+  it('ignores .gitignored files and nerion\'s own .nerion/ folder', async () => {
+    const clean = await fingerprint();
+    mkdirSync(join(repo, 'build'));
+    writeFileSync(join(repo, 'build', 'out.js'), 'ignored');
+    mkdirSync(join(repo, '.nerion'));
+    writeFileSync(join(repo, '.nerion', 'plan_cache.json'), '{}');
+    expect(await fingerprint()).toBe(clean);
+  });
+
+  it('changes with HEAD (a new commit)', async () => {
+    const before = await fingerprint();
+    writeFileSync(join(repo, 'src', 'b.py'), 'z = 1\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-qm', 'second');
+    expect(await fingerprint()).not.toBe(before);
+  });
+
+  it('works before the first commit, and with file names that need quoting', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'nerion-fp-fresh-'));
+    try {
+      git(fresh, 'init', '-q');
+      writeFileSync(join(fresh, 'we ird "name".py'), 'a\n');
+      const first = await fingerprintRepository(fresh, true);
+      expect(first.head).toBeUndefined();
+      expect(first.files).toBe(1);
+      writeFileSync(join(fresh, 'we ird "name".py'), 'b\n');
+      expect((await fingerprintRepository(fresh, true)).fingerprint).not.toBe(first.fingerprint);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('hashes the contents of a plain folder (not a git work tree), .nerion/ excluded', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'nerion-fp-folder-'));
+    try {
+      writeFileSync(join(folder, 'a.py'), 'a\n');
+      const first = await fingerprintRepository(folder, false);
+      expect(first).toMatchObject({ kind: 'folder', files: 1 });
+      mkdirSync(join(folder, '.nerion'));
+      writeFileSync(join(folder, '.nerion', 'plan_cache.json'), '{}');
+      expect((await fingerprintRepository(folder, false)).fingerprint).toBe(first.fingerprint);
+      writeFileSync(join(folder, 'a.py'), 'b\n');
+      expect((await fingerprintRepository(folder, false)).fingerprint).not.toBe(first.fingerprint);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('says what to do when git cannot run', async () => {
+    await expect(fingerprintRepository(repo, true, { git: 'git-that-does-not-exist' })).rejects.toMatchObject({ code: 'CACHE_ERROR', message: expect.stringContaining('--no-cache') });
+  });
+});
