@@ -121,6 +121,7 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
   let closed = false;
   let serverReady = settings.ensureServer === undefined;
   let knownVersion: string | undefined;
+  let versionProblem: string | undefined;
 
   const client = new OpenAI({
     baseURL: apiBase,
@@ -164,8 +165,9 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       const parsed = v.safeParse(VersionSchema, await getJson('/version', AbortSignal.timeout(timeoutMs)));
       if (parsed.success) knownVersion = parsed.output.version;
     } catch (error) {
-      // /version is vLLM's own endpoint; other servers lack it. The version is then unknown, and said so.
-      if (!(error instanceof Error)) throw error;
+      // /version is vLLM's own endpoint; other servers lack it. The version is then unknown, and messages
+      // say "(version unknown)"; the reason is kept for probe details.
+      versionProblem = describeError(error);
     }
     return knownVersion;
   }
@@ -406,6 +408,7 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
         details: {
           baseUrl: root,
           server: serverName,
+          ...(version === undefined && versionProblem ? { versionUnavailable: versionProblem } : {}),
           ...(entry?.owned_by ? { ownedBy: entry.owned_by } : {}),
           ...(entry?.root ? { root: entry.root } : {}),
           ...(typeof entry?.max_model_len === 'number' ? { maxModelLen: entry.max_model_len } : {}),

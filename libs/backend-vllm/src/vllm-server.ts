@@ -314,17 +314,25 @@ export interface EnsuredVllmServer {
   logFile?: string;
 }
 
-async function answers(url: string, doFetch: typeof fetch, timeoutMs: number): Promise<Response | undefined> {
+type Answer = { response: Response; error?: undefined } | { response?: undefined; error: unknown };
+
+/** One request that may find nothing listening: the error is kept (it is the reason), not thrown. */
+async function answers(url: string, doFetch: typeof fetch, timeoutMs: number): Promise<Answer> {
   try {
-    return await doFetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return { response: await doFetch(url, { signal: AbortSignal.timeout(timeoutMs) }) };
   } catch (error) {
-    if (error instanceof Error) return undefined; // not answering (refused, reset, timed out) is the normal case while it starts
-    throw error;
+    // Refused, reset or timed out: the normal state of a server that is still starting.
+    return { error };
   }
 }
 
+function describeCause(error: unknown): string {
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  return cause ? `${describeError(error)}: ${describeError(cause)}` : describeError(error);
+}
+
 async function servedModels(root: string, doFetch: typeof fetch): Promise<string[] | undefined> {
-  const response = await answers(`${root}/v1/models`, doFetch, 2000);
+  const { response } = await answers(`${root}/v1/models`, doFetch, 2000);
   if (!response?.ok) return undefined;
   const parsed = v.safeParse(v.object({ data: v.array(v.object({ id: v.string() })) }), await response.json());
   return parsed.success ? parsed.output.data.map((entry) => entry.id) : undefined;
@@ -352,7 +360,7 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
   const logFile = vllmLogFile(settings.cacheDir, address.port);
   const timeoutMs = settings.startTimeoutMs ?? DEFAULT_SERVER_START_TIMEOUT_MS;
 
-  if ((await answers(`${root}/health`, doFetch, 2000))?.ok) return { outcome: 'already-running' };
+  if ((await answers(`${root}/health`, doFetch, 2000)).response?.ok) return { outcome: 'already-running' };
 
   const existing = readVllmPidFile(pidFile);
   if (existing?.alive) {
@@ -456,6 +464,7 @@ async function waitUntilReady(options: WaitOptions): Promise<void> {
   const every = options.settings.progressIntervalMs ?? 5000;
   let lastProgress = started;
   let healthy = false;
+  let lastProblem = 'nothing answered yet';
   const data = { pid: options.pid, baseUrl: options.root, model: options.model };
   for (;;) {
     if (options.signal?.aborted) {
@@ -466,7 +475,11 @@ async function waitUntilReady(options: WaitOptions): Promise<void> {
       const how = exit ? (exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`) : 'exited';
       throw startFailure(`The vLLM server (pid ${options.pid}) ${how} before it was ready.`, options.logFile, { ...data, exit });
     }
-    if (!healthy) healthy = (await answers(`${options.root}/health`, options.doFetch, 2000))?.ok === true;
+    if (!healthy) {
+      const answer = await answers(`${options.root}/health`, options.doFetch, 2000);
+      healthy = answer.response?.ok === true;
+      lastProblem = answer.response ? `/health answered HTTP ${answer.response.status}` : `/health: ${describeCause(answer.error)}`;
+    }
     if (healthy) {
       const models = await servedModels(options.root, options.doFetch);
       if (models?.includes(options.model)) {
@@ -480,7 +493,7 @@ async function waitUntilReady(options: WaitOptions): Promise<void> {
     const elapsed = performance.now() - started;
     if (elapsed >= options.timeoutMs) {
       throw startFailure(
-        `The vLLM server (pid ${options.pid}) was not ready within ${Math.round(options.timeoutMs / 1000)} s${options.isOurs ? '; it was stopped' : ''}. Raise NERION_SERVER_START_TIMEOUT if the model needs longer to load.`,
+        `The vLLM server (pid ${options.pid}) was not ready within ${Math.round(options.timeoutMs / 1000)} s (last check: ${healthy ? `"${options.model}" not yet in /v1/models` : lastProblem})${options.isOurs ? '; it was stopped' : ''}. Raise NERION_SERVER_START_TIMEOUT if the model needs longer to load.`,
         options.logFile,
         { ...data, timeoutMs: options.timeoutMs },
       );

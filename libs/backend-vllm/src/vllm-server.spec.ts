@@ -1,0 +1,93 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NerionError } from '@nerion/backend-core';
+import { isProcessAlive, listVllmServers, readLogTail, serverAddressFromBaseUrl, stopVllmServers, vllmPidFile, vllmServeArguments } from './vllm-server.js';
+
+const temporary = mkdtempSync(join(tmpdir(), 'nerion-vllm-unit-'));
+afterAll(() => rmSync(temporary, { recursive: true, force: true }));
+
+describe('serverAddressFromBaseUrl', () => {
+  it('takes host and port from the URL, with the scheme default port when none is written', () => {
+    expect(serverAddressFromBaseUrl('http://localhost:8000')).toEqual({ protocol: 'http:', host: 'localhost', port: 8000, isLocal: true });
+    expect(serverAddressFromBaseUrl('http://127.0.0.1/v1')).toMatchObject({ port: 80, isLocal: true });
+    expect(serverAddressFromBaseUrl('https://gpu-box.lan')).toMatchObject({ host: 'gpu-box.lan', port: 443, isLocal: false });
+    expect(serverAddressFromBaseUrl('http://[::1]:9000')).toMatchObject({ host: '::1', port: 9000, isLocal: true });
+  });
+
+  it('rejects what is not an http(s) URL with CONFIG_INVALID', () => {
+    for (const value of ['localhost:8000', 'ftp://host:21', 'not a url']) {
+      let caught: unknown;
+      try {
+        serverAddressFromBaseUrl(value);
+      } catch (error) {
+        caught = error;
+      }
+      expect(NerionError.hasCode(caught, 'CONFIG_INVALID')).toBe(true);
+    }
+  });
+});
+
+describe('vllmServeArguments', () => {
+  const input = { repo: 'Qwen/Qwen2.5-Coder-7B-Instruct', servedModelName: 'qwen2.5-coder', host: '127.0.0.1', port: 8001 };
+
+  it('builds `vllm serve <repo> --served-model-name <name> --host 127.0.0.1 --port <port>`', () => {
+    expect(vllmServeArguments(['vllm', 'serve'], input)).toEqual(['vllm', 'serve', 'Qwen/Qwen2.5-Coder-7B-Instruct', '--served-model-name', 'qwen2.5-coder', '--host', '127.0.0.1', '--port', '8001']);
+  });
+
+  it('passes the repo as --model to a launcher that is not `… serve` (the api_server module), and appends extra arguments', () => {
+    expect(vllmServeArguments(['python', '-m', 'vllm.entrypoints.openai.api_server'], { ...input, extraArgs: ['--max-model-len', '8192'] })).toEqual([
+      'python',
+      '-m',
+      'vllm.entrypoints.openai.api_server',
+      '--model',
+      'Qwen/Qwen2.5-Coder-7B-Instruct',
+      '--served-model-name',
+      'qwen2.5-coder',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '8001',
+      '--max-model-len',
+      '8192',
+    ]);
+  });
+});
+
+describe('pid files and logs', () => {
+  it('a pid file whose process is gone is listed as not alive, and stopping removes it without signalling anyone', async () => {
+    const cacheDir = join(temporary, 'stale');
+    mkdirSync(join(cacheDir, 'run'), { recursive: true });
+    // A pid that cannot be running: beyond Linux's pid_max ceiling.
+    const record = { pid: 4_194_304 + 17, host: '127.0.0.1', port: 8123, model: 'm', repo: 'r', argv: ['vllm'], logFile: join(cacheDir, 'logs', 'vllm-8123.log'), startedAt: new Date().toISOString(), baseUrl: 'http://127.0.0.1:8123' };
+    writeFileSync(vllmPidFile(cacheDir, 8123), JSON.stringify(record));
+    expect(isProcessAlive(record.pid)).toBe(false);
+    expect(listVllmServers(cacheDir)).toMatchObject([{ pid: record.pid, port: 8123, alive: false }]);
+    expect(await stopVllmServers({ cacheDir })).toMatchObject([{ pid: record.pid, wasRunning: false, signal: undefined }]);
+    expect(existsSync(vllmPidFile(cacheDir, 8123))).toBe(false);
+  });
+
+  it('a corrupt pid file is a CACHE_ERROR naming the file, not an empty list', () => {
+    const cacheDir = join(temporary, 'corrupt');
+    mkdirSync(join(cacheDir, 'run'), { recursive: true });
+    writeFileSync(vllmPidFile(cacheDir, 8000), '{not json');
+    let caught: unknown;
+    try {
+      listVllmServers(cacheDir);
+    } catch (error) {
+      caught = error;
+    }
+    expect(NerionError.hasCode(caught, 'CACHE_ERROR')).toBe(true);
+    expect((caught as Error).message).toContain(vllmPidFile(cacheDir, 8000));
+  });
+
+  it('no run directory means no servers; the log tail is the last lines', () => {
+    expect(listVllmServers(join(temporary, 'nothing-here'))).toEqual([]);
+    const log = join(temporary, 'tail.log');
+    writeFileSync(log, Array.from({ length: 30 }, (_, index) => `line ${index}`).join('\n') + '\n');
+    expect(readLogTail(log, 3)).toEqual(['line 27', 'line 28', 'line 29']);
+    expect(readLogTail(join(temporary, 'missing.log'))).toEqual([]);
+    expect(isProcessAlive(process.pid)).toBe(true);
+  });
+});
