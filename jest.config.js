@@ -5,4 +5,5 @@ const projects = ['libs', 'apps']
   .flatMap((folder) => readdirSync(new URL(`./${folder}`, import.meta.url)).map((name) => `<rootDir>/${folder}/${name}`))
   .filter((project) => existsSync(new URL(`.${project.slice('<rootDir>'.length)}/jest.config.js`, import.meta.url)));
 
-export default { projects };
+// testTimeout is a global option: per-project values are ignored when Jest runs `projects`.
+export default { projects, testTimeout: 60_000 };

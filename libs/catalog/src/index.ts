@@ -40,3 +40,13 @@ export {
 export { ggufSourceFor, provisionGguf, type ConsentFunction, type GgufSource, type ProvisionGgufOptions, type ProvisionGgufResult } from './provision-gguf.js';
 export { selectModelForMachine, type MachineMemory, type ModelSelection, type SelectModelOptions } from './select-model.js';
 export { exllamaInstructions, shellJoin, vllmInstructions, type BackendInstructions } from './backend-instructions.js';
+export {
+  chooseAutoSelection,
+  profileTask,
+  type AutoCandidate,
+  type AutoSelectInput,
+  type AutoSelectResult,
+  type BenchFigure,
+  type ScoredCandidate,
+  type TaskProfile,
+} from './auto-select.js';
