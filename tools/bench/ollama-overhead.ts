@@ -1,0 +1,108 @@
+// The Ollama backend's added latency per request: `backend.generate()` vs the same /api/chat request made
+// with the `ollama` client directly, against the same protocol-faithful local Ollama stand-in (real GGUF via
+// node-llama-cpp; NOT Ollama, which cannot be installed here), in the same run. Requests alternate
+// (direct, backend, direct, …) and the figure is the median of the paired differences, so model time and
+// machine drift cancel. Target (issue #4): ≤ 2 ms median.
+//
+// Two servers, same code: one generates with the tiny GGUF (real requests, but model time on a shared 2-core
+// machine makes the pairs noisy), one whose engine replays a fixed 8-part answer instantly (labelled as such),
+// which isolates what the backend adds: option building, NDJSON parsing, validation, the result.
+//
+//   npx tsx tools/bench/ollama-overhead.ts [pairs=150] [maxTokens=8]
+import { createOllamaBackend } from '@nerion/backend-ollama';
+import { fixturePaths, startLocalOllamaServer } from '@nerion/test-support';
+import { Ollama } from 'ollama';
+import type { CoderBackend, StreamPart } from '@nerion/backend-core';
+
+const pairs = Number(process.argv[2] ?? 150);
+const maxTokens = Number(process.argv[3] ?? 8);
+const warmup = 10;
+const MODEL = 'nerion-tiny';
+const messages = [
+  { role: 'system' as const, content: 'You are a coding assistant.' },
+  { role: 'user' as const, content: 'Write a TypeScript function that adds two numbers.' },
+];
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+}
+
+/** An engine that answers at once with a fixed text (for the overhead-only measurement; not a model). */
+async function instantEngine(): Promise<CoderBackend> {
+  const parts = ['function', ' add', '(a', ', b', ')', ' {', ' return', ' a + b; }'];
+  return {
+    specificationVersion: 'v1',
+    id: 'llama_cpp',
+    model: 'instant-replay',
+    supportsConstrainedDecoding: false,
+    probe: async () => ({ available: true }),
+    generate: async () => {
+      throw new Error('stream only');
+    },
+    async *stream(): AsyncGenerator<StreamPart> {
+      for (const text of parts) yield { type: 'text-delta', text };
+      yield {
+        type: 'finish',
+        result: { text: parts.join(''), finishReason: 'stop', usage: { promptTokens: 20, completionTokens: parts.length }, timings: { totalMs: 0.1, timeToFirstTokenMs: 0.05 }, model: 'instant-replay', warnings: [] },
+      };
+    },
+    close: async () => undefined,
+  };
+}
+
+async function measure(label: string, instant: boolean): Promise<boolean> {
+  const server = await startLocalOllamaServer({ models: { [MODEL]: fixturePaths().tinyLlama }, threads: 1, ...(instant ? { engineFactory: instantEngine } : {}) });
+  const backend = createOllamaBackend({ model: MODEL, baseUrl: server.url });
+  const client = new Ollama({ host: server.url });
+
+  // The exact body the backend sends (same num_ctx, so neither side makes the stand-in reload the model).
+  const direct = async (): Promise<string> => {
+    const records = await client.chat({ model: MODEL, messages, stream: true, keep_alive: '5m', options: { num_ctx: 2048, num_predict: maxTokens, temperature: 0 } });
+    let text = '';
+    for await (const record of records) text += record.message.content;
+    return text;
+  };
+  const viaBackend = async (): Promise<string> => (await backend.generate({ messages, maxTokens, temperature: 0 })).text;
+  const timed = async (run: () => Promise<string>): Promise<{ ms: number; text: string }> => {
+    const started = performance.now();
+    const text = await run();
+    return { ms: performance.now() - started, text };
+  };
+
+  try {
+    for (let index = 0; index < warmup; index += 1) {
+      await direct();
+      await viaBackend();
+    }
+    const directMs: number[] = [];
+    const backendMs: number[] = [];
+    const differences: number[] = [];
+    for (let index = 0; index < pairs; index += 1) {
+      // Alternate which side goes first, so neither always benefits from a warm cache.
+      const first = index % 2 === 0 ? await timed(direct) : await timed(viaBackend);
+      const second = index % 2 === 0 ? await timed(viaBackend) : await timed(direct);
+      const [a, b] = index % 2 === 0 ? [first, second] : [second, first];
+      if (a.text !== b.text) throw new Error(`the two paths returned different text: ${JSON.stringify(a.text)} vs ${JSON.stringify(b.text)}`);
+      directMs.push(a.ms);
+      backendMs.push(b.ms);
+      differences.push(b.ms - a.ms);
+    }
+    const added = quantile(differences, 0.5);
+    console.log(`\n${label} — ${pairs} request pairs, maxTokens ${maxTokens}, ${server.url}`);
+    console.log(`  ollama client direct    median ${quantile(directMs, 0.5).toFixed(2)} ms   p90 ${quantile(directMs, 0.9).toFixed(2)} ms`);
+    console.log(`  backend.generate()      median ${quantile(backendMs, 0.5).toFixed(2)} ms   p90 ${quantile(backendMs, 0.9).toFixed(2)} ms   ratio ${(quantile(backendMs, 0.5) / quantile(directMs, 0.5)).toFixed(3)}`);
+    console.log(`  added latency (paired)  median ${added.toFixed(2)} ms   p25 ${quantile(differences, 0.25).toFixed(2)} ms   p75 ${quantile(differences, 0.75).toFixed(2)} ms   target ≤ 2 ms: ${added <= 2 ? 'met' : 'NOT met'}`);
+    return added <= 2;
+  } finally {
+    await backend.close();
+    await server.close();
+  }
+}
+
+const real = await measure('local Ollama stand-in generating with the tiny GGUF (node-llama-cpp, 1 thread)', false);
+const instant = await measure('local Ollama stand-in with an instant fixed-answer engine (overhead only)', true);
+console.log(`\nollama backend added latency: target ≤ 2 ms median ${real && instant ? 'met' : 'NOT met'} (GGUF run ${real ? 'met' : 'not met'}, instant run ${instant ? 'met' : 'not met'})`);
