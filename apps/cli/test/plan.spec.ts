@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixturePaths } from '@nerion/test-support';
+import { validatePlan, type Plan } from '@nerion/planner';
+import { runCli, type CliRun } from './run-cli.js';
+
+jest.setTimeout(180_000);
+
+function git(cwd: string, ...args: string[]): void {
+  const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+}
+
+/** A temp git repository with one commit: src/text.ts and src/app.py. */
+function makeRepo(): string {
+  const repo = mkdtempSync(join(tmpdir(), 'nerion-plan-cli-'));
+  git(repo, 'init', '-q');
+  mkdirSync(join(repo, 'src'));
+  writeFileSync(join(repo, 'src', 'text.ts'), 'export const greeting = "hi";\n');
+  writeFileSync(join(repo, 'src', 'app.py'), 'def main():\n    return 0\n');
+  git(repo, 'add', '.');
+  git(repo, 'commit', '-qm', 'init');
+  return repo;
+}
+
+/** stdout must be exactly one JSON document. */
+function onePlan(run: CliRun): Plan {
+  expect(run.stdout.trim().startsWith('{')).toBe(true);
+  return validatePlan(JSON.parse(run.stdout));
+}
+
+/** A 127.0.0.1 port with nothing listening (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const cacheEntries = (repo: string) => Object.keys(JSON.parse(readFileSync(join(repo, '.nerion', 'plan_cache.json'), 'utf8')).entries);
+
+describe('nerion plan (built binary, real child processes, temp git repositories)', () => {
+  const repos: string[] = [];
+  const repo = () => {
+    const created = makeRepo();
+    repos.push(created);
+    return created;
+  };
+  afterAll(() => {
+    for (const created of repos) rmSync(created, { recursive: true, force: true });
+  });
+
+  it('Quickstart: prints exactly one sensible JSON plan on stdout with no model installed', async () => {
+    const cwd = repo();
+    const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts'], { cwd });
+    expect(run.status).toBe(0);
+    const plan = onePlan(run);
+    expect(plan).toMatchObject({ version: 1, target_file: 'src/text.ts', metadata: { source: 'heuristic' } });
+    expect(plan.actions[0]).toMatchObject({ kind: 'insert_function', payload: { path: 'src/text.ts', name: 'slugify', language: 'typescript' } });
+    expect(plan.bundle_id).toMatch(/^[0-9a-f]{64}$/u);
+    expect(run.stderr).not.toContain('{');
+  });
+
+  it('serves the second identical run from .nerion/plan_cache.json, and misses after the repository changes', async () => {
+    const cwd = repo();
+    const args = ['plan', '-i', 'add a function slugify to src/text.ts'];
+    const first = await runCli(args, { cwd });
+    const second = await runCli(args, { cwd });
+    expect(first.stderr).not.toContain('plan cache hit');
+    expect(second.stderr).toContain('plan cache hit');
+    expect(second.stdout).toBe(first.stdout);
+    expect(cacheEntries(cwd)).toHaveLength(1);
+    writeFileSync(join(cwd, 'src', 'text.ts'), 'export const greeting = "hello";\n');
+    const third = await runCli(args, { cwd });
+    expect(third.stderr).not.toContain('plan cache hit');
+    expect(cacheEntries(cwd)).toHaveLength(2);
+    expect(spawnSync('git', ['status', '--porcelain'], { cwd, encoding: 'utf8' }).stdout).not.toContain('.nerion'); // .nerion/.gitignore keeps it out
+  });
+
+  it('--no-cache neither reads nor writes the cache', async () => {
+    const cwd = repo();
+    const run = await runCli(['plan', '-i', 'rename main to run', '-f', 'src/app.py', '--no-cache'], { cwd });
+    expect(run.status).toBe(0);
+    expect(onePlan(run).actions[0]).toMatchObject({ kind: 'rename_symbol', payload: { old_name: 'main', new_name: 'run' } });
+    expect(existsSync(join(cwd, '.nerion'))).toBe(false);
+  });
+
+  it('-f is taken relative to the working directory and made repo-relative', async () => {
+    const cwd = repo();
+    const run = await runCli(['plan', '-i', 'add module docstring', '-f', 'app.py', '--no-cache'], { cwd: join(cwd, 'src') });
+    expect(run.status).toBe(0);
+    expect(onePlan(run)).toMatchObject({ target_file: 'src/app.py', actions: [{ kind: 'add_module_docstring' }] });
+  });
+
+  it('refuses paths outside the repository, including through a symlink (exit 2, PATH_ESCAPE)', async () => {
+    const cwd = repo();
+    const outside = mkdtempSync(join(tmpdir(), 'nerion-outside-'));
+    repos.push(outside);
+    symlinkSync(outside, join(cwd, 'linked'));
+    for (const args of [
+      ['plan', '-i', 'add a function f to ../evil.py'],
+      ['plan', '-i', 'add a function f', '-f', '../evil.py'],
+      ['plan', '-i', 'add a function f to linked/evil.py'],
+    ]) {
+      const run = await runCli(args, { cwd });
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain('Error [PATH_ESCAPE]');
+    }
+  });
+
+  it('an instruction it cannot map, without a target, exits 2 saying what to do', async () => {
+    const run = await runCli(['plan', '-i', 'make it better'], { cwd: repo() });
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('Error [INVALID_REQUEST]');
+    expect(run.stderr).toContain('-f FILE');
+  });
+
+  it('with a target, an unmappable instruction asks for clarification in metadata', async () => {
+    const run = await runCli(['plan', '-i', 'make it better', '-f', 'src/app.py'], { cwd: repo() });
+    expect(run.status).toBe(0);
+    expect(onePlan(run).metadata).toMatchObject({ clarification_needed: true });
+  });
+
+  it('--llm on llama.cpp (tiny random-weight GGUF), not strict: heuristic fallback, one warning line, not cached', async () => {
+    const cwd = repo();
+    const env = { NERION_CODER_BACKEND: 'llama_cpp', LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama, NERION_LLAMA_THREADS: '1' };
+    const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts', '--llm'], { cwd, env });
+    expect(run.status).toBe(0);
+    const plan = onePlan(run);
+    expect(plan.metadata).toMatchObject({ source: 'heuristic-fallback' });
+    expect(plan.metadata.fallback_reason).toMatch(/^\[[A-Z_]+\] /u);
+    const warnings = run.stderr.split('\n').filter((line) => line.startsWith('warning: the llama_cpp/'));
+    expect(warnings).toHaveLength(1);
+    expect(existsSync(join(cwd, '.nerion', 'plan_cache.json'))).toBe(false);
+  });
+
+  it('--llm never gets the heuristic plan from the cache', async () => {
+    const cwd = repo();
+    const args = ['plan', '-i', 'add a function slugify to src/text.ts'];
+    await runCli(args, { cwd });
+    const port = await closedPort();
+    const run = await runCli([...args, '--llm', '--backend', 'ollama'], { cwd, env: { NERION_CODER_BASE_URL: `http://127.0.0.1:${port}` } });
+    expect(run.stderr).not.toContain('plan cache hit');
+    expect(onePlan(run).metadata.source).toBe('heuristic-fallback');
+  });
+
+  it('NERION_LLM_STRICT=1: an unreachable backend exits non-zero with the cause and prints no plan', async () => {
+    const port = await closedPort();
+    const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts', '--llm', '--backend', 'ollama'], {
+      cwd: repo(),
+      env: { NERION_LLM_STRICT: '1', NERION_CODER_BASE_URL: `http://127.0.0.1:${port}` },
+    });
+    expect(run.status).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('Error [BACKEND_UNREACHABLE]');
+    expect(run.stderr).toContain(`127.0.0.1:${port}`);
+  });
+
+  it('NERION_LLM_STRICT=1 with --json-grammar on llama.cpp: the model\'s invalid plan exits 5 with the cause', async () => {
+    const env = { NERION_CODER_BACKEND: 'llama_cpp', LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama, NERION_LLAMA_THREADS: '1', NERION_LLM_STRICT: '1' };
+    const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts', '--llm', '--json-grammar'], { cwd: repo(), env });
+    expect(run.stdout).toBe('');
+    expect(run.status).toBe(5);
+    expect(run.stderr).toMatch(/Error \[(INVALID_OUTPUT|PLAN_INVALID)\]/u);
+  });
+
+  it('8 concurrent processes with different instructions leave 8 entries in a valid cache file', async () => {
+    const cwd = repo();
+    const instructions = ['add a function a1 to src/text.ts', 'add a function a2 to src/text.ts', 'add a class C3 to src/app.py', 'rename main to start in src/app.py', 'add module docstring to src/app.py', 'add import os to src/app.py', 'add interface I7 to src/text.ts', 'export greeting in src/text.ts'];
+    const runs = await Promise.all(instructions.map((instruction) => runCli(['plan', '-i', instruction], { cwd })));
+    for (const run of runs) {
+      expect(run.status).toBe(0);
+      onePlan(run);
+    }
+    expect(cacheEntries(cwd)).toHaveLength(8);
+    expect(readdirSync(join(cwd, '.nerion')).sort()).toEqual(['.gitignore', 'plan_cache.json']);
+  });
+});
+
+beforeAll(() => {
+  // The binary must be built (the workspace test command builds first).
+  expect(existsSync(join(fixturePaths().workspaceRoot, 'apps', 'cli', 'dist', 'commands', 'plan.js'))).toBe(true);
+});
