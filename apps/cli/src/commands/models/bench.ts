@@ -56,6 +56,7 @@ export default class ModelsBench extends NerionCommand {
     const onInterrupt = (): void => controller.abort();
     process.once('SIGINT', onInterrupt);
 
+    const warned = new Set<string>();
     if (streamTsv) process.stdout.write(`${bench.TSV_HEADER}\n`);
     try {
       const report = await bench.runBench({
@@ -82,6 +83,11 @@ export default class ModelsBench extends NerionCommand {
           if (streamTsv) process.stdout.write(`${bench.formatTsvRow(result)}\n`);
           const reason = bench.formatUnavailableReason(result);
           if (reason) this.note(reason);
+          for (const warning of result.warnings) {
+            if (warned.has(warning)) continue;
+            warned.add(warning);
+            this.note(`Warning (${result.backend}/${result.model}): ${warning}`);
+          }
         },
       });
       progressLine?.clear();
