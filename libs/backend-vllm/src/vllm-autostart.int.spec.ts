@@ -1,6 +1,6 @@
 /**
  * Autostart against a real child process: the launch command is the vLLM stand-in's entry
- * (`node --import tsx …/openai-server/main.ts serve`), which accepts the arguments nerion gives `vllm serve`.
+ * (`node --import <tsx> …/openai-server/main.ts serve`), which accepts the arguments nerion gives `vllm serve`.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,10 +8,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NerionError } from '@nerion/backend-core';
-import { fixturePaths, VLLM_STAND_IN_MAIN } from '@nerion/test-support';
+import { fixturePaths, vllmStandInCommand } from '@nerion/test-support';
 import { createVllmBackend, ensureVllmServer, isProcessAlive, listVllmServers, readVllmPidFile, stopProcessGroup, stopVllmServers, vllmLogFile, vllmPidFile, type VllmAutostartSettings } from './index.js';
 
-const STAND_IN = [process.execPath, '--import', 'tsx', VLLM_STAND_IN_MAIN, 'serve'];
+const STAND_IN = vllmStandInCommand();
 const MODEL = 'qwen2.5-coder';
 const temporary = mkdtempSync(join(tmpdir(), 'nerion-vllm-autostart-'));
 const seenPids = new Set<number>();
