@@ -7,7 +7,7 @@ export type CreateBenchBackend = (backend: BackendId, model: string, options: { 
 export type BenchStatus = 'ok' | 'unavailable' | 'timeout' | 'error';
 
 /** The step a combination was in when it finished or was cut. */
-export type BenchPhase = 'create' | 'probe' | 'load' | 'warmup' | 'run' | 'done';
+export type BenchPhase = 'create' | 'probe' | 'load' | 'warmup' | 'run' | 'ttft' | 'done';
 
 export interface RunBenchOptions {
   /** Backends to measure, in the order the rows should come out (outer loop). */
@@ -104,6 +104,8 @@ export interface BenchResult {
   latencyMs?: number;
   latency?: BenchDistribution;
   timeToFirstTokenMs?: BenchDistribution;
+  /** `generate`: reported by the measured runs; `stream`: from up to 3 extra streamed requests, when generate() does not report it. */
+  timeToFirstTokenSource?: 'generate' | 'stream';
   decodeTokensPerSecond?: BenchDistribution;
   promptTokensPerSecond?: BenchDistribution;
   /** Median completion tokens per run. */

@@ -21,10 +21,13 @@ interface Script {
   delayMs?: number | 'hang';
   createError?: NerionError;
   generateError?: NerionError;
+  /** generate() reports no TTFT (like a non-streaming HTTP call); stream() gives a first delta after 3 ms. */
+  noTimeToFirstToken?: boolean;
 }
 
 interface Calls {
   generate: number;
+  stream: number;
   closed: number;
   requests: GenerateRequest[];
 }
@@ -51,7 +54,7 @@ function scriptedBackend(id: BackendId, model: string, script: Script, calls: Ca
               text: 'def add(a, b): return a + b',
               finishReason: 'stop',
               usage: { promptTokens: 20, completionTokens: 10 },
-              timings: { totalMs: delay, timeToFirstTokenMs: 1, promptTokensPerSecond: 2000 },
+              timings: { totalMs: delay, ...(script.noTimeToFirstToken ? {} : { timeToFirstTokenMs: 1 }), promptTokensPerSecond: 2000 },
               model: `${model}:served`,
               warnings: ['scripted'],
             }),
@@ -59,8 +62,13 @@ function scriptedBackend(id: BackendId, model: string, script: Script, calls: Ca
         ),
       );
     },
-    stream() {
-      throw new NerionError('NOT_AVAILABLE', 'stream() is not used by the bench');
+    async *stream(request: GenerateRequest) {
+      calls.stream += 1;
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      yield { type: 'text-delta' as const, text: 'def' };
+      const result = await this.generate(request);
+      calls.generate -= 1;
+      yield { type: 'finish' as const, result };
     },
     async close() {
       calls.closed += 1;
@@ -73,7 +81,7 @@ function setup(scripts: Partial<Record<string, Script>>) {
   const createBackend = async (backend: BackendId, model: string): Promise<CoderBackend> => {
     const key = `${backend}/${model}`;
     const script = scripts[key] ?? {};
-    const record: Calls = { generate: 0, closed: 0, requests: [] };
+    const record: Calls = { generate: 0, stream: 0, closed: 0, requests: [] };
     calls.set(key, record);
     if (script.createError) throw script.createError;
     return scriptedBackend(backend, model, script, record);
@@ -157,6 +165,18 @@ describe('runBench (scripted backends)', () => {
     const { createBackend } = setup({ 'ollama/x': { generateError: new NerionError('INVALID_OUTPUT', 'the model said nothing useful') } });
     const report = await runBench({ backends: ['ollama'], models: ['x'], createBackend, runs: 1, warmup: 1 });
     expect(report.results[0]).toMatchObject({ status: 'error', code: 'INVALID_OUTPUT', phase: 'load' });
+  });
+
+  it('takes TTFT from a few streamed requests when generate() does not report it, outside the latency samples', async () => {
+    const { calls, createBackend } = setup({ 'vllm/m': { noTimeToFirstToken: true } });
+    const report = await runBench({ backends: ['vllm', 'ollama'], models: ['m'], createBackend, runs: 5, warmup: 1 });
+    const [vllm, ollama] = report.results as [BenchResult, BenchResult];
+    expect(vllm.timeToFirstTokenSource).toBe('stream');
+    expect(vllm.timeToFirstTokenMs!.median).toBeGreaterThanOrEqual(2);
+    expect(vllm.samples).toHaveLength(5);
+    expect(calls.get('vllm/m')).toMatchObject({ generate: 6, stream: 3 });
+    expect(ollama.timeToFirstTokenSource).toBe('generate');
+    expect(calls.get('ollama/m')!.stream).toBe(0);
   });
 
   it('with warmup 0, tinybench still takes exactly `runs` samples and the load is create + probe only', async () => {

@@ -31,6 +31,8 @@ export const DEFAULT_BENCH_WARMUP = 1;
 export const DEFAULT_BENCH_TIMEOUT_MS = 120_000;
 /** Generous: the first probe of an in-process engine starts it (llama.cpp: ~1 s idle, several under load). */
 export const DEFAULT_BENCH_PROBE_TIMEOUT_MS = 15_000;
+/** Streamed requests used for TTFT when generate() does not report it. */
+const STREAMED_TTFT_REQUESTS = 3;
 /** How long a cut combination's `close()` may take before the bench moves on without it. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -46,6 +48,17 @@ const UNAVAILABLE_CODES: ReadonlySet<NerionErrorCode> = new Set<NerionErrorCode>
   'UNKNOWN_MODEL',
   'CONFIG_INVALID',
 ]);
+
+/** TTFT of one streamed request: the engine's own figure from the finish part, else the first text delta's arrival. */
+async function streamedTimeToFirstToken(backend: CoderBackend, request: GenerateRequest): Promise<number | undefined> {
+  const started = performance.now();
+  let firstText: number | undefined;
+  for await (const part of backend.stream(request)) {
+    if (part.type === 'text-delta' && part.text.length > 0) firstText ??= performance.now() - started;
+    if (part.type === 'finish') return part.result.timings.timeToFirstTokenMs ?? firstText;
+  }
+  return firstText;
+}
 
 /** Settles like `promise`, or rejects with the signal's reason as soon as it aborts (whatever the promise does). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -239,7 +252,21 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
     const latencySamples = result.latency.samples ?? samples.map((run) => run.latencyMs);
     const latency = distribution(latencySamples)!;
     progress('done');
-    const ttft = distribution(samples.map((run) => run.timeToFirstTokenMs));
+    let ttft = distribution(samples.map((run) => run.timeToFirstTokenMs));
+    let ttftSource: 'generate' | 'stream' | undefined = ttft ? 'generate' : undefined;
+    if (!ttft) {
+      // The engine's generate() does not report TTFT (a non-streaming HTTP call): take it from a few
+      // streamed requests instead — extra requests, never counted in the latency.
+      const streamed: number[] = [];
+      const count = Math.min(runs, STREAMED_TTFT_REQUESTS);
+      for (let index = 1; index <= count; index += 1) {
+        progress('ttft', index, count);
+        const value = await untilAborted(streamedTimeToFirstToken(currentBackend, request()), signal);
+        if (value !== undefined) streamed.push(value);
+      }
+      ttft = distribution(streamed);
+      if (ttft) ttftSource = 'stream';
+    }
     const decode = distribution(samples.map((run) => run.decodeTokensPerSecond));
     const promptSpeed = distribution(samples.map((run) => run.promptTokensPerSecond));
     const completionTokens = median(samples.map((run) => run.completionTokens));
@@ -247,7 +274,7 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
     return finish('ok', {
       latencyMs: latency.median,
       latency,
-      ...(ttft ? { timeToFirstTokenMs: ttft } : {}),
+      ...(ttft ? { timeToFirstTokenMs: ttft, timeToFirstTokenSource: ttftSource } : {}),
       ...(decode ? { decodeTokensPerSecond: decode } : {}),
       ...(promptSpeed ? { promptTokensPerSecond: promptSpeed } : {}),
       ...(completionTokens === undefined ? {} : { completionTokens }),
