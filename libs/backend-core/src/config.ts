@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse as parseYaml, isDocument, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlModule from 'yaml';
 import type { BackendId } from './coder-backend.js';
 import { NerionError } from './errors.js';
 import { parseBackendId, parseModelReference } from './model-reference.js';
@@ -302,6 +303,11 @@ export function defaultConfigFilePath(env: Readonly<Record<string, string | unde
  * Reads a YAML config file whose keys are the variable names (`NERION_CODER_BACKEND: vllm`).
  * A missing file is no config (undefined); a malformed one is CONFIG_INVALID with the file and line.
  */
+/** yaml costs ~90 ms to load (dozens of CommonJS files), so it is loaded only when a config file exists. */
+function loadYaml(): typeof YamlModule {
+  return createRequire(import.meta.url)('yaml') as typeof YamlModule;
+}
+
 export function loadConfigFile(path: string): { path: string; values: ConfigValues } | undefined {
   let source: string;
   try {
@@ -310,6 +316,7 @@ export function loadConfigFile(path: string): { path: string; values: ConfigValu
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new NerionError('CONFIG_INVALID', `Cannot read the config file ${path}: ${(error as Error).message}`, { cause: error, data: { file: path } });
   }
+  const { parse: parseYaml, isDocument, parseDocument } = loadYaml();
   const document = parseDocument(source);
   if (document.errors.length > 0) {
     const first = document.errors[0]!;
