@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { NerionError, type AutoSelection, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
 import type { Plan as PlanDocument } from '@nerion/planner';
-import type { PlannerIdentity } from '@nerion/plan-cache';
 import { NerionCommand } from '../base-command.js';
+import { lookupPlan, planConfigFlags, toRepoPath, type PlanArguments } from '../plan-fast-path.js';
 
 /** Bytes of the target file read for the LLM prompt's excerpt (the planner bounds the excerpt itself). */
 const TARGET_READ_LIMIT = 256 * 1024;
@@ -30,42 +30,41 @@ export default class Plan extends NerionCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Plan);
-    let config = this.resolveConfig({ backend: flags.backend, model: flags.model, ...(flags['json-grammar'] ? { jsonGrammar: true } : {}) });
-    // Light modules only: planner (valibot) and plan-cache; engines load only after a cache miss, in the registry.
-    const [planner, planCache] = await Promise.all([import('@nerion/planner'), import('@nerion/plan-cache')]);
-
-    const { root, git } = planCache.findRepoRoot(process.cwd());
-    const target = flags.file === undefined ? undefined : toRepoPath(root, flags.file);
-    if (target !== undefined) planner.assertPathsInsideRepo(root, [target]);
-
-    if (flags.llm && config.auto) {
-      const auto = await this.autoSelection(config, flags.instruction);
-      if (auto) config = this.resolveConfig({ backend: flags.backend, model: flags.model, ...(flags['json-grammar'] ? { jsonGrammar: true } : {}) }, auto);
+    const args: PlanArguments = {
+      instruction: flags.instruction,
+      file: flags.file,
+      llm: flags.llm,
+      jsonGrammar: flags['json-grammar'],
+      backend: flags.backend,
+      model: flags.model,
+      cache: flags.cache,
+    };
+    let config = this.resolveConfig(planConfigFlags(args));
+    if (args.llm && config.auto) {
+      const auto = await this.autoSelection(config, args.instruction);
+      if (auto) config = this.resolveConfig(planConfigFlags(args), auto);
       else this.note('note: NERION_CODER_AUTO=1 but `nerion plan` has no auto-selection yet; using the configured backend and model.');
     }
-    const identity: PlannerIdentity = flags.llm
-      ? { kind: 'llm', backend: config.backend, model: config.model, strict: config.strict, jsonGrammar: config.jsonGrammar }
-      : { kind: 'heuristic' };
 
-    let cache: InstanceType<typeof planCache.PlanCache> | undefined;
+    // Light modules only (valibot-based planner, plan-cache); engines load after a cache miss, in the registry.
+    const [planner, planCache] = await Promise.all([import('@nerion/planner'), import('@nerion/plan-cache')]);
+    const cwd = process.cwd();
+    let root: string;
+    let target: string | undefined;
     let key: string | undefined;
-    if (flags.cache) {
-      const fingerprint = await planCache.fingerprintRepository(root, git);
-      key = planCache.computePlanCacheKey({ fingerprint: fingerprint.fingerprint, target, instruction: flags.instruction, planner: identity, schemaVersion: planner.PLAN_SCHEMA_VERSION });
-      cache = new planCache.PlanCache({ root, validate: planner.validatePlan, onWarning: (message) => this.note(`warning: ${message}`) });
-      const hit = await cache.get(key);
-      if (hit !== undefined) {
-        const plan = hit as PlanDocument;
-        planner.assertPathsInsideRepo(root, planner.planPaths(plan));
-        this.note(`plan cache hit (${planCache.PLAN_CACHE_FILE})`);
-        this.print(plan);
-        return;
-      }
+    if (args.cache) {
+      const lookup = await lookupPlan({ config, args, cwd, note: (message) => this.note(message) });
+      if (lookup.hit) return;
+      ({ root, target, key } = lookup);
+    } else {
+      root = planCache.findRepoRoot(cwd).root;
+      target = args.file === undefined ? undefined : toRepoPath(root, args.file, cwd);
+      if (target !== undefined) planner.assertPathsInsideRepo(root, [target]);
     }
 
-    const input = { instruction: flags.instruction, ...(target === undefined ? {} : { targetFile: target }) };
+    const input = { instruction: args.instruction, ...(target === undefined ? {} : { targetFile: target }) };
     let plan: PlanDocument;
-    if (!flags.llm) {
+    if (!args.llm) {
       plan = planner.planHeuristically(input);
       planner.assertPathsInsideRepo(root, planner.planPaths(plan));
     } else {
@@ -91,10 +90,11 @@ export default class Plan extends NerionCommand {
     }
 
     // A fallback is not cached under the LLM identity: the next run tries the model again.
-    if (cache && key && plan.metadata.source !== 'heuristic-fallback') {
-      await cache.set(key, plan, { ...(target === undefined ? {} : { target }), instruction: flags.instruction });
+    if (key !== undefined && plan.metadata.source !== 'heuristic-fallback') {
+      const cache = new planCache.PlanCache({ root, validate: planner.validatePlan, onWarning: (message) => this.note(`warning: ${message}`) });
+      await cache.set(key, plan, { ...(target === undefined ? {} : { target }), instruction: args.instruction });
     }
-    this.print(plan);
+    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
   }
 
   /**
@@ -104,20 +104,6 @@ export default class Plan extends NerionCommand {
   protected async autoSelection(_config: NerionConfig, _instruction: string): Promise<AutoSelection | undefined> {
     return undefined;
   }
-
-  private print(plan: PlanDocument): void {
-    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-  }
-}
-
-/** `-f` relative to the working directory (or absolute), as a repo-relative POSIX path. */
-function toRepoPath(root: string, file: string): string {
-  const absolute = resolve(process.cwd(), file);
-  const inside = relative(root, absolute);
-  if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-    throw new NerionError('PATH_ESCAPE', `The target file "${file}" is outside the repository ${root}; name a file inside it.`, { data: { path: file, root } });
-  }
-  return inside.split(sep).join('/');
 }
 
 async function readTarget(root: string, target: string): Promise<string | undefined> {

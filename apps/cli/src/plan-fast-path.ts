@@ -1,0 +1,125 @@
+/**
+ * `nerion plan` cache hits, served before oclif loads: oclif's import alone costs more than two bare Node
+ * start-ups, and a cache hit must stay within 3 (issue #7). bin/run.js calls servePlanFromCache() for
+ * `plan` and falls through to oclif whenever it returns false — on a miss, on any flag it does not know,
+ * and on any error (the full command then runs and reports it), so it never changes what the user sees.
+ * No inference engine is imported here; the planner and plan-cache libraries are light.
+ */
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { NerionError, type NerionConfig } from '@nerion/backend-core';
+import type { PlannerIdentity } from '@nerion/plan-cache';
+import { loadNerionConfig } from './environment.js';
+
+export interface PlanArguments {
+  instruction: string;
+  file: string | undefined;
+  llm: boolean;
+  jsonGrammar: boolean;
+  backend: string | undefined;
+  model: string | undefined;
+  cache: boolean;
+}
+
+const VALUE_FLAGS: Readonly<Record<string, 'instruction' | 'file' | 'backend' | 'model'>> = {
+  '-i': 'instruction',
+  '--instruction': 'instruction',
+  '-f': 'file',
+  '--file': 'file',
+  '--backend': 'backend',
+  '--model': 'model',
+};
+
+/** The plain forms of `nerion plan`'s flags; undefined for anything else (oclif then parses it). */
+export function parsePlanArguments(argv: readonly string[]): PlanArguments | undefined {
+  const values: Partial<Record<'instruction' | 'file' | 'backend' | 'model', string>> = {};
+  const result = { llm: false, jsonGrammar: false, cache: true };
+  for (let index = 0; index < argv.length; index += 1) {
+    const argument = argv[index]!;
+    const equals = argument.startsWith('--') ? argument.indexOf('=') : -1;
+    const name = equals > 0 ? argument.slice(0, equals) : argument;
+    const valueFlag = VALUE_FLAGS[name];
+    if (valueFlag) {
+      if (values[valueFlag] !== undefined) return undefined;
+      const value = equals > 0 ? argument.slice(equals + 1) : argv[++index];
+      if (value === undefined || (equals < 0 && value.startsWith('-'))) return undefined;
+      values[valueFlag] = value;
+    } else if (argument === '--llm') result.llm = true;
+    else if (argument === '--json-grammar') result.jsonGrammar = true;
+    else if (argument === '--no-cache') result.cache = false;
+    else if (argument === '--cache') result.cache = true;
+    else return undefined;
+  }
+  if (values.instruction === undefined) return undefined;
+  return { instruction: values.instruction, file: values.file, backend: values.backend, model: values.model, ...result };
+}
+
+/** The config flags `nerion plan` passes to the resolver. */
+export function planConfigFlags(args: Pick<PlanArguments, 'backend' | 'model' | 'jsonGrammar'>): { backend?: string; model?: string; jsonGrammar?: boolean } {
+  return { backend: args.backend, model: args.model, ...(args.jsonGrammar ? { jsonGrammar: true } : {}) };
+}
+
+/** Who plans: part of the cache key, so an LLM request never gets a heuristic plan. */
+export function plannerIdentity(config: NerionConfig, llm: boolean): PlannerIdentity {
+  return llm ? { kind: 'llm', backend: config.backend, model: config.model, strict: config.strict, jsonGrammar: config.jsonGrammar } : { kind: 'heuristic' };
+}
+
+/** `-f` relative to the working directory (or absolute), as a repo-relative POSIX path. */
+export function toRepoPath(root: string, file: string, cwd: string): string {
+  const absolute = resolve(cwd, file);
+  const inside = relative(root, absolute);
+  if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    throw new NerionError('PATH_ESCAPE', `The target file "${file}" is outside the repository ${root}; name a file inside it.`, { data: { path: file, root } });
+  }
+  return inside.split(sep).join('/');
+}
+
+/**
+ * Looks the plan up in the cache. Returns the printed plan's text on a hit (already written to stdout), or
+ * undefined. Shared by the fast path and the command, so both compute the same key.
+ */
+export async function lookupPlan(options: {
+  config: NerionConfig;
+  args: PlanArguments;
+  cwd: string;
+  note: (message: string) => void;
+}): Promise<{ hit: true } | { hit: false; key: string; root: string; git: boolean; target: string | undefined }> {
+  const [planner, planCache] = await Promise.all([import('@nerion/planner'), import('@nerion/plan-cache')]);
+  const { root, git } = planCache.findRepoRoot(options.cwd);
+  const target = options.args.file === undefined ? undefined : toRepoPath(root, options.args.file, options.cwd);
+  if (target !== undefined) planner.assertPathsInsideRepo(root, [target]);
+  const fingerprint = await planCache.fingerprintRepository(root, git);
+  const key = planCache.computePlanCacheKey({
+    fingerprint: fingerprint.fingerprint,
+    target,
+    instruction: options.args.instruction,
+    planner: plannerIdentity(options.config, options.args.llm),
+    schemaVersion: planner.PLAN_SCHEMA_VERSION,
+  });
+  const cache = new planCache.PlanCache({ root, validate: planner.validatePlan, onWarning: (message) => options.note(`warning: ${message}`) });
+  const plan = await cache.get(key);
+  if (plan === undefined) return { hit: false, key, root, git, target };
+  planner.assertPathsInsideRepo(root, planner.planPaths(plan as Parameters<typeof planner.planPaths>[0]));
+  options.note(`plan cache hit (${planCache.PLAN_CACHE_FILE})`);
+  process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+  return { hit: true };
+}
+
+/**
+ * Serves a cache hit without oclif. True when the plan was printed; false to hand the command to oclif
+ * (nothing printed then, except cache warnings that the full command would print as well).
+ */
+export async function servePlanFromCache(argv: readonly string[]): Promise<boolean> {
+  const args = parsePlanArguments(argv);
+  if (!args || !args.cache) return false;
+  try {
+    const config = loadNerionConfig({ flags: planConfigFlags(args) });
+    // Auto-selection runs in the command (it may pick another backend/model): no fast path for it.
+    if (args.llm && config.auto) return false;
+    const result = await lookupPlan({ config, args, cwd: process.cwd(), note: (message) => process.stderr.write(`${message}\n`) });
+    return result.hit;
+  } catch (error) {
+    // Not swallowed: the full command runs next, hits the same error and reports it with its exit status.
+    if (NerionError.isInstance(error) || error instanceof Error) return false;
+    throw error;
+  }
+}
