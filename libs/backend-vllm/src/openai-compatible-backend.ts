@@ -208,6 +208,10 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
     const status = error.status;
     const serverMessage = (error.error as { message?: unknown } | undefined)?.message;
     const detail = typeof serverMessage === 'string' ? serverMessage : error.message;
+    if (status === undefined) {
+      // An error event inside an open SSE stream (`data: {"error": {…}}`), as vLLM sends when generation fails.
+      return new NerionError('BACKEND_ERROR', `${serverName} at ${root} reported an error during generation: ${detail}. Check the server's log, then retry.`, { cause: error });
+    }
     if (status === 404) return modelNotFound(error);
     if (status === 400 || status === 422) {
       return new NerionError('INVALID_REQUEST', `${serverName} at ${root} rejected the request: ${detail}`, { cause: error, data: { status } });
@@ -254,6 +258,13 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       return { ...base, text, json: parseJsonOutput(text, request.jsonSchema, `${serverName} at ${root}`) };
     } catch (error) {
       if (!NerionError.hasCode(error, 'INVALID_OUTPUT')) throw error;
+      // Cut at maxTokens while following the schema (the text opens like JSON): say so, instead of blaming the server.
+      if (base.finishReason === 'length' && /^\s*[[{]/.test(text)) {
+        throw new NerionError('INVALID_OUTPUT', `${error.message} ${serverName} stopped at maxTokens (${request.maxTokens ?? DEFAULT_MAX_TOKENS}) before the JSON was complete — raise maxTokens.`, {
+          cause: error,
+          data: { ...error.data, finishReason: 'length', baseUrl: root },
+        });
+      }
       const version = await fetchVersion();
       throw new NerionError(
         'INVALID_OUTPUT',

@@ -35,6 +35,7 @@ async function rejection(promise: Promise<unknown>): Promise<NerionError> {
 let server: OpenAICompatibleServer;
 let ignoring: OpenAICompatibleServer;
 let dying: OpenAICompatibleServer;
+let failing: OpenAICompatibleServer;
 let deadUrl: string;
 
 beforeAll(async () => {
@@ -42,6 +43,7 @@ beforeAll(async () => {
   server = await startOpenAICompatibleServer({ models });
   ignoring = await startOpenAICompatibleServer({ models, ignoreResponseFormat: true });
   dying = await startOpenAICompatibleServer({ models, dieMidStreamAfterChunks: 2 });
+  failing = await startOpenAICompatibleServer({ models, errorMidStreamAfterChunks: 1 });
   deadUrl = `http://127.0.0.1:${await closedPort()}`;
   // Warm up: the first request loads llama.cpp (seconds on a busy machine). Jest's testTimeout is a
   // global option the multi-project run does not take from project configs, so bound it here.
@@ -49,7 +51,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([server?.close(), ignoring?.close(), dying?.close()]);
+  await Promise.all([server?.close(), ignoring?.close(), dying?.close(), failing?.close()]);
 });
 
 describeCoderBackendContract({
@@ -159,6 +161,41 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
       expect(deltas.length).toBeLessThanOrEqual(2);
       const after = await backend.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 4, temperature: 0 });
       expect(['stop', 'length']).toContain(after.finishReason);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("vLLM's in-stream error event becomes BACKEND_ERROR with the server's message", async () => {
+    const backend = createVllmBackend({ model: SERVED, baseUrl: failing.url });
+    try {
+      const error = await rejection(
+        (async () => {
+          for await (const part of backend.stream({ messages: [{ role: 'user', content: 'Write a long program.' }], maxTokens: 400, temperature: 0 })) void part;
+        })(),
+      );
+      expect(error.code).toBe('BACKEND_ERROR');
+      expect(error.message).toContain('reported an error during generation');
+      expect(error.message).toContain('engine failure injected mid-stream');
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('structured output cut at maxTokens: INVALID_OUTPUT says to raise maxTokens (not that the server ignored the schema)', async () => {
+    const backend = createVllmBackend({ model: SERVED, baseUrl: server.url });
+    try {
+      for (const call of [
+        () => backend.generate({ messages: [{ role: 'user', content: 'JSON please' }], jsonSchema: SCHEMA, maxTokens: 3, temperature: 0 }),
+        async () => {
+          for await (const part of backend.stream({ messages: [{ role: 'user', content: 'JSON please' }], jsonSchema: SCHEMA, maxTokens: 3, temperature: 0 })) void part;
+        },
+      ]) {
+        const error = await rejection(call());
+        expect(error.code).toBe('INVALID_OUTPUT');
+        expect(error.message).toContain('stopped at maxTokens (3) before the JSON was complete');
+        expect(error.data.finishReason).toBe('length');
+      }
     } finally {
       await backend.close();
     }

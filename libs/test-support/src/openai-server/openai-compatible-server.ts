@@ -12,7 +12,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CoderBackend, ChatMessage, GenerateRequest, GenerateResult, JsonSchema } from '@nerion/backend-core';
+import { NerionError, type CoderBackend, type ChatMessage, type GenerateRequest, type GenerateResult, type JsonSchema } from '@nerion/backend-core';
 
 export const STAND_IN_VERSION = '0.0.0+nerion-vllm-stand-in';
 
@@ -26,6 +26,8 @@ export interface OpenAICompatibleServerOptions {
   ignoreResponseFormat?: boolean;
   /** Destroy the connection after this many content chunks of a streamed response (tests the client's handling). */
   dieMidStreamAfterChunks?: number;
+  /** Send vLLM's in-stream error event (`data: {"error": {…}}`, then `[DONE]`) after this many content chunks. */
+  errorMidStreamAfterChunks?: number;
   /** Wait this long before listening (a model load): nothing answers meanwhile, as with vLLM. */
   startupDelayMs?: number;
   /**
@@ -147,6 +149,16 @@ function usageBody(result: GenerateResult): Record<string, number> {
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
+/**
+ * vLLM returns a structured output cut at max_tokens as it is (finish_reason "length"); the CoderBackend
+ * validates and throws INVALID_OUTPUT instead. Under a grammar a cut is what makes JSON invalid, so the
+ * stand-in answers like vLLM: the partial text, finish_reason "length".
+ */
+function cutStructuredOutput(error: unknown, request: GenerateRequest): GenerateResult | undefined {
+  if (!request.jsonSchema || !NerionError.hasCode(error, 'INVALID_OUTPUT') || typeof error.data.output !== 'string') return undefined;
+  return { text: error.data.output, finishReason: 'length', usage: { completionTokens: request.maxTokens }, timings: { totalMs: 0 }, model: '', warnings: [] };
+}
+
 let idCounter = 0;
 const nextId = (prefix: string): string => `${prefix}-${Date.now().toString(36)}${(idCounter++).toString(36)}`;
 
@@ -197,7 +209,11 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
     log(`INFO:     ${request.socket.remoteAddress}:${request.socket.remotePort} - "POST ${request.url} HTTP/1.1" ${parsed.stream ? 'stream' : ''}`);
 
     if (!parsed.stream) {
-      const result = await backend.generate(generate);
+      const result = await backend.generate(generate).catch((error: unknown) => {
+        const cut = cutStructuredOutput(error, generate);
+        if (cut) return cut;
+        throw error;
+      });
       const choice =
         kind === 'chat'
           ? { index: 0, message: { role: 'assistant', content: result.text, tool_calls: [] }, logprobs: null, finish_reason: result.finishReason, stop_reason: null }
@@ -220,10 +236,12 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
     response.flushHeaders();
     if (kind === 'chat') write([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
     let chunks = 0;
+    let streamedText = '';
     let result: GenerateResult | undefined;
     try {
       for await (const part of backend.stream(generate)) {
         if (part.type === 'text-delta') {
+          streamedText += part.text;
           write([contentChoice(part.text, null)]);
           chunks += 1;
           if (options.dieMidStreamAfterChunks !== undefined && chunks >= options.dieMidStreamAfterChunks) {
@@ -232,16 +250,26 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
             response.socket?.destroy();
             return;
           }
+          if (options.errorMidStreamAfterChunks !== undefined && chunks >= options.errorMidStreamAfterChunks) {
+            throw new Error('stand-in: engine failure injected mid-stream (errorMidStreamAfterChunks)');
+          }
         } else if (part.type === 'finish') {
           result = part.result;
         }
       }
     } catch (error) {
       if (abort.signal.aborted) return; // the client went away; nothing to tell it
-      // vLLM reports an error inside an open stream as a data chunk with an error object, then [DONE].
-      response.write(`data: ${JSON.stringify({ error: { object: 'error', message: (error as Error).message, type: 'InternalServerError', code: 500 } })}\n\n`);
-      response.end('data: [DONE]\n\n');
-      return;
+      const cut = cutStructuredOutput(error, generate);
+      if (cut) {
+        // The deltas already sent are the text; only the finish is left to say.
+        if (cut.text.startsWith(streamedText) && cut.text.length > streamedText.length) write([contentChoice(cut.text.slice(streamedText.length), null)]);
+        result = cut;
+      } else {
+        // vLLM reports an error inside an open stream as a data chunk with an error object, then [DONE].
+        response.write(`data: ${JSON.stringify({ error: { object: 'error', message: (error as Error).message, type: 'InternalServerError', code: 500 } })}\n\n`);
+        response.end('data: [DONE]\n\n');
+        return;
+      }
     }
     write([contentChoice('', result!.finishReason)]);
     if (parsed.includeUsage) write([], { usage: usageBody(result!) });
