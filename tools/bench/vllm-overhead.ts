@@ -1,0 +1,109 @@
+// The vllm backend's added latency per request: `backend.generate()` / `backend.stream()` vs the same
+// /v1/chat/completions request made with the `openai` client directly, against the same vLLM stand-in
+// (a protocol-faithful OpenAI-compatible server; real GGUF via node-llama-cpp, or an instant fixed-answer
+// engine, labelled as such; NOT vLLM, which cannot be installed here), in the same run. Requests alternate
+// and the figure is the median of the paired differences, so model time and machine drift cancel.
+// Target: ≤ 2 ms median added per request.
+//
+//   npx tsx tools/bench/vllm-overhead.ts [pairs=150] [maxTokens=8]
+import OpenAI from 'openai';
+import { createVllmBackend } from '@nerion/backend-vllm';
+import { fixturePaths, startOpenAICompatibleServer } from '@nerion/test-support';
+import type { CoderBackend, StreamPart } from '@nerion/backend-core';
+
+const pairs = Number(process.argv[2] ?? 150);
+const maxTokens = Number(process.argv[3] ?? 8);
+const warmup = 10;
+const MODEL = 'nerion-tiny';
+const messages = [
+  { role: 'system' as const, content: 'You are a coding assistant.' },
+  { role: 'user' as const, content: 'Write a TypeScript function that adds two numbers.' },
+];
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+}
+
+/** An engine that answers at once with a fixed text (overhead-only measurement; not a model). */
+async function instantEngine(): Promise<CoderBackend> {
+  const parts = ['function', ' add', '(a', ', b', ')', ' {', ' return', ' a + b; }'];
+  const result = { text: parts.join(''), finishReason: 'stop' as const, usage: { promptTokens: 20, completionTokens: parts.length }, timings: { totalMs: 0.1 }, model: 'instant-replay', warnings: [] };
+  return {
+    specificationVersion: 'v1',
+    id: 'llama_cpp',
+    model: 'instant-replay',
+    supportsConstrainedDecoding: false,
+    probe: async () => ({ available: true }),
+    generate: async () => result,
+    async *stream(): AsyncGenerator<StreamPart> {
+      for (const text of parts) yield { type: 'text-delta', text };
+      yield { type: 'finish', result };
+    },
+    close: async () => undefined,
+  };
+}
+
+async function measure(label: string, instant: boolean, streaming: boolean): Promise<boolean> {
+  const server = await startOpenAICompatibleServer({ models: { [MODEL]: fixturePaths().tinyLlama }, threads: 1, ...(instant ? { createBackend: instantEngine } : {}) });
+  const backend = createVllmBackend({ model: MODEL, baseUrl: server.url });
+  const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'EMPTY', maxRetries: 0 });
+  const body = { model: MODEL, messages, max_tokens: maxTokens, temperature: 0 };
+
+  const direct = async (): Promise<string> => {
+    if (!streaming) return (await client.chat.completions.create(body)).choices[0]?.message.content ?? '';
+    let text = '';
+    for await (const chunk of await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } })) text += chunk.choices[0]?.delta?.content ?? '';
+    return text;
+  };
+  const viaBackend = async (): Promise<string> => {
+    if (!streaming) return (await backend.generate({ messages, maxTokens, temperature: 0 })).text;
+    let text = '';
+    for await (const part of backend.stream({ messages, maxTokens, temperature: 0 })) if (part.type === 'text-delta') text += part.text;
+    return text;
+  };
+  const timed = async (run: () => Promise<string>): Promise<{ ms: number; text: string }> => {
+    const started = performance.now();
+    const text = await run();
+    return { ms: performance.now() - started, text };
+  };
+
+  try {
+    for (let index = 0; index < warmup; index += 1) {
+      await direct();
+      await viaBackend();
+    }
+    const directMs: number[] = [];
+    const backendMs: number[] = [];
+    const differences: number[] = [];
+    for (let index = 0; index < pairs; index += 1) {
+      const first = index % 2 === 0 ? await timed(direct) : await timed(viaBackend);
+      const second = index % 2 === 0 ? await timed(viaBackend) : await timed(direct);
+      const [a, b] = index % 2 === 0 ? [first, second] : [second, first];
+      if (a.text !== b.text) throw new Error(`the two paths returned different text: ${JSON.stringify(a.text)} vs ${JSON.stringify(b.text)}`);
+      directMs.push(a.ms);
+      backendMs.push(b.ms);
+      differences.push(b.ms - a.ms);
+    }
+    const added = quantile(differences, 0.5);
+    console.log(`\n${label}, ${streaming ? 'streaming' : 'non-streaming'} — ${pairs} request pairs, maxTokens ${maxTokens}`);
+    console.log(`  openai client direct    median ${quantile(directMs, 0.5).toFixed(2)} ms   p90 ${quantile(directMs, 0.9).toFixed(2)} ms`);
+    console.log(`  vllm backend            median ${quantile(backendMs, 0.5).toFixed(2)} ms   p90 ${quantile(backendMs, 0.9).toFixed(2)} ms   ratio ${(quantile(backendMs, 0.5) / quantile(directMs, 0.5)).toFixed(3)}`);
+    console.log(`  added latency (paired)  median ${added.toFixed(2)} ms   p25 ${quantile(differences, 0.25).toFixed(2)} ms   p75 ${quantile(differences, 0.75).toFixed(2)} ms   target ≤ 2 ms: ${added <= 2 ? 'met' : 'NOT met'}`);
+    return added <= 2;
+  } finally {
+    await backend.close();
+    await server.close();
+  }
+}
+
+const outcomes = [
+  await measure('vLLM stand-in generating with the tiny GGUF (node-llama-cpp, 1 thread)', false, false),
+  await measure('vLLM stand-in generating with the tiny GGUF (node-llama-cpp, 1 thread)', false, true),
+  await measure('vLLM stand-in with an instant fixed-answer engine (overhead only)', true, false),
+  await measure('vLLM stand-in with an instant fixed-answer engine (overhead only)', true, true),
+];
+console.log(`\nvllm backend added latency: target ≤ 2 ms median ${outcomes.every(Boolean) ? 'met' : 'NOT met'} (${outcomes.filter(Boolean).length}/${outcomes.length} runs)`);
