@@ -212,6 +212,13 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
     } finally {
       await backend.close();
     }
+    const withRepo = createVllmBackend({ model: SERVED, baseUrl: deadUrl, autostart: { enabled: false, repo: 'Qwen/Qwen2.5-Coder-7B-Instruct', cacheDir: '/nonexistent' } });
+    try {
+      const probe = await withRepo.probe();
+      expect(probe.reason).toContain(`\`vllm serve Qwen/Qwen2.5-Coder-7B-Instruct --served-model-name ${SERVED} --host 127.0.0.1 --port ${new URL(deadUrl).port}\``);
+    } finally {
+      await withRepo.close();
+    }
   });
 
   it('createOpenAICompatibleBackend serves another backend id and server name (the exllamav2 HTTP mode reuses it)', async () => {

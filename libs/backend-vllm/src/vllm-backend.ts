@@ -42,8 +42,9 @@ export function createVllmBackend(settings: VllmBackendSettings): VllmBackend {
   const baseUrl = serverRootFromBaseUrl(settings.baseUrl ?? DEFAULT_VLLM_BASE_URL);
   const autostart = settings.autostart && settings.autostart.enabled !== false ? settings.autostart : undefined;
   const address = serverAddressFromBaseUrl(baseUrl);
-  const serveCommand = vllmServeArguments(autostart?.command ?? DEFAULT_VLLM_COMMAND, {
-    repo: autostart?.repo ?? '<hugging-face-repo>',
+  // The command to suggest (or run): from the autostart settings even when autostart is off, so the hint names the repo.
+  const serveCommand = vllmServeArguments(settings.autostart?.command ?? DEFAULT_VLLM_COMMAND, {
+    repo: settings.autostart?.repo ?? '<hugging-face-repo>',
     servedModelName: settings.model,
     host: '127.0.0.1',
     port: address.port,
