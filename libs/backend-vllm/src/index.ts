@@ -12,6 +12,8 @@ export {
   DEFAULT_VLLM_COMMAND,
   ensureVllmServer,
   isProcessAlive,
+  isRecordedProcessAlive,
+  processStartTicks,
   listVllmServers,
   readLogTail,
   readVllmPidFile,

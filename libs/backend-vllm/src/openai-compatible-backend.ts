@@ -46,6 +46,11 @@ export interface OpenAICompatibleBackendSettings {
   probeTimeoutMs?: number;
   /** Injectable fetch (tests, proxies); defaults to the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * Whether the server enforces `response_format` json_schema while decoding (default true, as vLLM does).
+   * Set false for servers without structured outputs: answers are then only validated.
+   */
+  supportsConstrainedDecoding?: boolean;
   /** Extra fields merged into every request body (engine-specific sampling options). */
   extraBody?: Readonly<Record<string, unknown>>;
   /**
@@ -444,7 +449,7 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
     specificationVersion: CODER_BACKEND_SPECIFICATION_VERSION,
     id: settings.id,
     model: settings.model,
-    supportsConstrainedDecoding: true,
+    supportsConstrainedDecoding: settings.supportsConstrainedDecoding ?? true,
     baseUrl: root,
     probe,
     generate,

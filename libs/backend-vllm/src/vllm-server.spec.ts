@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NerionError } from '@nerion/backend-core';
-import { isProcessAlive, listVllmServers, readLogTail, serverAddressFromBaseUrl, stopVllmServers, vllmPidFile, vllmServeArguments } from './vllm-server.js';
+import { isProcessAlive, isRecordedProcessAlive, processStartTicks, listVllmServers, readLogTail, serverAddressFromBaseUrl, stopVllmServers, vllmPidFile, vllmServeArguments } from './vllm-server.js';
 
 const temporary = mkdtempSync(join(tmpdir(), 'nerion-vllm-unit-'));
 afterAll(() => rmSync(temporary, { recursive: true, force: true }));
@@ -66,6 +66,21 @@ describe('pid files and logs', () => {
     expect(listVllmServers(cacheDir)).toMatchObject([{ pid: record.pid, port: 8123, alive: false }]);
     expect(await stopVllmServers({ cacheDir })).toMatchObject([{ pid: record.pid, wasRunning: false, signal: undefined }]);
     expect(existsSync(vllmPidFile(cacheDir, 8123))).toBe(false);
+  });
+
+  it('a recycled pid (alive, but started at another time than recorded) counts as not alive, so it is never signalled', async () => {
+    const ticks = processStartTicks(process.pid);
+    if (process.platform === 'linux') expect(ticks).toBeGreaterThan(0);
+    expect(isRecordedProcessAlive({ pid: process.pid, startTicks: ticks })).toBe(true);
+    if (ticks === undefined) return;
+    expect(isRecordedProcessAlive({ pid: process.pid, startTicks: ticks + 1 })).toBe(false);
+    const cacheDir = join(temporary, 'recycled');
+    mkdirSync(join(cacheDir, 'run'), { recursive: true });
+    const record = { pid: process.pid, startTicks: ticks + 1, host: '127.0.0.1', port: 8124, model: 'm', repo: 'r', argv: ['vllm'], logFile: 'x.log', startedAt: new Date().toISOString(), baseUrl: 'http://127.0.0.1:8124' };
+    writeFileSync(vllmPidFile(cacheDir, 8124), JSON.stringify(record));
+    // Stopping must only drop the stale record: this test's own process is the "recycled" pid.
+    expect(await stopVllmServers({ cacheDir })).toMatchObject([{ pid: process.pid, wasRunning: false }]);
+    expect(isProcessAlive(process.pid)).toBe(true);
   });
 
   it('a corrupt pid file is a CACHE_ERROR naming the file, not an empty list', () => {

@@ -78,6 +78,8 @@ const PidRecordSchema = v.object({
   argv: v.array(v.string()),
   logFile: v.string(),
   startedAt: v.string(),
+  /** The process start time in clock ticks since boot (Linux /proc/<pid>/stat field 22): tells a recycled pid apart. */
+  startTicks: v.optional(v.number()),
   baseUrl: v.string(),
 });
 export type VllmPidRecord = v.InferOutput<typeof PidRecordSchema>;
@@ -125,6 +127,29 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** A process's start time in clock ticks since boot (Linux), or undefined where /proc does not say. */
+export function processStartTicks(pid: number): number | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  // Fields after the parenthesised command name; starttime is field 22 overall, the 20th after it.
+  const fields = status.slice(status.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[19]);
+  return Number.isFinite(ticks) ? ticks : undefined;
+}
+
+/** Whether the recorded server still runs: its pid is alive and, where known, started when it was recorded. */
+export function isRecordedProcessAlive(record: Pick<VllmPidRecord, 'pid' | 'startTicks'>): boolean {
+  if (!isProcessAlive(record.pid)) return false;
+  if (record.startTicks === undefined) return true;
+  const now = processStartTicks(record.pid);
+  return now === undefined || now === record.startTicks;
+}
+
 /** Reads one pid file; undefined when there is none. A corrupt file is an error naming it. */
 export function readVllmPidFile(pidFile: string): VllmServerRecord | undefined {
   let text: string;
@@ -142,7 +167,7 @@ export function readVllmPidFile(pidFile: string): VllmServerRecord | undefined {
   }
   const parsed = v.safeParse(PidRecordSchema, body);
   if (!parsed.success) throw new NerionError('CACHE_ERROR', `The pid file ${pidFile} is malformed (${parsed.issues[0].message}); delete it (after stopping any vLLM server it named).`, { data: { pidFile } });
-  return { ...parsed.output, pidFile, alive: isProcessAlive(parsed.output.pid) };
+  return { ...parsed.output, pidFile, alive: isRecordedProcessAlive(parsed.output) };
 }
 
 /** Every recorded autostarted vLLM server, running or stale. */
@@ -421,7 +446,19 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   child.once('exit', (code, signal) => (exit = { code, signal }));
 
-  const record: VllmPidRecord = { pid, host: '127.0.0.1', port: address.port, model: options.model, repo: settings.repo, argv, logFile, startedAt: new Date().toISOString(), baseUrl: root };
+  const startTicks = processStartTicks(pid);
+  const record: VllmPidRecord = {
+    pid,
+    host: '127.0.0.1',
+    port: address.port,
+    model: options.model,
+    repo: settings.repo,
+    argv,
+    logFile,
+    startedAt: new Date().toISOString(),
+    baseUrl: root,
+    ...(startTicks === undefined ? {} : { startTicks }),
+  };
   try {
     writeFileSync(pidFile, `${JSON.stringify(record, null, 2)}\n`, { flag: 'wx' });
   } catch (error) {
