@@ -83,11 +83,19 @@ export async function lookupPlan(options: {
   cwd: string;
   note: (message: string) => void;
 }): Promise<{ hit: true } | { hit: false; key: string; root: string; git: boolean; target: string | undefined }> {
-  const [planner, planCache] = await Promise.all([import('@nerion/planner'), import('@nerion/plan-cache')]);
+  const planCache = await import('@nerion/plan-cache');
   const { root, git } = planCache.findRepoRoot(options.cwd);
   const target = options.args.file === undefined ? undefined : toRepoPath(root, options.args.file, options.cwd);
+  // git runs in its own process while the plan schema loads here: the two overlap.
+  const pending = planCache.fingerprintRepository(root, git).then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const planner = await import('@nerion/planner/validation');
   if (target !== undefined) planner.assertPathsInsideRepo(root, [target]);
-  const fingerprint = await planCache.fingerprintRepository(root, git);
+  const settled = await pending;
+  if (!settled.ok) throw settled.error;
+  const fingerprint = settled.value;
   const key = planCache.computePlanCacheKey({
     fingerprint: fingerprint.fingerprint,
     target,

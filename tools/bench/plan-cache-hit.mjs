@@ -1,0 +1,60 @@
+// Cost of a plan-cache hit: median wall time of `nerion plan -i …` run again on an unchanged repository
+// (the answer comes from .nerion/plan_cache.json) ÷ `node -e 0`, measured in the same run.
+// Target (issue #7): ≤ 3. Also prints a cache miss (heuristic planner) for comparison. Needs a build (npm run build).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = join(root, 'apps/cli/bin/run.js');
+const runs = Number(process.argv[2] ?? 15);
+
+const repo = mkdtempSync(join(tmpdir(), 'nerion-bench-hit-'));
+const git = (...args) => {
+  const result = spawnSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', ...args], { cwd: repo, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+};
+git('init', '-q');
+mkdirSync(join(repo, 'src'));
+writeFileSync(join(repo, 'src', 'text.ts'), 'export const a = 1;\n');
+git('add', '.');
+git('commit', '-qm', 'init');
+
+const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+function once(args, { expectHit } = {}) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, { cwd: repo, env, encoding: 'utf8' });
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  if (expectHit === true && !result.stderr.includes('plan cache hit')) throw new Error(`expected a cache hit, stderr: ${result.stderr}`);
+  return elapsed;
+}
+/** Runs the baseline and each command in turn, so all see the same machine load (it is shared). */
+function interleaved(commands) {
+  const samples = commands.map(() => []);
+  for (let index = 0; index < runs + 2; index += 1) {
+    commands.forEach(([args, options], position) => {
+      const elapsed = once(args, options);
+      if (index >= 2) samples[position].push(elapsed); // the first two warm the file cache
+    });
+  }
+  return samples.map(median);
+}
+
+try {
+  const plan = [cli, 'plan', '-i', 'add a function slugify to src/text.ts'];
+  spawnSync(process.execPath, plan, { cwd: repo, env }); // fills the cache
+  const [baseline, hit, miss] = interleaved([[['-e', '0']], [plan, { expectHit: true }], [[...plan, '--no-cache']]]);
+  console.log(`node -e 0                      median ${baseline.toFixed(1)} ms`);
+  console.log(`nerion plan (cache hit)        median ${hit.toFixed(1)} ms   ratio ${(hit / baseline).toFixed(2)} (target ≤ 3)`);
+  console.log(`nerion plan --no-cache         median ${miss.toFixed(1)} ms   ratio ${(miss / baseline).toFixed(2)}`);
+} finally {
+  rmSync(repo, { recursive: true, force: true });
+}
