@@ -6,20 +6,21 @@
 // Both sides run the same GGUF (a generated 4-block model, ~17 MB, so one request takes ~50–200 ms),
 // the same chat-templated prompt, maxTokens, temperature 0, seed, 1 thread, the same context size, a
 // cleared sequence per request, and the same warm-up count. Rounds alternate CLI and direct so drift
-// in machine load hits both. Needs the built CLI (`npm run build`).
+// in machine load hits both, and the order flips every round (whichever runs second finds the CPU caches
+// holding the other's weights). Needs the built CLI (`npm run build`).
 //
-// Usage: node tools/bench/bench-honesty.mjs [rounds=5] [runs=6]
+// Usage: node tools/bench/bench-honesty.mjs [rounds=8] [runs=6]
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JinjaTemplateChatWrapper, LlamaCompletion, getLlama } from 'node-llama-cpp';
+import { JinjaTemplateChatWrapper, LlamaCompletion, LlamaLogLevel, getLlama } from 'node-llama-cpp';
 import { TINY_GGUF_DEFAULTS, writeTinyGguf } from '../fixtures/tiny-gguf.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = join(root, 'apps/cli/bin/run.js');
-const rounds = Number(process.argv[2] ?? 5);
+const rounds = Number(process.argv[2] ?? 8);
 const runs = Number(process.argv[3] ?? 6);
 const warmup = 2;
 const maxTokens = 48;
@@ -57,8 +58,9 @@ function runCliBench(modelPath, home) {
 
 /** The same request through node-llama-cpp itself: the chat template rendered the way the backend does. */
 async function createDirect(modelPath) {
-  const llama = await getLlama({ gpu: false });
-  const model = await llama.loadModel({ modelPath });
+  // node-llama-cpp set up as @nerion/backend-llamacpp sets it up (GPU when present, else CPU).
+  const llama = await getLlama({ gpu: 'auto', maxThreads: 0, logLevel: LlamaLogLevel.error, progressLogs: false });
+  const model = await llama.loadModel({ modelPath, gpuLayers: llama.gpu === false ? 0 : 'auto' });
   const context = await model.createContext({ contextSize, threads, sequences: 1 });
   const sequence = context.getSequence();
   const completion = new LlamaCompletion({ contextSequence: sequence });
@@ -101,8 +103,15 @@ try {
   const ratios = [];
   const minima = { cli: Infinity, direct: Infinity };
   for (let round = 1; round <= rounds; round += 1) {
-    const fromCli = await runCliBench(modelPath, home);
-    const fromEngine = await direct.measure();
+    let fromCli;
+    let fromEngine;
+    if (round % 2 === 1) {
+      fromCli = await runCliBench(modelPath, home);
+      fromEngine = await direct.measure();
+    } else {
+      fromEngine = await direct.measure();
+      fromCli = await runCliBench(modelPath, home);
+    }
     if (fromCli.tokens.join() !== fromEngine.tokens.join()) {
       throw new Error(`not the same work: the CLI generated [${fromCli.tokens}] tokens per run, node-llama-cpp [${fromEngine.tokens}]`);
     }
