@@ -123,6 +123,7 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
   const startedAt = performance.now();
   const controller = new AbortController();
   const signal = controller.signal;
+  let phase: BenchPhase = 'create';
   const timer = setTimeout(() => {
     controller.abort(
       new NerionError('TIMEOUT', `${backendId}/${model} did not finish within ${timeoutMs / 1000} s (while in phase "${phase}"); raise the timeout or lower maxTokens/runs.`, {
@@ -134,7 +135,6 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
   if (outer?.aborted) onOuterAbort();
   outer?.addEventListener('abort', onOuterAbort, { once: true });
 
-  let phase: BenchPhase = 'create';
   const progress = (next: BenchPhase, iteration?: number, iterations?: number): void => {
     phase = next;
     options.onProgress?.({
