@@ -63,23 +63,35 @@ function excluded(path: string): boolean {
   return path === NERION_STATE_DIR || path.startsWith(`${NERION_STATE_DIR}/`);
 }
 
-async function hashEntry(root: string, path: string, hash: ReturnType<typeof createHash>): Promise<void> {
+/** What the fingerprint records about one path: its kind and content (a link's target, a file's bytes). */
+async function describeEntry(root: string, path: string): Promise<Buffer[]> {
   const absolute = join(root, path);
   let info;
   try {
     info = await lstat(absolute);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      hash.update(`missing\0`);
-      return;
-    }
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [Buffer.from('missing\0')];
     throw error;
   }
-  if (info.isSymbolicLink()) hash.update(`link\0${await readlink(absolute)}\0`);
-  else if (info.isFile()) {
+  if (info.isSymbolicLink()) return [Buffer.from(`link\0${await readlink(absolute)}\0`)];
+  if (info.isFile()) {
     const content = await readFile(absolute);
-    hash.update(`file\0${content.length}\0`).update(content).update('\0');
-  } else hash.update(`other\0${info.isDirectory() ? 'dir' : 'special'}\0`);
+    return [Buffer.from(`file\0${content.length}\0`), content, Buffer.from('\0')];
+  }
+  return [Buffer.from(`other\0${info.isDirectory() ? 'dir' : 'special'}\0`)];
+}
+
+/** Reads the entries a few at a time (in parallel) and hashes them in their given order. */
+async function hashEntries(root: string, entries: readonly { path: string; prefix: string }[], hash: ReturnType<typeof createHash>): Promise<void> {
+  const batch = 32;
+  for (let start = 0; start < entries.length; start += batch) {
+    const slice = entries.slice(start, start + batch);
+    const described = await Promise.all(slice.map((entry) => describeEntry(root, entry.path)));
+    slice.forEach((entry, index) => {
+      hash.update(entry.prefix);
+      for (const part of described[index]!) hash.update(part);
+    });
+  }
 }
 
 /** Fingerprints a git work tree (root = its top level) or, when `git` is false, a plain folder. */
@@ -110,10 +122,7 @@ async function fingerprintGit(root: string, settings: FingerprintSettings): Prom
   }
   dirty.sort((left, right) => (left.path < right.path ? -1 : left.path > right.path ? 1 : 0));
   const hash = createHash('sha256').update(`git\0${head ?? '(initial)'}\0`);
-  for (const { path, record } of dirty) {
-    hash.update(`${record}\0`);
-    await hashEntry(root, path, hash);
-  }
+  await hashEntries(root, dirty.map(({ path, record }) => ({ path, prefix: `${record}\0` })), hash);
   return { fingerprint: hash.digest('hex'), kind: 'git', head, files: dirty.length };
 }
 
@@ -131,9 +140,6 @@ async function fingerprintFolder(root: string): Promise<RepoFingerprint> {
   await walk('');
   files.sort();
   const hash = createHash('sha256').update('folder\0');
-  for (const path of files) {
-    hash.update(`${path}\0`);
-    await hashEntry(root, path, hash);
-  }
+  await hashEntries(root, files.map((path) => ({ path, prefix: `${path}\0` })), hash);
   return { fingerprint: hash.digest('hex'), kind: 'folder', head: undefined, files: files.length };
 }
