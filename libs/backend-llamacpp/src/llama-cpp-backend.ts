@@ -243,6 +243,14 @@ class LlamaCppBackend implements CoderBackend {
         input = request.prompt!;
       }
 
+      // llama.cpp would silently drop the start of a prompt that does not fit: refuse it instead.
+      const inputTokens = Array.isArray(input) ? input.length : model.tokenize(input).length;
+      if (inputTokens >= state.contextSize) {
+        throw new NerionError('INVALID_REQUEST', `The prompt is ${inputTokens} tokens but the llama_cpp context for "${this.model}" holds ${state.contextSize} — shorten the prompt or raise contextSize (the model was trained for ${state.loaded.summary.contextLength ?? 'an unknown number of'} tokens).`, {
+          data: { promptTokens: inputTokens, contextSize: state.contextSize },
+        });
+      }
+
       let grammar: LlamaGrammar | undefined;
       if (request.jsonSchema) grammar = await raceAbort(this.grammarFor(request.jsonSchema, warn), lifecycle.signal);
 

@@ -120,6 +120,18 @@ describe('llama_cpp model sharing and behaviour (real node-llama-cpp on the gene
     }
   });
 
+  it('a prompt longer than the context is refused with INVALID_REQUEST (not silently cut), and the backend stays usable', async () => {
+    const backend = createLlamaCppBackend({ model: 'tiny', modelPath: fixtures.tinyLlama, threads: 1, contextSize: 256 });
+    try {
+      const error = await backend.generate({ messages: [{ role: 'user', content: 'x'.repeat(600) }], maxTokens: 4 }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'INVALID_REQUEST' });
+      expect((error as Error).message).toMatch(/holds 256/);
+      expect((await backend.generate({ prompt: 'y', maxTokens: 3 })).finishReason).toBe('length');
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('concurrent calls on one backend take turns on its context and give the same greedy text', async () => {
     const backend = createLlamaCppBackend({ model: 'tiny', modelPath: fixtures.tinyLlama, threads: 1 });
     try {
