@@ -7,7 +7,7 @@
 // the same chat-templated prompt, maxTokens, temperature 0, seed, 1 thread, the same context size, a
 // cleared sequence per request, and the same warm-up count. Rounds alternate CLI and direct so drift
 // in machine load hits both, and the order flips every round (whichever runs second finds the CPU caches
-// holding the other's weights). Needs the built CLI (`npm run build`).
+// holding the other's weights). Each side runs in a fresh process every round (the CLI is one anyway). Needs the built CLI (`npm run build`).
 //
 // Usage: node tools/bench/bench-honesty.mjs [rounds=8] [runs=6]
 import { spawn } from 'node:child_process';
@@ -20,8 +20,9 @@ import { TINY_GGUF_DEFAULTS, writeTinyGguf } from '../fixtures/tiny-gguf.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = join(root, 'apps/cli/bin/run.js');
-const rounds = Number(process.argv[2] ?? 8);
-const runs = Number(process.argv[3] ?? 6);
+const directMode = process.argv[2] === '--direct';
+const rounds = directMode ? 0 : Number(process.argv[2] ?? 8);
+const runs = Number(process.argv[directMode ? 4 : 3] ?? 6);
 const warmup = 2;
 const maxTokens = 48;
 const threads = 1;
@@ -37,27 +38,21 @@ function median(values) {
 
 function runCliBench(modelPath, home) {
   const args = [cli, 'models', 'bench', '--backends', 'llama_cpp', '--models', 'honesty', '--runs', String(runs), '--warmup', String(warmup), '--max-tokens', String(maxTokens), '--prompt', prompt, '--json'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      env: { PATH: process.env.PATH ?? '', HOME: home, NERION_CACHE_DIR: join(home, 'cache'), CI: 'true', LLAMA_CPP_MODEL_PATH: modelPath, NERION_LLAMA_THREADS: String(threads) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      if (status !== 0) return reject(new Error(`nerion models bench exited ${status}: ${stderr}`));
-      const [result] = JSON.parse(stdout).results;
-      if (result.status !== 'ok') return reject(new Error(`nerion models bench: ${result.status}: ${result.reason}`));
-      resolve({ medianMs: result.latencyMs, minMs: result.latency.min, tokens: result.samples.map((sample) => sample.completionTokens) });
-    });
+  const env = { PATH: process.env.PATH ?? '', HOME: home, NERION_CACHE_DIR: join(home, 'cache'), CI: 'true', LLAMA_CPP_MODEL_PATH: modelPath, NERION_LLAMA_THREADS: String(threads) };
+  return runJson(args, env, (report) => {
+    const [result] = report.results;
+    if (result.status !== 'ok') throw new Error(`nerion models bench: ${result.status}: ${result.reason}`);
+    return { medianMs: result.latencyMs, minMs: result.latency.min, tokens: result.samples.map((sample) => sample.completionTokens) };
   });
 }
 
+/** The direct side runs in a fresh process each round too, so both sides start equally cold. */
+function runDirect(modelPath) {
+  return runJson([fileURLToPath(import.meta.url), '--direct', modelPath, String(runs)], { PATH: process.env.PATH ?? '' }, (value) => value);
+}
+
 /** The same request through node-llama-cpp itself: the chat template rendered the way the backend does. */
-async function createDirect(modelPath) {
+async function measureDirect(modelPath) {
   // node-llama-cpp set up as @nerion/backend-llamacpp sets it up (GPU when present, else CPU).
   const llama = await getLlama({ gpu: 'auto', maxThreads: 0, logLevel: LlamaLogLevel.error, progressLogs: false });
   const model = await llama.loadModel({ modelPath, gpuLayers: llama.gpu === false ? 0 : 'auto' });
@@ -81,16 +76,37 @@ async function createDirect(modelPath) {
     });
     return { ms: performance.now() - started, tokens: Math.min(maxTokens, sequence.tokenMeter.usedOutputTokens - before) };
   };
-  return {
-    async measure() {
-      for (let index = 0; index < warmup; index += 1) await once();
-      const samples = [];
-      for (let index = 0; index < runs; index += 1) samples.push(await once());
-      const times = samples.map((sample) => sample.ms);
-      return { medianMs: median(times), minMs: Math.min(...times), tokens: samples.map((sample) => sample.tokens) };
-    },
-    dispose: () => llama.dispose(),
-  };
+  for (let index = 0; index < warmup; index += 1) await once();
+  const samples = [];
+  for (let index = 0; index < runs; index += 1) samples.push(await once());
+  await llama.dispose();
+  const times = samples.map((sample) => sample.ms);
+  return { medianMs: median(times), minMs: Math.min(...times), tokens: samples.map((sample) => sample.tokens) };
+}
+
+/** Runs a node process and parses the JSON it prints. */
+function runJson(args, env, pick) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      if (status !== 0) return reject(new Error(`${args.slice(0, 3).join(' ')} exited ${status}: ${stderr}`));
+      try {
+        resolve(pick(JSON.parse(stdout)));
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+if (directMode) {
+  process.stdout.write(JSON.stringify(await measureDirect(process.argv[3])));
+  process.exit(0);
 }
 
 const home = await mkdtemp(join(tmpdir(), 'nerion-bench-honesty-'));
@@ -99,7 +115,6 @@ try {
   const written = await writeTinyGguf(modelPath, { blocks: 4, embedding: 256, feedForward: 1024, heads: 8 });
   console.log(`load average (1 min) at the start: ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores — other work on the machine makes rounds disagree`);
   console.log(`model: ${(written.bytes / 1e6).toFixed(1)} MB generated GGUF; ${rounds} rounds × ${runs} runs (+${warmup} warm-up), maxTokens ${maxTokens}, threads ${threads}`);
-  const direct = await createDirect(modelPath);
   const ratios = [];
   const minima = { cli: Infinity, direct: Infinity };
   for (let round = 1; round <= rounds; round += 1) {
@@ -107,9 +122,9 @@ try {
     let fromEngine;
     if (round % 2 === 1) {
       fromCli = await runCliBench(modelPath, home);
-      fromEngine = await direct.measure();
+      fromEngine = await runDirect(modelPath);
     } else {
-      fromEngine = await direct.measure();
+      fromEngine = await runDirect(modelPath);
       fromCli = await runCliBench(modelPath, home);
     }
     if (fromCli.tokens.join() !== fromEngine.tokens.join()) {
@@ -123,7 +138,6 @@ try {
       `round ${round}: nerion models bench median ${fromCli.medianMs.toFixed(1)} ms   node-llama-cpp direct median ${fromEngine.medianMs.toFixed(1)} ms   ratio ${ratio.toFixed(3)}   (${fromCli.tokens[0]} tokens/run)`,
     );
   }
-  await direct.dispose();
   const ratio = median(ratios);
   const ok = ratio >= TARGET[0] && ratio <= TARGET[1];
   console.log(`fastest request: nerion models bench ${minima.cli.toFixed(1)} ms, direct ${minima.direct.toFixed(1)} ms   ratio ${(minima.cli / minima.direct).toFixed(3)}`);
