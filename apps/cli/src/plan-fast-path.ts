@@ -103,7 +103,7 @@ export async function lookupPlan(options: {
     planner: plannerIdentity(options.config, options.args.llm),
     schemaVersion: planner.PLAN_SCHEMA_VERSION,
   });
-  const cache = new planCache.PlanCache({ root, validate: planner.validatePlan, onWarning: (message) => options.note(`warning: ${message}`) });
+  const cache = new planCache.PlanCache({ root, validate: planner.verifyStoredPlan, onWarning: (message) => options.note(`warning: ${message}`) });
   const plan = await cache.get(key);
   if (plan === undefined) return { hit: false, key, root, git, target };
   planner.assertPathsInsideRepo(root, planner.planPaths(plan as Parameters<typeof planner.planPaths>[0]));
@@ -112,9 +112,23 @@ export async function lookupPlan(options: {
   return { hit: true };
 }
 
+type Miss = Extract<Awaited<ReturnType<typeof lookupPlan>>, { hit: false }>;
+let earlierMiss: { signature: string; result: Miss } | undefined;
+
+function missSignature(args: PlanArguments, config: NerionConfig, cwd: string): string {
+  return JSON.stringify([args, plannerIdentity(config, args.llm), cwd]);
+}
+
+/** The cache miss the fast path already found for exactly this command, if any (then taken, once). */
+export function takeEarlierMiss(args: PlanArguments, config: NerionConfig, cwd: string): Miss | undefined {
+  const miss = earlierMiss;
+  earlierMiss = undefined;
+  return miss !== undefined && miss.signature === missSignature(args, config, cwd) ? miss.result : undefined;
+}
+
 /**
  * Serves a cache hit without oclif. True when the plan was printed; false to hand the command to oclif
- * (nothing printed then, except cache warnings that the full command would print as well).
+ * (only cache warnings are printed then, and the command does not repeat the lookup).
  */
 export async function servePlanFromCache(argv: readonly string[]): Promise<boolean> {
   const args = parsePlanArguments(argv);
@@ -123,7 +137,10 @@ export async function servePlanFromCache(argv: readonly string[]): Promise<boole
     const config = loadNerionConfig({ flags: planConfigFlags(args) });
     // Auto-selection runs in the command (it may pick another backend/model): no fast path for it.
     if (args.llm && config.auto) return false;
-    const result = await lookupPlan({ config, args, cwd: process.cwd(), note: (message) => process.stderr.write(`${message}\n`) });
+    const cwd = process.cwd();
+    const result = await lookupPlan({ config, args, cwd, note: (message) => process.stderr.write(`${message}\n`) });
+    // On a miss the command (same process) takes this lookup over instead of repeating it.
+    if (!result.hit) earlierMiss = { signature: missSignature(args, config, cwd), result };
     return result.hit;
   } catch (error) {
     // Not swallowed: the full command runs next, hits the same error and reports it with its exit status.

@@ -43,7 +43,8 @@ describe('LLM planner (recorded-response backend)', () => {
   it('prompts with every allowed kind, its payload fields, one example and an excerpt of the target', () => {
     const [system, user] = buildPlanMessages(input);
     for (const kind of ['create_file', 'apply_unified_diff', 'insert_type_alias']) expect(system!.content).toContain(`- ${kind}: {`);
-    expect(system!.content).toContain('Example, for "add a function slugify to src/text.py"');
+    expect(system!.content).toContain('Example ("add a function slugify to src/text.py")');
+    expect(system!.content).toContain('- insert_function: {path, language: L, name, code, docstring?, class_name?, after_symbol?, exported?: boolean}');
     expect(user!.content).toContain('Instruction: add a function slugify to src/text.py');
     expect(user!.content).toContain('import re');
     expect(excerptOf('x'.repeat(10_000), 1000).length).toBeLessThan(1100);

@@ -47,7 +47,6 @@ export function llmPlannerId(backend: Pick<CoderBackend, 'id' | 'model'>): strin
 }
 
 const EXAMPLE = {
-  target_file: 'src/text.py',
   actions: [
     {
       kind: 'insert_function',
@@ -55,8 +54,7 @@ const EXAMPLE = {
         path: 'src/text.py',
         language: 'python',
         name: 'slugify',
-        code: 'def slugify(text):\n    """Lower-case text and join its words with hyphens."""\n    return "-".join(text.lower().split())\n',
-        docstring: 'Lower-case text and join its words with hyphens.',
+        code: 'def slugify(text):\n    """Join the lower-cased words with hyphens."""\n    return "-".join(text.lower().split())\n',
       },
     },
   ],
@@ -74,11 +72,11 @@ export function excerptOf(content: string, limit = DEFAULT_EXCERPT_CHARS): strin
 export function buildPlanMessages(input: LlmPlanInput, excerptChars = DEFAULT_EXCERPT_CHARS): ChatMessage[] {
   const kinds = ACTION_KINDS.map((kind) => `- ${kind}: ${payloadSignature(kind)}`).join('\n');
   const system = [
-    'You turn a code-change instruction into a JSON plan. Reply with one JSON object and nothing else: no prose, no code fences.',
-    'The object has: "target_file" (optional, repo-relative path), "actions" (1 to 200 items, each {"kind": …, "payload": …}), optional "preconditions" and "postconditions" (each {"kind": "file_exists"|"file_absent"|"symbol_exists"|"symbol_absent", "path", "symbol"?}).',
-    'Paths are relative to the repository root, with forward slashes; never absolute, never "..". Payloads carry exactly the fields below (no others); "code" holds complete source text.',
-    `Allowed action kinds and the fields of each payload ("?" = optional; strings unless said otherwise):\n${kinds}`,
-    `Example, for "add a function slugify to src/text.py":\n${JSON.stringify(EXAMPLE)}`,
+    'Turn the code-change instruction into a JSON plan. Reply with one JSON object only (no prose, no fences):',
+    '{"target_file"?: path, "actions": [{"kind": K, "payload": {…}}, …1-200], "preconditions"?/"postconditions"?: [{"kind": "file_exists"|"file_absent"|"symbol_exists"|"symbol_absent", "path", "symbol"?}]}',
+    'Paths are repo-relative with "/", never absolute or "..". Payloads have exactly these fields (? = optional; string unless typed; L = "python"|"typescript"|"javascript"; code = complete source):',
+    kinds,
+    `Example ("add a function slugify to src/text.py"):\n${JSON.stringify(EXAMPLE)}`,
   ].join('\n\n');
   const language = input.targetFile ? languageOf(input.targetFile) : undefined;
   const user = [
@@ -105,12 +103,18 @@ export function buildPlanMessages(input: LlmPlanInput, excerptChars = DEFAULT_EX
 export function payloadSignature(kind: ActionKind): string {
   const payload = (actionJsonSchema(kind).properties as Record<string, JsonSchema>).payload!;
   const required = new Set((payload.required as string[] | undefined) ?? []);
-  const fields = Object.entries((payload.properties as Record<string, JsonSchema>) ?? {}).map(([name, schema]) => `${name}${required.has(name) ? '' : '?'}: ${typeName(schema)}`);
+  const fields = Object.entries((payload.properties as Record<string, JsonSchema>) ?? {}).map(([name, schema]) => {
+    const type = typeName(schema);
+    return `${name}${required.has(name) ? '' : '?'}${type === 'string' ? '' : `: ${type}`}`;
+  });
   return `{${fields.join(', ')}}`;
 }
 
 function typeName(schema: JsonSchema): string {
-  if (Array.isArray(schema.enum)) return schema.enum.map((option) => JSON.stringify(option)).join('|');
+  if (Array.isArray(schema.enum)) {
+    const options = schema.enum.map((option) => JSON.stringify(option)).join('|');
+    return options === '"python"|"typescript"|"javascript"' ? 'L' : options;
+  }
   if ('const' in schema) return JSON.stringify(schema.const);
   if (schema.type === 'array') return `${typeName((schema.items as JsonSchema) ?? {})}[]`;
   if (schema.type === 'integer') return 'integer>=1';

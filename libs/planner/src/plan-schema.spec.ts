@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { validateJsonSchema } from '@nerion/backend-core';
 import { ACTION_KINDS, MAX_PLAN_ACTIONS, type PlanAction, type PlanDraft } from './plan-schema.js';
 import { checkPlan, checkPlanDraft, computeBundleId, finalizePlan, planPaths, validatePlan } from './plan-validation.js';
+import { verifyStoredPlan } from './plan-content.js';
 import { planDraftJsonSchema } from './plan-json-schema.js';
 
 /** One valid action of every kind, with the fields an applier needs. */
@@ -124,6 +125,24 @@ describe('plan schema', () => {
   it('lists every path a plan names, diff headers included', () => {
     const plan = finalizePlan({ target_file: 'src/a.py', actions: [EXAMPLES.ensure_test, { kind: 'apply_unified_diff', payload: { path: 'src/a.py', diff: '--- a/src/a.py\n+++ b/src/b.py\n' } }] }, metadata);
     expect(planPaths(plan).sort()).toEqual(['src/a.py', 'src/b.py', 'tests/test_a.py']);
+  });
+});
+
+describe('verifyStoredPlan (the light check of a plan-cache hit)', () => {
+  const plan = finalizePlan({ target_file: 'src/a.py', actions: [EXAMPLES.insert_function] }, metadata);
+
+  it('accepts a stored valid plan as it is', () => {
+    expect(verifyStoredPlan(JSON.parse(JSON.stringify(plan)))).toEqual(plan);
+  });
+
+  it('refuses an edited entry (content no longer matches bundle_id), another schema version, or a jailbreak', () => {
+    const edited = { ...plan, actions: [{ kind: 'create_file', payload: { path: 'src/a.py', content: 'pwned' } }] };
+    expect(() => verifyStoredPlan(edited)).toThrow(expect.objectContaining({ code: 'PLAN_INVALID', message: expect.stringContaining('bundle_id') }));
+    expect(() => verifyStoredPlan({ ...plan, version: 2 })).toThrow(expect.objectContaining({ code: 'PLAN_INVALID' }));
+    const escaping = { ...plan, target_file: '../x.py' };
+    expect(() => verifyStoredPlan({ ...escaping, bundle_id: computeBundleId(escaping) })).toThrow(expect.objectContaining({ message: expect.stringContaining('".."') }));
+    expect(() => verifyStoredPlan({ ...plan, actions: [{ kind: 'launch', payload: {} }] })).toThrow(expect.objectContaining({ code: 'PLAN_INVALID' }));
+    expect(() => verifyStoredPlan('plan')).toThrow(expect.objectContaining({ code: 'PLAN_INVALID' }));
   });
 });
 

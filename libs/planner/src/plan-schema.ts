@@ -5,35 +5,9 @@
 import * as v from 'valibot';
 import { checkRepoRelativePath, diffHeaderPaths } from './repo-path.js';
 
-/** Bumped whenever a plan that validated before may no longer validate (it is part of the cache key). */
-export const PLAN_SCHEMA_VERSION = 1 as const;
-export const MAX_PLAN_ACTIONS = 200;
-/** 300 KB of content in total (UTF-8 bytes of the serialised actions). */
-export const MAX_PLAN_CONTENT_BYTES = 300 * 1024;
+import { LANGUAGES, MAX_PLAN_ACTIONS, MAX_PLAN_CONTENT_BYTES, PLAN_SCHEMA_VERSION, type ActionKind } from './plan-constants.js';
 
-export const ACTION_KINDS = [
-  'create_file',
-  'append_to_file',
-  'insert_function',
-  'insert_class',
-  'insert_import',
-  'replace_node',
-  'rename_symbol',
-  'delete_lines',
-  'ensure_test',
-  'add_module_docstring',
-  'add_function_docstring',
-  'apply_unified_diff',
-  'update_import',
-  'export_default',
-  'export_named',
-  'insert_interface',
-  'insert_type_alias',
-] as const;
-export type ActionKind = (typeof ACTION_KINDS)[number];
-
-export const LANGUAGES = ['python', 'typescript', 'javascript'] as const;
-export type PlanLanguage = (typeof LANGUAGES)[number];
+export { ACTION_KINDS, LANGUAGES, MAX_PLAN_ACTIONS, MAX_PLAN_CONTENT_BYTES, PLAN_SCHEMA_VERSION, type ActionKind, type PlanLanguage } from './plan-constants.js';
 
 const MAX_TEXT = MAX_PLAN_CONTENT_BYTES;
 

@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { NerionError } from '@nerion/backend-core';
-import { diffHeaderPaths, normaliseRepoPath } from './repo-path.js';
+import { normaliseRepoPath } from './repo-path.js';
+import { computeBundleId } from './plan-content.js';
+
+export { canonicalJson, computeBundleId, planPaths } from './plan-content.js';
 import { PLAN_SCHEMA_VERSION, PlanDraftSchema, PlanSchema, type Plan, type PlanDraft, type PlanMetadata } from './plan-schema.js';
 
 export interface PlanIssue {
@@ -57,24 +59,6 @@ export function validatePlan(value: unknown): Plan {
   return result.value;
 }
 
-/** Canonical JSON: keys sorted, so equal content always hashes equally. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** sha-256 of the plan's content (version, target, actions, conditions) — never random, never time-based. */
-export function computeBundleId(plan: Pick<Plan, 'target_file' | 'actions' | 'preconditions' | 'postconditions'>): string {
-  const content = { version: PLAN_SCHEMA_VERSION, target_file: plan.target_file, actions: plan.actions, preconditions: plan.preconditions, postconditions: plan.postconditions };
-  return createHash('sha256').update(canonicalJson(content)).digest('hex');
-}
-
 /** Builds and validates a complete plan from a draft and its metadata. Paths are normalised first. */
 export function finalizePlan(draft: PlanDraft, metadata: PlanMetadata): Plan {
   const normalised = normaliseDraftPaths(draft);
@@ -104,15 +88,3 @@ function normaliseDraftPaths(draft: PlanDraft): PlanDraft {
   };
 }
 
-/** Every repo path a plan names: target_file, payload paths, test paths, condition paths and diff headers. */
-export function planPaths(plan: Pick<Plan, 'target_file' | 'actions' | 'preconditions' | 'postconditions'>): string[] {
-  const paths = new Set<string>();
-  if (plan.target_file !== undefined) paths.add(plan.target_file);
-  for (const action of plan.actions) {
-    const payload = action.payload as Record<string, unknown>;
-    for (const key of ['path', 'test_path']) if (typeof payload[key] === 'string') paths.add(payload[key] as string);
-    if (action.kind === 'apply_unified_diff') for (const path of diffHeaderPaths(action.payload.diff)) paths.add(path);
-  }
-  for (const condition of [...(plan.preconditions ?? []), ...(plan.postconditions ?? [])]) paths.add(condition.path);
-  return [...paths];
-}

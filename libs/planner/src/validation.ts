@@ -1,7 +1,8 @@
 /**
- * `@nerion/planner/validation`: what serving a stored plan needs (schema validation, its paths, the
- * repository jail) without the planners and the JSON Schema generator — the plan-cache hit path stays light.
+ * `@nerion/planner/validation`: what serving a stored plan needs — the integrity check, its paths and the
+ * repository jail — without valibot, the planners or the JSON Schema generator, so a plan-cache hit stays light.
  */
-export { PLAN_SCHEMA_VERSION, type Plan } from './plan-schema.js';
-export { checkPlan, planPaths, validatePlan, type PlanCheck, type PlanIssue } from './plan-validation.js';
+export { ACTION_KINDS, PLAN_SCHEMA_VERSION, type ActionKind } from './plan-constants.js';
+export { canonicalJson, computeBundleId, planPaths, verifyStoredPlan } from './plan-content.js';
 export { assertPathsInsideRepo, checkRepoRelativePath } from './repo-path.js';
+export type { Plan } from './plan-schema.js';

@@ -4,7 +4,7 @@ import { Flags } from '@oclif/core';
 import { NerionError, type AutoSelection, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
 import type { Plan as PlanDocument } from '@nerion/planner';
 import { NerionCommand } from '../base-command.js';
-import { lookupPlan, planConfigFlags, toRepoPath, type PlanArguments } from '../plan-fast-path.js';
+import { lookupPlan, planConfigFlags, takeEarlierMiss, toRepoPath, type PlanArguments } from '../plan-fast-path.js';
 
 /** Bytes of the target file read for the LLM prompt's excerpt (the planner bounds the excerpt itself). */
 const TARGET_READ_LIMIT = 256 * 1024;
@@ -53,7 +53,7 @@ export default class Plan extends NerionCommand {
     let target: string | undefined;
     let key: string | undefined;
     if (args.cache) {
-      const lookup = await lookupPlan({ config, args, cwd, note: (message) => this.note(message) });
+      const lookup = takeEarlierMiss(args, config, cwd) ?? (await lookupPlan({ config, args, cwd, note: (message) => this.note(message) }));
       if (lookup.hit) return;
       ({ root, target, key } = lookup);
     } else {

@@ -1,0 +1,30 @@
+/** The plan format's constants, free of valibot (the cache-hit path imports only these). */
+/** Bumped whenever a plan that validated before may no longer validate (it is part of the cache key). */
+export const PLAN_SCHEMA_VERSION = 1 as const;
+export const MAX_PLAN_ACTIONS = 200;
+/** 300 KB of content in total (UTF-8 bytes of the serialised actions). */
+export const MAX_PLAN_CONTENT_BYTES = 300 * 1024;
+
+export const ACTION_KINDS = [
+  'create_file',
+  'append_to_file',
+  'insert_function',
+  'insert_class',
+  'insert_import',
+  'replace_node',
+  'rename_symbol',
+  'delete_lines',
+  'ensure_test',
+  'add_module_docstring',
+  'add_function_docstring',
+  'apply_unified_diff',
+  'update_import',
+  'export_default',
+  'export_named',
+  'insert_interface',
+  'insert_type_alias',
+] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
+
+export const LANGUAGES = ['python', 'typescript', 'javascript'] as const;
+export type PlanLanguage = (typeof LANGUAGES)[number];
