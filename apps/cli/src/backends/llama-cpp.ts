@@ -1,21 +1,31 @@
 import { NerionError, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
 import type { LlamaCppBackendSettings } from '@nerion/backend-llamacpp';
+import { findFamily, findProvisionedGguf } from '@nerion/catalog';
+import { loadCatalogForConfig } from '../catalog.js';
 import type { BackendContext } from './index.js';
 
 /**
- * Maps the resolved config to the llama.cpp backend's settings: LLAMA_CPP_MODEL_PATH (the model name is then
- * a label) and NERION_LLAMA_THREADS. Without a path there is nothing to run: MODEL_NOT_FOUND with the fix.
- * (Looking up a file provisioned by `nerion models ensure` in the catalog belongs here too, once it exists.)
+ * Where llama_cpp's GGUF comes from: LLAMA_CPP_MODEL_PATH when set (the model name is then a label), else
+ * the file `nerion models ensure` provisioned for the model's catalog family under NERION_CACHE_DIR.
  */
+export function llamaCppModelPath(model: string, config: NerionConfig): string {
+  if (config.llamaCpp.modelPath) return config.llamaCpp.modelPath;
+  const family = findFamily(loadCatalogForConfig(config), model);
+  const provisioned = family === undefined ? undefined : findProvisionedGguf(config.cacheDir, family);
+  if (provisioned) return provisioned;
+  const reason = family
+    ? `No GGUF file of ${family.id} is provisioned under ${config.cacheDir}`
+    : `"${model}" is not a catalog model and no GGUF file is configured for it`;
+  throw new NerionError(
+    'MODEL_NOT_FOUND',
+    `${reason} — run \`nerion models ensure --backend llama_cpp --model ${family?.id ?? model}\` to download it, or set LLAMA_CPP_MODEL_PATH=/path/to/model.gguf.`,
+    { data: { model, backend: 'llama_cpp', cacheDir: config.cacheDir } },
+  );
+}
+
+/** Maps the resolved config to the llama.cpp backend's settings (NERION_LLAMA_THREADS overrides the thread count). */
 export function llamaCppSettingsFromConfig(model: string, config: NerionConfig): LlamaCppBackendSettings {
-  const modelPath = config.llamaCpp.modelPath;
-  if (!modelPath) {
-    throw new NerionError(
-      'MODEL_NOT_FOUND',
-      `No GGUF file is configured for llama_cpp model "${model}" — set LLAMA_CPP_MODEL_PATH=/path/to/model.gguf or run \`nerion models ensure --backend llama_cpp --model ${model}\`.`,
-      { data: { model, backend: 'llama_cpp' } },
-    );
-  }
+  const modelPath = llamaCppModelPath(model, config);
   return { model, modelPath, ...(config.llamaCpp.threads !== undefined ? { threads: config.llamaCpp.threads } : {}) };
 }
 

@@ -1,5 +1,7 @@
-import { DEFAULT_BASE_URLS, type NerionConfig } from '@nerion/backend-core';
+import { DEFAULT_BASE_URLS, sameOllamaModel, type NerionConfig } from '@nerion/backend-core';
 import type { OllamaBackend, OllamaBackendSettings } from '@nerion/backend-ollama';
+import { resolveModelForBackend } from '@nerion/catalog';
+import { loadCatalogForConfig } from '../catalog.js';
 import type { BackendContext } from './index.js';
 
 /**
@@ -11,8 +13,23 @@ export function ollamaSettingsFromConfig(model: string, config: NerionConfig): O
   return { model, baseUrl };
 }
 
-/** The Ollama backend for `model` (its `pull` serves `nerion models ensure`); the engine loads only here. */
+/**
+ * The Ollama backend for `model` (its `pull` serves `nerion models ensure`); the engine loads only here.
+ * Names: an explicit tag (`qwen2.5-coder:14b`) or a name the catalog does not know is used as typed. A catalog
+ * family name (`deepseek-coder-v2`) means the catalog's tag (`deepseek-coder-v2:16b`, what `models ensure`
+ * pulls) — unless Ollama has only `<name>:latest` (what `ollama pull <name>` gives), which is then used.
+ */
 export async function createOllamaFromConfig(model: string, context: BackendContext): Promise<OllamaBackend> {
   const { createOllamaBackend } = await import('@nerion/backend-ollama');
-  return createOllamaBackend(ollamaSettingsFromConfig(model, context.config));
+  const resolution = resolveModelForBackend(loadCatalogForConfig(context.config), 'ollama', model);
+  if (!resolution.entry || resolution.name === model || model.includes(':')) {
+    return createOllamaBackend(ollamaSettingsFromConfig(model, context.config));
+  }
+  const catalogTag = createOllamaBackend(ollamaSettingsFromConfig(resolution.name, context.config));
+  const probe = await catalogTag.probe();
+  if (probe.modelAvailable === false && probe.models?.some((installed) => sameOllamaModel(installed, model))) {
+    await catalogTag.close();
+    return createOllamaBackend(ollamaSettingsFromConfig(model, context.config));
+  }
+  return catalogTag;
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { NerionError, type AutoSelection, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
+import { NerionError, describeError, type AutoSelection, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
 import type { Plan as PlanDocument } from '@nerion/planner';
 import { NerionCommand } from '../base-command.js';
 import { lookupPlan, planConfigFlags, takeEarlierMiss, toRepoPath, type PlanArguments } from '../plan-fast-path.js';
@@ -40,10 +40,16 @@ export default class Plan extends NerionCommand {
       cache: flags.cache,
     };
     let config = this.resolveConfig(planConfigFlags(args));
-    if (args.llm && config.auto) {
-      const auto = await this.autoSelection(config, args.instruction);
-      if (auto) config = this.resolveConfig(planConfigFlags(args), auto);
-      else this.note('note: NERION_CODER_AUTO=1 but `nerion plan` has no auto-selection yet; using the configured backend and model.');
+    if (args.llm && config.auto && (config.sources.backend === 'default' || config.sources.model === 'default')) {
+      // Auto-selection fills only what no flag, variable or config file chose.
+      try {
+        config = this.resolveConfig(planConfigFlags(args), await this.autoSelection(config, args));
+      } catch (error) {
+        // Like any LLM-path failure: strict surfaces it; otherwise the configured backend is tried (and the
+        // heuristic planner is the fallback after that).
+        if (config.strict) throw error;
+        this.note(`warning: auto-selection found nothing usable (${describeError(error)}); trying ${config.backend}/${config.model}`);
+      }
     }
 
     // Light modules only (valibot-based planner, plan-cache); engines load after a cache miss, in the registry.
@@ -98,11 +104,19 @@ export default class Plan extends NerionCommand {
   }
 
   /**
-   * Hook for NERION_CODER_AUTO=1 (auto-selection belongs to the catalog/selection work): return the backend
-   * and model to use for this instruction, or undefined to keep the configured ones.
+   * NERION_CODER_AUTO=1: probe the backends, pick the best available model for this instruction and
+   * target, and say why on stderr. Flags, variables and the config file still win (the resolver applies
+   * the selection only to what nothing else chose).
    */
-  protected async autoSelection(_config: NerionConfig, _instruction: string): Promise<AutoSelection | undefined> {
-    return undefined;
+  protected async autoSelection(config: NerionConfig, args: PlanArguments): Promise<AutoSelection> {
+    const { autoSelect } = await import('../auto-select.js');
+    const result = await autoSelect(config, {
+      instruction: args.instruction,
+      ...(args.file === undefined ? {} : { targetFile: args.file }),
+      warn: (message) => this.note(`warning: ${message}`),
+    });
+    for (const reason of result.reasons) this.note(`auto: ${reason}`);
+    return result.selection;
   }
 }
 
