@@ -3,9 +3,9 @@
  * @nerion/catalog's chooseAutoSelection rank what is actually available for this task and machine,
  * using the last `nerion models bench` figures when there are any.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BACKEND_IDS, describeError, type AutoSelection, type BackendId, type NerionConfig } from '@nerion/backend-core';
 import { chooseAutoSelection, findFamily, profileTask, type AutoCandidate, type AutoSelectResult, type BenchFigure, type CatalogFamily } from '@nerion/catalog';
 import { createBackendRegistry } from './backends/index.js';
@@ -33,6 +33,21 @@ function readBenchFigures(config: NerionConfig, warn: (message: string) => void)
     warn(`ignoring the bench figures in ${path} (${describeError(error)}); run \`nerion models bench\` again to refresh them`);
     return [];
   }
+}
+
+/**
+ * Keeps the latest latency per backend/model from a bench run for auto-selection (merged with earlier
+ * figures; written to a temp file and renamed, so a reader never sees half a file).
+ */
+export function recordBenchFigures(config: NerionConfig, figures: readonly BenchFigure[], warn: (message: string) => void): void {
+  if (figures.length === 0) return;
+  const merged = new Map(readBenchFigures(config, warn).map((figure) => [`${figure.backend}\u0000${figure.model}`, figure]));
+  for (const figure of figures) merged.set(`${figure.backend}\u0000${figure.model}`, figure);
+  const path = benchFiguresPath(config);
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, `${JSON.stringify({ updatedAt: new Date().toISOString(), figures: [...merged.values()] }, null, 2)}\n`);
+  renameSync(temporary, path);
 }
 
 interface Combination {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,18 @@ describe('nerion plan --llm with NERION_CODER_AUTO=1 (built binary, local Ollama
     expect(chats.length).toBeGreaterThan(0);
     expect((chats[0]!.body as { model: string }).model).toBe('qwen2.5-coder:7b');
   }, 180_000);
+
+  it('`models bench` records its figures, and auto-selection ranks by them', async () => {
+    const env = { ...baseEnv(), NERION_CODER_BASE_URL: server.url, LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama };
+    const bench = await runCli(['models', 'bench', '--backends', 'llama_cpp', '--models', 'deepseek-coder-v2', '--runs', '1', '--warmup', '0'], { cwd: repo, env, timeoutMs: 120_000 });
+    expect(bench.status).toBe(0);
+    const figures = JSON.parse(await readFile(join(home, 'cache', 'bench', 'last.json'), 'utf8')) as { figures: { backend: string; model: string; latencySeconds: number }[] };
+    expect(figures.figures).toEqual([expect.objectContaining({ backend: 'llama_cpp', model: 'deepseek-coder-v2', latencySeconds: expect.any(Number) })]);
+    const run = await runCli(['plan', '-i', 'rename add to plus in calc.py', '-f', 'calc.py', '--llm', '--no-cache'], { cwd: repo, env, timeoutMs: 170_000 });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain('auto: auto-selected llama_cpp/deepseek-coder-v2');
+    expect(run.stderr).toMatch(/auto: measured \d+\.\d{3} s per request in the last bench/);
+  }, 300_000);
 
   it('with nothing available and NERION_LLM_STRICT=1, exits 3 naming how to provision a model', async () => {
     const run = await runCli(['plan', '-i', 'add a function greet to calc.py', '--llm', '--no-cache'], {

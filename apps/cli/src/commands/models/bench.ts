@@ -91,6 +91,13 @@ export default class ModelsBench extends NerionCommand {
         },
       });
       progressLine?.clear();
+      // Measured speed feeds NERION_CODER_AUTO's ranking (auto-select reads these figures).
+      const { recordBenchFigures } = await import('../../auto-select.js');
+      recordBenchFigures(
+        this.resolveConfig({}),
+        report.results.flatMap((result) => (result.status === 'ok' && result.latencyMs !== undefined ? [{ backend: result.backend, model: result.model, latencySeconds: result.latencyMs / 1000 }] : [])),
+        (message) => this.note(`Warning: ${message}`),
+      );
       if (!json && flags.format === 'csv') process.stdout.write(bench.renderCsv(report.results));
       if (!json && flags.format === 'markdown') process.stdout.write(bench.renderMarkdown(report.results));
       return report;
