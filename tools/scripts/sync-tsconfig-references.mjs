@@ -22,7 +22,8 @@ for (const dir of projects) {
   }
   if (pkg.private) continue;
   built.push(dir);
-  const deps = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((name) => byName.has(name));
+  // Only runtime dependencies are build references: specs (where devDependencies are used) are not built.
+  const deps = Object.keys({ ...pkg.dependencies }).filter((name) => byName.has(name));
   const config = {
     extends: relative(join(root, dir), join(root, 'tsconfig.base.json')),
     compilerOptions: { rootDir: 'src', outDir: 'dist', tsBuildInfoFile: 'dist/tsconfig.lib.tsbuildinfo' },

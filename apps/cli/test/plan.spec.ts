@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fixturePaths } from '@nerion/test-support';
+import { dirname, join } from 'node:path';
+import { fixturePaths, writeTinyGguf } from '@nerion/test-support';
 import { validatePlan, type Plan } from '@nerion/planner';
 import { runCli, type CliRun } from './run-cli.js';
 
@@ -191,17 +191,26 @@ describe('nerion plan (built binary, real child processes, temp git repositories
     expect(run.stderr).toContain(`127.0.0.1:${port}`);
   });
 
-  it('NERION_LLM_STRICT=1 with --json-grammar on llama.cpp (tiny GGUF): exits non-zero with the cause, no plan', async () => {
-    // The fixture's byte-level vocabulary makes the prompt ~2,500 tokens against its 2,048-token training
-    // context, so the backend refuses it (INVALID_REQUEST, exit 2); with a larger context the random model's
-    // output is invalid instead (INVALID_OUTPUT/PLAN_INVALID, exit 5; llm-planner.llamacpp.spec.ts covers that).
+  it('NERION_LLM_STRICT=1 on llama.cpp with a prompt longer than the model context: exit 2 naming both sizes, no plan', async () => {
+    // The fixture's byte-level vocabulary makes the plan prompt ~3,500 tokens against its 2,048-token context.
     const env = { NERION_CODER_BACKEND: 'llama_cpp', LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama, NERION_LLAMA_THREADS: '1', NERION_LLM_STRICT: '1' };
     const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts', '--llm', '--json-grammar'], { cwd: repo(), env });
     expect(run.stdout).toBe('');
-    const code = /Error \[([A-Z_]+)\]/u.exec(run.stderr)?.[1];
-    expect({ code, status: run.status }).toEqual(code === 'INVALID_REQUEST' ? { code, status: 2 } : { code: expect.stringMatching(/^(INVALID_OUTPUT|PLAN_INVALID)$/u), status: 5 });
-    expect(run.stderr).not.toContain('warning: the llama_cpp'); // strict: no fallback
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/Error \[INVALID_REQUEST\]: The prompt is \d+ tokens but the llama_cpp context for "deepseek-coder-v2" holds 2048/u);
   });
+
+  it('NERION_LLM_STRICT=1 with --json-grammar on llama.cpp (random-weight GGUF, 8k context): the invalid plan exits 5 with the cause', async () => {
+    const modelPath = join(mkdtempSync(join(tmpdir(), 'nerion-plan-8k-')), 'tiny-8k.gguf');
+    await writeTinyGguf(modelPath, { contextLength: 8192 });
+    const env = { NERION_CODER_BACKEND: 'llama_cpp', LLAMA_CPP_MODEL_PATH: modelPath, NERION_LLAMA_THREADS: '1', NERION_LLM_STRICT: '1' };
+    const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts', '--llm', '--json-grammar'], { cwd: repo(), env, timeoutMs: 120_000 });
+    expect(run.stdout).toBe('');
+    expect(run.status).toBe(5);
+    expect(run.stderr).toMatch(/Error \[(INVALID_OUTPUT|PLAN_INVALID)\]/u);
+    expect(run.stderr).not.toContain('heuristic'); // strict: no fallback
+    rmSync(dirname(modelPath), { recursive: true, force: true });
+  }, 130_000);
 
   it('8 concurrent processes with different instructions leave 8 entries in a valid cache file', async () => {
     const cwd = repo();

@@ -164,7 +164,7 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
 
   it('can die in the middle of a stream (the socket is destroyed, no done record)', async () => {
     server.dieMidStreamOnce(2);
-    const response = await post(server, '/api/chat', { model: TAG, messages: MESSAGES, options: { num_predict: 200, temperature: 0.8 } });
+    const response = await post(server, '/api/chat', { model: TAG, messages: MESSAGES, options: { num_predict: 200, temperature: 0 } });
     await expect(response.text()).rejects.toThrow();
     // The next request is served normally.
     const after = await post(server, '/api/chat', { model: TAG, messages: MESSAGES, stream: false, options: { num_predict: 2 } });

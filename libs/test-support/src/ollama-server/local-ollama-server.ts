@@ -363,11 +363,23 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
       let text = '';
       let result: GenerateResult | undefined;
       try {
-        for await (const part of engine.stream(generateRequest)) {
-          if (part.type === 'text-delta') {
-            text += part.text;
-            if (stream) write({ model: name, created_at: createdAt(), ...textRecord(part.text), done: false });
-          } else if (part.type === 'finish') result = part.result;
+        let attempt = generateRequest;
+        for (let tries = 0; ; tries += 1) {
+          try {
+            for await (const part of engine.stream(attempt)) {
+              if (part.type === 'text-delta') {
+                text += part.text;
+                if (stream) write({ model: name, created_at: createdAt(), ...textRecord(part.text), done: false });
+              } else if (part.type === 'finish') result = part.result;
+            }
+            break;
+          } catch (error) {
+            // Like Ollama's runner ("truncating input prompt"): a prompt longer than num_ctx loses its
+            // beginning (after the first num_keep tokens) instead of failing the request.
+            const fitted = text === '' && tries < 3 ? truncatedToFit(attempt, error) : undefined;
+            if (!fitted) throw error;
+            attempt = fitted;
+          }
         }
       } catch (error) {
         if (died || cancel.signal.aborted) return;
@@ -579,4 +591,27 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
       await Promise.all([...loaded.keys()].map((tag) => unload(tag)));
     },
   };
+}
+
+/**
+ * The request with its prompt shortened to fit the engine's context, when `error` is the engine's
+ * "prompt longer than the context" refusal; else undefined. Ollama keeps the first `num_keep` tokens and the
+ * end of the prompt; this keeps the system messages and the start of the text, drops characters after it in
+ * proportion to the excess (a byte-level vocabulary makes characters ≈ tokens), and keeps the end.
+ */
+function truncatedToFit(request: GenerateRequest, error: unknown): GenerateRequest | undefined {
+  const data = (error as { code?: unknown; data?: { promptTokens?: unknown; contextSize?: unknown } }).data;
+  if ((error as { code?: unknown }).code !== 'INVALID_REQUEST' || typeof data?.promptTokens !== 'number' || typeof data.contextSize !== 'number') return undefined;
+  const room = Math.max(8, data.contextSize - Math.min(request.maxTokens ?? 0, Math.floor(data.contextSize / 2)) - 8);
+  const shrink = (content: string): string => {
+    const keep = Math.max(1, Math.floor(content.length * (room / data.promptTokens!)) - 16);
+    const head = Math.min(4, keep);
+    return content.slice(0, head) + content.slice(content.length - (keep - head));
+  };
+  if (request.prompt !== undefined) return { ...request, prompt: shrink(request.prompt) };
+  const messages = request.messages ?? [];
+  const system = messages.filter((message) => message.role === 'system');
+  const last = messages[messages.length - 1];
+  if (!last) return undefined;
+  return { ...request, messages: [...system.filter((message) => message !== last), { ...last, content: shrink(last.content) }] };
 }
