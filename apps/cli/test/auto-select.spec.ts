@@ -1,18 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixturePaths, startLocalOllamaServer, type LocalOllamaServer } from '@nerion/test-support';
+import { fixturePaths, startLocalOllamaServer, type LocalOllamaServer, closedPort } from '@nerion/test-support';
 import { runCli } from './run-cli.js';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * NERION_CODER_AUTO=1 through the built CLI. The only backend up is the protocol-faithful local Ollama

@@ -4,17 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixturePaths } from '@nerion/test-support';
+import { fixturePaths, closedPort } from '@nerion/test-support';
 import { CLI_BIN, runCli } from './run-cli.js';
-
-/** A port nothing listens on: bound on 127.0.0.1, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A server that accepts connections and never answers: a backend that hangs. */
 async function silentServer(): Promise<{ url: string; close: () => Promise<void> }> {

@@ -1,21 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixturePaths, startLocalOllamaServer, type LocalOllamaServer } from '@nerion/test-support';
+import { fixturePaths, startLocalOllamaServer, type LocalOllamaServer, closedPort } from '@nerion/test-support';
 import { runCli } from './run-cli.js';
 
 interface DoctorJson {
   backends: { backend: string; usable: boolean; checks: { check: string; ok: boolean | null; detail: string; fix?: string }[] }[];
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**

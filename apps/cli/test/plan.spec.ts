@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fixturePaths, writeTinyGguf } from '@nerion/test-support';
+import { fixturePaths, writeTinyGguf, closedPort } from '@nerion/test-support';
 import { validatePlan, type Plan } from '@nerion/planner';
 import { runCli, type CliRun } from './run-cli.js';
 
@@ -31,15 +30,6 @@ function makeRepo(): string {
 function onePlan(run: CliRun): Plan {
   expect(run.stdout.trim().startsWith('{')).toBe(true);
   return validatePlan(JSON.parse(run.stdout));
-}
-
-/** A 127.0.0.1 port with nothing listening (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const cacheEntries = (repo: string) => Object.keys(JSON.parse(readFileSync(join(repo, '.nerion', 'plan_cache.json'), 'utf8')).entries);

@@ -1,20 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixturePaths, vllmStandInCommand } from '@nerion/test-support';
+import { fixturePaths, vllmStandInCommand, freePort } from '@nerion/test-support';
 import { isProcessAlive, listVllmServers, stopVllmServers } from '@nerion/backend-vllm';
 import { runCli } from './run-cli.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const CATALOG = (ggufPath: string): string => `version: 1
 families:

@@ -5,7 +5,8 @@
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { NerionError, collectStream, type GenerateResult, type StreamPart } from '@nerion/backend-core';
+import { collectStream, type GenerateResult, type StreamPart } from '@nerion/backend-core';
+import { rejection } from '@nerion/test-support';
 import { BRIDGE_SCRIPT_PATH, ExllamaBridgeBackend, createExllamaBackend, extractJson, type ExllamaBackendSettings } from '../src/index.js';
 import { PYTHON, bridgeEnv, isAlive, makeModelDir, removeModelDirs } from './stand-in.js';
 
@@ -63,16 +64,6 @@ class RawBridge {
     if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
     return new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<NerionError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(NerionError.isInstance(error)).toBe(true);
-    return error as NerionError;
-  }
-  throw new Error('expected a rejection');
 }
 
 function backendWith(settings: Partial<ExllamaBackendSettings> & { env?: Record<string, string | undefined> }): ExllamaBridgeBackend {

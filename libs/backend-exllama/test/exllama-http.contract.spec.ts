@@ -4,9 +4,8 @@
  * local OpenAI-compatible server from @nerion/test-support (vLLM-shaped, real GGUF via node-llama-cpp).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { createServer } from 'node:net';
 import { describeCoderBackendContract } from '@nerion/backend-core/testing';
-import { fixturePaths, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@nerion/test-support';
+import { fixturePaths, startOpenAICompatibleServer, type OpenAICompatibleServer, closedPort } from '@nerion/test-support';
 import { ExllamaBridgeBackend, createExllamaBackend } from '../src/index.js';
 
 jest.setTimeout(60_000);
@@ -14,14 +13,6 @@ jest.setTimeout(60_000);
 const SERVED = 'Qwen2.5-Coder-7B-Instruct-exl2';
 let server: OpenAICompatibleServer;
 let deadUrl: string;
-
-async function closedPort(): Promise<number> {
-  const listener = createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const port = (listener.address() as { port: number }).port;
-  await new Promise<void>((resolve) => listener.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   server = await startOpenAICompatibleServer({ models: { [SERVED]: fixturePaths().tinyLlama } });

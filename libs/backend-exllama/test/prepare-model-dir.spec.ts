@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NerionError } from '@nerion/backend-core';
+import { rejection } from '@nerion/test-support';
 import { exllamaModelDirFor, prepareExllamaModelDir } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nerion-exl-prepare-'));
@@ -30,16 +30,6 @@ if (${JSON.stringify(mode)} === 'ok') writeFileSync(localDir + '/config.json', J
 `,
   );
   return [process.execPath, script];
-}
-
-async function rejection(promise: Promise<unknown>): Promise<NerionError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(NerionError.isInstance(error)).toBe(true);
-    return error as NerionError;
-  }
-  throw new Error('expected a rejection');
 }
 
 const REPO = 'bartowski/Qwen2.5-Coder-7B-Instruct-exl2';

@@ -1,17 +1,7 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll } from '@jest/globals';
 import { describeCoderBackendContract } from '@nerion/backend-core/testing';
-import { fixturePaths, startLocalOllamaServer, type LocalOllamaServer } from '@nerion/test-support';
+import { fixturePaths, startLocalOllamaServer, type LocalOllamaServer, closedPort } from '@nerion/test-support';
 import { createOllamaBackend } from './ollama-backend.js';
-
-/** A port on 127.0.0.1 that nothing listens on (taken from the OS, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let server: LocalOllamaServer;
 beforeAll(async () => {

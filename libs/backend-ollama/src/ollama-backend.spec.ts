@@ -1,8 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { NerionError, type StreamPart } from '@nerion/backend-core';
-import { fixturePaths, startLocalOllamaServer, type LocalOllamaServer } from '@nerion/test-support';
+import { type StreamPart } from '@nerion/backend-core';
+import { fixturePaths, startLocalOllamaServer, type LocalOllamaServer, closedPort, rejection } from '@nerion/test-support';
 import { createOllamaBackend } from './ollama-backend.js';
 import { pullOllamaModel, type OllamaPullProgress } from './ollama-pull.js';
 
@@ -14,27 +13,9 @@ const SCHEMA = {
   additionalProperties: false,
 };
 
-async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<NerionError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(NerionError.isInstance(error)).toBe(true);
-    return error as NerionError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('ollama backend against the protocol-faithful local Ollama server (real GGUF via node-llama-cpp)', () => {

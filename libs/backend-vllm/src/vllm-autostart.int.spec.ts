@@ -4,11 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NerionError } from '@nerion/backend-core';
-import { fixturePaths, vllmStandInCommand } from '@nerion/test-support';
+import { fixturePaths, vllmStandInCommand, freePort, rejection } from '@nerion/test-support';
 import { createVllmBackend, ensureVllmServer, isProcessAlive, listVllmServers, readVllmPidFile, stopProcessGroup, stopVllmServers, vllmLogFile, vllmPidFile, type VllmAutostartSettings } from './index.js';
 
 const STAND_IN = vllmStandInCommand();
@@ -16,26 +14,8 @@ const MODEL = 'qwen2.5-coder';
 const temporary = mkdtempSync(join(tmpdir(), 'nerion-vllm-autostart-'));
 const seenPids = new Set<number>();
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 function autostart(cacheDir: string, overrides: Partial<VllmAutostartSettings> = {}): VllmAutostartSettings {
   return { repo: fixturePaths().tinyLlama, cacheDir, command: STAND_IN, startTimeoutMs: 60_000, pollIntervalMs: 100, progressIntervalMs: 1000, ...overrides };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<NerionError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (NerionError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the call to reject');
 }
 
 function remember(cacheDir: string): void {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer } from 'node:net';
-import { NerionError, type JsonSchema, type StreamPart } from '@nerion/backend-core';
+import { type JsonSchema, type StreamPart } from '@nerion/backend-core';
 import { describeCoderBackendContract } from '@nerion/backend-core/testing';
-import { fixturePaths, startOpenAICompatibleServer, STAND_IN_VERSION, type OpenAICompatibleServer } from '@nerion/test-support';
+import { fixturePaths, startOpenAICompatibleServer, STAND_IN_VERSION, type OpenAICompatibleServer, closedPort, rejection } from '@nerion/test-support';
 import { createOpenAICompatibleBackend, createVllmBackend } from './index.js';
 
 const SERVED = 'qwen2.5-coder';
@@ -12,25 +11,6 @@ const SCHEMA: JsonSchema = {
   required: ['kind', 'done'],
   additionalProperties: false,
 };
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<NerionError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (NerionError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the call to reject');
-}
 
 let server: OpenAICompatibleServer;
 let ignoring: OpenAICompatibleServer;

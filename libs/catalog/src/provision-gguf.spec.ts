@@ -5,7 +5,7 @@ import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { NerionError } from '@nerion/backend-core';
+import { rejection } from '@nerion/test-support';
 import { findProvisionedGguf, parseCatalog, provisionGguf, readProvisioned, type CatalogFamily, type DownloadProgress } from './index.js';
 
 const payload = randomBytes(300_000);
@@ -79,16 +79,6 @@ families:
         sha256: ${sha256 === null ? 'null' : `"${sha256}"`}
 `;
   return parseCatalog(text, 'test.yaml').families[0]!;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<NerionError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (NerionError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a NerionError');
 }
 
 const tempCache = (): string => mkdtempSync(join(tmpdir(), 'nerion-cache-'));

@@ -2,3 +2,5 @@ export { fixturePaths, type FixturePaths } from '../../../tools/fixtures/fixture
 export { buildTinyGguf, writeTinyGguf, TINY_GGUF_DEFAULTS } from '../../../tools/fixtures/tiny-gguf.mjs';
 export * from './openai-server/index.js';
 export * from './ollama-server/index.js';
+export { freePort, closedPort } from './net-helpers.js';
+export { rejection } from './rejection.js';
