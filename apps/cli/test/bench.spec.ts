@@ -118,7 +118,7 @@ describe('nerion models bench (built binary; real llama.cpp on the tiny GGUF fix
   it('streams each row as its combination finishes: the llama.cpp row is out while a hanging backend is still being measured, and the hang is cut', async () => {
     const silent = await silentServer();
     try {
-      const child = spawn(process.execPath, [CLI_BIN, 'models', 'bench', '--backends', 'llama_cpp', 'ollama', '--models', 'qwen2.5-coder', '--runs', '1', '--timeout', '4', '--max-tokens', '8'], {
+      const child = spawn(process.execPath, [CLI_BIN, 'models', 'bench', '--backends', 'llama_cpp', 'ollama', '--models', 'qwen2.5-coder', '--runs', '1', '--timeout', '12', '--max-tokens', '8'], {
         env: { PATH: process.env.PATH ?? '', CI: 'true', ...env, NERION_CODER_BASE_URL: silent.url },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -42,6 +42,7 @@ export {
   applyStopSequences,
   collectStream,
   formatPlainPrompt,
+  raceAbort,
   validateGenerateRequest,
 } from './request-lifecycle.js';
 export { parseJsonOutput, validateJsonSchema, type JsonSchemaIssue } from './json-output.js';

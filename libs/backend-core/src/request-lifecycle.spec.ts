@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { StreamPart } from './coder-backend.js';
 import { NerionError } from './errors.js';
-import { RequestLifecycle, applyStopSequences, collectStream, formatPlainPrompt, validateGenerateRequest } from './request-lifecycle.js';
+import { RequestLifecycle, applyStopSequences, collectStream, formatPlainPrompt, raceAbort, validateGenerateRequest } from './request-lifecycle.js';
 
 describe('RequestLifecycle', () => {
   it('fires TIMEOUT after timeoutMs and maps the engine error to it', async () => {
@@ -54,5 +54,19 @@ describe('request helpers', () => {
     expect(applyStopSequences('a END b STOP', ['STOP', 'END'])).toEqual({ text: 'a ', stopped: true });
     expect(applyStopSequences('abc', ['x'])).toEqual({ text: 'abc', stopped: false });
     expect(formatPlainPrompt([{ role: 'user', content: 'hi' }])).toBe('### User:\nhi\n\n### Assistant:\n');
+  });
+});
+
+describe('raceAbort', () => {
+  it('settles like the promise, or rejects with the signal’s reason as soon as it aborts', async () => {
+    await expect(raceAbort(Promise.resolve(1), undefined)).resolves.toBe(1);
+    const controller = new AbortController();
+    await expect(raceAbort(Promise.resolve(2), controller.signal)).resolves.toBe(2);
+    const never = new Promise<number>(() => undefined);
+    const waiting = raceAbort(never, controller.signal);
+    const reason = new Error('stop');
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    await expect(raceAbort(Promise.resolve(3), controller.signal)).rejects.toBe(reason);
   });
 });

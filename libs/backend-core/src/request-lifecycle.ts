@@ -112,3 +112,26 @@ export function applyStopSequences(text: string, stop: readonly string[] | undef
   }
   return cut === -1 ? { text, stopped: false } : { text: text.slice(0, cut), stopped: true };
 }
+
+/**
+ * Settles like `promise`, or rejects with the signal's reason as soon as it aborts — for waits (a model
+ * load, a server start, a probe) that cannot themselves be cancelled. Without a signal it is `promise`.
+ */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

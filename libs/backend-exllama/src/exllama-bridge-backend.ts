@@ -22,6 +22,7 @@ import {
   type ProbeOptions,
   type ProbeResult,
   type StreamPart,
+  raceAbort,
 } from '@nerion/backend-core';
 import * as v from 'valibot';
 import { BridgeProcess, type SpawnFunction } from './bridge-process.js';
@@ -407,25 +408,6 @@ export function extractJson(text: string): string {
   return trimmed;
 }
 
-/** Resolves with `promise`, or rejects when `signal` aborts (with the signal's reason). */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 function bounded<T>(promise: Promise<T>, timeoutMs: number, signal: AbortSignal | undefined, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {

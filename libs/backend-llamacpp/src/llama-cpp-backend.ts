@@ -21,9 +21,10 @@ import {
   type ProbeOptions,
   type ProbeResult,
   type StreamPart,
+  raceAbort,
 } from '@nerion/backend-core';
-import type { ChatHistoryItem, ChatWrapper, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaText, Token } from 'node-llama-cpp';
-import { AsyncChannel, Mutex, raceAbort } from './async-channel.js';
+import type { ChatHistoryItem, ChatWrapper, Llama, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaText, Token } from 'node-llama-cpp';
+import { AsyncChannel, Mutex } from './async-channel.js';
 import { ModelLease, checkModelFile, sharedLlama, type GpuSetting, type LoadedModel } from './llama-runtime.js';
 import { checkGgufMagic, checkModelPath, readGgufSummary, type GgufSummary } from './model-file.js';
 import { chooseThreadCount, detectCpuBudget, type CpuBudget } from './thread-count.js';
@@ -77,6 +78,9 @@ class LlamaCppBackend implements CoderBackend {
   private state: Promise<SessionState> | undefined;
   private closing: Promise<void> | undefined;
 
+  /** The GGUF header read by the last probe whose file checks passed. */
+  private checkedSummary: GgufSummary | undefined;
+
   constructor(private readonly settings: LlamaCppBackendSettings) {
     if (!settings.model || settings.model.trim() === '') throw new NerionError('CONFIG_INVALID', 'createLlamaCppBackend needs a model name (the label this backend answers to).');
     if (settings.threads !== undefined && (!Number.isInteger(settings.threads) || settings.threads < 1)) {
@@ -110,6 +114,10 @@ class LlamaCppBackend implements CoderBackend {
     try {
       return await raceAbort(this.probeUnbounded(performance.now() + timeoutMs * 0.8), signal);
     } catch (error) {
+      // The first start of llama.cpp loads its native library synchronously, which can hold the event loop
+      // past the deadline on a busy machine: when the file checks already passed, they answer the probe.
+      const checked = this.checkedSummary;
+      if (NerionError.hasCode(error, 'TIMEOUT') && checked !== undefined) return this.probeResult(checked, undefined, this.lease?.current);
       if (NerionError.isInstance(error)) {
         const reason = error.code === 'TIMEOUT'
           ? `The llama_cpp probe did not finish within ${timeoutMs} ms (starting llama.cpp or reading ${this.settings.modelPath}) — try again; the first start of llama.cpp in a process takes about a second.`
@@ -134,19 +142,26 @@ class LlamaCppBackend implements CoderBackend {
       await checkGgufMagic(path, this.model);
       summary = (await readGgufSummary(path, sizeBytes, this.model)).summary;
     }
+    this.checkedSummary = summary;
     const pending = Symbol('pending');
-    const llama = await Promise.race([starting, new Promise<typeof pending>((resolve) => setTimeout(() => resolve(pending), Math.max(0, deadline - performance.now())).unref?.())]);
+    const started = await Promise.race([starting, new Promise<typeof pending>((resolve) => setTimeout(() => resolve(pending), Math.max(0, deadline - performance.now())).unref?.())]);
+    const llama = started === pending ? undefined : started;
     // With llama.cpp up, the rest of the load's checks run too (weights inside the file, enough memory).
-    if (llama !== pending && !current) await checkModelFile(summary.path, this.model, llama, this.settings.memoryLimitBytes);
+    if (llama !== undefined && !current) await checkModelFile(summary.path, this.model, llama, this.settings.memoryLimitBytes);
+    return this.probeResult(summary, llama, current);
+  }
+
+  /** The probe's answer from the GGUF header, plus the device once llama.cpp has started (undefined: still starting). */
+  private async probeResult(summary: GgufSummary, llama: Llama | undefined, current: unknown): Promise<ProbeResult> {
     const sharedWith = this.lease?.otherLabels() ?? [];
     const notes = this.labelWarnings();
-    if (llama === pending) notes.push('llama.cpp is still starting in this process; the device (GPU or CPU) is known once it has.');
-    const gpuNames = llama === pending || llama.gpu === false ? [] : await llama.getGpuDeviceNames();
+    if (llama === undefined) notes.push('llama.cpp is still starting in this process; the device (GPU or CPU) is known once it has.');
+    const gpuNames = llama === undefined || llama.gpu === false ? [] : await llama.getGpuDeviceNames();
     return {
       available: true,
       models: [this.model],
       modelAvailable: true,
-      ...(llama === pending ? {} : { version: `node-llama-cpp (llama.cpp ${llama.llamaCppRelease.release})` }),
+      ...(llama === undefined ? {} : { version: `node-llama-cpp (llama.cpp ${llama.llamaCppRelease.release})` }),
       ...(notes.length > 0 ? { reason: notes.join(' ') } : {}),
       details: {
         file: summary.path,
@@ -155,14 +170,14 @@ class LlamaCppBackend implements CoderBackend {
         name: summary.name,
         contextLength: summary.contextLength,
         chatTemplate: summary.chatTemplate !== undefined,
-        device: llama === pending ? 'unknown' : llama.gpu === false ? 'cpu' : llama.gpu,
+        device: llama === undefined ? 'unknown' : llama.gpu === false ? 'cpu' : llama.gpu,
         ...(gpuNames.length > 0 ? { gpuDevices: gpuNames } : {}),
         threads: this.threads,
         threadsSource: this.settings.threads !== undefined ? 'settings' : 'auto',
         cpuBudget: this.cpuBudget,
         loaded: current !== undefined,
         sharedWith,
-        ...(llama === pending ? {} : { bindings: llama.buildType }),
+        ...(llama === undefined ? {} : { bindings: llama.buildType }),
       },
     };
   }

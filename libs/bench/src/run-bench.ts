@@ -20,6 +20,7 @@ import {
   type GenerateRequest,
   type GenerateResult,
   type NerionErrorCode,
+  raceAbort,
 } from '@nerion/backend-core';
 import type { BenchPhase, BenchReport, BenchResult, BenchRun, BenchStatus, RunBenchOptions } from './bench-types.js';
 import { distribution, median } from './statistics.js';
@@ -60,24 +61,6 @@ async function streamedTimeToFirstToken(backend: CoderBackend, request: Generate
   return firstText;
 }
 
-/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts (whatever the promise does). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 function validatePositiveInteger(value: number, name: string, minimum: number): void {
   if (!Number.isInteger(value) || value < minimum) {
@@ -173,13 +156,13 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
     progress('create');
     let mark = performance.now();
     creation = options.createBackend(backendId, model, { signal });
-    backend = await untilAborted(creation, signal);
+    backend = await raceAbort(creation, signal);
     servedModel = backend.model;
     const createMs = performance.now() - mark;
 
     progress('probe');
     mark = performance.now();
-    const probe = await untilAborted(backend.probe({ timeoutMs: Math.min(input.probeTimeoutMs, timeoutMs), signal }), signal);
+    const probe = await raceAbort(backend.probe({ timeoutMs: Math.min(input.probeTimeoutMs, timeoutMs), signal }), signal);
     const probeMs = performance.now() - mark;
     if (!probe.available || probe.modelAvailable === false) {
       const reason =
@@ -195,7 +178,7 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
     if (warmup > 0) {
       progress('load', 1, warmup);
       mark = performance.now();
-      const first = await untilAborted(backend.generate(request()), signal);
+      const first = await raceAbort(backend.generate(request()), signal);
       firstRequestMs = performance.now() - mark;
       engineLoadMs = first.timings.loadMs;
       for (const warning of first.warnings) warn(warning);
@@ -242,7 +225,7 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
         },
       },
     );
-    await untilAborted(bench.run(), signal);
+    await raceAbort(bench.run(), signal);
     const task = bench.tasks[0]!;
     const result = task.result;
     if (result.state !== 'completed') {
@@ -261,7 +244,7 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
       const count = Math.min(runs, STREAMED_TTFT_REQUESTS);
       for (let index = 1; index <= count; index += 1) {
         progress('ttft', index, count);
-        const value = await untilAborted(streamedTimeToFirstToken(currentBackend, request()), signal);
+        const value = await raceAbort(streamedTimeToFirstToken(currentBackend, request()), signal);
         if (value !== undefined) streamed.push(value);
       }
       ttft = distribution(streamed);

@@ -595,23 +595,29 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
 
 /**
  * The request with its prompt shortened to fit the engine's context, when `error` is the engine's
- * "prompt longer than the context" refusal; else undefined. Ollama keeps the first `num_keep` tokens and the
- * end of the prompt; this keeps the system messages and the start of the text, drops characters after it in
- * proportion to the excess (a byte-level vocabulary makes characters ≈ tokens), and keeps the end.
+ * "prompt longer than the context" refusal; else undefined. Like Ollama's runner, it keeps the first few
+ * tokens (`num_keep`) and the end of the prompt, dropping what comes after the start — here measured in
+ * characters across the messages in order (a byte-level vocabulary makes characters ≈ tokens).
  */
 function truncatedToFit(request: GenerateRequest, error: unknown): GenerateRequest | undefined {
   const data = (error as { code?: unknown; data?: { promptTokens?: unknown; contextSize?: unknown } }).data;
-  if ((error as { code?: unknown }).code !== 'INVALID_REQUEST' || typeof data?.promptTokens !== 'number' || typeof data.contextSize !== 'number') return undefined;
-  const room = Math.max(8, data.contextSize - Math.min(request.maxTokens ?? 0, Math.floor(data.contextSize / 2)) - 8);
-  const shrink = (content: string): string => {
-    const keep = Math.max(1, Math.floor(content.length * (room / data.promptTokens!)) - 16);
-    const head = Math.min(4, keep);
-    return content.slice(0, head) + content.slice(content.length - (keep - head));
-  };
-  if (request.prompt !== undefined) return { ...request, prompt: shrink(request.prompt) };
-  const messages = request.messages ?? [];
-  const system = messages.filter((message) => message.role === 'system');
-  const last = messages[messages.length - 1];
-  if (!last) return undefined;
-  return { ...request, messages: [...system.filter((message) => message !== last), { ...last, content: shrink(last.content) }] };
+  const promptTokens = data?.promptTokens;
+  const contextSize = data?.contextSize;
+  if ((error as { code?: unknown }).code !== 'INVALID_REQUEST' || typeof promptTokens !== 'number' || typeof contextSize !== 'number') return undefined;
+  const room = Math.max(8, contextSize - Math.min(request.maxTokens ?? 0, Math.floor(contextSize / 2)) - 8);
+  const texts = request.prompt !== undefined ? [request.prompt] : (request.messages ?? []).map((message) => message.content);
+  const total = texts.reduce((sum, text) => sum + text.length, 0);
+  const keepHead = 4;
+  let drop = Math.min(total - keepHead - 1, Math.ceil(total * (1 - room / promptTokens)) + 32);
+  if (drop <= 0) return undefined;
+  let position = 0;
+  const shortened = texts.map((text) => {
+    const start = Math.max(0, keepHead - position);
+    position += text.length;
+    const cut = Math.min(drop, Math.max(0, text.length - start));
+    drop -= cut;
+    return text.slice(0, start) + text.slice(start + cut);
+  });
+  if (request.prompt !== undefined) return { ...request, prompt: shortened[0]! };
+  return { ...request, messages: (request.messages ?? []).map((message, index) => ({ ...message, content: shortened[index]! })) };
 }
