@@ -1,6 +1,7 @@
-// The README's test command: lint, build (incremental), then every project's Jest tests in one run.
-// Ends with the plain line `N passed, N failed[, N skipped]` computed from Jest's --json results
-// (lint and build count as one check each) and exits non-zero on any failure.
+// The README's test command: lint, build (incremental), type-check the tests (ts-jest only transpiles them),
+// then every project's Jest tests in one run. Ends with the plain line `N passed, N failed[, N skipped]`
+// computed from Jest's --json results (lint, build and the type-check count as one check each) and exits
+// non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ function step(label, command, args, env = {}) {
 for (const [label, command, args] of [
   ['lint', bin('eslint'), ['.']],
   ['build', process.execPath, [join(root, 'tools/scripts/build.mjs')]],
+  ['typecheck tests', bin('tsc'), ['-p', 'tsconfig.typecheck.json']],
 ]) {
   if (step(label, command, args)) passed += 1;
   else {
