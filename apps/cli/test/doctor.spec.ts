@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closedPort, fixturePaths } from '@nerion/test-support';
+import { runCli } from './run-cli.js';
+
+interface DoctorJson {
+  backend: string;
+  model: string;
+  backends: { backend: string; selected: boolean; usable: boolean; checks: { check: string; ok: boolean | null; detail: string; fix?: string }[] }[];
+}
+
+/** `nerion doctor` through the built binary: real llama.cpp on the generated GGUF, other backends down. */
+describe('nerion doctor (built binary; real llama.cpp on the tiny GGUF fixture, other backends down)', () => {
+  let home: string;
+  let down: string;
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'nerion-doctor-'));
+    down = `http://127.0.0.1:${await closedPort()}`;
+  });
+  afterAll(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const env = (extra: Record<string, string>): Record<string, string> => ({ HOME: home, NERION_CACHE_DIR: join(home, 'cache'), NERION_PYTHON: join(home, 'no-python'), ...extra });
+
+  it('a usable selected backend: every check passes, exit 0, and the other backends say what fixes them', async () => {
+    const run = await runCli(['doctor', '--json'], {
+      env: env({ NERION_CODER_BACKEND: 'llama_cpp', NERION_CODER_MODEL: 'qwen2.5-coder', LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama, NERION_LLAMA_THREADS: '1' }),
+      timeoutMs: 120_000,
+    });
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout) as DoctorJson;
+    expect(report).toMatchObject({ backend: 'llama_cpp', model: 'qwen2.5-coder' });
+    const llama = report.backends.find((backend) => backend.backend === 'llama_cpp')!;
+    expect(llama.selected).toBe(true);
+    expect(llama.checks.map((check) => [check.check, check.ok])).toEqual([
+      ['configured', true],
+      ['reachable', true],
+      ['model', true],
+      ['strict_json', true],
+    ]);
+    expect(llama.checks.find((check) => check.check === 'strict_json')?.detail).toMatch(/^constrained decoding: \{/);
+    const ollama = report.backends.find((backend) => backend.backend === 'ollama')!;
+    expect(ollama.usable).toBe(false);
+    expect(ollama.checks.find((check) => check.ok === false)?.fix).toContain('ollama serve');
+    for (const backend of report.backends.filter((entry) => !entry.usable)) {
+      const failed = backend.checks.find((check) => check.ok === false)!;
+      expect(failed.fix?.length ?? 0).toBeGreaterThan(10);
+      expect(backend.checks.slice(backend.checks.indexOf(failed) + 1).every((check) => check.ok === null)).toBe(true);
+    }
+  }, 130_000);
+
+  it('an unusable selected backend: exit 3, the failing check and its fix on stderr; the human report on stdout', async () => {
+    const run = await runCli(['doctor'], { env: env({ NERION_CODER_BACKEND: 'ollama', NERION_CODER_BASE_URL: down }), timeoutMs: 60_000 });
+    expect(run.status).toBe(3);
+    expect(run.stdout).toMatch(/^ollama \(selected\) — deepseek-coder-v2: not usable$/m);
+    expect(run.stdout).toMatch(/^ {2}FAIL reachable {3}Ollama is not answering at http:\/\/127\.0\.0\.1:\d+/m);
+    expect(run.stdout).toMatch(/^ {7}fix: ollama serve/m);
+    expect(run.stderr).toContain('Error [NOT_AVAILABLE]: The selected backend ollama is not usable: reachable:');
+    expect(run.stderr).toContain('Fix: ollama serve');
+  }, 70_000);
+
+  it('llama_cpp with no file: "configured" fails with the ensure command', async () => {
+    const run = await runCli(['doctor', '--json', '--backend', 'llama_cpp', '--model', 'codellama'], { env: env({}), timeoutMs: 60_000 });
+    expect(run.status).toBe(3);
+    const llama = (JSON.parse(run.stdout) as DoctorJson).backends.find((backend) => backend.backend === 'llama_cpp')!;
+    expect(llama.checks[0]).toMatchObject({ check: 'configured', ok: false });
+    expect(llama.checks[0]!.detail).toContain('No GGUF file of codellama is provisioned');
+    expect(llama.checks[0]!.fix).toContain('nerion models ensure --backend llama_cpp --model codellama --yes');
+  }, 70_000);
+});
