@@ -37,7 +37,8 @@ export abstract class NerionCommand extends Command {
     const verbose = this.argv.includes('--verbose');
     const lines = [`Error [${nerionError.code}]: ${nerionError.message}`];
     const hint = HINTS[nerionError.code];
-    if (hint && !nerionError.message.includes(hint)) lines.push(`Hint: ${hint}`);
+    // Most messages already name their fix (a `command` or a variable to set); the hint is for the rest.
+    if (hint && !/`|NERION_[A-Z_]+=/.test(nerionError.message)) lines.push(`Hint: ${hint}`);
     if (verbose) {
       for (let cause = nerionError.cause; cause !== undefined; cause = (cause as { cause?: unknown }).cause) {
         lines.push(`Caused by: ${describeError(cause)}`);

@@ -5,6 +5,9 @@
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { collectStream, type GenerateResult, type StreamPart } from '@nerion/backend-core';
 import { rejection } from '@nerion/test-support';
 import { BRIDGE_SCRIPT_PATH, ExllamaBridgeBackend, createExllamaBackend, extractJson, type ExllamaBackendSettings } from '../src/index.js';
@@ -212,17 +215,22 @@ describe('the exllamav2 backend over the bridge (pure-Python exllamav2 stand-in)
   });
 
   it('a bridge stuck inside iterate() is killed after the cancel grace, and the next call works', async () => {
-    const backend = backendWith({ env: bridgeEnv({ NERION_STANDIN_HANG_AFTER_TOKENS: '2' }), cancelGraceMs: 300 });
+    const marker = join(mkdtempSync(join(tmpdir(), 'nerion-hang-')), 'hanging');
+    const backend = backendWith({ env: bridgeEnv({ NERION_STANDIN_HANG_AFTER_TOKENS: '2', NERION_STANDIN_HANG_MARKER: marker }), cancelGraceMs: 300 });
     try {
       const controller = new AbortController();
-      let deltas = 0;
+      // Abort only once the stand-in is really stuck inside iterate(); earlier, the bridge would see the
+      // cancel between two iterations and stop cleanly (a different, also correct, path).
+      const aborting = (async () => {
+        while (!existsSync(marker)) await new Promise((resolve) => setTimeout(resolve, 20));
+        controller.abort();
+      })();
       const error = await rejection(
         (async () => {
-          for await (const part of backend.stream({ prompt: 'x', maxTokens: 100, signal: controller.signal })) {
-            if (part.type === 'text-delta' && ++deltas === 2) controller.abort();
-          }
+          for await (const part of backend.stream({ prompt: 'x', maxTokens: 100, signal: controller.signal })) void part;
         })(),
       );
+      await aborting;
       expect(error.code).toBe('ABORTED');
       const stuckPid = backend.bridgePid!;
       const deadline = Date.now() + 10_000;
@@ -233,6 +241,7 @@ describe('the exllamav2 backend over the bridge (pure-Python exllamav2 stand-in)
       expect(backend.bridgePid).not.toBe(stuckPid);
     } finally {
       await backend.close();
+      rmSync(dirname(marker), { recursive: true, force: true });
     }
   });
 

@@ -114,6 +114,9 @@ class ExLlamaV2DynamicGenerator:
                 sys.stderr.flush()
                 os._exit(3)
             if self.hang_after is not None and self.tokens_emitted >= self.hang_after:
+                marker = os.environ.get("NERION_STANDIN_HANG_MARKER")
+                if marker:
+                    open(marker, "w").close()  # tells a test the hang has begun
                 time.sleep(3600)  # a stuck CUDA kernel: iterate() never returns, cancel cannot be seen
             if self.delay:
                 time.sleep(self.delay)
