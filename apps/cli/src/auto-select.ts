@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { freemem, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BACKEND_IDS, describeError, type AutoSelection, type BackendId, type NerionConfig } from '@nerion/backend-core';
-import { chooseAutoSelection, findFamily, profileTask, type AutoCandidate, type AutoSelectResult, type BenchFigure, type CatalogFamily } from '@nerion/catalog';
+import { chooseAutoSelection, findFamily, hasExllamaModel, profileTask, type AutoCandidate, type AutoSelectResult, type BenchFigure, type CatalogFamily } from '@nerion/catalog';
 import { createBackendRegistry } from './backends/index.js';
 import { exllamaModelSource } from './backends/exllama.js';
 import { loadCatalogForConfig } from './catalog.js';
@@ -96,7 +96,7 @@ async function availability(combination: Combination, config: NerionConfig): Pro
   // A local exllamav2 model folder that does not exist cannot be served: say so without spawning Python.
   if (combination.backend === 'exllamav2' && !(config.backend === 'exllamav2' && config.baseUrl)) {
     const { modelDir } = exllamaModelSource(combination.model, config);
-    if (!existsSync(join(modelDir, 'config.json'))) return { ...base, available: false, reason: `no exllamav2 model folder at ${modelDir}` };
+    if (!hasExllamaModel(modelDir)) return { ...base, available: false, reason: `no exllamav2 model (config.json and .safetensors) in ${modelDir}` };
   }
   let backend;
   try {

@@ -17,6 +17,7 @@ export {
   PROVISIONED_FILE_NAME,
   defaultExllamaDir,
   defaultGgufPath,
+  hasExllamaModel,
   findProvisioned,
   findProvisionedGguf,
   ggufDirectory,

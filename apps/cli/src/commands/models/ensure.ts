@@ -1,4 +1,3 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { Flags } from '@oclif/core';
 import { NerionError, type BackendId, type NerionConfig } from '@nerion/backend-core';
@@ -6,6 +5,7 @@ import {
   defaultExllamaDir,
   exllamaInstructions,
   findFamily,
+  hasExllamaModel,
   provisionGguf,
   resolveFamily,
   resolveModelForBackend,
@@ -88,7 +88,7 @@ export default class ModelsEnsure extends NerionCommand {
         const family = resolveFamily(catalog, model);
         const directory = config.exllama.modelDir ?? defaultExllamaDir(config.cacheDir, family.id);
         const instructions = exllamaInstructions(family, config.cacheDir, directory);
-        const present = existsSync(directory) && readdirSync(directory).some((name) => name.endsWith('.safetensors'));
+        const present = hasExllamaModel(directory);
         if (present) this.note(`The exllamav2 model directory ${directory} is present.`);
         else this.log(instructions.lines.join('\n'));
         return {

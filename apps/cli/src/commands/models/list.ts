@@ -1,7 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
 import * as v from 'valibot';
 import { describeError, sameOllamaModel, type BackendId, type NerionConfig } from '@nerion/backend-core';
-import { CATALOG_BACKENDS, defaultExllamaDir, findProvisionedGguf, resolveModelForBackend, type Catalog, type CatalogFamily } from '@nerion/catalog';
+import { CATALOG_BACKENDS, defaultExllamaDir, findProvisionedGguf, hasExllamaModel, resolveModelForBackend, type Catalog, type CatalogFamily } from '@nerion/catalog';
 import { NerionCommand } from '../../base-command.js';
 import { baseUrlFor, loadCatalogForConfig } from '../../catalog.js';
 
@@ -49,7 +48,7 @@ const VllmModelsSchema = v.object({ data: v.array(v.object({ id: v.string() })) 
 export default class ModelsList extends NerionCommand {
   static override summary = 'List catalog families × backends, with what is installed or available now.';
   static override description =
-    'llama_cpp: a provisioned GGUF is present; ollama: the tag is in /api/tags of the running Ollama; vllm: the server at the vLLM URL serves it; exllamav2: the model directory exists.';
+    'llama_cpp: a provisioned GGUF is present; ollama: the tag is in /api/tags of the running Ollama; vllm: the server at the vLLM URL serves it; exllamav2: the model directory holds config.json and .safetensors files.';
   static override examples = ['<%= config.bin %> models list', '<%= config.bin %> models list --json', 'NERION_MODEL_CATALOG=~/my-catalog.yaml <%= config.bin %> models list'];
 
   async run(): Promise<ModelListResult> {
@@ -134,7 +133,7 @@ function describeFamily(catalog: Catalog, family: CatalogFamily, config: NerionC
       }
       default: {
         const directory = defaultExllamaDir(config.cacheDir, family.id);
-        const present = existsSync(directory) && readdirSync(directory).length > 0;
+        const present = hasExllamaModel(directory);
         return present ? { backend, name, state: 'installed', location: directory } : { backend, name, state: 'missing', detail: `run \`nerion models ensure --backend exllamav2 --model ${family.id}\`` };
       }
     }
