@@ -1,4 +1,4 @@
-import { expect, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { describeCoderBackendContract } from '@nerion/backend-core/testing';
 import { fixturePaths } from '@nerion/test-support';
 import { tmpdir } from 'node:os';
@@ -30,4 +30,9 @@ contractFor('llama_cpp (node-llama-cpp in process) on the generated tiny-llama G
 
 if (fixtures.sharedTinyLlama2) {
   contractFor('llama_cpp (node-llama-cpp in process) on the shared llama-2-tiny-random GGUF (real 32k tokenizer)', fixtures.sharedTinyLlama2);
+} else {
+  // Not silent: the run reports a skipped test saying which second fixture is missing.
+  describe.skip('llama_cpp on the shared llama-2-tiny-random GGUF: ../shared/models/llama-2-tiny-random.gguf is not on this machine', () => {
+    it('runs the contract suite on the real 32k-token tokenizer when the file exists', () => undefined);
+  });
 }
