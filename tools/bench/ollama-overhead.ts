@@ -13,6 +13,7 @@ import { createOllamaBackend } from '@nerion/backend-ollama';
 import { fixturePaths, startLocalOllamaServer } from '@nerion/test-support';
 import { Ollama } from 'ollama';
 import type { CoderBackend, StreamPart } from '@nerion/backend-core';
+import { measurePairedLatency, printPairedLatency } from './paired-latency.js';
 
 const pairs = Number(process.argv[2] ?? 150);
 const maxTokens = Number(process.argv[3] ?? 8);
@@ -22,14 +23,6 @@ const messages = [
   { role: 'system' as const, content: 'You are a coding assistant.' },
   { role: 'user' as const, content: 'Write a TypeScript function that adds two numbers.' },
 ];
-
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const position = (sorted.length - 1) * q;
-  const low = Math.floor(position);
-  const high = Math.ceil(position);
-  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
-}
 
 /** An engine that answers at once with a fixed text (for the overhead-only measurement; not a model). */
 async function instantEngine(): Promise<CoderBackend> {
@@ -67,36 +60,11 @@ async function measure(label: string, instant: boolean): Promise<boolean> {
     return text;
   };
   const viaBackend = async (): Promise<string> => (await backend.generate({ messages, maxTokens, temperature: 0 })).text;
-  const timed = async (run: () => Promise<string>): Promise<{ ms: number; text: string }> => {
-    const started = performance.now();
-    const text = await run();
-    return { ms: performance.now() - started, text };
-  };
 
   try {
-    for (let index = 0; index < warmup; index += 1) {
-      await direct();
-      await viaBackend();
-    }
-    const directMs: number[] = [];
-    const backendMs: number[] = [];
-    const differences: number[] = [];
-    for (let index = 0; index < pairs; index += 1) {
-      // Alternate which side goes first, so neither always benefits from a warm cache.
-      const first = index % 2 === 0 ? await timed(direct) : await timed(viaBackend);
-      const second = index % 2 === 0 ? await timed(viaBackend) : await timed(direct);
-      const [a, b] = index % 2 === 0 ? [first, second] : [second, first];
-      if (a.text !== b.text) throw new Error(`the two paths returned different text: ${JSON.stringify(a.text)} vs ${JSON.stringify(b.text)}`);
-      directMs.push(a.ms);
-      backendMs.push(b.ms);
-      differences.push(b.ms - a.ms);
-    }
-    const added = quantile(differences, 0.5);
+    const result = await measurePairedLatency({ direct, viaBackend, pairs, warmup });
     console.log(`\n${label} — ${pairs} request pairs, maxTokens ${maxTokens}, ${server.url}`);
-    console.log(`  ollama client direct    median ${quantile(directMs, 0.5).toFixed(2)} ms   p90 ${quantile(directMs, 0.9).toFixed(2)} ms`);
-    console.log(`  backend.generate()      median ${quantile(backendMs, 0.5).toFixed(2)} ms   p90 ${quantile(backendMs, 0.9).toFixed(2)} ms   ratio ${(quantile(backendMs, 0.5) / quantile(directMs, 0.5)).toFixed(3)}`);
-    console.log(`  added latency (paired)  median ${added.toFixed(2)} ms   p25 ${quantile(differences, 0.25).toFixed(2)} ms   p75 ${quantile(differences, 0.75).toFixed(2)} ms   target ≤ 2 ms: ${added <= 2 ? 'met' : 'NOT met'}`);
-    return added <= 2;
+    return printPairedLatency({ direct: 'ollama client direct', backend: 'backend.generate()' }, result, 2);
   } finally {
     await backend.close();
     await server.close();
