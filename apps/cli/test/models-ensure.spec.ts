@@ -1,46 +1,25 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startLocalFileServer, type LocalFileServer } from '@nerion/test-support';
 import { runCli } from './run-cli.js';
 
 // A local HTTP file server on 127.0.0.1 stands in for the GGUF host; nothing here reaches the internet.
 const payload = randomBytes(200_000);
 const payloadSha = createHash('sha256').update(payload).digest('hex');
-let server: Server;
+let server: LocalFileServer;
 let baseUrl: string;
-const requests: Array<{ url: string; range: string | undefined }> = [];
-let interruptNext = false;
-
-function serve(request: IncomingMessage, response: ServerResponse): void {
-  requests.push({ url: request.url ?? '', range: request.headers.range });
-  if (request.url === '/broken.gguf') return void response.writeHead(503).end('busy');
-  if (request.url !== '/tiny.gguf') return void response.writeHead(404).end();
-  const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
-  const start = range ? Number(range[1]) : 0;
-  const body = payload.subarray(start);
-  response.writeHead(range ? 206 : 200, {
-    'content-length': String(body.length),
-    ...(range ? { 'content-range': `bytes ${start}-${payload.length - 1}/${payload.length}` } : {}),
-  });
-  if (interruptNext) {
-    interruptNext = false;
-    response.write(body.subarray(0, 64_000), () => setTimeout(() => response.socket?.destroy(), 300)); // the client reads the partial body, then the connection drops
-    return;
-  }
-  response.end(body);
-}
+let requests: LocalFileServer['requests'];
 
 beforeAll(async () => {
-  server = createServer(serve);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startLocalFileServer({ files: { '/tiny.gguf': payload }, failures: { '/broken.gguf': { status: 503, body: 'busy' } } });
+  baseUrl = server.url;
+  requests = server.requests;
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 interface Setup {
@@ -122,7 +101,7 @@ describe('nerion models ensure --backend llama_cpp (built binary; GGUF served by
 
   it('NERION_ALLOW_NETWORK=1 is consent too; an interrupted transfer is resumed by the next run with a Range request', async () => {
     const { env, ggufPath } = setup();
-    interruptNext = true;
+    server.interruptNext(64_000);
     const first = await runCli(['models', 'ensure'], { env: { ...env, NERION_ALLOW_NETWORK: '1' } });
     expect(first.status).toBe(7);
     expect(first.stderr).toContain('DOWNLOAD_FAILED');

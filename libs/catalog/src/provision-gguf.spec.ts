@@ -1,64 +1,30 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { rejection } from '@nerion/test-support';
+import { rejection, startLocalFileServer, type LocalFileServer } from '@nerion/test-support';
 import { findProvisionedGguf, parseCatalog, provisionGguf, readProvisioned, type CatalogFamily, type DownloadProgress } from './index.js';
 
 const payload = randomBytes(300_000);
 const payloadSha = createHash('sha256').update(payload).digest('hex');
 
-/** A local HTTP file server with Range support; `behaviour` decides per request how to misbehave. */
-let server: Server;
+// A local HTTP file server on 127.0.0.1 with Range support stands in for the GGUF host.
+let server: LocalFileServer;
 let baseUrl: string;
-const requests: Array<{ url: string; range: string | undefined }> = [];
-let interruptNext = false;
-
-function serve(request: IncomingMessage, response: ServerResponse): void {
-  requests.push({ url: request.url ?? '', range: request.headers.range });
-  if (request.url === '/broken.gguf') {
-    response.writeHead(500).end('internal error');
-    return;
-  }
-  if (request.url === '/redirect.gguf') {
-    response.writeHead(302, { location: '/model.gguf' }).end();
-    return;
-  }
-  if (request.url !== '/model.gguf') {
-    response.writeHead(404).end();
-    return;
-  }
-  const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
-  const start = range ? Number(range[1]) : 0;
-  if (start >= payload.length) {
-    response.writeHead(416, { 'content-range': `bytes */${payload.length}` }).end();
-    return;
-  }
-  const body = payload.subarray(start);
-  response.writeHead(range ? 206 : 200, {
-    'content-length': String(body.length),
-    ...(range ? { 'content-range': `bytes ${start}-${payload.length - 1}/${payload.length}` } : {}),
-    'accept-ranges': 'bytes',
-  });
-  if (interruptNext) {
-    interruptNext = false;
-    // Send part of the body, then drop the connection mid-transfer.
-    response.write(body.subarray(0, 100_000), () => setTimeout(() => response.socket?.destroy(), 300)); // the client reads the partial body, then the connection drops
-    return;
-  }
-  response.end(body);
-}
+let requests: LocalFileServer['requests'];
 
 beforeAll(async () => {
-  server = createServer(serve);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startLocalFileServer({
+    files: { '/model.gguf': payload },
+    failures: { '/broken.gguf': { status: 500, body: 'internal error' } },
+    redirects: { '/redirect.gguf': '/model.gguf' },
+  });
+  baseUrl = server.url;
+  requests = server.requests;
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 function familyFor(path: string, sha256: string | null = payloadSha, size: number | null = payload.length): CatalogFamily {
@@ -107,7 +73,7 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
   it('resumes an interrupted transfer with a Range request and still verifies the whole file', async () => {
     const cacheDir = tempCache();
     const family = familyFor('/model.gguf');
-    interruptNext = true;
+    server.interruptNext(100_000);
     const first = await rejection(provisionGguf({ family, cacheDir, consent: true }));
     expect(first.code).toBe('DOWNLOAD_FAILED');
     expect(first.message).toContain('run the same command again to resume');
