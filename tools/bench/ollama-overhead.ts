@@ -12,40 +12,13 @@
 import { createOllamaBackend } from '@nerion/backend-ollama';
 import { fixturePaths, startLocalOllamaServer } from '@nerion/test-support';
 import { Ollama } from 'ollama';
-import type { CoderBackend, StreamPart } from '@nerion/backend-core';
-import { measurePairedLatency, printPairedLatency } from './paired-latency.js';
+import { BENCH_MESSAGES, instantEngine, measurePairedLatency, printPairedLatency } from './paired-latency.js';
 
 const pairs = Number(process.argv[2] ?? 150);
 const maxTokens = Number(process.argv[3] ?? 8);
 const warmup = 10;
 const MODEL = 'nerion-tiny';
-const messages = [
-  { role: 'system' as const, content: 'You are a coding assistant.' },
-  { role: 'user' as const, content: 'Write a TypeScript function that adds two numbers.' },
-];
-
-/** An engine that answers at once with a fixed text (for the overhead-only measurement; not a model). */
-async function instantEngine(): Promise<CoderBackend> {
-  const parts = ['function', ' add', '(a', ', b', ')', ' {', ' return', ' a + b; }'];
-  return {
-    specificationVersion: 'v1',
-    id: 'llama_cpp',
-    model: 'instant-replay',
-    supportsConstrainedDecoding: false,
-    probe: async () => ({ available: true }),
-    generate: async () => {
-      throw new Error('stream only');
-    },
-    async *stream(): AsyncGenerator<StreamPart> {
-      for (const text of parts) yield { type: 'text-delta', text };
-      yield {
-        type: 'finish',
-        result: { text: parts.join(''), finishReason: 'stop', usage: { promptTokens: 20, completionTokens: parts.length }, timings: { totalMs: 0.1, timeToFirstTokenMs: 0.05 }, model: 'instant-replay', warnings: [] },
-      };
-    },
-    close: async () => undefined,
-  };
-}
+const messages = BENCH_MESSAGES;
 
 async function measure(label: string, instant: boolean): Promise<boolean> {
   const server = await startLocalOllamaServer({ models: { [MODEL]: fixturePaths().tinyLlama }, threads: 1, ...(instant ? { engineFactory: instantEngine } : {}) });

@@ -3,6 +3,8 @@
 // so neither side always benefits from a warm cache) and the figure is the median of the paired
 // differences, so model time and machine drift cancel. Used by ollama-overhead.ts and vllm-overhead.ts.
 
+import type { CoderBackend, StreamPart } from '@nerion/backend-core';
+
 export interface PairedLatencyOptions {
   /** The request made with the engine's own client. Resolves to the generated text. */
   direct: () => Promise<string>;
@@ -73,4 +75,39 @@ export function printPairedLatency(names: { direct: string; backend: string }, r
   console.log(`${row(names.backend)}median ${quantile(backendMs, 0.5).toFixed(2)} ms   p90 ${quantile(backendMs, 0.9).toFixed(2)} ms   ratio ${(quantile(backendMs, 0.5) / quantile(directMs, 0.5)).toFixed(3)}`);
   console.log(`${row('added latency (paired)')}median ${added.toFixed(2)} ms   p25 ${quantile(differences, 0.25).toFixed(2)} ms   p75 ${quantile(differences, 0.75).toFixed(2)} ms   target ≤ ${targetMs} ms: ${met ? 'met' : 'NOT met'}`);
   return met;
+}
+
+/** The request both overhead benches send. */
+export const BENCH_MESSAGES = [
+  { role: 'system' as const, content: 'You are a coding assistant.' },
+  { role: 'user' as const, content: 'Write a TypeScript function that adds two numbers.' },
+];
+
+/**
+ * An engine for the stand-in servers that answers at once with a fixed text: the overhead-only
+ * measurement (what the backend adds, with generation cost removed). Not a model, and named so.
+ */
+export async function instantEngine(): Promise<CoderBackend> {
+  const parts = ['function', ' add', '(a', ', b', ')', ' {', ' return', ' a + b; }'];
+  const result = {
+    text: parts.join(''),
+    finishReason: 'stop' as const,
+    usage: { promptTokens: 20, completionTokens: parts.length },
+    timings: { totalMs: 0.1, timeToFirstTokenMs: 0.05 },
+    model: 'instant-replay',
+    warnings: [],
+  };
+  return {
+    specificationVersion: 'v1',
+    id: 'llama_cpp',
+    model: 'instant-replay',
+    supportsConstrainedDecoding: false,
+    probe: async () => ({ available: true }),
+    generate: async () => result,
+    async *stream(): AsyncGenerator<StreamPart> {
+      for (const text of parts) yield { type: 'text-delta', text };
+      yield { type: 'finish', result };
+    },
+    close: async () => undefined,
+  };
 }
