@@ -1,15 +1,38 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.nx/**', '.fixtures/**', 'coverage/**', 'tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', performance: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', fetch: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', structuredClone: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        performance: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        fetch: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+        structuredClone: 'readonly',
+      },
+    },
     rules: {
       'no-empty': ['error', { allowEmptyCatch: false }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
     },
   },
@@ -18,21 +41,42 @@ export default tseslint.config(
     files: ['libs/*/src/**/*.ts'],
     ignores: ['libs/*/src/**/*.spec.ts', 'libs/test-support/**'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Libraries never read process.env: take it from settings (the CLI resolves config once).' }],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Libraries never read process.env: take it from settings (the CLI resolves config once).',
+        },
+      ],
     },
   },
   {
     // Heavy engines load lazily inside the command that needs them (start-up stays fast).
     files: ['apps/cli/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ['node-llama-cpp', 'openai', 'ollama', 'undici', 'tinybench'].map((name) => ({ name, message: 'Import engines with await import() inside the command that needs them.', allowTypeImports: true })) }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['node-llama-cpp', 'openai', 'ollama', 'undici', 'tinybench'].map((name) => ({
+            name,
+            message: 'Import engines with await import() inside the command that needs them.',
+            allowTypeImports: true,
+          })),
+        },
+      ],
     },
   },
   {
     files: ['apps/cli/src/**/*.ts'],
     ignores: ['apps/cli/src/environment.ts', 'apps/cli/src/**/*.spec.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read the environment only in apps/cli/src/environment.ts.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read the environment only in apps/cli/src/environment.ts.' },
+      ],
     },
   },
+  // Formatting is Prettier's (npm run format); eslint-config-prettier turns off the rules that would fight it.
+  prettier,
 );

@@ -2,7 +2,9 @@
 import { readdirSync, existsSync } from 'node:fs';
 
 const projects = ['libs', 'apps']
-  .flatMap((folder) => readdirSync(new URL(`./${folder}`, import.meta.url)).map((name) => `<rootDir>/${folder}/${name}`))
+  .flatMap((folder) =>
+    readdirSync(new URL(`./${folder}`, import.meta.url)).map((name) => `<rootDir>/${folder}/${name}`),
+  )
   .filter((project) => existsSync(new URL(`.${project.slice('<rootDir>'.length)}/jest.config.js`, import.meta.url)));
 
 // testTimeout is a global option: per-project values are ignored when Jest runs `projects`.

@@ -37,18 +37,50 @@ function median(values) {
 }
 
 function runCliBench(modelPath, home) {
-  const args = [cli, 'models', 'bench', '--backends', 'llama_cpp', '--models', 'honesty', '--runs', String(runs), '--warmup', String(warmup), '--max-tokens', String(maxTokens), '--prompt', prompt, '--json'];
-  const env = { PATH: process.env.PATH ?? '', HOME: home, NERION_CACHE_DIR: join(home, 'cache'), CI: 'true', LLAMA_CPP_MODEL_PATH: modelPath, NERION_LLAMA_THREADS: String(threads) };
+  const args = [
+    cli,
+    'models',
+    'bench',
+    '--backends',
+    'llama_cpp',
+    '--models',
+    'honesty',
+    '--runs',
+    String(runs),
+    '--warmup',
+    String(warmup),
+    '--max-tokens',
+    String(maxTokens),
+    '--prompt',
+    prompt,
+    '--json',
+  ];
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    NERION_CACHE_DIR: join(home, 'cache'),
+    CI: 'true',
+    LLAMA_CPP_MODEL_PATH: modelPath,
+    NERION_LLAMA_THREADS: String(threads),
+  };
   return runJson(args, env, (report) => {
     const [result] = report.results;
     if (result.status !== 'ok') throw new Error(`nerion models bench: ${result.status}: ${result.reason}`);
-    return { medianMs: result.latencyMs, minMs: result.latency.min, tokens: result.samples.map((sample) => sample.completionTokens) };
+    return {
+      medianMs: result.latencyMs,
+      minMs: result.latency.min,
+      tokens: result.samples.map((sample) => sample.completionTokens),
+    };
   });
 }
 
 /** The direct side runs in a fresh process each round too, so both sides start equally cold. */
 function runDirect(modelPath) {
-  return runJson([fileURLToPath(import.meta.url), '--direct', modelPath, String(runs)], { PATH: process.env.PATH ?? '' }, (value) => value);
+  return runJson(
+    [fileURLToPath(import.meta.url), '--direct', modelPath, String(runs)],
+    { PATH: process.env.PATH ?? '' },
+    (value) => value,
+  );
 }
 
 /** The same request through node-llama-cpp itself: the chat template rendered the way the backend does. */
@@ -60,7 +92,12 @@ async function measureDirect(modelPath) {
   const sequence = context.getSequence();
   const completion = new LlamaCompletion({ contextSequence: sequence });
   const chatWrapper = new JinjaTemplateChatWrapper({ template: TINY_GGUF_DEFAULTS.chatTemplate });
-  const rendered = chatWrapper.generateContextState({ chatHistory: [{ type: 'user', text: prompt }, { type: 'model', response: [] }] });
+  const rendered = chatWrapper.generateContextState({
+    chatHistory: [
+      { type: 'user', text: prompt },
+      { type: 'model', response: [] },
+    ],
+  });
   const tokens = rendered.contextText.tokenize(model.tokenizer);
   const once = async () => {
     await sequence.clearHistory();
@@ -74,7 +111,10 @@ async function measureDirect(modelPath) {
       customStopTriggers: rendered.stopGenerationTriggers,
       onTextChunk: (chunk) => (text += chunk),
     });
-    return { ms: performance.now() - started, tokens: Math.min(maxTokens, sequence.tokenMeter.usedOutputTokens - before) };
+    return {
+      ms: performance.now() - started,
+      tokens: Math.min(maxTokens, sequence.tokenMeter.usedOutputTokens - before),
+    };
   };
   for (let index = 0; index < warmup; index += 1) await once();
   const samples = [];
@@ -113,8 +153,12 @@ const home = await mkdtemp(join(tmpdir(), 'nerion-bench-honesty-'));
 try {
   const modelPath = join(home, 'honesty.gguf');
   const written = await writeTinyGguf(modelPath, { blocks: 4, embedding: 256, feedForward: 1024, heads: 8 });
-  console.log(`load average (1 min) at the start: ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores — other work on the machine makes rounds disagree`);
-  console.log(`model: ${(written.bytes / 1e6).toFixed(1)} MB generated GGUF; ${rounds} rounds × ${runs} runs (+${warmup} warm-up), maxTokens ${maxTokens}, threads ${threads}`);
+  console.log(
+    `load average (1 min) at the start: ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores — other work on the machine makes rounds disagree`,
+  );
+  console.log(
+    `model: ${(written.bytes / 1e6).toFixed(1)} MB generated GGUF; ${rounds} rounds × ${runs} runs (+${warmup} warm-up), maxTokens ${maxTokens}, threads ${threads}`,
+  );
   const ratios = [];
   const minima = { cli: Infinity, direct: Infinity };
   for (let round = 1; round <= rounds; round += 1) {
@@ -128,7 +172,9 @@ try {
       fromCli = await runCliBench(modelPath, home);
     }
     if (fromCli.tokens.join() !== fromEngine.tokens.join()) {
-      throw new Error(`not the same work: the CLI generated [${fromCli.tokens}] tokens per run, node-llama-cpp [${fromEngine.tokens}]`);
+      throw new Error(
+        `not the same work: the CLI generated [${fromCli.tokens}] tokens per run, node-llama-cpp [${fromEngine.tokens}]`,
+      );
     }
     const ratio = fromCli.medianMs / fromEngine.medianMs;
     ratios.push(ratio);
@@ -140,9 +186,13 @@ try {
   }
   const ratio = median(ratios);
   const ok = ratio >= TARGET[0] && ratio <= TARGET[1];
-  console.log(`fastest request: nerion models bench ${minima.cli.toFixed(1)} ms, direct ${minima.direct.toFixed(1)} ms   ratio ${(minima.cli / minima.direct).toFixed(3)}`);
+  console.log(
+    `fastest request: nerion models bench ${minima.cli.toFixed(1)} ms, direct ${minima.direct.toFixed(1)} ms   ratio ${(minima.cli / minima.direct).toFixed(3)}`,
+  );
   console.log(`load average (1 min) at the end: ${loadavg()[0].toFixed(2)} on ${availableParallelism()} cores`);
-  console.log(`nerion models bench latency ÷ direct node-llama-cpp (median of ${rounds} rounds): ratio ${ratio.toFixed(3)} (target ${TARGET[0]}–${TARGET[1]}) ${ok ? 'OK' : 'OUTSIDE TARGET'}`);
+  console.log(
+    `nerion models bench latency ÷ direct node-llama-cpp (median of ${rounds} rounds): ratio ${ratio.toFixed(3)} (target ${TARGET[0]}–${TARGET[1]}) ${ok ? 'OK' : 'OUTSIDE TARGET'}`,
+  );
   if (!ok) process.exitCode = 1;
 } finally {
   await rm(home, { recursive: true, force: true });

@@ -25,8 +25,17 @@ const median = (values) => {
 const directory = mkdtempSync(join(tmpdir(), 'nerion-bench-llamacpp-'));
 try {
   const modelPath = join(directory, 'bench-llama.gguf');
-  const written = await writeTinyGguf(modelPath, { embedding: 512, heads: 8, blocks: 8, feedForward: 1536, seed: 7, name: 'nerion-bench-llama' });
-  console.log(`model: ${(written.bytes / 2 ** 20).toFixed(1)} MiB, ${runs} runs × ${tokens} tokens, greedy, prompt ${JSON.stringify(prompt)}, ${availableParallelism()} cores`);
+  const written = await writeTinyGguf(modelPath, {
+    embedding: 512,
+    heads: 8,
+    blocks: 8,
+    feedForward: 1536,
+    seed: 7,
+    name: 'nerion-bench-llama',
+  });
+  console.log(
+    `model: ${(written.bytes / 2 ** 20).toFixed(1)} MiB, ${runs} runs × ${tokens} tokens, greedy, prompt ${JSON.stringify(prompt)}, ${availableParallelism()} cores`,
+  );
 
   // node-llama-cpp directly: one context per thread setting, LlamaCompletion like the backend uses.
   const llama = await getLlama({ gpu: false });
@@ -48,7 +57,9 @@ try {
     };
   }
   const direct = new Map();
-  const threadOptions = [...new Set([1, 2, availableParallelism()])].filter((count) => count <= Math.max(2, availableParallelism()));
+  const threadOptions = [...new Set([1, 2, availableParallelism()])].filter(
+    (count) => count <= Math.max(2, availableParallelism()),
+  );
   for (const threads of threadOptions) direct.set(threads, await directContext(threads));
 
   const backend = createLlamaCppBackend({ model: 'bench', modelPath, gpu: false, contextSize: 2048 });
@@ -90,18 +101,26 @@ try {
   let bestDirect = { label: '', rate: 0, top: 0 };
   for (const [label, values] of Object.entries(samples)) {
     const rate = median(values);
-    console.log(`${label.padEnd(20)} median ${rate.toFixed(1)} tokens/s, best ${best(values).toFixed(1)}${label === 'backend' ? ` (threads chosen: ${threadsChosen})` : ''}`);
+    console.log(
+      `${label.padEnd(20)} median ${rate.toFixed(1)} tokens/s, best ${best(values).toFixed(1)}${label === 'backend' ? ` (threads chosen: ${threadsChosen})` : ''}`,
+    );
     if (label !== 'backend' && rate > bestDirect.rate) bestDirect = { label, rate, top: best(values) };
   }
-  console.log(`${`direct defaults`.padEnd(20)} median ${defaultRate.toFixed(1)} tokens/s (node-llama-cpp chose ${defaultThreads} threads)`);
-  console.log(`ratio backend ÷ best direct (${bestDirect.label}): median ${(backendRate / bestDirect.rate).toFixed(3)}, best-of-runs ${(best(samples.backend) / bestDirect.top).toFixed(3)} (target ≥ 0.95)`);
+  console.log(
+    `${`direct defaults`.padEnd(20)} median ${defaultRate.toFixed(1)} tokens/s (node-llama-cpp chose ${defaultThreads} threads)`,
+  );
+  console.log(
+    `ratio backend ÷ best direct (${bestDirect.label}): median ${(backendRate / bestDirect.rate).toFixed(3)}, best-of-runs ${(best(samples.backend) / bestDirect.top).toFixed(3)} (target ≥ 0.95)`,
+  );
   console.log(`ratio backend ÷ node-llama-cpp defaults: ${(backendRate / defaultRate).toFixed(2)}`);
 
   // Loaded once: after the first call the file is deleted; later calls still run and nothing is loaded again.
   unlinkSync(modelPath);
   const again = await backend.generate({ prompt, maxTokens: 4, temperature: 0 });
   const loads = llamaCppRuntimeStats().modelLoads - loadsBefore;
-  console.log(`model loads by the backend over ${runs + 2} generate calls: ${loads} (first call loadMs ${first.timings.loadMs?.toFixed(0)} ms; the last ran after the GGUF was deleted: ${again.finishReason}, loadMs ${again.timings.loadMs ?? 'none'})`);
+  console.log(
+    `model loads by the backend over ${runs + 2} generate calls: ${loads} (first call loadMs ${first.timings.loadMs?.toFixed(0)} ms; the last ran after the GGUF was deleted: ${again.finishReason}, loadMs ${again.timings.loadMs ?? 'none'})`,
+  );
   try {
     statSync(modelPath);
   } catch (error) {

@@ -21,18 +21,29 @@ const MODEL = 'nerion-tiny';
 const messages = BENCH_MESSAGES;
 
 async function measure(label: string, instant: boolean): Promise<boolean> {
-  const server = await startLocalOllamaServer({ models: { [MODEL]: fixturePaths().tinyLlama }, threads: 1, ...(instant ? { engineFactory: instantEngine } : {}) });
+  const server = await startLocalOllamaServer({
+    models: { [MODEL]: fixturePaths().tinyLlama },
+    threads: 1,
+    ...(instant ? { engineFactory: instantEngine } : {}),
+  });
   const backend = createOllamaBackend({ model: MODEL, baseUrl: server.url });
   const client = new Ollama({ host: server.url });
 
   // The exact body the backend sends (same num_ctx, so neither side makes the stand-in reload the model).
   const direct = async (): Promise<string> => {
-    const records = await client.chat({ model: MODEL, messages, stream: true, keep_alive: '5m', options: { num_ctx: 2048, num_predict: maxTokens, temperature: 0 } });
+    const records = await client.chat({
+      model: MODEL,
+      messages,
+      stream: true,
+      keep_alive: '5m',
+      options: { num_ctx: 2048, num_predict: maxTokens, temperature: 0 },
+    });
     let text = '';
     for await (const record of records) text += record.message.content;
     return text;
   };
-  const viaBackend = async (): Promise<string> => (await backend.generate({ messages, maxTokens, temperature: 0 })).text;
+  const viaBackend = async (): Promise<string> =>
+    (await backend.generate({ messages, maxTokens, temperature: 0 })).text;
 
   try {
     const result = await measurePairedLatency({ direct, viaBackend, pairs, warmup });
@@ -46,4 +57,6 @@ async function measure(label: string, instant: boolean): Promise<boolean> {
 
 const real = await measure('local Ollama stand-in generating with the tiny GGUF (node-llama-cpp, 1 thread)', false);
 const instant = await measure('local Ollama stand-in with an instant fixed-answer engine (overhead only)', true);
-console.log(`\nollama backend added latency: target ≤ 2 ms median ${real && instant ? 'met' : 'NOT met'} (GGUF run ${real ? 'met' : 'not met'}, instant run ${instant ? 'met' : 'not met'})`);
+console.log(
+  `\nollama backend added latency: target ≤ 2 ms median ${real && instant ? 'met' : 'NOT met'} (GGUF run ${real ? 'met' : 'not met'}, instant run ${instant ? 'met' : 'not met'})`,
+);

@@ -41,7 +41,12 @@ async function timed(run: () => Promise<string>): Promise<{ ms: number; text: st
 }
 
 /** Runs the warm-up, then `pairs` alternating-order pairs; throws when the two paths return different text. */
-export async function measurePairedLatency({ direct, viaBackend, pairs, warmup }: PairedLatencyOptions): Promise<PairedLatencyResult> {
+export async function measurePairedLatency({
+  direct,
+  viaBackend,
+  pairs,
+  warmup,
+}: PairedLatencyOptions): Promise<PairedLatencyResult> {
   for (let index = 0; index < warmup; index += 1) {
     await direct();
     await viaBackend();
@@ -54,7 +59,8 @@ export async function measurePairedLatency({ direct, viaBackend, pairs, warmup }
     const first = index % 2 === 0 ? await timed(direct) : await timed(viaBackend);
     const second = index % 2 === 0 ? await timed(viaBackend) : await timed(direct);
     const [a, b] = index % 2 === 0 ? [first, second] : [second, first];
-    if (a.text !== b.text) throw new Error(`the two paths returned different text: ${JSON.stringify(a.text)} vs ${JSON.stringify(b.text)}`);
+    if (a.text !== b.text)
+      throw new Error(`the two paths returned different text: ${JSON.stringify(a.text)} vs ${JSON.stringify(b.text)}`);
     directMs.push(a.ms);
     backendMs.push(b.ms);
     differences.push(b.ms - a.ms);
@@ -67,13 +73,23 @@ export async function measurePairedLatency({ direct, viaBackend, pairs, warmup }
  * against `targetMs`. `names` label the two rows (e.g. 'ollama client direct', 'backend.generate()').
  * Returns whether the median added latency is within the target.
  */
-export function printPairedLatency(names: { direct: string; backend: string }, result: PairedLatencyResult, targetMs: number): boolean {
+export function printPairedLatency(
+  names: { direct: string; backend: string },
+  result: PairedLatencyResult,
+  targetMs: number,
+): boolean {
   const { directMs, backendMs, differences, addedMedianMs: added } = result;
   const met = added <= targetMs;
   const row = (name: string): string => `  ${name.padEnd(24)}`;
-  console.log(`${row(names.direct)}median ${quantile(directMs, 0.5).toFixed(2)} ms   p90 ${quantile(directMs, 0.9).toFixed(2)} ms`);
-  console.log(`${row(names.backend)}median ${quantile(backendMs, 0.5).toFixed(2)} ms   p90 ${quantile(backendMs, 0.9).toFixed(2)} ms   ratio ${(quantile(backendMs, 0.5) / quantile(directMs, 0.5)).toFixed(3)}`);
-  console.log(`${row('added latency (paired)')}median ${added.toFixed(2)} ms   p25 ${quantile(differences, 0.25).toFixed(2)} ms   p75 ${quantile(differences, 0.75).toFixed(2)} ms   target ≤ ${targetMs} ms: ${met ? 'met' : 'NOT met'}`);
+  console.log(
+    `${row(names.direct)}median ${quantile(directMs, 0.5).toFixed(2)} ms   p90 ${quantile(directMs, 0.9).toFixed(2)} ms`,
+  );
+  console.log(
+    `${row(names.backend)}median ${quantile(backendMs, 0.5).toFixed(2)} ms   p90 ${quantile(backendMs, 0.9).toFixed(2)} ms   ratio ${(quantile(backendMs, 0.5) / quantile(directMs, 0.5)).toFixed(3)}`,
+  );
+  console.log(
+    `${row('added latency (paired)')}median ${added.toFixed(2)} ms   p25 ${quantile(differences, 0.25).toFixed(2)} ms   p75 ${quantile(differences, 0.75).toFixed(2)} ms   target ≤ ${targetMs} ms: ${met ? 'met' : 'NOT met'}`,
+  );
   return met;
 }
 

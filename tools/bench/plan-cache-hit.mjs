@@ -13,7 +13,10 @@ const runs = Number(process.argv[2] ?? 15);
 
 const repo = mkdtempSync(join(tmpdir(), 'nerion-bench-hit-'));
 const git = (...args) => {
-  const result = spawnSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', ...args], { cwd: repo, encoding: 'utf8' });
+  const result = spawnSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
 };
 git('init', '-q');
@@ -33,7 +36,8 @@ function once(args, { expectHit } = {}) {
   const result = spawnSync(process.execPath, args, { cwd: repo, env, encoding: 'utf8' });
   const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
-  if (expectHit === true && !result.stderr.includes('plan cache hit')) throw new Error(`expected a cache hit, stderr: ${result.stderr}`);
+  if (expectHit === true && !result.stderr.includes('plan cache hit'))
+    throw new Error(`expected a cache hit, stderr: ${result.stderr}`);
   return elapsed;
 }
 /** Runs the baseline and each command in turn, so all see the same machine load (it is shared). */
@@ -53,7 +57,9 @@ try {
   spawnSync(process.execPath, plan, { cwd: repo, env }); // fills the cache
   const [baseline, hit, miss] = interleaved([[['-e', '0']], [plan, { expectHit: true }], [[...plan, '--no-cache']]]);
   console.log(`node -e 0                      median ${baseline.toFixed(1)} ms`);
-  console.log(`nerion plan (cache hit)        median ${hit.toFixed(1)} ms   ratio ${(hit / baseline).toFixed(2)} (target ≤ 3)`);
+  console.log(
+    `nerion plan (cache hit)        median ${hit.toFixed(1)} ms   ratio ${(hit / baseline).toFixed(2)} (target ≤ 3)`,
+  );
   console.log(`nerion plan --no-cache         median ${miss.toFixed(1)} ms   ratio ${(miss / baseline).toFixed(2)}`);
 } finally {
   rmSync(repo, { recursive: true, force: true });

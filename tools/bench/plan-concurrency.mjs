@@ -31,7 +31,9 @@ function run(repo, args) {
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
-    child.on('close', (status) => (status === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(`exit ${status}: ${stderr}`))));
+    child.on('close', (status) =>
+      status === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(`exit ${status}: ${stderr}`)),
+    );
   });
 }
 
@@ -43,14 +45,20 @@ for (let round = 0; round < rounds; round += 1) {
     await run(repo, ['plan', '-i', 'add a function warmup to src/text.ts', '--no-cache']);
     const singleMs = Date.now() - single;
     const started = Date.now();
-    await Promise.all(Array.from({ length: 8 }, (_, index) => run(repo, ['plan', '-i', `add a function f${index} to src/text.ts`])));
+    await Promise.all(
+      Array.from({ length: 8 }, (_, index) => run(repo, ['plan', '-i', `add a function f${index} to src/text.ts`])),
+    );
     const batchMs = Date.now() - started;
     const file = JSON.parse(readFileSync(join(repo, '.nerion', 'plan_cache.json'), 'utf8'));
     const entries = Object.keys(file.entries).length;
-    const leftovers = readdirSync(join(repo, '.nerion')).filter((name) => name !== 'plan_cache.json' && name !== '.gitignore');
+    const leftovers = readdirSync(join(repo, '.nerion')).filter(
+      (name) => name !== 'plan_cache.json' && name !== '.gitignore',
+    );
     const ok = entries === 8 && leftovers.length === 0;
     if (!ok) failures += 1;
-    console.log(`round ${round + 1}: ${entries} entries, leftovers [${leftovers.join(', ')}], 8 processes ${batchMs} ms = ${(batchMs / singleMs).toFixed(2)} × one run (${singleMs} ms) ${ok ? 'OK' : 'FAILED'}`);
+    console.log(
+      `round ${round + 1}: ${entries} entries, leftovers [${leftovers.join(', ')}], 8 processes ${batchMs} ms = ${(batchMs / singleMs).toFixed(2)} × one run (${singleMs} ms) ${ok ? 'OK' : 'FAILED'}`,
+    );
   } finally {
     rmSync(repo, { recursive: true, force: true });
   }

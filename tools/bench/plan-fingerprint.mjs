@@ -15,7 +15,11 @@ const fileCount = Number(process.argv[3] ?? 20_000);
 
 const repo = mkdtempSync(join(tmpdir(), 'nerion-bench-fp-'));
 const git = (...args) => {
-  const result = spawnSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', ...args], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const result = spawnSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
 };
 
@@ -51,8 +55,10 @@ try {
   }
   git('add', '-A');
   git('commit', '-qm', 'generated');
-  for (let index = 0; index < 25; index += 1) writeFileSync(join(repo, `pkg${index}`, `file${index}.ts`), `export const value${index} = 'changed';\n`);
-  for (let index = 0; index < 25; index += 1) writeFileSync(join(repo, `pkg${index}`, `untracked${index}.ts`), `export const extra = ${index};\n`);
+  for (let index = 0; index < 25; index += 1)
+    writeFileSync(join(repo, `pkg${index}`, `file${index}.ts`), `export const value${index} = 'changed';\n`);
+  for (let index = 0; index < 25; index += 1)
+    writeFileSync(join(repo, `pkg${index}`, `untracked${index}.ts`), `export const extra = ${index};\n`);
   console.log(`generated ${fileCount} files + 50 dirty in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
 
   const check = await fingerprintRepository(repo, true);
@@ -70,7 +76,9 @@ try {
   const base = median(baseline);
   const measured = median(fingerprint);
   console.log(`git status --porcelain        median ${base.toFixed(1)} ms`);
-  console.log(`fingerprintRepository()       median ${measured.toFixed(1)} ms   ratio ${(measured / base).toFixed(2)} (target ≤ 1.5)`);
+  console.log(
+    `fingerprintRepository()       median ${measured.toFixed(1)} ms   ratio ${(measured / base).toFixed(2)} (target ≤ 1.5)`,
+  );
 } finally {
   rmSync(repo, { recursive: true, force: true });
 }

@@ -30,5 +30,7 @@ const baseline = time(['-e', '0']);
 const version = time([cli, '--version']);
 const help = time([cli, '--help']);
 console.log(`node -e 0          median ${baseline.toFixed(1)} ms`);
-console.log(`nerion --version   median ${version.toFixed(1)} ms   ratio ${(version / baseline).toFixed(2)} (target ≤ 2.5)`);
+console.log(
+  `nerion --version   median ${version.toFixed(1)} ms   ratio ${(version / baseline).toFixed(2)} (target ≤ 2.5)`,
+);
 console.log(`nerion --help      median ${help.toFixed(1)} ms   ratio ${(help / baseline).toFixed(2)}`);

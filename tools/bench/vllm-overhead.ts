@@ -18,7 +18,11 @@ const MODEL = 'nerion-tiny';
 const messages = BENCH_MESSAGES;
 
 async function measure(label: string, instant: boolean, streaming: boolean): Promise<boolean> {
-  const server = await startOpenAICompatibleServer({ models: { [MODEL]: fixturePaths().tinyLlama }, threads: 1, ...(instant ? { createBackend: instantEngine } : {}) });
+  const server = await startOpenAICompatibleServer({
+    models: { [MODEL]: fixturePaths().tinyLlama },
+    threads: 1,
+    ...(instant ? { createBackend: instantEngine } : {}),
+  });
   const backend = createVllmBackend({ model: MODEL, baseUrl: server.url });
   const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'EMPTY', maxRetries: 0 });
   const body = { model: MODEL, messages, max_tokens: maxTokens, temperature: 0 };
@@ -26,19 +30,27 @@ async function measure(label: string, instant: boolean, streaming: boolean): Pro
   const direct = async (): Promise<string> => {
     if (!streaming) return (await client.chat.completions.create(body)).choices[0]?.message.content ?? '';
     let text = '';
-    for await (const chunk of await client.chat.completions.create({ ...body, stream: true, stream_options: { include_usage: true } })) text += chunk.choices[0]?.delta?.content ?? '';
+    for await (const chunk of await client.chat.completions.create({
+      ...body,
+      stream: true,
+      stream_options: { include_usage: true },
+    }))
+      text += chunk.choices[0]?.delta?.content ?? '';
     return text;
   };
   const viaBackend = async (): Promise<string> => {
     if (!streaming) return (await backend.generate({ messages, maxTokens, temperature: 0 })).text;
     let text = '';
-    for await (const part of backend.stream({ messages, maxTokens, temperature: 0 })) if (part.type === 'text-delta') text += part.text;
+    for await (const part of backend.stream({ messages, maxTokens, temperature: 0 }))
+      if (part.type === 'text-delta') text += part.text;
     return text;
   };
 
   try {
     const result = await measurePairedLatency({ direct, viaBackend, pairs, warmup });
-    console.log(`\n${label}, ${streaming ? 'streaming' : 'non-streaming'} — ${pairs} request pairs, maxTokens ${maxTokens}`);
+    console.log(
+      `\n${label}, ${streaming ? 'streaming' : 'non-streaming'} — ${pairs} request pairs, maxTokens ${maxTokens}`,
+    );
     return printPairedLatency({ direct: 'openai client direct', backend: 'vllm backend' }, result, 2);
   } finally {
     await backend.close();
@@ -52,4 +64,6 @@ const outcomes = [
   await measure('vLLM stand-in with an instant fixed-answer engine (overhead only)', true, false),
   await measure('vLLM stand-in with an instant fixed-answer engine (overhead only)', true, true),
 ];
-console.log(`\nvllm backend added latency: target ≤ 2 ms median ${outcomes.every(Boolean) ? 'met' : 'NOT met'} (${outcomes.filter(Boolean).length}/${outcomes.length} runs)`);
+console.log(
+  `\nvllm backend added latency: target ≤ 2 ms median ${outcomes.every(Boolean) ? 'met' : 'NOT met'} (${outcomes.filter(Boolean).length}/${outcomes.length} runs)`,
+);

@@ -8,7 +8,9 @@ const root = new URL('../..', import.meta.url).pathname;
 const projects = ['libs', 'apps']
   .flatMap((folder) => readdirSync(join(root, folder)).map((name) => join(folder, name)))
   .filter((dir) => existsSync(join(root, dir, 'package.json')));
-const byName = new Map(projects.map((dir) => [JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).name, dir]));
+const byName = new Map(
+  projects.map((dir) => [JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).name, dir]),
+);
 
 const built = new Set(
   projects
@@ -35,11 +37,16 @@ for (const dir of projects) {
     compilerOptions: { rootDir: 'src', outDir: 'dist', tsBuildInfoFile: 'dist/tsconfig.lib.tsbuildinfo' },
     include: ['src/**/*.ts'],
     exclude: ['src/**/*.spec.ts', 'src/**/*.int.spec.ts'],
-    references: deps.map((name) => ({ path: relative(join(root, dir), join(root, byName.get(name), 'tsconfig.lib.json')) })),
+    references: deps.map((name) => ({
+      path: relative(join(root, dir), join(root, byName.get(name), 'tsconfig.lib.json')),
+    })),
   };
   writeFileSync(join(root, dir, 'tsconfig.lib.json'), JSON.stringify(config, null, 2) + '\n');
   // The project's tsconfig.json (an Nx TS-solution entry point: Nx infers build and typecheck targets from it).
-  writeFileSync(join(root, dir, 'tsconfig.json'), JSON.stringify({ files: [], include: [], references: [{ path: './tsconfig.lib.json' }] }, null, 2) + '\n');
+  writeFileSync(
+    join(root, dir, 'tsconfig.json'),
+    JSON.stringify({ files: [], include: [], references: [{ path: './tsconfig.lib.json' }] }, null, 2) + '\n',
+  );
 }
 writeFileSync(
   join(root, 'tsconfig.json'),

@@ -22,6 +22,7 @@ function step(label, command, args, env = {}) {
 }
 
 for (const [label, command, args] of [
+  ['format', bin('prettier'), ['--check', '--log-level', 'warn', '.']],
   ['lint', bin('eslint'), ['.']],
   ['build', process.execPath, [join(root, 'tools/scripts/build.mjs')]],
   ['typecheck tests', bin('tsc'), ['-p', 'tsconfig.typecheck.json']],
@@ -36,7 +37,9 @@ for (const [label, command, args] of [
 const outputDir = mkdtempSync(join(tmpdir(), 'nerion-jest-'));
 const outputFile = join(outputDir, 'results.json');
 step('test', bin('jest'), ['--json', `--outputFile=${outputFile}`, '--maxWorkers=2', ...extraJestArgs], {
-  NODE_OPTIONS: [process.env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning'].filter(Boolean).join(' '),
+  NODE_OPTIONS: [process.env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning']
+    .filter(Boolean)
+    .join(' '),
 });
 let results;
 try {

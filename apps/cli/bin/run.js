@@ -5,7 +5,10 @@ if (process.argv.length === 3 && process.argv[2] === '--version') {
   const { readFileSync } = await import('node:fs');
   const { name, version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${name}/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
-} else if (!(process.argv[2] === 'plan' && (await (await import('../dist/plan-fast-path.js')).servePlanFromCache(process.argv.slice(3))))) {
+} else if (!(
+  process.argv[2] === 'plan' &&
+  (await (await import('../dist/plan-fast-path.js')).servePlanFromCache(process.argv.slice(3)))
+)) {
   // (`nerion plan` cache hits are served before oclif loads: see src/plan-fast-path.ts.)
   const { execute } = await import('@oclif/core');
   await execute({ dir: import.meta.url });

@@ -6,8 +6,23 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BACKEND_IDS, describeError, type AutoSelection, type BackendId, type NerionConfig } from '@nerion/backend-core';
-import { chooseAutoSelection, findFamily, hasExllamaModel, profileTask, type AutoCandidate, type AutoSelectResult, type BenchFigure, type CatalogFamily } from '@nerion/catalog';
+import {
+  BACKEND_IDS,
+  describeError,
+  type AutoSelection,
+  type BackendId,
+  type NerionConfig,
+} from '@nerion/backend-core';
+import {
+  chooseAutoSelection,
+  findFamily,
+  hasExllamaModel,
+  profileTask,
+  type AutoCandidate,
+  type AutoSelectResult,
+  type BenchFigure,
+  type CatalogFamily,
+} from '@nerion/catalog';
 import { createBackendRegistry } from './backends/index.js';
 import { exllamaModelSource } from './backends/exllama.js';
 import { loadCatalogForConfig } from './catalog.js';
@@ -27,10 +42,17 @@ function readBenchFigures(config: NerionConfig, warn: (message: string) => void)
     if (!Array.isArray(parsed.figures)) throw new Error('no "figures" list');
     return parsed.figures.filter(
       (figure): figure is BenchFigure =>
-        typeof figure === 'object' && figure !== null && BACKEND_IDS.includes(figure.backend) && typeof figure.model === 'string' && typeof figure.latencySeconds === 'number' && figure.latencySeconds > 0,
+        typeof figure === 'object' &&
+        figure !== null &&
+        BACKEND_IDS.includes(figure.backend) &&
+        typeof figure.model === 'string' &&
+        typeof figure.latencySeconds === 'number' &&
+        figure.latencySeconds > 0,
     );
   } catch (error) {
-    warn(`ignoring the bench figures in ${path} (${describeError(error)}); run \`nerion models bench\` again to refresh them`);
+    warn(
+      `ignoring the bench figures in ${path} (${describeError(error)}); run \`nerion models bench\` again to refresh them`,
+    );
     return [];
   }
 }
@@ -39,14 +61,23 @@ function readBenchFigures(config: NerionConfig, warn: (message: string) => void)
  * Keeps the latest latency per backend/model from a bench run for auto-selection (merged with earlier
  * figures; written to a temp file and renamed, so a reader never sees half a file).
  */
-export function recordBenchFigures(config: NerionConfig, figures: readonly BenchFigure[], warn: (message: string) => void): void {
+export function recordBenchFigures(
+  config: NerionConfig,
+  figures: readonly BenchFigure[],
+  warn: (message: string) => void,
+): void {
   if (figures.length === 0) return;
-  const merged = new Map(readBenchFigures(config, warn).map((figure) => [`${figure.backend}\u0000${figure.model}`, figure]));
+  const merged = new Map(
+    readBenchFigures(config, warn).map((figure) => [`${figure.backend}\u0000${figure.model}`, figure]),
+  );
   for (const figure of figures) merged.set(`${figure.backend}\u0000${figure.model}`, figure);
   const path = benchFiguresPath(config);
   mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, `${JSON.stringify({ updatedAt: new Date().toISOString(), figures: [...merged.values()] }, null, 2)}\n`);
+  writeFileSync(
+    temporary,
+    `${JSON.stringify({ updatedAt: new Date().toISOString(), figures: [...merged.values()] }, null, 2)}\n`,
+  );
   renameSync(temporary, path);
 }
 
@@ -92,11 +123,16 @@ function combinations(config: NerionConfig): Combination[] {
 }
 
 async function availability(combination: Combination, config: NerionConfig): Promise<AutoCandidate> {
-  const base = { backend: combination.backend, model: combination.model, ...(combination.family ? { family: combination.family } : {}) };
+  const base = {
+    backend: combination.backend,
+    model: combination.model,
+    ...(combination.family ? { family: combination.family } : {}),
+  };
   // A local exllamav2 model folder that does not exist cannot be served: say so without spawning Python.
   if (combination.backend === 'exllamav2' && !(config.backend === 'exllamav2' && config.baseUrl)) {
     const { modelDir } = exllamaModelSource(combination.model, config);
-    if (!hasExllamaModel(modelDir)) return { ...base, available: false, reason: `no exllamav2 model (config.json and .safetensors) in ${modelDir}` };
+    if (!hasExllamaModel(modelDir))
+      return { ...base, available: false, reason: `no exllamav2 model (config.json and .safetensors) in ${modelDir}` };
   }
   let backend;
   try {
@@ -121,12 +157,19 @@ export interface AutoSelectOptions {
 }
 
 /** Probes, ranks and returns the choice with its reasons; NOT_AVAILABLE when nothing is available. */
-export async function autoSelect(config: NerionConfig, options: AutoSelectOptions): Promise<AutoSelectResult & { selection: AutoSelection }> {
+export async function autoSelect(
+  config: NerionConfig,
+  options: AutoSelectOptions,
+): Promise<AutoSelectResult & { selection: AutoSelection }> {
   const warn = options.warn ?? (() => undefined);
   const candidates = await Promise.all(combinations(config).map((combination) => availability(combination, config)));
   const result = chooseAutoSelection({
     candidates,
-    task: profileTask({ instruction: options.instruction, ...(options.targetFile ? { targetFile: options.targetFile } : {}), ...(options.repoFileCount !== undefined ? { repoFileCount: options.repoFileCount } : {}) }),
+    task: profileTask({
+      instruction: options.instruction,
+      ...(options.targetFile ? { targetFile: options.targetFile } : {}),
+      ...(options.repoFileCount !== undefined ? { repoFileCount: options.repoFileCount } : {}),
+    }),
     memory: { totalBytes: totalmem(), freeBytes: freemem() },
     bench: readBenchFigures(config, warn),
   });

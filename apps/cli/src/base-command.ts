@@ -1,9 +1,17 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { NerionError, describeError, type ConfigFlags, type NerionConfig, type AutoSelection } from '@nerion/backend-core';
+import {
+  NerionError,
+  describeError,
+  type ConfigFlags,
+  type NerionConfig,
+  type AutoSelection,
+} from '@nerion/backend-core';
 import { loadNerionConfig } from './environment.js';
 import { EXIT_STATUS, HINTS } from './exit-status.js';
 
-export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof NerionCommand)['baseFlags'] & T['flags']>;
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof NerionCommand)['baseFlags'] & T['flags']
+>;
 
 /**
  * Base of every nerion command: `--json` prints the typed result of run(); errors become
@@ -46,7 +54,8 @@ export abstract class NerionCommand extends Command {
       }
     }
     process.stderr.write(`${lines.join('\n')}\n`);
-    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({ error: { ...nerionError.toJSON(), exitStatus: status } }, null, 2)}\n`);
+    if (this.jsonEnabled())
+      process.stdout.write(`${JSON.stringify({ error: { ...nerionError.toJSON(), exitStatus: status } }, null, 2)}\n`);
     process.exitCode = status;
     return undefined;
   }

@@ -21,7 +21,9 @@ export function baseUrlFor(config: NerionConfig, backend: 'ollama' | 'vllm'): st
  * Consent to download: NERION_ALLOW_NETWORK=1 or --yes (both land in config.allowNetwork), else a y/N
  * prompt when stdin and stderr are terminals, else no.
  */
-export function consentFor(config: NerionConfig): (request: { url: string; destination: string; sizeBytes?: number }) => Promise<boolean> {
+export function consentFor(
+  config: NerionConfig,
+): (request: { url: string; destination: string; sizeBytes?: number }) => Promise<boolean> {
   return async ({ url, destination, sizeBytes }) => {
     if (config.allowNetwork) return true;
     if (process.stdin.isTTY !== true || !isInteractive(process.stderr)) return false;
@@ -41,20 +43,28 @@ export async function askYesNo(question: string): Promise<boolean> {
 }
 
 /** Progress of a byte download: a redrawn bar on a TTY; otherwise a plain line every 10 s or so. */
-export function createByteProgressRenderer(label: string): { update: (progress: DownloadProgress) => void; finish: () => void } {
+export function createByteProgressRenderer(label: string): {
+  update: (progress: DownloadProgress) => void;
+  finish: () => void;
+} {
   const tty = isInteractive(process.stderr);
   let lastLine = 0;
   let drawn = false;
   return {
     update(progress) {
-      const percent = progress.totalBytes ? Math.min(100, (progress.receivedBytes / progress.totalBytes) * 100) : undefined;
+      const percent = progress.totalBytes
+        ? Math.min(100, (progress.receivedBytes / progress.totalBytes) * 100)
+        : undefined;
       const rate = `${formatBytes(progress.bytesPerSecond)}/s`;
       const eta = progress.etaSeconds === undefined ? '' : ` ETA ${formatDuration(progress.etaSeconds)}`;
       const amount = `${formatBytes(progress.receivedBytes)}${progress.totalBytes ? ` / ${formatBytes(progress.totalBytes)}` : ''}`;
       if (tty) {
         const width = 24;
         const filled = percent === undefined ? 0 : Math.round((percent / 100) * width);
-        const bar = percent === undefined ? '' : `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${percent.toFixed(1).padStart(5)}% `;
+        const bar =
+          percent === undefined
+            ? ''
+            : `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${percent.toFixed(1).padStart(5)}% `;
         process.stderr.write(`\r${label} ${bar}${amount} ${rate}${eta}\x1b[K`);
         drawn = true;
         return;
@@ -62,7 +72,9 @@ export function createByteProgressRenderer(label: string): { update: (progress: 
       const now = Date.now();
       if (!progress.done && now - lastLine < 10_000) return;
       lastLine = now;
-      process.stderr.write(`${label}: ${percent === undefined ? '' : `${percent.toFixed(0)}% `}${amount} at ${rate}${eta}\n`);
+      process.stderr.write(
+        `${label}: ${percent === undefined ? '' : `${percent.toFixed(0)}% `}${amount} at ${rate}${eta}\n`,
+      );
     },
     finish() {
       if (tty && drawn) process.stderr.write('\n');
@@ -77,4 +89,9 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-export const BACKEND_LABELS: Readonly<Record<BackendId, string>> = { ollama: 'ollama', llama_cpp: 'llama_cpp', vllm: 'vllm', exllamav2: 'exllamav2' };
+export const BACKEND_LABELS: Readonly<Record<BackendId, string>> = {
+  ollama: 'ollama',
+  llama_cpp: 'llama_cpp',
+  vllm: 'vllm',
+  exllamav2: 'exllamav2',
+};

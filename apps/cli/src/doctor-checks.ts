@@ -2,7 +2,14 @@
  * `nerion doctor`: for every backend — configured? reachable? model present? strict JSON works? —
  * each failing check with the exact command that fixes it. Engines load lazily through the registry.
  */
-import { BACKEND_IDS, NerionError, describeError, type BackendId, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
+import {
+  BACKEND_IDS,
+  NerionError,
+  describeError,
+  type BackendId,
+  type CoderBackend,
+  type NerionConfig,
+} from '@nerion/backend-core';
 import { createBackendRegistry } from './backends/index.js';
 
 export type CheckName = 'configured' | 'reachable' | 'model' | 'strict_json';
@@ -30,9 +37,18 @@ export interface DoctorReport {
   backends: DoctorBackendReport[];
 }
 
-const STRICT_SCHEMA = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false };
+const STRICT_SCHEMA = {
+  type: 'object',
+  properties: { ok: { type: 'boolean' } },
+  required: ['ok'],
+  additionalProperties: false,
+};
 
-function fixes(backend: BackendId, model: string, config: NerionConfig): { unreachable: string; missingModel: string; unconfigured: string } {
+function fixes(
+  backend: BackendId,
+  model: string,
+  config: NerionConfig,
+): { unreachable: string; missingModel: string; unconfigured: string } {
   switch (backend) {
     case 'ollama':
       return {
@@ -61,11 +77,22 @@ function fixes(backend: BackendId, model: string, config: NerionConfig): { unrea
   }
 }
 
-async function checkBackend(backend: BackendId, model: string, config: NerionConfig, timeoutMs: number): Promise<DoctorBackendReport> {
+async function checkBackend(
+  backend: BackendId,
+  model: string,
+  config: NerionConfig,
+  timeoutMs: number,
+): Promise<DoctorBackendReport> {
   const selected = backend === config.backend;
   const fix = fixes(backend, model, config);
   const checks: DoctorCheck[] = [];
-  const report = (): DoctorBackendReport => ({ backend, model, selected, usable: checks.every((check) => check.ok === true), checks });
+  const report = (): DoctorBackendReport => ({
+    backend,
+    model,
+    selected,
+    usable: checks.every((check) => check.ok === true),
+    checks,
+  });
   const skip = (...names: CheckName[]): void => {
     for (const check of names) checks.push({ check, ok: null, detail: 'not checked: an earlier check failed' });
   };
@@ -82,11 +109,20 @@ async function checkBackend(backend: BackendId, model: string, config: NerionCon
   try {
     const probe = await instance.probe({ timeoutMs: Math.min(timeoutMs, 5000) });
     if (!probe.available) {
-      checks.push({ check: 'reachable', ok: false, detail: probe.reason ?? `${backend} is not available`, fix: fix.unreachable });
+      checks.push({
+        check: 'reachable',
+        ok: false,
+        detail: probe.reason ?? `${backend} is not available`,
+        fix: fix.unreachable,
+      });
       skip('model', 'strict_json');
       return report();
     }
-    checks.push({ check: 'reachable', ok: true, detail: [probe.version && `version ${probe.version}`, probe.reason].filter(Boolean).join('; ') || 'answers' });
+    checks.push({
+      check: 'reachable',
+      ok: true,
+      detail: [probe.version && `version ${probe.version}`, probe.reason].filter(Boolean).join('; ') || 'answers',
+    });
     if (probe.modelAvailable === false) {
       const known = probe.models?.length ? ` Available: ${probe.models.slice(0, 10).join(', ')}.` : '';
       checks.push({ check: 'model', ok: false, detail: `${model} is not present.${known}`, fix: fix.missingModel });
@@ -124,14 +160,18 @@ async function checkBackend(backend: BackendId, model: string, config: NerionCon
 
 export async function runDoctor(config: NerionConfig, options: { timeoutMs?: number } = {}): Promise<DoctorReport> {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  const reports = await Promise.all(BACKEND_IDS.map((backend) => checkBackend(backend, config.model, config, timeoutMs)));
+  const reports = await Promise.all(
+    BACKEND_IDS.map((backend) => checkBackend(backend, config.model, config, timeoutMs)),
+  );
   return { backend: config.backend, model: config.model, sources: config.sources, backends: reports };
 }
 
 export function renderDoctorReport(report: DoctorReport): string {
   const lines: string[] = [];
   for (const backend of report.backends) {
-    lines.push(`${backend.backend}${backend.selected ? ' (selected)' : ''} — ${backend.model}: ${backend.usable ? 'usable' : 'not usable'}`);
+    lines.push(
+      `${backend.backend}${backend.selected ? ' (selected)' : ''} — ${backend.model}: ${backend.usable ? 'usable' : 'not usable'}`,
+    );
     for (const check of backend.checks) {
       const mark = check.ok === true ? 'ok  ' : check.ok === false ? 'FAIL' : 'skip';
       lines.push(`  ${mark} ${check.check.padEnd(11)} ${check.detail}`);

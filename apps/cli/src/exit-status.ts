@@ -30,7 +30,8 @@ export const EXIT_STATUS: Readonly<Record<NerionErrorCode, number>> = {
 /** A next step to print under the error, when the code alone says what helps. */
 export const HINTS: Partial<Readonly<Record<NerionErrorCode, string>>> = {
   BACKEND_UNREACHABLE: 'Run `nerion doctor` to see which backends answer and how to start the others.',
-  MODEL_NOT_FOUND: 'Run `nerion models ensure --model <name>` to provision it, or `nerion models list` to see what is installed.',
+  MODEL_NOT_FOUND:
+    'Run `nerion models ensure --model <name>` to provision it, or `nerion models list` to see what is installed.',
   CONSENT_REQUIRED: 'Set NERION_ALLOW_NETWORK=1 or pass --yes to allow the download.',
   CONFIG_INVALID: 'See docs/configuration.md for every variable and its accepted values.',
 };

@@ -50,17 +50,35 @@ export function parsePlanArguments(argv: readonly string[]): PlanArguments | und
     else return undefined;
   }
   if (values.instruction === undefined) return undefined;
-  return { instruction: values.instruction, file: values.file, backend: values.backend, model: values.model, ...result };
+  return {
+    instruction: values.instruction,
+    file: values.file,
+    backend: values.backend,
+    model: values.model,
+    ...result,
+  };
 }
 
 /** The config flags `nerion plan` passes to the resolver. */
-export function planConfigFlags(args: Pick<PlanArguments, 'backend' | 'model' | 'jsonGrammar'>): { backend?: string; model?: string; jsonGrammar?: boolean } {
+export function planConfigFlags(args: Pick<PlanArguments, 'backend' | 'model' | 'jsonGrammar'>): {
+  backend?: string;
+  model?: string;
+  jsonGrammar?: boolean;
+} {
   return { backend: args.backend, model: args.model, ...(args.jsonGrammar ? { jsonGrammar: true } : {}) };
 }
 
 /** Who plans: part of the cache key, so an LLM request never gets a heuristic plan. */
 export function plannerIdentity(config: NerionConfig, llm: boolean): PlannerIdentity {
-  return llm ? { kind: 'llm', backend: config.backend, model: config.model, strict: config.strict, jsonGrammar: config.jsonGrammar } : { kind: 'heuristic' };
+  return llm
+    ? {
+        kind: 'llm',
+        backend: config.backend,
+        model: config.model,
+        strict: config.strict,
+        jsonGrammar: config.jsonGrammar,
+      }
+    : { kind: 'heuristic' };
 }
 
 /** `-f` relative to the working directory (or absolute), as a repo-relative POSIX path. */
@@ -68,7 +86,11 @@ export function toRepoPath(root: string, file: string, cwd: string): string {
   const absolute = resolve(cwd, file);
   const inside = relative(root, absolute);
   if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-    throw new NerionError('PATH_ESCAPE', `The target file "${file}" is outside the repository ${root}; name a file inside it.`, { data: { path: file, root } });
+    throw new NerionError(
+      'PATH_ESCAPE',
+      `The target file "${file}" is outside the repository ${root}; name a file inside it.`,
+      { data: { path: file, root } },
+    );
   }
   return inside.split(sep).join('/');
 }
@@ -103,7 +125,11 @@ export async function lookupPlan(options: {
     planner: plannerIdentity(options.config, options.args.llm),
     schemaVersion: planner.PLAN_SCHEMA_VERSION,
   });
-  const cache = new planCache.PlanCache({ root, validate: planner.verifyStoredPlan, onWarning: (message) => options.note(`warning: ${message}`) });
+  const cache = new planCache.PlanCache({
+    root,
+    validate: planner.verifyStoredPlan,
+    onWarning: (message) => options.note(`warning: ${message}`),
+  });
   const plan = await cache.get(key);
   if (plan === undefined) return { hit: false, key, root, git, target };
   planner.assertPathsInsideRepo(root, planner.planPaths(plan as Parameters<typeof planner.planPaths>[0]));

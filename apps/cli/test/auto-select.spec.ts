@@ -27,7 +27,11 @@ describe('nerion plan --llm with NERION_CODER_AUTO=1 (built binary, local Ollama
     await rm(repo, { recursive: true, force: true });
   });
 
-  const baseEnv = (): Record<string, string> => ({ HOME: home, NERION_CACHE_DIR: join(home, 'cache'), NERION_CODER_AUTO: '1' });
+  const baseEnv = (): Record<string, string> => ({
+    HOME: home,
+    NERION_CACHE_DIR: join(home, 'cache'),
+    NERION_CODER_AUTO: '1',
+  });
 
   it('picks the available model, says why on stderr, and plans with it', async () => {
     const run = await runCli(['plan', '-i', 'rename add to plus in calc.py', '-f', 'calc.py', '--llm', '--no-cache'], {
@@ -35,7 +39,9 @@ describe('nerion plan --llm with NERION_CODER_AUTO=1 (built binary, local Ollama
       env: { ...baseEnv(), NERION_CODER_BASE_URL: server.url },
       timeoutMs: 170_000,
     });
-    expect(run.stderr).toMatch(/auto: auto-selected ollama\/qwen2\.5-coder \(qwen2\.5-coder\) for the instruction says "rename" \(a edit task\), the target is python/);
+    expect(run.stderr).toMatch(
+      /auto: auto-selected ollama\/qwen2\.5-coder \(qwen2\.5-coder\) for the instruction says "rename" \(a edit task\), the target is python/,
+    );
     expect(run.status).toBe(0);
     const plan = JSON.parse(run.stdout) as { actions: unknown[] };
     expect(plan.actions.length).toBeGreaterThan(0);
@@ -46,11 +52,22 @@ describe('nerion plan --llm with NERION_CODER_AUTO=1 (built binary, local Ollama
 
   it('`models bench` records its figures, and auto-selection ranks by them', async () => {
     const env = { ...baseEnv(), NERION_CODER_BASE_URL: server.url, LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama };
-    const bench = await runCli(['models', 'bench', '--backends', 'llama_cpp', '--models', 'deepseek-coder-v2', '--runs', '1', '--warmup', '0'], { cwd: repo, env, timeoutMs: 120_000 });
+    const bench = await runCli(
+      ['models', 'bench', '--backends', 'llama_cpp', '--models', 'deepseek-coder-v2', '--runs', '1', '--warmup', '0'],
+      { cwd: repo, env, timeoutMs: 120_000 },
+    );
     expect(bench.status).toBe(0);
-    const figures = JSON.parse(await readFile(join(home, 'cache', 'bench', 'last.json'), 'utf8')) as { figures: { backend: string; model: string; latencySeconds: number }[] };
-    expect(figures.figures).toEqual([expect.objectContaining({ backend: 'llama_cpp', model: 'deepseek-coder-v2', latencySeconds: expect.any(Number) })]);
-    const run = await runCli(['plan', '-i', 'rename add to plus in calc.py', '-f', 'calc.py', '--llm', '--no-cache'], { cwd: repo, env, timeoutMs: 170_000 });
+    const figures = JSON.parse(await readFile(join(home, 'cache', 'bench', 'last.json'), 'utf8')) as {
+      figures: { backend: string; model: string; latencySeconds: number }[];
+    };
+    expect(figures.figures).toEqual([
+      expect.objectContaining({ backend: 'llama_cpp', model: 'deepseek-coder-v2', latencySeconds: expect.any(Number) }),
+    ]);
+    const run = await runCli(['plan', '-i', 'rename add to plus in calc.py', '-f', 'calc.py', '--llm', '--no-cache'], {
+      cwd: repo,
+      env,
+      timeoutMs: 170_000,
+    });
     expect(run.status).toBe(0);
     expect(run.stderr).toContain('auto: auto-selected llama_cpp/deepseek-coder-v2');
     expect(run.stderr).toMatch(/auto: measured \d+\.\d{3} s per request in the last bench/);
@@ -69,11 +86,14 @@ describe('nerion plan --llm with NERION_CODER_AUTO=1 (built binary, local Ollama
   }, 70_000);
 
   it('an explicit backend still wins over auto-selection', async () => {
-    const run = await runCli(['plan', '-i', 'add a function greet to calc.py', '--llm', '--no-cache', '--backend', 'llama_cpp'], {
-      cwd: repo,
-      env: { ...baseEnv(), NERION_CODER_BASE_URL: server.url, NERION_LLM_STRICT: '1' },
-      timeoutMs: 60_000,
-    });
+    const run = await runCli(
+      ['plan', '-i', 'add a function greet to calc.py', '--llm', '--no-cache', '--backend', 'llama_cpp'],
+      {
+        cwd: repo,
+        env: { ...baseEnv(), NERION_CODER_BASE_URL: server.url, NERION_LLM_STRICT: '1' },
+        timeoutMs: 60_000,
+      },
+    );
     // llama_cpp was chosen explicitly; auto may only pick its model, and none is provisioned there.
     expect(run.status).toBe(3);
     expect(run.stderr).toContain('no available local model');

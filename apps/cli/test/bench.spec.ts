@@ -50,7 +50,26 @@ describe('nerion models bench (built binary; real llama.cpp on the tiny GGUF fix
 
   it('prints the seed table: header, one row per combination in the order given, real llama.cpp seconds, n/a for the down backends with reasons on stderr, exit 0', async () => {
     const result = await runCli(
-      ['models', 'bench', '--backends', 'ollama', 'llama_cpp', 'vllm', 'exllamav2', '--models', 'qwen2.5-coder', 'codellama', '--runs', '2', '--warmup', '1', '--timeout', '60', '--max-tokens', '16'],
+      [
+        'models',
+        'bench',
+        '--backends',
+        'ollama',
+        'llama_cpp',
+        'vllm',
+        'exllamav2',
+        '--models',
+        'qwen2.5-coder',
+        'codellama',
+        '--runs',
+        '2',
+        '--warmup',
+        '1',
+        '--timeout',
+        '60',
+        '--max-tokens',
+        '16',
+      ],
       { env, timeoutMs: 120_000 },
     );
     expect(result.stderr).not.toContain('Error [');
@@ -79,19 +98,48 @@ describe('nerion models bench (built binary; real llama.cpp on the tiny GGUF fix
         expect(Number(row.latency)).toBeGreaterThan(0);
       } else {
         expect(row.latency).toBe('n/a');
-        expect(result.stderr).toMatch(new RegExp(`^n/a ${row.backend}/${row.model.replace('.', '\\.')} \\((unavailable|error|timeout)\\): \\S.+$`, 'm'));
+        expect(result.stderr).toMatch(
+          new RegExp(
+            `^n/a ${row.backend}/${row.model.replace('.', '\\.')} \\((unavailable|error|timeout)\\): \\S.+$`,
+            'm',
+          ),
+        );
       }
     }
   });
 
   it('--json reports what @nerion/bench measured: p50/p95, TTFT, tokens/s, load time apart from latency', async () => {
-    const result = await runCli(['models', 'bench', '--backends', 'llama_cpp', '--models', 'qwen2.5-coder', '--runs', '3', '--warmup', '2', '--max-tokens', '24', '--json'], {
-      env,
-      timeoutMs: 120_000,
-    });
+    const result = await runCli(
+      [
+        'models',
+        'bench',
+        '--backends',
+        'llama_cpp',
+        '--models',
+        'qwen2.5-coder',
+        '--runs',
+        '3',
+        '--warmup',
+        '2',
+        '--max-tokens',
+        '24',
+        '--json',
+      ],
+      {
+        env,
+        timeoutMs: 120_000,
+      },
+    );
     expect(result.status).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report.settings).toMatchObject({ backends: ['llama_cpp'], models: ['qwen2.5-coder'], runs: 3, warmup: 2, maxTokens: 24, concurrency: 'sequential' });
+    expect(report.settings).toMatchObject({
+      backends: ['llama_cpp'],
+      models: ['qwen2.5-coder'],
+      runs: 3,
+      warmup: 2,
+      maxTokens: 24,
+      concurrency: 'sequential',
+    });
     const [bench] = report.results;
     expect(bench).toMatchObject({ backend: 'llama_cpp', model: 'qwen2.5-coder', status: 'ok', phase: 'done' });
     expect(bench.samples).toHaveLength(3);
@@ -118,10 +166,29 @@ describe('nerion models bench (built binary; real llama.cpp on the tiny GGUF fix
   it('streams each row as its combination finishes: the llama.cpp row is out while a hanging backend is still being measured, and the hang is cut', async () => {
     const silent = await silentServer();
     try {
-      const child = spawn(process.execPath, [CLI_BIN, 'models', 'bench', '--backends', 'llama_cpp', 'ollama', '--models', 'qwen2.5-coder', '--runs', '1', '--timeout', '12', '--max-tokens', '8'], {
-        env: { PATH: process.env.PATH ?? '', CI: 'true', ...env, NERION_CODER_BASE_URL: silent.url },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          CLI_BIN,
+          'models',
+          'bench',
+          '--backends',
+          'llama_cpp',
+          'ollama',
+          '--models',
+          'qwen2.5-coder',
+          '--runs',
+          '1',
+          '--timeout',
+          '12',
+          '--max-tokens',
+          '8',
+        ],
+        {
+          env: { PATH: process.env.PATH ?? '', CI: 'true', ...env, NERION_CODER_BASE_URL: silent.url },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       let exited = false;
@@ -151,7 +218,9 @@ describe('nerion models bench (built binary; real llama.cpp on the tiny GGUF fix
   });
 
   it('an unknown backend is CONFIG_INVALID (exit 2) naming the valid ones; nothing is measured', async () => {
-    const result = await runCli(['models', 'bench', '--backends', 'ollama', 'tensorrt', '--models', 'codellama'], { env });
+    const result = await runCli(['models', 'bench', '--backends', 'ollama', 'tensorrt', '--models', 'codellama'], {
+      env,
+    });
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('Error [CONFIG_INVALID]');
@@ -163,17 +232,35 @@ describe('nerion models bench (built binary; real llama.cpp on the tiny GGUF fix
   });
 
   it('accepts comma-separated lists and backend aliases too', async () => {
-    const result = await runCli(['models', 'bench', '--backends=exllama,vllm', '--models', 'codellama,starcoder2', '--runs', '1'], { env });
+    const result = await runCli(
+      ['models', 'bench', '--backends=exllama,vllm', '--models', 'codellama,starcoder2', '--runs', '1'],
+      { env },
+    );
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe('backend\tmodel\tlatency_s\nexllamav2\tcodellama\tn/a\nexllamav2\tstarcoder2\tn/a\nvllm\tcodellama\tn/a\nvllm\tstarcoder2\tn/a\n');
+    expect(result.stdout).toBe(
+      'backend\tmodel\tlatency_s\nexllamav2\tcodellama\tn/a\nexllamav2\tstarcoder2\tn/a\nvllm\tcodellama\tn/a\nvllm\tstarcoder2\tn/a\n',
+    );
   });
 
   it('defaults to all four backends × all four families', async () => {
     const result = await runCli(['models', 'bench', '--backends', 'vllm', '--runs', '1'], { env });
     expect(result.status).toBe(0);
-    expect(result.stdout.split('\n').slice(1, -1).map((line) => line.split('\t')[1])).toEqual(['deepseek-coder-v2', 'qwen2.5-coder', 'starcoder2', 'codellama']);
-    const backends = await runCli(['models', 'bench', '--models', 'codellama', '--runs', '1', '--max-tokens', '4'], { env, timeoutMs: 120_000 });
+    expect(
+      result.stdout
+        .split('\n')
+        .slice(1, -1)
+        .map((line) => line.split('\t')[1]),
+    ).toEqual(['deepseek-coder-v2', 'qwen2.5-coder', 'starcoder2', 'codellama']);
+    const backends = await runCli(['models', 'bench', '--models', 'codellama', '--runs', '1', '--max-tokens', '4'], {
+      env,
+      timeoutMs: 120_000,
+    });
     expect(backends.status).toBe(0);
-    expect(backends.stdout.split('\n').slice(1, -1).map((line) => line.split('\t')[0])).toEqual(['ollama', 'llama_cpp', 'vllm', 'exllamav2']);
+    expect(
+      backends.stdout
+        .split('\n')
+        .slice(1, -1)
+        .map((line) => line.split('\t')[0]),
+    ).toEqual(['ollama', 'llama_cpp', 'vllm', 'exllamav2']);
   });
 });

@@ -8,7 +8,12 @@ import { runCli } from './run-cli.js';
 interface DoctorJson {
   backend: string;
   model: string;
-  backends: { backend: string; selected: boolean; usable: boolean; checks: { check: string; ok: boolean | null; detail: string; fix?: string }[] }[];
+  backends: {
+    backend: string;
+    selected: boolean;
+    usable: boolean;
+    checks: { check: string; ok: boolean | null; detail: string; fix?: string }[];
+  }[];
 }
 
 /** `nerion doctor` through the built binary: real llama.cpp on the generated GGUF, other backends down. */
@@ -23,11 +28,21 @@ describe('nerion doctor (built binary; real llama.cpp on the tiny GGUF fixture, 
     await rm(home, { recursive: true, force: true });
   });
 
-  const env = (extra: Record<string, string>): Record<string, string> => ({ HOME: home, NERION_CACHE_DIR: join(home, 'cache'), NERION_PYTHON: join(home, 'no-python'), ...extra });
+  const env = (extra: Record<string, string>): Record<string, string> => ({
+    HOME: home,
+    NERION_CACHE_DIR: join(home, 'cache'),
+    NERION_PYTHON: join(home, 'no-python'),
+    ...extra,
+  });
 
   it('a usable selected backend: every check passes, exit 0, and the other backends say what fixes them', async () => {
     const run = await runCli(['doctor', '--json'], {
-      env: env({ NERION_CODER_BACKEND: 'llama_cpp', NERION_CODER_MODEL: 'qwen2.5-coder', LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama, NERION_LLAMA_THREADS: '1' }),
+      env: env({
+        NERION_CODER_BACKEND: 'llama_cpp',
+        NERION_CODER_MODEL: 'qwen2.5-coder',
+        LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama,
+        NERION_LLAMA_THREADS: '1',
+      }),
       timeoutMs: 120_000,
     });
     expect(run.status).toBe(0);
@@ -53,7 +68,10 @@ describe('nerion doctor (built binary; real llama.cpp on the tiny GGUF fixture, 
   }, 130_000);
 
   it('an unusable selected backend: exit 3, the failing check and its fix on stderr; the human report on stdout', async () => {
-    const run = await runCli(['doctor'], { env: env({ NERION_CODER_BACKEND: 'ollama', NERION_CODER_BASE_URL: down }), timeoutMs: 60_000 });
+    const run = await runCli(['doctor'], {
+      env: env({ NERION_CODER_BACKEND: 'ollama', NERION_CODER_BASE_URL: down }),
+      timeoutMs: 60_000,
+    });
     expect(run.status).toBe(3);
     expect(run.stdout).toMatch(/^ollama \(selected\) — deepseek-coder-v2: not usable$/m);
     expect(run.stdout).toMatch(/^ {2}FAIL reachable {3}Ollama is not answering at http:\/\/127\.0\.0\.1:\d+/m);
@@ -63,7 +81,10 @@ describe('nerion doctor (built binary; real llama.cpp on the tiny GGUF fixture, 
   }, 70_000);
 
   it('llama_cpp with no file: "configured" fails with the ensure command', async () => {
-    const run = await runCli(['doctor', '--json', '--backend', 'llama_cpp', '--model', 'codellama'], { env: env({}), timeoutMs: 60_000 });
+    const run = await runCli(['doctor', '--json', '--backend', 'llama_cpp', '--model', 'codellama'], {
+      env: env({}),
+      timeoutMs: 60_000,
+    });
     expect(run.status).toBe(3);
     const llama = (JSON.parse(run.stdout) as DoctorJson).backends.find((backend) => backend.backend === 'llama_cpp')!;
     expect(llama.checks[0]).toMatchObject({ check: 'configured', ok: false });

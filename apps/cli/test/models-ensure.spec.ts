@@ -14,7 +14,10 @@ let baseUrl: string;
 let requests: LocalFileServer['requests'];
 
 beforeAll(async () => {
-  server = await startLocalFileServer({ files: { '/tiny.gguf': payload }, failures: { '/broken.gguf': { status: 503, body: 'busy' } } });
+  server = await startLocalFileServer({
+    files: { '/tiny.gguf': payload },
+    failures: { '/broken.gguf': { status: 503, body: 'busy' } },
+  });
   baseUrl = server.url;
   requests = server.requests;
 });
@@ -54,7 +57,12 @@ families:
   );
   const cacheDir = join(directory, 'cache');
   return {
-    env: { NERION_MODEL_CATALOG: catalogPath, NERION_CACHE_DIR: cacheDir, NERION_CODER_BACKEND: 'llama_cpp', NERION_CODER_MODEL: 'tiny' },
+    env: {
+      NERION_MODEL_CATALOG: catalogPath,
+      NERION_CACHE_DIR: cacheDir,
+      NERION_CODER_BACKEND: 'llama_cpp',
+      NERION_CODER_MODEL: 'tiny',
+    },
     cacheDir,
     ggufPath: join(cacheDir, 'models', 'llama.cpp', 'tiny-coder.gguf'),
   };
@@ -66,11 +74,22 @@ describe('nerion models ensure --backend llama_cpp (built binary; GGUF served by
     const result = await runCli(['models', 'ensure', '--yes', '--json'], { env });
     expect(result.stderr).not.toContain('Error');
     expect(result.status).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ backend: 'llama_cpp', family: 'tiny-coder', status: 'downloaded', path: ggufPath, verified: true, sha256: payloadSha });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      backend: 'llama_cpp',
+      family: 'tiny-coder',
+      status: 'downloaded',
+      path: ggufPath,
+      verified: true,
+      sha256: payloadSha,
+    });
     expect(readFileSync(ggufPath).equals(payload)).toBe(true);
-    expect(JSON.parse(readFileSync(join(cacheDir, 'provisioned.json'), 'utf8')).records).toEqual([expect.objectContaining({ family: 'tiny-coder', path: ggufPath })]);
+    expect(JSON.parse(readFileSync(join(cacheDir, 'provisioned.json'), 'utf8')).records).toEqual([
+      expect.objectContaining({ family: 'tiny-coder', path: ggufPath }),
+    ]);
 
-    const list = await runCli(['models', 'list', '--json'], { env: { NERION_MODEL_CATALOG: env.NERION_MODEL_CATALOG!, NERION_CACHE_DIR: cacheDir } });
+    const list = await runCli(['models', 'list', '--json'], {
+      env: { NERION_MODEL_CATALOG: env.NERION_MODEL_CATALOG!, NERION_CACHE_DIR: cacheDir },
+    });
     expect(list.status).toBe(0);
     const tiny = JSON.parse(list.stdout).families.find((family: { id: string }) => family.id === 'tiny-coder');
     expect(tiny.backends).toEqual(
@@ -144,9 +163,16 @@ describe('nerion models ensure --backend llama_cpp (built binary; GGUF served by
 
   it('LLAMA_CPP_MODEL_URL overrides the catalog URL: the catalog checksum does not apply and the download is reported unverified', async () => {
     const { env, cacheDir } = setup({ path: '/nowhere.gguf', sha256: 'b'.repeat(64) });
-    const result = await runCli(['models', 'ensure', '--yes', '--json'], { env: { ...env, LLAMA_CPP_MODEL_URL: `${baseUrl}/tiny.gguf` } });
+    const result = await runCli(['models', 'ensure', '--yes', '--json'], {
+      env: { ...env, LLAMA_CPP_MODEL_URL: `${baseUrl}/tiny.gguf` },
+    });
     expect(result.status).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'downloaded', verified: false, url: `${baseUrl}/tiny.gguf`, path: join(cacheDir, 'models', 'llama.cpp', 'tiny.gguf') });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      status: 'downloaded',
+      verified: false,
+      url: `${baseUrl}/tiny.gguf`,
+      path: join(cacheDir, 'models', 'llama.cpp', 'tiny.gguf'),
+    });
     expect(result.stderr).toContain('unverified');
     expect(result.stderr).toContain('LLAMA_CPP_MODEL_SHA256');
   });
@@ -155,7 +181,9 @@ describe('nerion models ensure --backend llama_cpp (built binary; GGUF served by
     // The user catalog's tiny-coder claims more parameters than any packaged family and needs 0.1 GB, so it
     // ranks first on any machine; the packaged families (real internet URLs) are never chosen here.
     const { env, ggufPath } = setup({ parametersB: 1000 });
-    const result = await runCli(['models', 'ensure', '--auto', '--yes', '--json'], { env: { ...env, NERION_CODER_MODEL: '' } });
+    const result = await runCli(['models', 'ensure', '--auto', '--yes', '--json'], {
+      env: { ...env, NERION_CODER_MODEL: '' },
+    });
     expect(result.stderr).not.toContain('huggingface.co');
     expect(result.status).toBe(0);
     const body = JSON.parse(result.stdout);
@@ -176,16 +204,22 @@ describe('nerion models ensure for vllm and exllamav2 prints the exact commands'
   it('vllm: vllm serve <repo> --served-model-name <name> --host 127.0.0.1 --port 8000', async () => {
     const result = await runCli(['models', 'ensure', '--backend', 'vllm', '--model', 'qwen2.5-coder']);
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain('vllm serve Qwen/Qwen2.5-Coder-7B-Instruct --served-model-name qwen2.5-coder --host 127.0.0.1 --port 8000');
+    expect(result.stdout).toContain(
+      'vllm serve Qwen/Qwen2.5-Coder-7B-Instruct --served-model-name qwen2.5-coder --host 127.0.0.1 --port 8000',
+    );
     expect(result.stdout).toContain('export NERION_CODER_BASE_URL=http://127.0.0.1:8000');
   });
 
   it('exllamav2: the download into $NERION_CACHE_DIR/models/exl/<model> and EXLLAMA_MODEL_DIR', async () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'nerion-exl-'));
-    const result = await runCli(['models', 'ensure', '--backend', 'exllamav2', '--model', 'qwen2.5-coder'], { env: { NERION_CACHE_DIR: cacheDir } });
+    const result = await runCli(['models', 'ensure', '--backend', 'exllamav2', '--model', 'qwen2.5-coder'], {
+      env: { NERION_CACHE_DIR: cacheDir },
+    });
     expect(result.status).toBe(0);
     const directory = join(cacheDir, 'models', 'exl', 'qwen2.5-coder');
-    expect(result.stdout).toContain(`hf download bartowski/Qwen2.5-Coder-7B-Instruct-exl2 --revision 6_5 --local-dir ${directory}`);
+    expect(result.stdout).toContain(
+      `hf download bartowski/Qwen2.5-Coder-7B-Instruct-exl2 --revision 6_5 --local-dir ${directory}`,
+    );
     expect(result.stdout).toContain(`export EXLLAMA_MODEL_DIR=${directory}`);
   });
 });

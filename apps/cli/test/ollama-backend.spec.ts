@@ -6,7 +6,11 @@ import { fixturePaths, startLocalOllamaServer, type LocalOllamaServer, closedPor
 import { runCli } from './run-cli.js';
 
 interface DoctorJson {
-  backends: { backend: string; usable: boolean; checks: { check: string; ok: boolean | null; detail: string; fix?: string }[] }[];
+  backends: {
+    backend: string;
+    usable: boolean;
+    checks: { check: string; ok: boolean | null; detail: string; fix?: string }[];
+  }[];
 }
 
 /**
@@ -50,12 +54,19 @@ describe('the CLI on NERION_CODER_BACKEND=ollama (protocol-faithful local Ollama
       ['strict_json', true],
     ]);
     expect(ollama.usable).toBe(true);
-    expect(server.requests.some((request) => request.path === '/api/chat' && (request.body as { format?: unknown }).format !== undefined)).toBe(true);
+    expect(
+      server.requests.some(
+        (request) => request.path === '/api/chat' && (request.body as { format?: unknown }).format !== undefined,
+      ),
+    ).toBe(true);
   }, 120_000);
 
   it('plan --llm asks the model through /api/chat with explicit num_ctx and prints one JSON plan', async () => {
     const before = server.requests.length;
-    const run = await runCli(['plan', '-i', 'add a module docstring to calc.py', '-f', 'calc.py', '--llm', '--no-cache'], { env: envFor(server.url), cwd: repo, timeoutMs: 120_000 });
+    const run = await runCli(
+      ['plan', '-i', 'add a module docstring to calc.py', '-f', 'calc.py', '--llm', '--no-cache'],
+      { env: envFor(server.url), cwd: repo, timeoutMs: 120_000 },
+    );
     expect(run.status).toBe(0);
     const plan = JSON.parse(run.stdout) as { actions: unknown[] };
     expect(plan.actions.length).toBeGreaterThan(0);
@@ -68,7 +79,22 @@ describe('the CLI on NERION_CODER_BACKEND=ollama (protocol-faithful local Ollama
   }, 120_000);
 
   it('models bench --json measures the ollama backend', async () => {
-    const run = await runCli(['models', 'bench', '--backends', 'ollama', '--models', 'nerion-tiny', '--runs', '1', '--max-tokens', '8', '--json'], { env: envFor(server.url), timeoutMs: 120_000 });
+    const run = await runCli(
+      [
+        'models',
+        'bench',
+        '--backends',
+        'ollama',
+        '--models',
+        'nerion-tiny',
+        '--runs',
+        '1',
+        '--max-tokens',
+        '8',
+        '--json',
+      ],
+      { env: envFor(server.url), timeoutMs: 120_000 },
+    );
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout).results[0]).toMatchObject({ backend: 'ollama', model: 'nerion-tiny', status: 'ok' });
   }, 120_000);
@@ -84,16 +110,25 @@ describe('the CLI on NERION_CODER_BACKEND=ollama (protocol-faithful local Ollama
     expect(ollama.checks.find((check) => check.check === 'reachable')!.detail).toContain(message);
     expect(doctor.status).not.toBe(0);
 
-    const plan = await runCli(['plan', '-i', 'add a module docstring to calc.py', '-f', 'calc.py', '--llm', '--no-cache'], { env: { ...envFor(baseUrl), NERION_LLM_STRICT: '1' }, cwd: repo, timeoutMs: 60_000 });
+    const plan = await runCli(
+      ['plan', '-i', 'add a module docstring to calc.py', '-f', 'calc.py', '--llm', '--no-cache'],
+      { env: { ...envFor(baseUrl), NERION_LLM_STRICT: '1' }, cwd: repo, timeoutMs: 60_000 },
+    );
     expect(plan.status).not.toBe(0);
     expect(plan.stdout).toBe('');
     expect(plan.stderr).toContain(message);
 
-    const ensure = await runCli(['models', 'ensure', '--backend', 'ollama', '--model', 'nerion-tiny', '--yes'], { env: envFor(baseUrl), timeoutMs: 60_000 });
+    const ensure = await runCli(['models', 'ensure', '--backend', 'ollama', '--model', 'nerion-tiny', '--yes'], {
+      env: envFor(baseUrl),
+      timeoutMs: 60_000,
+    });
     expect(ensure.status).not.toBe(0);
     expect(ensure.stderr).toContain(message);
 
-    const bench = await runCli(['models', 'bench', '--backends', 'ollama', '--models', 'nerion-tiny', '--runs', '1'], { env: envFor(baseUrl), timeoutMs: 60_000 });
+    const bench = await runCli(['models', 'bench', '--backends', 'ollama', '--models', 'nerion-tiny', '--runs', '1'], {
+      env: envFor(baseUrl),
+      timeoutMs: 60_000,
+    });
     expect(bench.stdout).toMatch(/^backend\tmodel\tlatency_s\nollama\tnerion-tiny\tn\/a\n$/);
     expect(bench.stderr).toContain(message);
 

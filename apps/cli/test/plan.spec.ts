@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fixturePaths, writeTinyGguf, closedPort } from '@nerion/test-support';
@@ -32,7 +41,8 @@ function onePlan(run: CliRun): Plan {
   return validatePlan(JSON.parse(run.stdout));
 }
 
-const cacheEntries = (repo: string) => Object.keys(JSON.parse(readFileSync(join(repo, '.nerion', 'plan_cache.json'), 'utf8')).entries);
+const cacheEntries = (repo: string) =>
+  Object.keys(JSON.parse(readFileSync(join(repo, '.nerion', 'plan_cache.json'), 'utf8')).entries);
 
 describe('nerion plan (built binary, real child processes, temp git repositories)', () => {
   const repos: string[] = [];
@@ -51,7 +61,10 @@ describe('nerion plan (built binary, real child processes, temp git repositories
     expect(run.status).toBe(0);
     const plan = onePlan(run);
     expect(plan).toMatchObject({ version: 1, target_file: 'src/text.ts', metadata: { source: 'heuristic' } });
-    expect(plan.actions[0]).toMatchObject({ kind: 'insert_function', payload: { path: 'src/text.ts', name: 'slugify', language: 'typescript' } });
+    expect(plan.actions[0]).toMatchObject({
+      kind: 'insert_function',
+      payload: { path: 'src/text.ts', name: 'slugify', language: 'typescript' },
+    });
     expect(plan.bundle_id).toMatch(/^[0-9a-f]{64}$/u);
     expect(run.stderr).not.toContain('{');
   });
@@ -79,7 +92,10 @@ describe('nerion plan (built binary, real child processes, temp git repositories
     const path = join(cwd, '.nerion', 'plan_cache.json');
     const file = JSON.parse(readFileSync(path, 'utf8'));
     const entry = Object.values(file.entries)[0] as { plan: Plan };
-    entry.plan.actions[0] = { kind: 'create_file', payload: { path: 'src/text.ts', content: 'tampered', overwrite: true } };
+    entry.plan.actions[0] = {
+      kind: 'create_file',
+      payload: { path: 'src/text.ts', content: 'tampered', overwrite: true },
+    };
     writeFileSync(path, JSON.stringify(file));
     const run = await runCli(args, { cwd });
     expect(run.status).toBe(0);
@@ -96,7 +112,9 @@ describe('nerion plan (built binary, real child processes, temp git repositories
     expect(run.status).toBe(0);
     onePlan(run);
     expect(run.stderr).toContain('plan_cache.json.corrupt-');
-    expect(readdirSync(join(cwd, '.nerion')).filter((name) => name.startsWith('plan_cache.json.corrupt-'))).toHaveLength(1);
+    expect(
+      readdirSync(join(cwd, '.nerion')).filter((name) => name.startsWith('plan_cache.json.corrupt-')),
+    ).toHaveLength(1);
     expect(cacheEntries(cwd)).toHaveLength(1);
   });
 
@@ -104,13 +122,18 @@ describe('nerion plan (built binary, real child processes, temp git repositories
     const cwd = repo();
     const run = await runCli(['plan', '-i', 'rename main to run', '-f', 'src/app.py', '--no-cache'], { cwd });
     expect(run.status).toBe(0);
-    expect(onePlan(run).actions[0]).toMatchObject({ kind: 'rename_symbol', payload: { old_name: 'main', new_name: 'run' } });
+    expect(onePlan(run).actions[0]).toMatchObject({
+      kind: 'rename_symbol',
+      payload: { old_name: 'main', new_name: 'run' },
+    });
     expect(existsSync(join(cwd, '.nerion'))).toBe(false);
   });
 
   it('-f is taken relative to the working directory and made repo-relative', async () => {
     const cwd = repo();
-    const run = await runCli(['plan', '-i', 'add module docstring', '-f', 'app.py', '--no-cache'], { cwd: join(cwd, 'src') });
+    const run = await runCli(['plan', '-i', 'add module docstring', '-f', 'app.py', '--no-cache'], {
+      cwd: join(cwd, 'src'),
+    });
     expect(run.status).toBe(0);
     expect(onePlan(run)).toMatchObject({ target_file: 'src/app.py', actions: [{ kind: 'add_module_docstring' }] });
   });
@@ -148,7 +171,11 @@ describe('nerion plan (built binary, real child processes, temp git repositories
 
   it('--llm on llama.cpp (tiny random-weight GGUF), not strict: heuristic fallback, one warning line, not cached', async () => {
     const cwd = repo();
-    const env = { NERION_CODER_BACKEND: 'llama_cpp', LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama, NERION_LLAMA_THREADS: '1' };
+    const env = {
+      NERION_CODER_BACKEND: 'llama_cpp',
+      LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama,
+      NERION_LLAMA_THREADS: '1',
+    };
     const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts', '--llm'], { cwd, env });
     expect(run.status).toBe(0);
     const plan = onePlan(run);
@@ -164,7 +191,10 @@ describe('nerion plan (built binary, real child processes, temp git repositories
     const args = ['plan', '-i', 'add a function slugify to src/text.ts'];
     await runCli(args, { cwd });
     const port = await closedPort();
-    const run = await runCli([...args, '--llm', '--backend', 'ollama'], { cwd, env: { NERION_CODER_BASE_URL: `http://127.0.0.1:${port}` } });
+    const run = await runCli([...args, '--llm', '--backend', 'ollama'], {
+      cwd,
+      env: { NERION_CODER_BASE_URL: `http://127.0.0.1:${port}` },
+    });
     expect(run.stderr).not.toContain('plan cache hit');
     expect(onePlan(run).metadata.source).toBe('heuristic-fallback');
   });
@@ -183,18 +213,37 @@ describe('nerion plan (built binary, real child processes, temp git repositories
 
   it('NERION_LLM_STRICT=1 on llama.cpp with a prompt longer than the model context: exit 2 naming both sizes, no plan', async () => {
     // The fixture's byte-level vocabulary makes the plan prompt ~3,500 tokens against its 2,048-token context.
-    const env = { NERION_CODER_BACKEND: 'llama_cpp', LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama, NERION_LLAMA_THREADS: '1', NERION_LLM_STRICT: '1' };
-    const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts', '--llm', '--json-grammar'], { cwd: repo(), env });
+    const env = {
+      NERION_CODER_BACKEND: 'llama_cpp',
+      LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama,
+      NERION_LLAMA_THREADS: '1',
+      NERION_LLM_STRICT: '1',
+    };
+    const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts', '--llm', '--json-grammar'], {
+      cwd: repo(),
+      env,
+    });
     expect(run.stdout).toBe('');
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/Error \[INVALID_REQUEST\]: The prompt is \d+ tokens but the llama_cpp context for "deepseek-coder-v2" holds 2048/u);
+    expect(run.stderr).toMatch(
+      /Error \[INVALID_REQUEST\]: The prompt is \d+ tokens but the llama_cpp context for "deepseek-coder-v2" holds 2048/u,
+    );
   });
 
   it('NERION_LLM_STRICT=1 with --json-grammar on llama.cpp (random-weight GGUF, 8k context): the invalid plan exits 5 with the cause', async () => {
     const modelPath = join(mkdtempSync(join(tmpdir(), 'nerion-plan-8k-')), 'tiny-8k.gguf');
     await writeTinyGguf(modelPath, { contextLength: 8192 });
-    const env = { NERION_CODER_BACKEND: 'llama_cpp', LLAMA_CPP_MODEL_PATH: modelPath, NERION_LLAMA_THREADS: '1', NERION_LLM_STRICT: '1' };
-    const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts', '--llm', '--json-grammar'], { cwd: repo(), env, timeoutMs: 120_000 });
+    const env = {
+      NERION_CODER_BACKEND: 'llama_cpp',
+      LLAMA_CPP_MODEL_PATH: modelPath,
+      NERION_LLAMA_THREADS: '1',
+      NERION_LLM_STRICT: '1',
+    };
+    const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts', '--llm', '--json-grammar'], {
+      cwd: repo(),
+      env,
+      timeoutMs: 120_000,
+    });
     expect(run.stdout).toBe('');
     expect(run.status).toBe(5);
     expect(run.stderr).toMatch(/Error \[(INVALID_OUTPUT|PLAN_INVALID)\]/u);
@@ -204,7 +253,16 @@ describe('nerion plan (built binary, real child processes, temp git repositories
 
   it('8 concurrent processes with different instructions leave 8 entries in a valid cache file', async () => {
     const cwd = repo();
-    const instructions = ['add a function a1 to src/text.ts', 'add a function a2 to src/text.ts', 'add a class C3 to src/app.py', 'rename main to start in src/app.py', 'add module docstring to src/app.py', 'add import os to src/app.py', 'add interface I7 to src/text.ts', 'export greeting in src/text.ts'];
+    const instructions = [
+      'add a function a1 to src/text.ts',
+      'add a function a2 to src/text.ts',
+      'add a class C3 to src/app.py',
+      'rename main to start in src/app.py',
+      'add module docstring to src/app.py',
+      'add import os to src/app.py',
+      'add interface I7 to src/text.ts',
+      'export greeting in src/text.ts',
+    ];
     const runs = await Promise.all(instructions.map((instruction) => runCli(['plan', '-i', instruction], { cwd })));
     for (const run of runs) {
       expect(run.status).toBe(0);

@@ -14,7 +14,10 @@ export interface CliRun {
  * Runs the built `nerion` binary as a real child process (no shell), with a clean nerion environment:
  * only PATH/HOME and the variables given, so the developer's own NERION_* settings never leak in.
  */
-export function runCli(args: readonly string[], options: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+export function runCli(
+  args: readonly string[],
+  options: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], {
       cwd: options.cwd,

@@ -43,7 +43,9 @@ describe('nerion with NERION_AUTOSTART_VLLM=1 launching the vLLM stand-in (real 
       NERION_CODER_MODEL: 'nerion-tiny',
       NERION_CODER_BASE_URL: `http://127.0.0.1:${port}`,
       NERION_AUTOSTART_VLLM: '1',
-      NERION_VLLM_COMMAND: vllmStandInCommand().map((word) => JSON.stringify(word)).join(' '),
+      NERION_VLLM_COMMAND: vllmStandInCommand()
+        .map((word) => JSON.stringify(word))
+        .join(' '),
       NERION_SERVER_START_TIMEOUT: '90',
       NERION_MODEL_CATALOG: join(home, 'catalog.yaml'),
       NERION_CACHE_DIR: join(home, 'cache'),
@@ -64,7 +66,11 @@ describe('nerion with NERION_AUTOSTART_VLLM=1 launching the vLLM stand-in (real 
   });
 
   it('plan --llm starts the server (progress on stderr), a second nerion (doctor) reuses it, and `models stop --json` ends it with no orphan', async () => {
-    const first = await runCli(['plan', '-i', 'create a file hello.py', '--llm'], { env, cwd: repo, timeoutMs: 120_000 });
+    const first = await runCli(['plan', '-i', 'create a file hello.py', '--llm'], {
+      env,
+      cwd: repo,
+      timeoutMs: 120_000,
+    });
     expect(first.stderr).toContain('Starting vLLM:');
     expect(first.stderr).toContain('--served-model-name nerion-tiny-served --host 127.0.0.1 --port');
     expect(first.stderr).toContain('vLLM is ready');
@@ -79,7 +85,9 @@ describe('nerion with NERION_AUTOSTART_VLLM=1 launching the vLLM stand-in (real 
     // A second nerion (doctor generates a strict-JSON probe) finds it answering and starts nothing.
     const second = await runCli(['doctor', '--json'], { env, cwd: repo, timeoutMs: 120_000 });
     expect(second.stderr).not.toContain('Starting vLLM');
-    const doctor = JSON.parse(second.stdout) as { backends: { backend: string; usable: boolean; checks: { check: string; ok: boolean | null }[] }[] };
+    const doctor = JSON.parse(second.stdout) as {
+      backends: { backend: string; usable: boolean; checks: { check: string; ok: boolean | null }[] }[];
+    };
     const vllm = doctor.backends.find((entry) => entry.backend === 'vllm')!;
     expect(vllm.usable).toBe(true);
     expect(vllm.checks.find((check) => check.check === 'strict_json')?.ok).toBe(true);
@@ -87,7 +95,9 @@ describe('nerion with NERION_AUTOSTART_VLLM=1 launching the vLLM stand-in (real 
 
     const stop = await runCli(['models', 'stop', '--json'], { env });
     expect(stop.status).toBe(0);
-    expect(JSON.parse(stop.stdout)).toMatchObject({ stopped: [{ backend: 'vllm', pid, model: 'nerion-tiny-served', wasRunning: true, signal: 'SIGTERM' }] });
+    expect(JSON.parse(stop.stdout)).toMatchObject({
+      stopped: [{ backend: 'vllm', pid, model: 'nerion-tiny-served', wasRunning: true, signal: 'SIGTERM' }],
+    });
     expect(isProcessAlive(pid)).toBe(false);
     expect(listVllmServers(join(home, 'cache'))).toEqual([]);
   }, 240_000);

@@ -27,7 +27,11 @@ export class BackendRegistry<Context = void> {
   async create(id: BackendId, model: string, context: Context): Promise<CoderBackend> {
     const factory = this.factories.get(id);
     if (!factory) {
-      throw new NerionError('CONFIG_INVALID', `No backend "${id}" is registered. Registered: ${this.ids().join(', ') || 'none'}.`, { data: { backend: id } });
+      throw new NerionError(
+        'CONFIG_INVALID',
+        `No backend "${id}" is registered. Registered: ${this.ids().join(', ') || 'none'}.`,
+        { data: { backend: id } },
+      );
     }
     return factory(model, context);
   }

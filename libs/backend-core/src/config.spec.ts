@@ -35,10 +35,15 @@ describe('resolveConfig', () => {
   });
 
   it('uses vLLM’s default port when vllm is selected, and an explicit base URL over either default', () => {
-    expect(resolveConfig({ env: { NERION_CODER_BACKEND: 'vllm' }, homeDir: home }).baseUrl).toBe('http://localhost:8000');
-    expect(resolveConfig({ env: { NERION_CODER_BACKEND: 'vllm', NERION_CODER_BASE_URL: 'http://127.0.0.1:9000/' }, homeDir: home }).baseUrl).toBe(
-      'http://127.0.0.1:9000',
+    expect(resolveConfig({ env: { NERION_CODER_BACKEND: 'vllm' }, homeDir: home }).baseUrl).toBe(
+      'http://localhost:8000',
     );
+    expect(
+      resolveConfig({
+        env: { NERION_CODER_BACKEND: 'vllm', NERION_CODER_BASE_URL: 'http://127.0.0.1:9000/' },
+        homeDir: home,
+      }).baseUrl,
+    ).toBe('http://127.0.0.1:9000');
     expect(resolveConfig({ env: { NERION_CODER_BACKEND: 'exllamav2' }, homeDir: home }).baseUrl).toBeUndefined();
   });
 
@@ -54,28 +59,56 @@ describe('resolveConfig', () => {
   });
 
   it('keeps Ollama tags intact: a colon is a prefix only after a backend name', () => {
-    expect(resolveConfig({ env: { NERION_CODER_MODEL: 'qwen2.5-coder:7b' } })).toMatchObject({ backend: 'ollama', model: 'qwen2.5-coder:7b' });
+    expect(resolveConfig({ env: { NERION_CODER_MODEL: 'qwen2.5-coder:7b' } })).toMatchObject({
+      backend: 'ollama',
+      model: 'qwen2.5-coder:7b',
+    });
   });
 
   it('rejects a prefix that contradicts the backend variable at the same level, naming both', () => {
-    const error = configError(() => resolveConfig({ env: { NERION_CODER_BACKEND: 'vllm', NERION_CODER_MODEL: 'ollama:x' } }));
+    const error = configError(() =>
+      resolveConfig({ env: { NERION_CODER_BACKEND: 'vllm', NERION_CODER_MODEL: 'ollama:x' } }),
+    );
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain('NERION_CODER_BACKEND');
     expect(error.message).toContain('NERION_CODER_MODEL');
   });
 
   it('applies flag > env > file > auto > default', () => {
-    const file = { path: '/etc/nerion.yaml', values: { NERION_CODER_BACKEND: 'vllm', NERION_CODER_MODEL: 'starcoder2', NERION_LLM_STRICT: true } };
+    const file = {
+      path: '/etc/nerion.yaml',
+      values: { NERION_CODER_BACKEND: 'vllm', NERION_CODER_MODEL: 'starcoder2', NERION_LLM_STRICT: true },
+    };
     const auto = { backend: 'llama_cpp' as const, model: 'codellama', reasons: ['fits'] };
-    expect(resolveConfig({ env: {}, file, auto })).toMatchObject({ backend: 'vllm', model: 'starcoder2', strict: true });
-    expect(resolveConfig({ env: { NERION_CODER_BACKEND: 'ollama' }, file })).toMatchObject({ backend: 'ollama', model: 'starcoder2' });
-    expect(resolveConfig({ env: { NERION_CODER_BACKEND: 'ollama' }, flags: { backend: 'llama_cpp', model: 'codellama' }, file })).toMatchObject({
+    expect(resolveConfig({ env: {}, file, auto })).toMatchObject({
+      backend: 'vllm',
+      model: 'starcoder2',
+      strict: true,
+    });
+    expect(resolveConfig({ env: { NERION_CODER_BACKEND: 'ollama' }, file })).toMatchObject({
+      backend: 'ollama',
+      model: 'starcoder2',
+    });
+    expect(
+      resolveConfig({
+        env: { NERION_CODER_BACKEND: 'ollama' },
+        flags: { backend: 'llama_cpp', model: 'codellama' },
+        file,
+      }),
+    ).toMatchObject({
       backend: 'llama_cpp',
       model: 'codellama',
     });
-    expect(resolveConfig({ env: { NERION_CODER_AUTO: '1' }, auto })).toMatchObject({ backend: 'llama_cpp', model: 'codellama', autoSelection: auto });
+    expect(resolveConfig({ env: { NERION_CODER_AUTO: '1' }, auto })).toMatchObject({
+      backend: 'llama_cpp',
+      model: 'codellama',
+      autoSelection: auto,
+    });
     // Auto only fills what nothing explicit chose.
-    expect(resolveConfig({ env: { NERION_CODER_AUTO: '1', NERION_CODER_BACKEND: 'vllm' }, auto })).toMatchObject({ backend: 'vllm', model: 'deepseek-coder-v2' });
+    expect(resolveConfig({ env: { NERION_CODER_AUTO: '1', NERION_CODER_BACKEND: 'vllm' }, auto })).toMatchObject({
+      backend: 'vllm',
+      model: 'deepseek-coder-v2',
+    });
     // Auto-selection is ignored while NERION_CODER_AUTO is off.
     expect(resolveConfig({ env: {}, auto }).backend).toBe('ollama');
   });
@@ -97,24 +130,34 @@ describe('resolveConfig', () => {
   });
 
   it('rejects malformed URLs, checksums and thread counts with the fix in the message', () => {
-    expect(configError(() => resolveConfig({ env: { NERION_CODER_BASE_URL: 'localhost:11434' } })).message).toContain('http://');
-    expect(configError(() => resolveConfig({ env: { LLAMA_CPP_MODEL_SHA256: 'abc' } })).message).toContain('64 hexadecimal');
-    expect(configError(() => resolveConfig({ env: { NERION_LLAMA_THREADS: '0' } })).message).toContain('NERION_LLAMA_THREADS');
-    expect(configError(() => resolveConfig({ env: { NERION_CODER_BACKEND: 'tgi' } })).message).toContain('ollama, llama_cpp, vllm, exllamav2');
+    expect(configError(() => resolveConfig({ env: { NERION_CODER_BASE_URL: 'localhost:11434' } })).message).toContain(
+      'http://',
+    );
+    expect(configError(() => resolveConfig({ env: { LLAMA_CPP_MODEL_SHA256: 'abc' } })).message).toContain(
+      '64 hexadecimal',
+    );
+    expect(configError(() => resolveConfig({ env: { NERION_LLAMA_THREADS: '0' } })).message).toContain(
+      'NERION_LLAMA_THREADS',
+    );
+    expect(configError(() => resolveConfig({ env: { NERION_CODER_BACKEND: 'tgi' } })).message).toContain(
+      'ollama, llama_cpp, vllm, exllamav2',
+    );
   });
 
   it('resolves paths against cwd and ~', () => {
-    const config = resolveConfig({ env: { LLAMA_CPP_MODEL_PATH: 'models/a.gguf', NERION_CACHE_DIR: '~/c' }, cwd: '/repo', homeDir: home });
+    const config = resolveConfig({
+      env: { LLAMA_CPP_MODEL_PATH: 'models/a.gguf', NERION_CACHE_DIR: '~/c' },
+      cwd: '/repo',
+      homeDir: home,
+    });
     expect(config.llamaCpp.modelPath).toBe('/repo/models/a.gguf');
     expect(config.cacheDir).toBe('/home/tester/c');
   });
 
   it('splits NERION_VLLM_COMMAND into words without a shell', () => {
-    expect(resolveConfig({ env: { NERION_VLLM_COMMAND: 'python -m "vllm.entrypoints.openai.api_server"' } }).vllm.command).toEqual([
-      'python',
-      '-m',
-      'vllm.entrypoints.openai.api_server',
-    ]);
+    expect(
+      resolveConfig({ env: { NERION_VLLM_COMMAND: 'python -m "vllm.entrypoints.openai.api_server"' } }).vllm.command,
+    ).toEqual(['python', '-m', 'vllm.entrypoints.openai.api_server']);
   });
 });
 

@@ -111,13 +111,17 @@ export function parseBoolean(value: string | number | boolean, name: string): bo
   const word = String(value).trim().toLowerCase();
   if (TRUE_WORDS.has(word)) return true;
   if (FALSE_WORDS.has(word)) return false;
-  throw new NerionError('CONFIG_INVALID', `${name}="${value}" is not a boolean. Use 1/true/yes/on or 0/false/no/off.`, { data: { name, value } });
+  throw new NerionError('CONFIG_INVALID', `${name}="${value}" is not a boolean. Use 1/true/yes/on or 0/false/no/off.`, {
+    data: { name, value },
+  });
 }
 
 function parsePositiveInteger(value: string | number | boolean, name: string): number {
   const number = typeof value === 'number' ? value : Number(String(value).trim());
   if (!Number.isInteger(number) || number < 1) {
-    throw new NerionError('CONFIG_INVALID', `${name}="${value}" must be a positive whole number.`, { data: { name, value } });
+    throw new NerionError('CONFIG_INVALID', `${name}="${value}" must be a positive whole number.`, {
+      data: { name, value },
+    });
   }
   return number;
 }
@@ -128,10 +132,14 @@ export function parseBaseUrl(value: string, name: string): string {
   try {
     url = new URL(value.trim());
   } catch {
-    throw new NerionError('CONFIG_INVALID', `${name}="${value}" is not a URL. Write it like http://localhost:11434.`, { data: { name, value } });
+    throw new NerionError('CONFIG_INVALID', `${name}="${value}" is not a URL. Write it like http://localhost:11434.`, {
+      data: { name, value },
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new NerionError('CONFIG_INVALID', `${name}="${value}" must be an http:// or https:// URL.`, { data: { name, value } });
+    throw new NerionError('CONFIG_INVALID', `${name}="${value}" must be an http:// or https:// URL.`, {
+      data: { name, value },
+    });
   }
   return url.toString().replace(/\/+$/, '');
 }
@@ -141,7 +149,11 @@ export function splitCommandLine(value: string, name: string): string[] {
   const words: string[] = [];
   const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
   for (const match of value.matchAll(pattern)) words.push(match[1] ?? match[2] ?? match[3]!);
-  if (words.length === 0) throw new NerionError('CONFIG_INVALID', `${name} is empty; give the command that starts the server, e.g. "vllm serve".`);
+  if (words.length === 0)
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `${name} is empty; give the command that starts the server, e.g. "vllm serve".`,
+    );
   return words;
 }
 
@@ -199,7 +211,8 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
   const envModel = env.NERION_CODER_MODEL?.trim() || undefined;
   considerBackend(envBackend, 'env', 'NERION_CODER_BACKEND');
   considerModel(envModel, 'env', 'NERION_CODER_MODEL');
-  const fileBackend = fileValues.NERION_CODER_BACKEND === undefined ? undefined : String(fileValues.NERION_CODER_BACKEND);
+  const fileBackend =
+    fileValues.NERION_CODER_BACKEND === undefined ? undefined : String(fileValues.NERION_CODER_BACKEND);
   const fileModel = fileValues.NERION_CODER_MODEL === undefined ? undefined : String(fileValues.NERION_CODER_MODEL);
   considerBackend(fileBackend, 'file', `NERION_CODER_BACKEND in ${input.file?.path}`);
   considerModel(fileModel, 'file', `NERION_CODER_MODEL in ${input.file?.path}`);
@@ -243,7 +256,10 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
 
   const baseUrlRaw = flags.baseUrl ?? text('NERION_CODER_BASE_URL');
   if (flags.baseUrl !== undefined) sources.NERION_CODER_BASE_URL = 'flag';
-  const configuredBaseUrl = baseUrlRaw === undefined ? undefined : parseBaseUrl(baseUrlRaw, flags.baseUrl !== undefined ? '--base-url' : 'NERION_CODER_BASE_URL');
+  const configuredBaseUrl =
+    baseUrlRaw === undefined
+      ? undefined
+      : parseBaseUrl(baseUrlRaw, flags.baseUrl !== undefined ? '--base-url' : 'NERION_CODER_BASE_URL');
   const baseUrl =
     configuredBaseUrl ?? (backend === 'ollama' || backend === 'vllm' ? DEFAULT_BASE_URLS[backend] : undefined);
 
@@ -255,7 +271,10 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
   };
   const sha = text('LLAMA_CPP_MODEL_SHA256')?.toLowerCase();
   if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha)) {
-    throw new NerionError('CONFIG_INVALID', `LLAMA_CPP_MODEL_SHA256 must be 64 hexadecimal characters (a sha256 digest), got "${sha}".`);
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `LLAMA_CPP_MODEL_SHA256 must be 64 hexadecimal characters (a sha256 digest), got "${sha}".`,
+    );
   }
   const modelUrl = text('LLAMA_CPP_MODEL_URL');
   if (modelUrl !== undefined) parseBaseUrl(modelUrl, 'LLAMA_CPP_MODEL_URL');
@@ -276,7 +295,10 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
     },
     exllama: { modelDir: pathValue('EXLLAMA_MODEL_DIR'), python: text('NERION_PYTHON') ?? 'python3' },
     vllm: { command: commandRaw === undefined ? undefined : splitCommandLine(commandRaw, 'NERION_VLLM_COMMAND') },
-    serverStartTimeoutMs: startTimeoutRaw === undefined ? 600_000 : parsePositiveInteger(startTimeoutRaw, 'NERION_SERVER_START_TIMEOUT') * 1000,
+    serverStartTimeoutMs:
+      startTimeoutRaw === undefined
+        ? 600_000
+        : parsePositiveInteger(startTimeoutRaw, 'NERION_SERVER_START_TIMEOUT') * 1000,
     allowNetwork: bool('NERION_ALLOW_NETWORK', flags.yes === true ? true : undefined),
     autostartVllm: bool('NERION_AUTOSTART_VLLM'),
     autostartExl: bool('NERION_AUTOSTART_EXL'),
@@ -314,27 +336,42 @@ export function loadConfigFile(path: string): { path: string; values: ConfigValu
     source = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new NerionError('CONFIG_INVALID', `Cannot read the config file ${path}: ${(error as Error).message}`, { cause: error, data: { file: path } });
+    throw new NerionError('CONFIG_INVALID', `Cannot read the config file ${path}: ${(error as Error).message}`, {
+      cause: error,
+      data: { file: path },
+    });
   }
   const { parse: parseYaml, isDocument, parseDocument } = loadYaml();
   const document = parseDocument(source);
   if (document.errors.length > 0) {
     const first = document.errors[0]!;
     const line = first.linePos?.[0]?.line;
-    throw new NerionError('CONFIG_INVALID', `${path}${line ? `:${line}` : ''}: ${first.message.split('\n')[0]}`, { data: { file: path, line } });
+    throw new NerionError('CONFIG_INVALID', `${path}${line ? `:${line}` : ''}: ${first.message.split('\n')[0]}`, {
+      data: { file: path, line },
+    });
   }
   const values: unknown = isDocument(document) ? document.toJS() : parseYaml(source);
   if (values === null || values === undefined) return { path, values: {} };
   if (typeof values !== 'object' || Array.isArray(values)) {
-    throw new NerionError('CONFIG_INVALID', `${path}: the config file must be a mapping of variable names to values (e.g. NERION_CODER_BACKEND: ollama).`, { data: { file: path } });
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `${path}: the config file must be a mapping of variable names to values (e.g. NERION_CODER_BACKEND: ollama).`,
+      { data: { file: path } },
+    );
   }
   const known = new Set<string>(CONFIG_VARIABLES);
   for (const [key, value] of Object.entries(values)) {
     if (!known.has(key)) {
-      throw new NerionError('CONFIG_INVALID', `${path}: unknown key "${key}". Known keys: ${CONFIG_VARIABLES.join(', ')}.`, { data: { file: path, key } });
+      throw new NerionError(
+        'CONFIG_INVALID',
+        `${path}: unknown key "${key}". Known keys: ${CONFIG_VARIABLES.join(', ')}.`,
+        { data: { file: path, key } },
+      );
     }
     if (typeof value === 'object' && value !== null) {
-      throw new NerionError('CONFIG_INVALID', `${path}: ${key} must be a string, number or boolean.`, { data: { file: path, key } });
+      throw new NerionError('CONFIG_INVALID', `${path}: ${key} must be a string, number or boolean.`, {
+        data: { file: path, key },
+      });
     }
   }
   return { path, values: values as ConfigValues };

@@ -4,11 +4,19 @@ import { NerionError } from './errors.js';
 describe('NerionError', () => {
   it('carries a stable code, cause and frozen data, and serialises for --json', () => {
     const cause = new Error('connect ECONNREFUSED 127.0.0.1:11434');
-    const error = new NerionError('BACKEND_UNREACHABLE', 'Ollama is not answering', { cause, data: { url: 'http://localhost:11434' } });
+    const error = new NerionError('BACKEND_UNREACHABLE', 'Ollama is not answering', {
+      cause,
+      data: { url: 'http://localhost:11434' },
+    });
     expect(error.code).toBe('BACKEND_UNREACHABLE');
     expect(error.cause).toBe(cause);
     expect(Object.isFrozen(error.data)).toBe(true);
-    expect(error.toJSON()).toEqual({ code: 'BACKEND_UNREACHABLE', message: 'Ollama is not answering', data: { url: 'http://localhost:11434' }, cause: cause.message });
+    expect(error.toJSON()).toEqual({
+      code: 'BACKEND_UNREACHABLE',
+      message: 'Ollama is not answering',
+      data: { url: 'http://localhost:11434' },
+      cause: cause.message,
+    });
   });
 
   it('is recognised across package copies by its Symbol.for brand, not by instanceof', () => {

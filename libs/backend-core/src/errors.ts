@@ -32,8 +32,21 @@ export type NerionErrorCode = (typeof NERION_ERROR_CODES)[number];
 
 const marker = Symbol.for('nerion.error');
 
+/**
+ * What fixes a failure, as data: the CLI renders it (variable names, their flags, a command line),
+ * so nothing has to read the message to find the fix.
+ */
+export interface NerionErrorFix {
+  /** Settings whose value fixes it, by variable name (`LLAMA_CPP_MODEL_PATH`). */
+  readonly settings?: readonly string[];
+  /** A command that fixes it, as argv (`['ollama', 'serve']`); printed shell-quoted, never run. */
+  readonly command?: readonly string[];
+}
+
 export interface NerionErrorOptions {
   cause?: unknown;
+  /** What fixes it (see NerionErrorFix). */
+  fix?: NerionErrorFix;
   /** Structured, JSON-serialisable facts about the failure (file, url, model, field path, …). */
   data?: Readonly<Record<string, unknown>>;
 }
@@ -42,12 +55,14 @@ export class NerionError extends Error {
   readonly [marker] = true;
   readonly code: NerionErrorCode;
   readonly data: Readonly<Record<string, unknown>>;
+  readonly fix: NerionErrorFix | undefined;
 
   constructor(code: NerionErrorCode, message: string, options: NerionErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'NerionError';
     this.code = code;
     this.data = Object.freeze({ ...(options.data ?? {}) });
+    this.fix = options.fix === undefined ? undefined : Object.freeze({ ...options.fix });
   }
 
   /** True for any NerionError, even one created by another copy of this package. */
@@ -59,9 +74,22 @@ export class NerionError extends Error {
     return NerionError.isInstance(value) && value.code === code;
   }
 
-  toJSON(): { code: NerionErrorCode; message: string; data: Readonly<Record<string, unknown>>; cause?: string } {
-    const cause = this.cause instanceof Error ? this.cause.message : this.cause === undefined ? undefined : String(this.cause);
-    return { code: this.code, message: this.message, data: this.data, ...(cause === undefined ? {} : { cause }) };
+  toJSON(): {
+    code: NerionErrorCode;
+    message: string;
+    data: Readonly<Record<string, unknown>>;
+    fix?: NerionErrorFix;
+    cause?: string;
+  } {
+    const cause =
+      this.cause instanceof Error ? this.cause.message : this.cause === undefined ? undefined : String(this.cause);
+    return {
+      code: this.code,
+      message: this.message,
+      data: this.data,
+      ...(this.fix === undefined ? {} : { fix: this.fix }),
+      ...(cause === undefined ? {} : { cause }),
+    };
   }
 }
 

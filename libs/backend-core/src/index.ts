@@ -14,8 +14,22 @@ export {
   type StreamPart,
   type TokenUsage,
 } from './coder-backend.js';
-export { NERION_ERROR_CODES, NerionError, describeError, type NerionErrorCode, type NerionErrorOptions } from './errors.js';
-export { normalizeBackendId, normalizeOllamaTag, parseBackendId, parseModelReference, sameOllamaModel, type ModelReference } from './model-reference.js';
+export {
+  NERION_ERROR_CODES,
+  NerionError,
+  describeError,
+  type NerionErrorCode,
+  type NerionErrorFix,
+  type NerionErrorOptions,
+} from './errors.js';
+export {
+  normalizeBackendId,
+  normalizeOllamaTag,
+  parseBackendId,
+  parseModelReference,
+  sameOllamaModel,
+  type ModelReference,
+} from './model-reference.js';
 export {
   CONFIG_VARIABLES,
   DEFAULT_BACKEND,

@@ -20,12 +20,16 @@ describe('validateJsonSchema', () => {
 
   it('reports the path of every failing field', () => {
     const issues = validateJsonSchema(schema, { kind: 'c', count: 1.5, items: ['long', 'y', 'z'], extra: 1 });
-    expect(issues.map((issue) => issue.path).sort()).toEqual(['$.count', '$.extra', '$.items', '$.items[0]', '$.kind'].sort());
+    expect(issues.map((issue) => issue.path).sort()).toEqual(
+      ['$.count', '$.extra', '$.items', '$.items[0]', '$.kind'].sort(),
+    );
     expect(validateJsonSchema(schema, {}).map((issue) => issue.path)).toEqual(['$.kind', '$.count']);
   });
 
   it('handles anyOf/oneOf and const', () => {
-    const union = { oneOf: [{ type: 'object', properties: { k: { const: 'x' } }, required: ['k'] }, { type: 'string' }] };
+    const union = {
+      oneOf: [{ type: 'object', properties: { k: { const: 'x' } }, required: ['k'] }, { type: 'string' }],
+    };
     expect(validateJsonSchema(union, 'ok')).toEqual([]);
     expect(validateJsonSchema(union, { k: 'x' })).toEqual([]);
     expect(validateJsonSchema(union, { k: 'y' })).toHaveLength(1);

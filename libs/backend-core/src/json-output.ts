@@ -25,8 +25,11 @@ export function validateJsonSchema(schema: JsonSchema, value: unknown, path = '$
   for (const keyword of ['anyOf', 'oneOf'] as const) {
     const options = schema[keyword];
     if (Array.isArray(options)) {
-      const matching = options.filter((option) => validateJsonSchema(option as JsonSchema, value, path).length === 0).length;
-      if (matching === 0 || (keyword === 'oneOf' && matching > 1)) fail(`must match ${keyword === 'oneOf' ? 'exactly one' : 'at least one'} of ${options.length} alternatives`);
+      const matching = options.filter(
+        (option) => validateJsonSchema(option as JsonSchema, value, path).length === 0,
+      ).length;
+      if (matching === 0 || (keyword === 'oneOf' && matching > 1))
+        fail(`must match ${keyword === 'oneOf' ? 'exactly one' : 'at least one'} of ${options.length} alternatives`);
     }
   }
 
@@ -40,17 +43,22 @@ export function validateJsonSchema(schema: JsonSchema, value: unknown, path = '$
   }
 
   if (typeof value === 'string') {
-    if (typeof schema.minLength === 'number' && [...value].length < schema.minLength) fail(`must have at least ${schema.minLength} characters`);
-    if (typeof schema.maxLength === 'number' && [...value].length > schema.maxLength) fail(`must have at most ${schema.maxLength} characters`);
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) fail(`must match /${schema.pattern}/`);
+    if (typeof schema.minLength === 'number' && [...value].length < schema.minLength)
+      fail(`must have at least ${schema.minLength} characters`);
+    if (typeof schema.maxLength === 'number' && [...value].length > schema.maxLength)
+      fail(`must have at most ${schema.maxLength} characters`);
+    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value))
+      fail(`must match /${schema.pattern}/`);
   }
   if (typeof value === 'number') {
     if (typeof schema.minimum === 'number' && value < schema.minimum) fail(`must be >= ${schema.minimum}`);
     if (typeof schema.maximum === 'number' && value > schema.maximum) fail(`must be <= ${schema.maximum}`);
   }
   if (Array.isArray(value)) {
-    if (typeof schema.minItems === 'number' && value.length < schema.minItems) fail(`must have at least ${schema.minItems} items`);
-    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) fail(`must have at most ${schema.maxItems} items`);
+    if (typeof schema.minItems === 'number' && value.length < schema.minItems)
+      fail(`must have at least ${schema.minItems} items`);
+    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems)
+      fail(`must have at most ${schema.maxItems} items`);
     const prefix = Array.isArray(schema.prefixItems) ? (schema.prefixItems as JsonSchema[]) : [];
     value.forEach((item, index) => {
       const itemSchema = prefix[index] ?? (isSchema(schema.items) ? schema.items : undefined);
@@ -66,7 +74,8 @@ export function validateJsonSchema(schema: JsonSchema, value: unknown, path = '$
       const childSchema = properties[key];
       if (childSchema) issues.push(...validateJsonSchema(childSchema, child, `${path}.${key}`));
       else if (schema.additionalProperties === false) fail('is not allowed here', `${path}.${key}`);
-      else if (isSchema(schema.additionalProperties)) issues.push(...validateJsonSchema(schema.additionalProperties, child, `${path}.${key}`));
+      else if (isSchema(schema.additionalProperties))
+        issues.push(...validateJsonSchema(schema.additionalProperties, child, `${path}.${key}`));
     }
   }
   return issues;
@@ -81,17 +90,25 @@ export function parseJsonOutput(text: string, schema: JsonSchema, context: strin
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new NerionError('INVALID_OUTPUT', `${context} returned text that is not JSON (${(error as Error).message}); the output began: ${JSON.stringify(text.slice(0, 120))}`, {
-      cause: error,
-      data: { output: text.slice(0, 2000) },
-    });
+    throw new NerionError(
+      'INVALID_OUTPUT',
+      `${context} returned text that is not JSON (${(error as Error).message}); the output began: ${JSON.stringify(text.slice(0, 120))}`,
+      {
+        cause: error,
+        data: { output: text.slice(0, 2000) },
+      },
+    );
   }
   const issues = validateJsonSchema(schema, value);
   if (issues.length > 0) {
     const first = issues[0]!;
-    throw new NerionError('INVALID_OUTPUT', `${context} returned JSON that does not match the schema: ${first.path} ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}.`, {
-      data: { issues: issues.slice(0, 20), output: text.slice(0, 2000) },
-    });
+    throw new NerionError(
+      'INVALID_OUTPUT',
+      `${context} returned JSON that does not match the schema: ${first.path} ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}.`,
+      {
+        data: { issues: issues.slice(0, 20), output: text.slice(0, 2000) },
+      },
+    );
   }
   return value;
 }

@@ -21,9 +21,13 @@ export function normalizeBackendId(value: string): BackendId | undefined {
 export function parseBackendId(value: string, source = 'backend'): BackendId {
   const id = normalizeBackendId(value);
   if (!id) {
-    throw new NerionError('CONFIG_INVALID', `Unknown ${source} "${value}". Use one of: ${BACKEND_IDS.join(', ')} (aliases: llamacpp, exllama).`, {
-      data: { value, source },
-    });
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `Unknown ${source} "${value}". Use one of: ${BACKEND_IDS.join(', ')} (aliases: llamacpp, exllama).`,
+      {
+        data: { value, source },
+      },
+    );
   }
   return id;
 }
@@ -40,13 +44,21 @@ export interface ModelReference {
  */
 export function parseModelReference(reference: string): ModelReference {
   const trimmed = reference.trim();
-  if (!trimmed) throw new NerionError('CONFIG_INVALID', 'The model name is empty; set NERION_CODER_MODEL or --model (e.g. qwen2.5-coder).');
+  if (!trimmed)
+    throw new NerionError(
+      'CONFIG_INVALID',
+      'The model name is empty; set NERION_CODER_MODEL or --model (e.g. qwen2.5-coder).',
+    );
   const colon = trimmed.indexOf(':');
   if (colon > 0) {
     const backend = normalizeBackendId(trimmed.slice(0, colon));
     if (backend) {
       const model = trimmed.slice(colon + 1).trim();
-      if (!model) throw new NerionError('CONFIG_INVALID', `The model reference "${reference}" names a backend but no model; write ${trimmed}<model>.`);
+      if (!model)
+        throw new NerionError(
+          'CONFIG_INVALID',
+          `The model reference "${reference}" names a backend but no model; write ${trimmed}<model>.`,
+        );
       return { backend, model };
     }
   }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import type { StreamPart } from './coder-backend.js';
 import { NerionError } from './errors.js';
-import { RequestLifecycle, applyStopSequences, collectStream, formatPlainPrompt, raceAbort, validateGenerateRequest } from './request-lifecycle.js';
+import {
+  RequestLifecycle,
+  applyStopSequences,
+  collectStream,
+  formatPlainPrompt,
+  raceAbort,
+  validateGenerateRequest,
+} from './request-lifecycle.js';
 
 describe('RequestLifecycle', () => {
   it('fires TIMEOUT after timeoutMs and maps the engine error to it', async () => {
@@ -32,7 +39,9 @@ describe('RequestLifecycle', () => {
 describe('request helpers', () => {
   it('validates the request shape', () => {
     expect(() => validateGenerateRequest({})).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
-    expect(() => validateGenerateRequest({ prompt: 'x', messages: [{ role: 'user', content: 'y' }] })).toThrow('exactly one');
+    expect(() => validateGenerateRequest({ prompt: 'x', messages: [{ role: 'user', content: 'y' }] })).toThrow(
+      'exactly one',
+    );
     expect(() => validateGenerateRequest({ prompt: 'x', temperature: 3 })).toThrow('temperature');
     expect(() => validateGenerateRequest({ prompt: 'x', maxTokens: 1 })).not.toThrow();
   });
@@ -41,7 +50,10 @@ describe('request helpers', () => {
     async function* parts(): AsyncIterable<StreamPart> {
       yield { type: 'text-delta', text: 'he' };
       yield { type: 'text-delta', text: 'llo' };
-      yield { type: 'finish', result: { text: 'hello', finishReason: 'stop', usage: {}, timings: { totalMs: 1 }, model: 'm', warnings: [] } };
+      yield {
+        type: 'finish',
+        result: { text: 'hello', finishReason: 'stop', usage: {}, timings: { totalMs: 1 }, model: 'm', warnings: [] },
+      };
     }
     expect((await collectStream(parts())).text).toBe('hello');
     async function* broken(): AsyncIterable<StreamPart> {

@@ -8,13 +8,19 @@ export function validateGenerateRequest(request: GenerateRequest): void {
   const hasMessages = Array.isArray(request.messages) && request.messages.length > 0;
   const hasPrompt = typeof request.prompt === 'string';
   if (hasMessages === hasPrompt) {
-    throw new NerionError('INVALID_REQUEST', 'A generate request needs exactly one of `messages` (non-empty) or `prompt`.');
+    throw new NerionError(
+      'INVALID_REQUEST',
+      'A generate request needs exactly one of `messages` (non-empty) or `prompt`.',
+    );
   }
   if (request.maxTokens !== undefined && (!Number.isInteger(request.maxTokens) || request.maxTokens < 1)) {
     throw new NerionError('INVALID_REQUEST', `maxTokens must be a positive integer, got ${String(request.maxTokens)}.`);
   }
   if (request.temperature !== undefined && !(request.temperature >= 0 && request.temperature <= 2)) {
-    throw new NerionError('INVALID_REQUEST', `temperature must be between 0 and 2, got ${String(request.temperature)}.`);
+    throw new NerionError(
+      'INVALID_REQUEST',
+      `temperature must be between 0 and 2, got ${String(request.temperature)}.`,
+    );
   }
   if (request.timeoutMs !== undefined && !(request.timeoutMs > 0)) {
     throw new NerionError('INVALID_REQUEST', `timeoutMs must be a positive number, got ${String(request.timeoutMs)}.`);
@@ -33,14 +39,18 @@ export class RequestLifecycle {
   private readonly removeListener: () => void;
   private reasonCode: 'ABORTED' | 'TIMEOUT' | undefined;
 
-  constructor(private readonly request: Pick<GenerateRequest, 'signal' | 'timeoutMs'>, private readonly what = 'generation') {
+  constructor(
+    private readonly request: Pick<GenerateRequest, 'signal' | 'timeoutMs'>,
+    private readonly what = 'generation',
+  ) {
     this.signal = this.controller.signal;
     const external = request.signal;
     const onAbort = (): void => this.fire('ABORTED');
     if (external?.aborted) this.fire('ABORTED');
     external?.addEventListener('abort', onAbort, { once: true });
     this.removeListener = () => external?.removeEventListener('abort', onAbort);
-    this.timer = request.timeoutMs === undefined ? undefined : setTimeout(() => this.fire('TIMEOUT'), request.timeoutMs);
+    this.timer =
+      request.timeoutMs === undefined ? undefined : setTimeout(() => this.fire('TIMEOUT'), request.timeoutMs);
     this.timer?.unref?.();
   }
 
@@ -76,10 +86,14 @@ export class RequestLifecycle {
 
   private cutError(cause?: unknown): NerionError {
     if (this.reasonCode === 'TIMEOUT') {
-      return new NerionError('TIMEOUT', `The ${this.what} did not finish within ${this.request.timeoutMs} ms; raise timeoutMs or lower maxTokens.`, {
-        cause,
-        data: { timeoutMs: this.request.timeoutMs },
-      });
+      return new NerionError(
+        'TIMEOUT',
+        `The ${this.what} did not finish within ${this.request.timeoutMs} ms; raise timeoutMs or lower maxTokens.`,
+        {
+          cause,
+          data: { timeoutMs: this.request.timeoutMs },
+        },
+      );
     }
     return new NerionError('ABORTED', `The ${this.what} was aborted by the caller.`, { cause });
   }
@@ -97,12 +111,17 @@ export async function collectStream(parts: AsyncIterable<StreamPart>): Promise<G
 
 /** A plain prompt for engines or models without a chat template. */
 export function formatPlainPrompt(messages: readonly ChatMessage[]): string {
-  const lines = messages.map((message) => `### ${message.role[0]!.toUpperCase()}${message.role.slice(1)}:\n${message.content}\n`);
+  const lines = messages.map(
+    (message) => `### ${message.role[0]!.toUpperCase()}${message.role.slice(1)}:\n${message.content}\n`,
+  );
   return `${lines.join('\n')}\n### Assistant:\n`;
 }
 
 /** Truncates `text` at the first stop sequence; says whether one was found. */
-export function applyStopSequences(text: string, stop: readonly string[] | undefined): { text: string; stopped: boolean } {
+export function applyStopSequences(
+  text: string,
+  stop: readonly string[] | undefined,
+): { text: string; stopped: boolean } {
   if (!stop || stop.length === 0) return { text, stopped: false };
   let cut = -1;
   for (const sequence of stop) {

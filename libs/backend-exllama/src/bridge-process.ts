@@ -6,7 +6,14 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { NerionError, describeError, type NerionErrorCode } from '@nerion/backend-core';
 import * as v from 'valibot';
-import { BRIDGE_SCRIPT_PATH, BridgeEventSchema, HelloSchema, type BridgeEvent, type BridgeHello, type BridgeOperation } from './bridge-protocol.js';
+import {
+  BRIDGE_SCRIPT_PATH,
+  BridgeEventSchema,
+  HelloSchema,
+  type BridgeEvent,
+  type BridgeHello,
+  type BridgeOperation,
+} from './bridge-protocol.js';
 
 export type SpawnFunction = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
@@ -67,7 +74,10 @@ export class BridgeProcess {
       const promise = this.request('hello', {}).then((event) => {
         const parsed = v.safeParse(HelloSchema, event);
         if (!parsed.success) {
-          throw new NerionError('BINDINGS_UNAVAILABLE', `The exllamav2 bridge answered hello with an unexpected shape (${v.summarize(parsed.issues)}); reinstall @nerion/backend-exllama.`);
+          throw new NerionError(
+            'BINDINGS_UNAVAILABLE',
+            `The exllamav2 bridge answered hello with an unexpected shape (${v.summarize(parsed.issues)}); reinstall @nerion/backend-exllama.`,
+          );
         }
         return parsed.output;
       });
@@ -81,7 +91,11 @@ export class BridgeProcess {
   }
 
   /** Sends one request; resolves with its final event (ready/done), rejects on error or on the child's death. */
-  request(operation: BridgeOperation, body: Record<string, unknown>, onIntermediate?: (event: BridgeEvent) => void): Promise<BridgeEvent> & { id: string } {
+  request(
+    operation: BridgeOperation,
+    body: Record<string, unknown>,
+    onIntermediate?: (event: BridgeEvent) => void,
+  ): Promise<BridgeEvent> & { id: string } {
     this.ensureChild();
     const id = `${operation}-${++this.counter}`;
     const promise = new Promise<BridgeEvent>((resolve, reject) => {
@@ -218,7 +232,12 @@ export class BridgeProcess {
     if (request) request.onEvent(event);
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, spawnError: Error | undefined): void {
+  private onExit(
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    spawnError: Error | undefined,
+  ): void {
     if (this.child !== child) return;
     this.child = undefined;
     this.helloPromise = undefined;
@@ -249,9 +268,13 @@ export class BridgeProcess {
     const advice = beforeHello
       ? `\`${python}\` could not run the bridge script — it needs Python 3.8 or newer (set NERION_PYTHON).`
       : 'The next request starts a new bridge.';
-    return new NerionError(errorCode, `The exllamav2 bridge (${python}) ${how}${during}${tail ? `; its last output: ${tail}` : ''}. ${advice}`, {
-      data: { python, exitCode: code, signal, stderr: this.stderrTail.slice(-2000) },
-    });
+    return new NerionError(
+      errorCode,
+      `The exllamav2 bridge (${python}) ${how}${during}${tail ? `; its last output: ${tail}` : ''}. ${advice}`,
+      {
+        data: { python, exitCode: code, signal, stderr: this.stderrTail.slice(-2000) },
+      },
+    );
   }
 
   private write(message: Record<string, unknown>): void {
@@ -263,7 +286,10 @@ export class BridgeProcess {
 
 function bridgeError(event: BridgeEvent): NerionError {
   const code = typeof event.code === 'string' && isNerionCode(event.code) ? event.code : 'BACKEND_ERROR';
-  const message = typeof event.message === 'string' && event.message ? event.message : 'The exllamav2 bridge reported an error without a message.';
+  const message =
+    typeof event.message === 'string' && event.message
+      ? event.message
+      : 'The exllamav2 bridge reported an error without a message.';
   return new NerionError(code, message, { data: { bridgeCode: event.code } });
 }
 

@@ -25,7 +25,8 @@ export function createExllamaBackend(settings: ExllamaBackendSettings): ExllamaB
       model: settings.model,
       baseUrl: settings.baseUrl,
       serverName: 'TabbyAPI (exllamav2)',
-      startHint: 'start TabbyAPI with this model loaded, or unset NERION_CODER_BASE_URL to run exllamav2 through the local Python bridge',
+      startHint:
+        'start TabbyAPI with this model loaded, or unset NERION_CODER_BASE_URL to run exllamav2 through the local Python bridge',
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
       ...(settings.fetch ? { fetch: settings.fetch } : {}),
       ...(settings.probeTimeoutMs ? { probeTimeoutMs: settings.probeTimeoutMs } : {}),

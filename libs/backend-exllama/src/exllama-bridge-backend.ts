@@ -26,7 +26,15 @@ import {
 } from '@nerion/backend-core';
 import * as v from 'valibot';
 import { BridgeProcess, type SpawnFunction } from './bridge-process.js';
-import { DoneSchema, DeltaSchema, LoadedSchema, type BridgeDone, type BridgeEvent, type BridgeHello, type BridgeLoaded } from './bridge-protocol.js';
+import {
+  DoneSchema,
+  DeltaSchema,
+  LoadedSchema,
+  type BridgeDone,
+  type BridgeEvent,
+  type BridgeHello,
+  type BridgeLoaded,
+} from './bridge-protocol.js';
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 2000;
 
@@ -134,8 +142,15 @@ export class ExllamaBridgeBackend implements CoderBackend {
     const timeoutMs = options.timeoutMs ?? this.settings.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
     let hello: BridgeHello;
     try {
-      hello = await bounded(this.hello(), timeoutMs, options.signal, () =>
-        new NerionError('TIMEOUT', `The exllamav2 bridge (${this.python}) did not answer within ${timeoutMs} ms (the first import of torch can be slow); probe again in a moment.`),
+      hello = await bounded(
+        this.hello(),
+        timeoutMs,
+        options.signal,
+        () =>
+          new NerionError(
+            'TIMEOUT',
+            `The exllamav2 bridge (${this.python}) did not answer within ${timeoutMs} ms (the first import of torch can be slow); probe again in a moment.`,
+          ),
       );
     } catch (error) {
       return { available: false, reason: describeError(error), details: { python: this.python } };
@@ -154,7 +169,15 @@ export class ExllamaBridgeBackend implements CoderBackend {
     }
     const version = hello.exllamav2.version;
     const modelProblem = this.modelDirProblem();
-    if (modelProblem) return { available: true, modelAvailable: false, reason: modelProblem, models: [], ...(version ? { version } : {}), details };
+    if (modelProblem)
+      return {
+        available: true,
+        modelAvailable: false,
+        reason: modelProblem,
+        models: [],
+        ...(version ? { version } : {}),
+        details,
+      };
     return { available: true, modelAvailable: true, models: [this.model], ...(version ? { version } : {}), details };
   }
 
@@ -184,13 +207,19 @@ export class ExllamaBridgeBackend implements CoderBackend {
         }
         warnings.push(...(done!.warnings ?? []));
         for (const warning of done!.warnings ?? []) yield { type: 'warning', message: warning };
-        const json = request.jsonSchema ? parseJsonOutput(text, request.jsonSchema, `exllamav2 (${info.model}, JSON filter)`) : undefined;
-        yield { type: 'finish', result: this.result(text, json, done!, done!, firstTextMs, loadMs, lifecycle, warnings) };
+        const json = request.jsonSchema
+          ? parseJsonOutput(text, request.jsonSchema, `exllamav2 (${info.model}, JSON filter)`)
+          : undefined;
+        yield {
+          type: 'finish',
+          result: this.result(text, json, done!, done!, firstTextMs, loadMs, lifecycle, warnings),
+        };
         return;
       }
       // No JSON filter installed: generate, validate, and try one repair; the text is emitted once it is valid.
       const schema = request.jsonSchema;
-      const filterWarning = 'exllamav2 has no JSON filter here (install lm-format-enforcer into the bridge\'s Python for constrained decoding); the output was validated after generation.';
+      const filterWarning =
+        "exllamav2 has no JSON filter here (install lm-format-enforcer into the bridge's Python for constrained decoding); the output was validated after generation.";
       warnings.push(filterWarning);
       yield { type: 'warning', message: filterWarning };
       let firstDone: BridgeDone | undefined;
@@ -198,7 +227,10 @@ export class ExllamaBridgeBackend implements CoderBackend {
       let previous: { text: string; problem: string } | undefined;
       for (let attemptNumber = 1; attemptNumber <= 2; attemptNumber++) {
         let text = '';
-        for await (const part of this.attempt(this.bridgeRequest(jsonRequest(request, schema, previous), false), lifecycle)) {
+        for await (const part of this.attempt(
+          this.bridgeRequest(jsonRequest(request, schema, previous), false),
+          lifecycle,
+        )) {
           if (part.type === 'delta') text += part.text;
           else lastDone = part.done;
         }
@@ -206,22 +238,31 @@ export class ExllamaBridgeBackend implements CoderBackend {
         const candidate = extractJson(text);
         try {
           const json = parseJsonOutput(candidate, schema, `exllamav2 (${info.model})`);
-          if (attemptNumber > 1) warnings.push('The first reply did not match the JSON schema; one repair attempt fixed it.');
+          if (attemptNumber > 1)
+            warnings.push('The first reply did not match the JSON schema; one repair attempt fixed it.');
           warnings.push(...(lastDone!.warnings ?? []));
           yield { type: 'text-delta', text: candidate };
           const usage = {
             promptTokens: (firstDone!.promptTokens ?? 0) + (attemptNumber > 1 ? (lastDone!.promptTokens ?? 0) : 0),
-            completionTokens: (firstDone!.completionTokens ?? 0) + (attemptNumber > 1 ? (lastDone!.completionTokens ?? 0) : 0),
+            completionTokens:
+              (firstDone!.completionTokens ?? 0) + (attemptNumber > 1 ? (lastDone!.completionTokens ?? 0) : 0),
           };
-          yield { type: 'finish', result: this.result(candidate, json, lastDone!, usage, lifecycle.elapsedMs, loadMs, lifecycle, warnings) };
+          yield {
+            type: 'finish',
+            result: this.result(candidate, json, lastDone!, usage, lifecycle.elapsedMs, loadMs, lifecycle, warnings),
+          };
           return;
         } catch (error) {
           if (!NerionError.hasCode(error, 'INVALID_OUTPUT') || attemptNumber === 2) {
             if (NerionError.hasCode(error, 'INVALID_OUTPUT')) {
-              throw new NerionError('INVALID_OUTPUT', `${error.message} (after one repair attempt; install lm-format-enforcer into the bridge's Python for constrained decoding, or use a backend with strict JSON)`, {
-                cause: error,
-                data: error.data,
-              });
+              throw new NerionError(
+                'INVALID_OUTPUT',
+                `${error.message} (after one repair attempt; install lm-format-enforcer into the bridge's Python for constrained decoding, or use a backend with strict JSON)`,
+                {
+                  cause: error,
+                  data: error.data,
+                },
+              );
             }
             throw error;
           }
@@ -279,17 +320,30 @@ export class ExllamaBridgeBackend implements CoderBackend {
   /** Spawns the bridge if needed, checks the bindings, and loads the model once per bridge child. */
   private async ensureLoaded(signal: AbortSignal): Promise<{ info: BridgeLoaded; loadMs: number | undefined }> {
     const hello = await raceAbort(this.hello(), signal);
-    if (!hello.exllamav2.available) throw new NerionError('BINDINGS_UNAVAILABLE', this.bindingsMessage(hello), { data: { python: this.python, error: hello.exllamav2.error } });
+    if (!hello.exllamav2.available)
+      throw new NerionError('BINDINGS_UNAVAILABLE', this.bindingsMessage(hello), {
+        data: { python: this.python, error: hello.exllamav2.error },
+      });
     const generation = this.bridge.childGeneration;
     if (this.loaded?.generation === generation) return { info: this.loaded.info, loadMs: undefined };
     const problem = this.modelDirProblem();
-    if (problem) throw new NerionError('MODEL_NOT_FOUND', problem, { data: { modelDir: this.settings.modelDir, model: this.model } });
+    if (problem)
+      throw new NerionError('MODEL_NOT_FOUND', problem, {
+        data: { modelDir: this.settings.modelDir, model: this.model },
+      });
     if (this.loading?.generation !== generation) {
       const promise = this.bridge
-        .request('load', { modelDir: this.settings.modelDir, ...(this.settings.maxSeqLen ? { maxSeqLen: this.settings.maxSeqLen } : {}) })
+        .request('load', {
+          modelDir: this.settings.modelDir,
+          ...(this.settings.maxSeqLen ? { maxSeqLen: this.settings.maxSeqLen } : {}),
+        })
         .then((event) => {
           const parsed = v.safeParse(LoadedSchema, event);
-          if (!parsed.success) throw new NerionError('BACKEND_ERROR', `The exllamav2 bridge answered load with an unexpected shape (${v.summarize(parsed.issues)}).`);
+          if (!parsed.success)
+            throw new NerionError(
+              'BACKEND_ERROR',
+              `The exllamav2 bridge answered load with an unexpected shape (${v.summarize(parsed.issues)}).`,
+            );
           if (this.bridge.childGeneration === generation) this.loaded = { generation, info: parsed.output };
           return parsed.output;
         });
@@ -304,7 +358,9 @@ export class ExllamaBridgeBackend implements CoderBackend {
 
   private bridgeRequest(request: GenerateRequest, constrained: boolean): Record<string, unknown> {
     return {
-      ...(request.prompt !== undefined ? { prompt: request.prompt } : { messages: request.messages, fallbackPrompt: formatPlainPrompt(request.messages ?? []) }),
+      ...(request.prompt !== undefined
+        ? { prompt: request.prompt }
+        : { messages: request.messages, fallbackPrompt: formatPlainPrompt(request.messages ?? []) }),
       maxTokens: request.maxTokens ?? DEFAULT_MAX_TOKENS,
       temperature: request.temperature ?? 0,
       stop: request.stop ?? [],
@@ -324,7 +380,13 @@ export class ExllamaBridgeBackend implements CoderBackend {
       (event) => {
         const done = v.safeParse(DoneSchema, event);
         if (done.success) channel.push({ type: 'done', done: done.output });
-        else channel.fail(new NerionError('BACKEND_ERROR', `The exllamav2 bridge ended a generation with an unexpected event (${v.summarize(done.issues)}).`));
+        else
+          channel.fail(
+            new NerionError(
+              'BACKEND_ERROR',
+              `The exllamav2 bridge ended a generation with an unexpected event (${v.summarize(done.issues)}).`,
+            ),
+          );
       },
       (error: unknown) => channel.fail(error),
     );
@@ -386,9 +448,15 @@ function closedError(): NerionError {
 }
 
 /** The request for a JSON attempt without a filter: the schema is stated, and a repair quotes the problem. */
-function jsonRequest(request: GenerateRequest, schema: object, previous: { text: string; problem: string } | undefined): GenerateRequest {
+function jsonRequest(
+  request: GenerateRequest,
+  schema: object,
+  previous: { text: string; problem: string } | undefined,
+): GenerateRequest {
   const instruction = `Reply with only one JSON value that matches this JSON Schema, and nothing else: ${JSON.stringify(schema)}`;
-  const messages: ChatMessage[] = request.messages ? [...request.messages] : [{ role: 'user', content: request.prompt ?? '' }];
+  const messages: ChatMessage[] = request.messages
+    ? [...request.messages]
+    : [{ role: 'user', content: request.prompt ?? '' }];
   messages.unshift({ role: 'system', content: instruction });
   if (previous) {
     messages.push({ role: 'assistant', content: previous.text });
@@ -408,8 +476,12 @@ export function extractJson(text: string): string {
   return trimmed;
 }
 
-
-function bounded<T>(promise: Promise<T>, timeoutMs: number, signal: AbortSignal | undefined, onTimeout: () => Error): Promise<T> {
+function bounded<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  onTimeout: () => Error,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
     timer.unref?.();

@@ -1,7 +1,12 @@
 // @nerion/backend-exllama: exllamav2 as a CoderBackend v1 (experimental) — a Python bridge over JSON
 // lines, or an OpenAI-compatible exllama server (TabbyAPI) through @nerion/backend-vllm's shared client.
 export { createExllamaBackend, type ExllamaBackend, type ExllamaBackendSettings } from './exllama-backend.js';
-export { DEFAULT_PROBE_TIMEOUT_MS, ExllamaBridgeBackend, extractJson, type ExllamaBridgeBackendSettings } from './exllama-bridge-backend.js';
+export {
+  DEFAULT_PROBE_TIMEOUT_MS,
+  ExllamaBridgeBackend,
+  extractJson,
+  type ExllamaBridgeBackendSettings,
+} from './exllama-bridge-backend.js';
 export { BridgeProcess, type BridgeProcessSettings, type SpawnFunction } from './bridge-process.js';
 export {
   BRIDGE_PROTOCOL_VERSION,

@@ -51,8 +51,17 @@ export function exllamaModelDirFor(cacheDir: string, model: string): string {
 }
 
 /** The exact download command for a user to run (words; join with spaces to print). */
-export function exllamaDownloadCommand(settings: Pick<PrepareExllamaModelDirSettings, 'repo' | 'revision' | 'command'>, localDir: string): string[] {
-  return [...(settings.command ?? DEFAULT_DOWNLOAD_COMMAND), settings.repo, ...(settings.revision ? ['--revision', settings.revision] : []), '--local-dir', localDir];
+export function exllamaDownloadCommand(
+  settings: Pick<PrepareExllamaModelDirSettings, 'repo' | 'revision' | 'command'>,
+  localDir: string,
+): string[] {
+  return [
+    ...(settings.command ?? DEFAULT_DOWNLOAD_COMMAND),
+    settings.repo,
+    ...(settings.revision ? ['--revision', settings.revision] : []),
+    '--local-dir',
+    localDir,
+  ];
 }
 
 /** Quotes a word for display in a POSIX shell (the command itself is always spawned without one). */
@@ -78,9 +87,13 @@ export async function prepareExllamaModelDir(settings: PrepareExllamaModelDirSet
   try {
     await run(command, settings);
     if (!existsSync(join(temporary, 'config.json'))) {
-      throw new NerionError('DOWNLOAD_FAILED', `The download of ${settings.repo}${settings.revision ? `@${settings.revision}` : ''} finished without a config.json — is the revision right? EXL2 repos keep each bits-per-weight on its own branch. Command: ${printable}`, {
-        data: { repo: settings.repo, revision: settings.revision },
-      });
+      throw new NerionError(
+        'DOWNLOAD_FAILED',
+        `The download of ${settings.repo}${settings.revision ? `@${settings.revision}` : ''} finished without a config.json — is the revision right? EXL2 repos keep each bits-per-weight on its own branch. Command: ${printable}`,
+        {
+          data: { repo: settings.repo, revision: settings.revision },
+        },
+      );
     }
     await rm(join(temporary, '.cache'), { recursive: true, force: true });
     await rename(temporary, modelDir);
@@ -135,9 +148,13 @@ function run(command: readonly string[], settings: PrepareExllamaModelDirSetting
         );
       } else if (code !== 0) {
         reject(
-          new NerionError('DOWNLOAD_FAILED', `\`${command.join(' ')}\` ${signal ? `was killed by ${signal}` : `exited with status ${code}`}: ${tail.trim().split('\n').slice(-3).join(' ')}`, {
-            data: { command, exitCode: code },
-          }),
+          new NerionError(
+            'DOWNLOAD_FAILED',
+            `\`${command.join(' ')}\` ${signal ? `was killed by ${signal}` : `exited with status ${code}`}: ${tail.trim().split('\n').slice(-3).join(' ')}`,
+            {
+              data: { command, exitCode: code },
+            },
+          ),
         );
       } else resolve();
     });

@@ -13,10 +13,18 @@ const probeTimeoutMs = 8000;
 
 describeCoderBackendContract({
   name: 'exllamav2 via the Python bridge, against a pure-Python stand-in for the exllamav2 module',
-  createBackend: async () => createExllamaBackend({ model: 'tiny-exl2', modelDir, python: PYTHON, env: bridgeEnv(), probeTimeoutMs }),
-  createUnavailableBackend: async () => createExllamaBackend({ model: 'tiny-exl2', modelDir, python: PYTHON, env: bridgeEnv({}, false), probeTimeoutMs }),
+  createBackend: async () =>
+    createExllamaBackend({ model: 'tiny-exl2', modelDir, python: PYTHON, env: bridgeEnv(), probeTimeoutMs }),
+  createUnavailableBackend: async () =>
+    createExllamaBackend({ model: 'tiny-exl2', modelDir, python: PYTHON, env: bridgeEnv({}, false), probeTimeoutMs }),
   createBackendWithMissingModel: async () =>
-    createExllamaBackend({ model: 'absent', modelDir: `${modelDir}-does-not-exist`, python: PYTHON, env: bridgeEnv(), probeTimeoutMs }),
+    createExllamaBackend({
+      model: 'absent',
+      modelDir: `${modelDir}-does-not-exist`,
+      python: PYTHON,
+      env: bridgeEnv(),
+      probeTimeoutMs,
+    }),
   probeTimeoutMs,
   assertReleased: async (backend) => {
     expect(backend).toBeInstanceOf(ExllamaBridgeBackend);

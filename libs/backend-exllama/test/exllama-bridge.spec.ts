@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { collectStream, type GenerateResult, type StreamPart } from '@nerion/backend-core';
 import { rejection } from '@nerion/test-support';
-import { BRIDGE_SCRIPT_PATH, ExllamaBridgeBackend, createExllamaBackend, extractJson, type ExllamaBackendSettings } from '../src/index.js';
+import {
+  BRIDGE_SCRIPT_PATH,
+  ExllamaBridgeBackend,
+  createExllamaBackend,
+  extractJson,
+  type ExllamaBackendSettings,
+} from '../src/index.js';
 import { PYTHON, bridgeEnv, isAlive, makeModelDir, removeModelDirs } from './stand-in.js';
 
 // Each test spawns Python bridges; on a loaded 2-core machine that is slower than Jest's 5 s default.
@@ -55,7 +61,8 @@ class RawBridge {
         taken.push(event);
         if (last(event)) return taken;
       }
-      if (Date.now() > deadline) throw new Error(`no matching event; got ${JSON.stringify(taken)}; stderr: ${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`no matching event; got ${JSON.stringify(taken)}; stderr: ${this.stderr}`);
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
         setTimeout(resolve, 200).unref();
@@ -69,8 +76,16 @@ class RawBridge {
   }
 }
 
-function backendWith(settings: Partial<ExllamaBackendSettings> & { env?: Record<string, string | undefined> }): ExllamaBridgeBackend {
-  const backend = createExllamaBackend({ model: 'tiny-exl2', modelDir: makeModelDir(), python: PYTHON, env: bridgeEnv(), ...settings });
+function backendWith(
+  settings: Partial<ExllamaBackendSettings> & { env?: Record<string, string | undefined> },
+): ExllamaBridgeBackend {
+  const backend = createExllamaBackend({
+    model: 'tiny-exl2',
+    modelDir: makeModelDir(),
+    python: PYTHON,
+    env: bridgeEnv(),
+    ...settings,
+  });
   expect(backend).toBeInstanceOf(ExllamaBridgeBackend);
   return backend as ExllamaBridgeBackend;
 }
@@ -81,7 +96,12 @@ describe('the bridge protocol (python3 running nerion_exl_bridge.py with the pur
     const bridge = new RawBridge(bridgeEnv());
     bridge.send({ id: 'h', op: 'hello' });
     const [hello] = await bridge.until((event) => event.id === 'h');
-    expect(hello).toMatchObject({ event: 'ready', protocol: 1, exllamav2: { available: true, version: '0.0.0+nerion.stand-in' }, jsonFilter: { available: false } });
+    expect(hello).toMatchObject({
+      event: 'ready',
+      protocol: 1,
+      exllamav2: { available: true, version: '0.0.0+nerion.stand-in' },
+      jsonFilter: { available: false },
+    });
     expect(hello!.python).toMatch(/^3\.\d+\.\d+/);
 
     bridge.send({ id: 'l', op: 'load', modelDir });
@@ -94,7 +114,14 @@ describe('the bridge protocol (python3 running nerion_exl_bridge.py with the pur
     expect(deltas).toHaveLength(5);
     for (const delta of deltas) expect(typeof delta.text).toBe('string');
     const done = generated.at(-1)!;
-    expect(done).toMatchObject({ event: 'done', finishReason: 'length', eosReason: 'max_new_tokens', completionTokens: 5, promptTokens: 9, constrained: false });
+    expect(done).toMatchObject({
+      event: 'done',
+      finishReason: 'length',
+      eosReason: 'max_new_tokens',
+      completionTokens: 5,
+      promptTokens: 9,
+      constrained: false,
+    });
     expect(done.totalMs).toBeGreaterThan(0);
     expect(done.timeToFirstTokenMs).toBeLessThanOrEqual(done.totalMs as number);
 
@@ -132,7 +159,7 @@ describe('the bridge protocol (python3 running nerion_exl_bridge.py with the pur
     expect(await bridge.exited()).toBe(0);
   });
 
-  it('stdout carries only protocol lines: the library\'s own prints go to stderr', async () => {
+  it("stdout carries only protocol lines: the library's own prints go to stderr", async () => {
     const bridge = new RawBridge(bridgeEnv());
     bridge.send({ id: 'l', op: 'load', modelDir: makeModelDir({ config: { nerion_stand_in_fail_load: true } }) });
     const [load] = await bridge.until((event) => event.id === 'l');
@@ -216,7 +243,10 @@ describe('the exllamav2 backend over the bridge (pure-Python exllamav2 stand-in)
 
   it('a bridge stuck inside iterate() is killed after the cancel grace, and the next call works', async () => {
     const marker = join(mkdtempSync(join(tmpdir(), 'nerion-hang-')), 'hanging');
-    const backend = backendWith({ env: bridgeEnv({ NERION_STANDIN_HANG_AFTER_TOKENS: '2', NERION_STANDIN_HANG_MARKER: marker }), cancelGraceMs: 300 });
+    const backend = backendWith({
+      env: bridgeEnv({ NERION_STANDIN_HANG_AFTER_TOKENS: '2', NERION_STANDIN_HANG_MARKER: marker }),
+      cancelGraceMs: 300,
+    });
     try {
       const controller = new AbortController();
       // Abort only once the stand-in is really stuck inside iterate(); earlier, the bridge would see the
@@ -227,7 +257,8 @@ describe('the exllamav2 backend over the bridge (pure-Python exllamav2 stand-in)
       })();
       const error = await rejection(
         (async () => {
-          for await (const part of backend.stream({ prompt: 'x', maxTokens: 100, signal: controller.signal })) void part;
+          for await (const part of backend.stream({ prompt: 'x', maxTokens: 100, signal: controller.signal }))
+            void part;
         })(),
       );
       await aborting;
@@ -245,7 +276,7 @@ describe('the exllamav2 backend over the bridge (pure-Python exllamav2 stand-in)
     }
   });
 
-  it('a model that fails to load surfaces MODEL_LOAD_FAILED with exllamav2\'s reason', async () => {
+  it("a model that fails to load surfaces MODEL_LOAD_FAILED with exllamav2's reason", async () => {
     const backend = backendWith({ modelDir: makeModelDir({ config: { nerion_stand_in_fail_load: true } }) });
     try {
       const error = await rejection(backend.generate({ prompt: 'x', maxTokens: 2 }));
@@ -257,7 +288,11 @@ describe('the exllamav2 backend over the bridge (pure-Python exllamav2 stand-in)
   });
 
   it('without a JSON filter: invalid JSON gets one repair attempt, then the valid JSON is returned with a warning', async () => {
-    const backend = backendWith({ env: bridgeEnv({ NERION_STANDIN_OUTPUTS: JSON.stringify(['Sure! kind=create_file', '{"kind": "create_file", "done": true}']) }) });
+    const backend = backendWith({
+      env: bridgeEnv({
+        NERION_STANDIN_OUTPUTS: JSON.stringify(['Sure! kind=create_file', '{"kind": "create_file", "done": true}']),
+      }),
+    });
     try {
       expect(backend.supportsConstrainedDecoding).toBe(false);
       const result = await backend.generate({ messages: MESSAGES, jsonSchema: SCHEMA, maxTokens: 64 });
@@ -271,7 +306,11 @@ describe('the exllamav2 backend over the bridge (pure-Python exllamav2 stand-in)
   });
 
   it('without a JSON filter: a reply that stays invalid after the repair is INVALID_OUTPUT', async () => {
-    const backend = backendWith({ env: bridgeEnv({ NERION_STANDIN_OUTPUTS: JSON.stringify(['nope', '{"kind": "delete_everything", "done": true}']) }) });
+    const backend = backendWith({
+      env: bridgeEnv({
+        NERION_STANDIN_OUTPUTS: JSON.stringify(['nope', '{"kind": "delete_everything", "done": true}']),
+      }),
+    });
     try {
       const error = await rejection(backend.generate({ messages: MESSAGES, jsonSchema: SCHEMA, maxTokens: 64 }));
       expect(error.code).toBe('INVALID_OUTPUT');
@@ -282,20 +321,26 @@ describe('the exllamav2 backend over the bridge (pure-Python exllamav2 stand-in)
   });
 
   it('stop sequences end generation before the stop text (the engine holds partial matches back)', async () => {
-    const backend = backendWith({ env: bridgeEnv({ NERION_STANDIN_OUTPUTS: JSON.stringify(['return a + b;\n}\nEND trailing']) }) });
+    const backend = backendWith({
+      env: bridgeEnv({ NERION_STANDIN_OUTPUTS: JSON.stringify(['return a + b;\n}\nEND trailing']) }),
+    });
     try {
       const parts: StreamPart[] = [];
       for await (const part of backend.stream({ prompt: 'x', maxTokens: 50, stop: ['\nEND'] })) parts.push(part);
       const result = (parts.at(-1) as { result: GenerateResult }).result;
       expect(result.text).toBe('return a + b;\n}');
       expect(result.finishReason).toBe('stop');
-      expect(parts.filter((part) => part.type === 'text-delta').some((part) => (part as { text: string }).text.includes('E'))).toBe(false);
+      expect(
+        parts
+          .filter((part) => part.type === 'text-delta')
+          .some((part) => (part as { text: string }).text.includes('E')),
+      ).toBe(false);
     } finally {
       await backend.close();
     }
   });
 
-  it('chat messages use the model folder\'s chat template when jinja2 is importable, else a plain prompt with a warning', async () => {
+  it("chat messages use the model folder's chat template when jinja2 is importable, else a plain prompt with a warning", async () => {
     const template = '{% for m in messages %}<|{{ m.role }}|>{{ m.content }}\n{% endfor %}<|assistant|>';
     const backend = backendWith({ modelDir: makeModelDir({ chatTemplate: template }) });
     try {
@@ -327,7 +372,12 @@ describe('the exllamav2 backend over the bridge (pure-Python exllamav2 stand-in)
     const backend = backendWith({});
     try {
       const probe = await backend.probe();
-      expect(probe).toMatchObject({ available: true, modelAvailable: true, models: ['tiny-exl2'], version: '0.0.0+nerion.stand-in' });
+      expect(probe).toMatchObject({
+        available: true,
+        modelAvailable: true,
+        models: ['tiny-exl2'],
+        version: '0.0.0+nerion.stand-in',
+      });
       expect(probe.details).toMatchObject({ python: PYTHON, exllamav2: true, jsonFilter: null });
     } finally {
       await backend.close();

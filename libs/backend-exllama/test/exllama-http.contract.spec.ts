@@ -5,7 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { describeCoderBackendContract } from '@nerion/backend-core/testing';
-import { fixturePaths, startOpenAICompatibleServer, type OpenAICompatibleServer, closedPort } from '@nerion/test-support';
+import {
+  fixturePaths,
+  startOpenAICompatibleServer,
+  type OpenAICompatibleServer,
+  closedPort,
+} from '@nerion/test-support';
 import { ExllamaBridgeBackend, createExllamaBackend } from '../src/index.js';
 
 jest.setTimeout(60_000);
@@ -26,12 +31,18 @@ describeCoderBackendContract({
   name: 'exllamav2 HTTP mode (the TabbyAPI path) against the protocol-faithful local OpenAI-compatible server (not TabbyAPI; real GGUF via node-llama-cpp)',
   createBackend: async () => createExllamaBackend({ model: SERVED, modelDir: undefined, baseUrl: server.url }),
   createUnavailableBackend: async () => createExllamaBackend({ model: SERVED, modelDir: undefined, baseUrl: deadUrl }),
-  createBackendWithMissingModel: async () => createExllamaBackend({ model: 'starcoder2-15b-instruct-v0.1-exl2', modelDir: undefined, baseUrl: server.url }),
+  createBackendWithMissingModel: async () =>
+    createExllamaBackend({ model: 'starcoder2-15b-instruct-v0.1-exl2', modelDir: undefined, baseUrl: server.url }),
 });
 
 describe('exllamav2 HTTP mode (protocol-faithful local OpenAI-compatible server, not TabbyAPI)', () => {
   it('reports the exllamav2 id, uses the shared client (no Python bridge), and names TabbyAPI when nothing answers', async () => {
-    const backend = createExllamaBackend({ model: SERVED, modelDir: undefined, baseUrl: deadUrl, python: '/nonexistent/python' });
+    const backend = createExllamaBackend({
+      model: SERVED,
+      modelDir: undefined,
+      baseUrl: deadUrl,
+      python: '/nonexistent/python',
+    });
     try {
       expect(backend.id).toBe('exllamav2');
       expect(backend).not.toBeInstanceOf(ExllamaBridgeBackend);

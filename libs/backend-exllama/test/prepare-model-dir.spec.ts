@@ -37,7 +37,9 @@ const REPO = 'bartowski/Qwen2.5-Coder-7B-Instruct-exl2';
 describe('prepareExllamaModelDir (a Node stand-in for the hf CLI as the downloader)', () => {
   it('without network consent: CONSENT_REQUIRED with the exact `hf download` command, and nothing is created', async () => {
     const cacheDir = join(root, 'no-consent');
-    const error = await rejection(prepareExllamaModelDir({ model: 'qwen2.5-coder', repo: REPO, revision: '6_5', cacheDir, allowNetwork: false }));
+    const error = await rejection(
+      prepareExllamaModelDir({ model: 'qwen2.5-coder', repo: REPO, revision: '6_5', cacheDir, allowNetwork: false }),
+    );
     expect(error.code).toBe('CONSENT_REQUIRED');
     const target = join(cacheDir, 'models', 'exl', 'qwen2.5-coder');
     expect(error.message).toContain(`hf download ${REPO} --revision 6_5 --local-dir ${target}`);
@@ -49,23 +51,51 @@ describe('prepareExllamaModelDir (a Node stand-in for the hf CLI as the download
   it('with consent: downloads into a temporary folder and renames it into place; a second call finds it present', async () => {
     const cacheDir = join(root, 'consent');
     const progress: string[] = [];
-    const prepared = await prepareExllamaModelDir({ model: 'qwen2.5-coder', repo: REPO, revision: '6_5', cacheDir, allowNetwork: true, command: fakeDownloader('ok'), onProgress: (line) => progress.push(line) });
+    const prepared = await prepareExllamaModelDir({
+      model: 'qwen2.5-coder',
+      repo: REPO,
+      revision: '6_5',
+      cacheDir,
+      allowNetwork: true,
+      command: fakeDownloader('ok'),
+      onProgress: (line) => progress.push(line),
+    });
     expect(prepared.status).toBe('downloaded');
     expect(prepared.modelDir).toBe(exllamaModelDirFor(cacheDir, 'qwen2.5-coder'));
-    const config = JSON.parse(readFileSync(join(prepared.modelDir, 'config.json'), 'utf8')) as { repo: string; revision: string; argv: string[] };
+    const config = JSON.parse(readFileSync(join(prepared.modelDir, 'config.json'), 'utf8')) as {
+      repo: string;
+      revision: string;
+      argv: string[];
+    };
     expect(config).toMatchObject({ repo: REPO, revision: '6_5' });
     // The downloader wrote into a temporary sibling, not the final folder.
     expect(config.argv.at(-1)).toMatch(/qwen2\.5-coder\.partial-/);
     expect(readdirSync(join(cacheDir, 'models', 'exl'))).toEqual(['qwen2.5-coder']);
     expect(progress.join('\n')).toMatch(/Fetching 3 files/);
 
-    const again = await prepareExllamaModelDir({ model: 'qwen2.5-coder', repo: REPO, revision: '6_5', cacheDir, allowNetwork: true, command: fakeDownloader('fail') });
+    const again = await prepareExllamaModelDir({
+      model: 'qwen2.5-coder',
+      repo: REPO,
+      revision: '6_5',
+      cacheDir,
+      allowNetwork: true,
+      command: fakeDownloader('fail'),
+    });
     expect(again.status).toBe('present');
   });
 
-  it('a failing download is DOWNLOAD_FAILED with the tool\'s message, and leaves no partial folder', async () => {
+  it("a failing download is DOWNLOAD_FAILED with the tool's message, and leaves no partial folder", async () => {
     const cacheDir = join(root, 'failing');
-    const error = await rejection(prepareExllamaModelDir({ model: 'qwen2.5-coder', repo: REPO, revision: '6_5', cacheDir, allowNetwork: true, command: fakeDownloader('fail') }));
+    const error = await rejection(
+      prepareExllamaModelDir({
+        model: 'qwen2.5-coder',
+        repo: REPO,
+        revision: '6_5',
+        cacheDir,
+        allowNetwork: true,
+        command: fakeDownloader('fail'),
+      }),
+    );
     expect(error.code).toBe('DOWNLOAD_FAILED');
     expect(error.message).toMatch(/Repository Not Found/);
     expect(readdirSync(join(cacheDir, 'models', 'exl'))).toEqual([]);
@@ -73,7 +103,15 @@ describe('prepareExllamaModelDir (a Node stand-in for the hf CLI as the download
 
   it('a download without config.json (e.g. the main branch of an EXL2 repo) is DOWNLOAD_FAILED naming the revision', async () => {
     const cacheDir = join(root, 'empty');
-    const error = await rejection(prepareExllamaModelDir({ model: 'qwen2.5-coder', repo: REPO, cacheDir, allowNetwork: true, command: fakeDownloader('empty') }));
+    const error = await rejection(
+      prepareExllamaModelDir({
+        model: 'qwen2.5-coder',
+        repo: REPO,
+        cacheDir,
+        allowNetwork: true,
+        command: fakeDownloader('empty'),
+      }),
+    );
     expect(error.code).toBe('DOWNLOAD_FAILED');
     expect(error.message).toMatch(/revision/);
     expect(readdirSync(join(cacheDir, 'models', 'exl'))).toEqual([]);
@@ -81,7 +119,14 @@ describe('prepareExllamaModelDir (a Node stand-in for the hf CLI as the download
 
   it('a missing downloader is DOWNLOAD_FAILED naming what to install', async () => {
     const error = await rejection(
-      prepareExllamaModelDir({ model: 'm', repo: REPO, revision: '6_5', cacheDir: join(root, 'missing'), allowNetwork: true, command: ['nerion-test-no-such-hf-cli', 'download'] }),
+      prepareExllamaModelDir({
+        model: 'm',
+        repo: REPO,
+        revision: '6_5',
+        cacheDir: join(root, 'missing'),
+        allowNetwork: true,
+        command: ['nerion-test-no-such-hf-cli', 'download'],
+      }),
     );
     expect(error.code).toBe('DOWNLOAD_FAILED');
     expect(error.message).toMatch(/pip install -U huggingface_hub/);

@@ -21,13 +21,22 @@ export function bridgeEnv(extra: Record<string, string> = {}, withStandIn = true
 const created: string[] = [];
 
 /** A model folder as exllamav2 expects it (config.json; optional tokenizer_config.json with a chat template). */
-export function makeModelDir(options: { name?: string; config?: Record<string, unknown>; chatTemplate?: string } = {}): string {
+export function makeModelDir(
+  options: { name?: string; config?: Record<string, unknown>; chatTemplate?: string } = {},
+): string {
   const root = mkdtempSync(join(tmpdir(), 'nerion-exl-'));
   created.push(root);
   const dir = join(root, options.name ?? 'tiny-exl2');
   mkdirSync(dir);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ architectures: ['LlamaForCausalLM'], max_position_embeddings: 4096, ...options.config }));
-  if (options.chatTemplate) writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ chat_template: options.chatTemplate, bos_token: '<s>', eos_token: '</s>' }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({ architectures: ['LlamaForCausalLM'], max_position_embeddings: 4096, ...options.config }),
+  );
+  if (options.chatTemplate)
+    writeFileSync(
+      join(dir, 'tokenizer_config.json'),
+      JSON.stringify({ chat_template: options.chatTemplate, bos_token: '<s>', eos_token: '</s>' }),
+    );
   return dir;
 }
 

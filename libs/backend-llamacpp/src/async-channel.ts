@@ -72,4 +72,3 @@ export class Mutex {
     return this.tail;
   }
 }
-

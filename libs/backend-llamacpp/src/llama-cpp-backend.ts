@@ -23,7 +23,17 @@ import {
   type StreamPart,
   raceAbort,
 } from '@nerion/backend-core';
-import type { ChatHistoryItem, ChatWrapper, Llama, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaText, Token } from 'node-llama-cpp';
+import type {
+  ChatHistoryItem,
+  ChatWrapper,
+  Llama,
+  LlamaCompletion,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaGrammar,
+  LlamaText,
+  Token,
+} from 'node-llama-cpp';
 import { AsyncChannel, Mutex } from './async-channel.js';
 import { ModelLease, checkModelFile, sharedLlama, type GpuSetting, type LoadedModel } from './llama-runtime.js';
 import { checkGgufMagic, checkModelPath, readGgufSummary, type GgufSummary } from './model-file.js';
@@ -82,19 +92,36 @@ class LlamaCppBackend implements CoderBackend {
   private checkedSummary: GgufSummary | undefined;
 
   constructor(private readonly settings: LlamaCppBackendSettings) {
-    if (!settings.model || settings.model.trim() === '') throw new NerionError('CONFIG_INVALID', 'createLlamaCppBackend needs a model name (the label this backend answers to).');
+    if (!settings.model || settings.model.trim() === '')
+      throw new NerionError(
+        'CONFIG_INVALID',
+        'createLlamaCppBackend needs a model name (the label this backend answers to).',
+      );
     if (settings.threads !== undefined && (!Number.isInteger(settings.threads) || settings.threads < 1)) {
-      throw new NerionError('CONFIG_INVALID', `llama_cpp threads must be a positive whole number, got ${String(settings.threads)} — fix NERION_LLAMA_THREADS or the threads setting.`);
+      throw new NerionError(
+        'CONFIG_INVALID',
+        `llama_cpp threads must be a positive whole number, got ${String(settings.threads)} — fix NERION_LLAMA_THREADS or the threads setting.`,
+      );
     }
     if (settings.contextSize !== undefined && (!Number.isInteger(settings.contextSize) || settings.contextSize < 16)) {
-      throw new NerionError('CONFIG_INVALID', `llama_cpp contextSize must be a whole number of at least 16 tokens, got ${String(settings.contextSize)}.`);
+      throw new NerionError(
+        'CONFIG_INVALID',
+        `llama_cpp contextSize must be a whole number of at least 16 tokens, got ${String(settings.contextSize)}.`,
+      );
     }
     this.model = settings.model;
     this.gpu = settings.gpu === false ? false : 'auto';
     this.cpuBudget = detectCpuBudget();
     this.threads = settings.threads ?? chooseThreadCount(this.cpuBudget);
     // No path: nothing to lease; every call explains how to configure one.
-    this.lease = settings.modelPath ? ModelLease.acquire({ path: settings.modelPath, label: settings.model, gpu: this.gpu, memoryLimitBytes: settings.memoryLimitBytes }) : undefined;
+    this.lease = settings.modelPath
+      ? ModelLease.acquire({
+          path: settings.modelPath,
+          label: settings.model,
+          gpu: this.gpu,
+          memoryLimitBytes: settings.memoryLimitBytes,
+        })
+      : undefined;
   }
 
   private get closed(): boolean {
@@ -102,29 +129,48 @@ class LlamaCppBackend implements CoderBackend {
   }
 
   private closedError(): NerionError {
-    return new NerionError('BACKEND_CLOSED', `The llama_cpp backend for "${this.model}" was closed; create a new one to generate again.`);
+    return new NerionError(
+      'BACKEND_CLOSED',
+      `The llama_cpp backend for "${this.model}" was closed; create a new one to generate again.`,
+    );
   }
 
   async probe(options: ProbeOptions = {}): Promise<ProbeResult> {
-    if (this.closed) return { available: false, reason: `The llama_cpp backend for "${this.model}" was closed; create a new one.` };
+    if (this.closed)
+      return { available: false, reason: `The llama_cpp backend for "${this.model}" was closed; create a new one.` };
     const timeoutMs = options.timeoutMs ?? this.settings.probeTimeoutMs ?? 2000;
     const controller = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
-    const timer = setTimeout(() => controller.abort(new NerionError('TIMEOUT', `probe timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new NerionError('TIMEOUT', `probe timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     try {
       return await raceAbort(this.probeUnbounded(performance.now() + timeoutMs * 0.8), signal);
     } catch (error) {
       // The first start of llama.cpp loads its native library synchronously, which can hold the event loop
       // past the deadline on a busy machine: when the file checks already passed, they answer the probe.
       const checked = this.checkedSummary;
-      if (NerionError.hasCode(error, 'TIMEOUT') && checked !== undefined) return this.probeResult(checked, undefined, this.lease?.current);
+      if (NerionError.hasCode(error, 'TIMEOUT') && checked !== undefined)
+        return this.probeResult(checked, undefined, this.lease?.current);
       if (NerionError.isInstance(error)) {
-        const reason = error.code === 'TIMEOUT'
-          ? `The llama_cpp probe did not finish within ${timeoutMs} ms (starting llama.cpp or reading ${this.settings.modelPath}) — try again; the first start of llama.cpp in a process takes about a second.`
-          : error.message;
-        return { available: false, reason, models: [this.model], ...(error.code === 'MODEL_NOT_FOUND' ? { modelAvailable: false } : {}), details: { file: this.settings.modelPath, errorCode: error.code } };
+        const reason =
+          error.code === 'TIMEOUT'
+            ? `The llama_cpp probe did not finish within ${timeoutMs} ms (starting llama.cpp or reading ${this.settings.modelPath}) — try again; the first start of llama.cpp in a process takes about a second.`
+            : error.message;
+        return {
+          available: false,
+          reason,
+          models: [this.model],
+          ...(error.code === 'MODEL_NOT_FOUND' ? { modelAvailable: false } : {}),
+          details: { file: this.settings.modelPath, errorCode: error.code },
+        };
       }
-      return { available: false, reason: `The llama_cpp probe failed: ${describeError(error)}.`, details: { file: this.settings.modelPath } };
+      return {
+        available: false,
+        reason: `The llama_cpp probe failed: ${describeError(error)}.`,
+        details: { file: this.settings.modelPath },
+      };
     } finally {
       clearTimeout(timer);
     }
@@ -144,10 +190,16 @@ class LlamaCppBackend implements CoderBackend {
     }
     this.checkedSummary = summary;
     const pending = Symbol('pending');
-    const started = await Promise.race([starting, new Promise<typeof pending>((resolve) => setTimeout(() => resolve(pending), Math.max(0, deadline - performance.now())).unref?.())]);
+    const started = await Promise.race([
+      starting,
+      new Promise<typeof pending>((resolve) =>
+        setTimeout(() => resolve(pending), Math.max(0, deadline - performance.now())).unref?.(),
+      ),
+    ]);
     const llama = started === pending ? undefined : started;
     // With llama.cpp up, the rest of the load's checks run too (weights inside the file, enough memory).
-    if (llama !== undefined && !current) await checkModelFile(summary.path, this.model, llama, this.settings.memoryLimitBytes);
+    if (llama !== undefined && !current)
+      await checkModelFile(summary.path, this.model, llama, this.settings.memoryLimitBytes);
     return this.probeResult(summary, llama, current);
   }
 
@@ -155,7 +207,8 @@ class LlamaCppBackend implements CoderBackend {
   private async probeResult(summary: GgufSummary, llama: Llama | undefined, current: unknown): Promise<ProbeResult> {
     const sharedWith = this.lease?.otherLabels() ?? [];
     const notes = this.labelWarnings();
-    if (llama === undefined) notes.push('llama.cpp is still starting in this process; the device (GPU or CPU) is known once it has.');
+    if (llama === undefined)
+      notes.push('llama.cpp is still starting in this process; the device (GPU or CPU) is known once it has.');
     const gpuNames = llama === undefined || llama.gpu === false ? [] : await llama.getGpuDeviceNames();
     return {
       available: true,
@@ -185,7 +238,9 @@ class LlamaCppBackend implements CoderBackend {
   private labelWarnings(): string[] {
     const others = this.lease?.otherLabels() ?? [];
     if (others.length === 0) return [];
-    return [`"${this.model}" is a label for ${this.lease!.path}: the same file also serves ${others.map((name) => `"${name}"`).join(', ')}, so these names all run the same model.`];
+    return [
+      `"${this.model}" is a label for ${this.lease!.path}: the same file also serves ${others.map((name) => `"${name}"`).join(', ')}, so these names all run the same model.`,
+    ];
   }
 
   generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -197,7 +252,10 @@ class LlamaCppBackend implements CoderBackend {
     validateGenerateRequest(request);
     const stopConsumer = new AbortController();
     const signals = [this.closeController.signal, stopConsumer.signal, ...(request.signal ? [request.signal] : [])];
-    const lifecycle = new RequestLifecycle({ signal: AbortSignal.any(signals), timeoutMs: request.timeoutMs }, `llama_cpp generation for "${this.model}"`);
+    const lifecycle = new RequestLifecycle(
+      { signal: AbortSignal.any(signals), timeoutMs: request.timeoutMs },
+      `llama_cpp generation for "${this.model}"`,
+    );
     const channel = new AsyncChannel<StreamPart>();
     const task = this.execute(request, lifecycle, channel).then(
       () => channel.end(),
@@ -214,13 +272,26 @@ class LlamaCppBackend implements CoderBackend {
   }
 
   private toError(error: unknown, lifecycle: RequestLifecycle): unknown {
-    if (this.closeController.signal.aborted) return new NerionError('BACKEND_CLOSED', `The llama_cpp backend for "${this.model}" was closed during the generation.`, { cause: error });
+    if (this.closeController.signal.aborted)
+      return new NerionError(
+        'BACKEND_CLOSED',
+        `The llama_cpp backend for "${this.model}" was closed during the generation.`,
+        { cause: error },
+      );
     const mapped = lifecycle.toError(error);
     if (NerionError.isInstance(mapped)) return mapped;
-    return new NerionError('BACKEND_ERROR', `llama.cpp failed while generating with "${this.model}" (${describeError(mapped)}); the backend is still usable — retry, or lower maxTokens/contextSize if memory ran out.`, { cause: mapped });
+    return new NerionError(
+      'BACKEND_ERROR',
+      `llama.cpp failed while generating with "${this.model}" (${describeError(mapped)}); the backend is still usable — retry, or lower maxTokens/contextSize if memory ran out.`,
+      { cause: mapped },
+    );
   }
 
-  private async execute(request: GenerateRequest, lifecycle: RequestLifecycle, channel: AsyncChannel<StreamPart>): Promise<void> {
+  private async execute(
+    request: GenerateRequest,
+    lifecycle: RequestLifecycle,
+    channel: AsyncChannel<StreamPart>,
+  ): Promise<void> {
     lifecycle.throwIfAborted();
     const warnings: string[] = [];
     const warn = (message: string): void => {
@@ -244,14 +315,18 @@ class LlamaCppBackend implements CoderBackend {
       if (request.messages) {
         if (state.chatWrapper) {
           const chatHistory: ChatHistoryItem[] = request.messages.map((message) =>
-            message.role === 'assistant' ? { type: 'model', response: [message.content] } : { type: message.role, text: message.content },
+            message.role === 'assistant'
+              ? { type: 'model', response: [message.content] }
+              : { type: message.role, text: message.content },
           );
           chatHistory.push({ type: 'model', response: [] });
           const rendered = state.chatWrapper.generateContextState({ chatHistory });
           input = rendered.contextText.tokenize(model.tokenizer);
           stopTriggers.push(...rendered.stopGenerationTriggers);
         } else {
-          warn(`${state.loaded.summary.path} has no chat template in its GGUF header, so the chat messages were sent as a plain "### User:/### Assistant:" prompt; use a GGUF with tokenizer.chat_template for the model's own format.`);
+          warn(
+            `${state.loaded.summary.path} has no chat template in its GGUF header, so the chat messages were sent as a plain "### User:/### Assistant:" prompt; use a GGUF with tokenizer.chat_template for the model's own format.`,
+          );
           input = formatPlainPrompt(request.messages);
         }
       } else {
@@ -261,9 +336,13 @@ class LlamaCppBackend implements CoderBackend {
       // llama.cpp would silently drop the start of a prompt that does not fit: refuse it instead.
       const inputTokens = Array.isArray(input) ? input.length : model.tokenize(input).length;
       if (inputTokens >= state.contextSize) {
-        throw new NerionError('INVALID_REQUEST', `The prompt is ${inputTokens} tokens but the llama_cpp context for "${this.model}" holds ${state.contextSize} — shorten the prompt or raise contextSize (the model was trained for ${state.loaded.summary.contextLength ?? 'an unknown number of'} tokens).`, {
-          data: { promptTokens: inputTokens, contextSize: state.contextSize },
-        });
+        throw new NerionError(
+          'INVALID_REQUEST',
+          `The prompt is ${inputTokens} tokens but the llama_cpp context for "${this.model}" holds ${state.contextSize} — shorten the prompt or raise contextSize (the model was trained for ${state.loaded.summary.contextLength ?? 'an unknown number of'} tokens).`,
+          {
+            data: { promptTokens: inputTokens, contextSize: state.contextSize },
+          },
+        );
       }
 
       let grammar: LlamaGrammar | undefined;
@@ -306,7 +385,9 @@ class LlamaCppBackend implements CoderBackend {
         text = response.response;
       }
       const finishReason = response.metadata.stopReason === 'maxTokens' ? 'length' : 'stop';
-      const promptTokens = Array.isArray(input) ? input.length : sequence.tokenMeter.usedInputTokens - meterBefore.input;
+      const promptTokens = Array.isArray(input)
+        ? input.length
+        : sequence.tokenMeter.usedInputTokens - meterBefore.input;
       const completionTokens = Math.min(maxTokens, sequence.tokenMeter.usedOutputTokens - meterBefore.output);
 
       let json: unknown;
@@ -315,7 +396,11 @@ class LlamaCppBackend implements CoderBackend {
           json = parseJsonOutput(text, request.jsonSchema, `llama_cpp model "${this.model}"`);
         } catch (error) {
           if (finishReason === 'length' && NerionError.isInstance(error)) {
-            throw new NerionError('INVALID_OUTPUT', `${error.message} Generation stopped at maxTokens (${maxTokens}) before the JSON was complete — raise maxTokens.`, { cause: error, data: error.data });
+            throw new NerionError(
+              'INVALID_OUTPUT',
+              `${error.message} Generation stopped at maxTokens (${maxTokens}) before the JSON was complete — raise maxTokens.`,
+              { cause: error, data: error.data },
+            );
           }
           throw error;
         }
@@ -332,8 +417,12 @@ class LlamaCppBackend implements CoderBackend {
           ...(firstTokenAt !== undefined ? { timeToFirstTokenMs: firstTokenAt - lifecycle.startedAt } : {}),
           totalMs,
           ...(loadMs !== undefined ? { loadMs } : {}),
-          ...(firstAt > generationStarted && promptTokens > 0 ? { promptTokensPerSecond: promptTokens / ((firstAt - generationStarted) / 1000) } : {}),
-          ...(completionTokens > 1 && decodeSeconds > 0 ? { decodeTokensPerSecond: (completionTokens - 1) / decodeSeconds } : {}),
+          ...(firstAt > generationStarted && promptTokens > 0
+            ? { promptTokensPerSecond: promptTokens / ((firstAt - generationStarted) / 1000) }
+            : {}),
+          ...(completionTokens > 1 && decodeSeconds > 0
+            ? { decodeTokensPerSecond: (completionTokens - 1) / decodeSeconds }
+            : {}),
         },
         model: this.model,
         warnings,
@@ -356,19 +445,33 @@ class LlamaCppBackend implements CoderBackend {
       const pending = (async (): Promise<SessionState> => {
         const loaded = await lease.get();
         const { JinjaTemplateChatWrapper, LlamaCompletion } = await import('node-llama-cpp');
-        const contextSize = this.settings.contextSize ?? Math.min(loaded.summary.contextLength ?? 4096, DEFAULT_CONTEXT_CAP);
+        const contextSize =
+          this.settings.contextSize ?? Math.min(loaded.summary.contextLength ?? 4096, DEFAULT_CONTEXT_CAP);
         let context: LlamaContext;
         try {
           context = await loaded.model.createContext({ contextSize, threads: this.threads, sequences: 1 });
         } catch (error) {
-          throw new NerionError('MODEL_LOAD_FAILED', `llama.cpp could not create a ${contextSize}-token context for ${loaded.summary.path} (${describeError(error)}) — lower contextSize or free memory.`, {
-            cause: error,
-            data: { path: loaded.summary.path, contextSize },
-          });
+          throw new NerionError(
+            'MODEL_LOAD_FAILED',
+            `llama.cpp could not create a ${contextSize}-token context for ${loaded.summary.path} (${describeError(error)}) — lower contextSize or free memory.`,
+            {
+              cause: error,
+              data: { path: loaded.summary.path, contextSize },
+            },
+          );
         }
         const sequence = context.getSequence();
-        const chatWrapper = loaded.summary.chatTemplate ? new JinjaTemplateChatWrapper({ template: loaded.summary.chatTemplate }) : undefined;
-        return { loaded, context, sequence, completion: new LlamaCompletion({ contextSequence: sequence }), chatWrapper, contextSize };
+        const chatWrapper = loaded.summary.chatTemplate
+          ? new JinjaTemplateChatWrapper({ template: loaded.summary.chatTemplate })
+          : undefined;
+        return {
+          loaded,
+          context,
+          sequence,
+          completion: new LlamaCompletion({ contextSequence: sequence }),
+          chatWrapper,
+          contextSize,
+        };
       })();
       this.state = pending;
       pending.catch(() => {
@@ -382,14 +485,20 @@ class LlamaCppBackend implements CoderBackend {
     const key = JSON.stringify(schema);
     let pending = this.grammars.get(key);
     if (!pending) {
-      pending = this.session().then(({ loaded }) => loaded.llama.createGrammarForJsonSchema(schema as Parameters<typeof loaded.llama.createGrammarForJsonSchema>[0]));
+      pending = this.session().then(({ loaded }) =>
+        loaded.llama.createGrammarForJsonSchema(
+          schema as Parameters<typeof loaded.llama.createGrammarForJsonSchema>[0],
+        ),
+      );
       this.grammars.set(key, pending);
     }
     return pending.then(
       (grammar) => grammar,
       (error: unknown) => {
         this.grammars.delete(key);
-        warn(`node-llama-cpp cannot turn this JSON schema into a grammar (${describeError(error)}), so the output is validated after generation instead of constrained while decoding.`);
+        warn(
+          `node-llama-cpp cannot turn this JSON schema into a grammar (${describeError(error)}), so the output is validated after generation instead of constrained while decoding.`,
+        );
         return undefined;
       },
     );
@@ -404,7 +513,10 @@ class LlamaCppBackend implements CoderBackend {
         this.state = undefined;
         if (state) {
           // A session that failed to start holds nothing; its error went to the call that waited for it.
-          const ready = await state.then((value) => value, () => undefined);
+          const ready = await state.then(
+            (value) => value,
+            () => undefined,
+          );
           if (ready && !ready.context.disposed) await ready.context.dispose();
         }
         await this.lease?.release();

@@ -11,7 +11,14 @@ import type * as NodeLlamaCppModule from 'node-llama-cpp';
 import type { GgufInsights, Llama, LlamaModel } from 'node-llama-cpp';
 
 type NodeLlamaCpp = typeof NodeLlamaCppModule;
-import { checkGgufMagic, checkModelPath, checkWeightsInFile, formatBytes, readGgufSummary, type GgufSummary } from './model-file.js';
+import {
+  checkGgufMagic,
+  checkModelPath,
+  checkWeightsInFile,
+  formatBytes,
+  readGgufSummary,
+  type GgufSummary,
+} from './model-file.js';
 
 export type GpuSetting = 'auto' | false;
 
@@ -50,7 +57,13 @@ export interface LlamaCppRuntimeStats {
 export function llamaCppRuntimeStats(): LlamaCppRuntimeStats {
   return {
     ...counters,
-    models: [...models.values()].map((entry) => ({ path: entry.path, gpu: entry.gpu, refs: entry.refs, labels: [...entry.labels.keys()], loaded: entry.loaded !== undefined })),
+    models: [...models.values()].map((entry) => ({
+      path: entry.path,
+      gpu: entry.gpu,
+      refs: entry.refs,
+      labels: [...entry.labels.keys()],
+      loaded: entry.loaded !== undefined,
+    })),
   };
 }
 
@@ -64,15 +77,23 @@ export function sharedLlama(gpu: GpuSetting): Promise<Llama> {
       try {
         engine = await import('node-llama-cpp');
       } catch (error) {
-        throw new NerionError('BINDINGS_UNAVAILABLE', `node-llama-cpp could not be imported (${describeError(error)}) — reinstall it with \`npm i -E node-llama-cpp@3.21.1\`.`, { cause: error });
+        throw new NerionError(
+          'BINDINGS_UNAVAILABLE',
+          `node-llama-cpp could not be imported (${describeError(error)}) — reinstall it with \`npm i -E node-llama-cpp@3.21.1\`.`,
+          { cause: error },
+        );
       }
       try {
         // maxThreads 0: the backend always passes its own thread count, and a user's override is honoured as given.
         return await engine.getLlama({ gpu, maxThreads: 0, logLevel: engine.LlamaLogLevel.error, progressLogs: false });
       } catch (error) {
-        throw new NerionError('BINDINGS_UNAVAILABLE', `The llama.cpp bindings of node-llama-cpp did not load (${describeError(error)}) — reinstall node-llama-cpp (\`npm i -E node-llama-cpp@3.21.1\`) so its prebuilt binaries for ${process.platform}-${process.arch} are present.`, {
-          cause: error,
-        });
+        throw new NerionError(
+          'BINDINGS_UNAVAILABLE',
+          `The llama.cpp bindings of node-llama-cpp did not load (${describeError(error)}) — reinstall node-llama-cpp (\`npm i -E node-llama-cpp@3.21.1\`) so its prebuilt binaries for ${process.platform}-${process.arch} are present.`,
+          {
+            cause: error,
+          },
+        );
       }
     })();
     llamas.set(key, pending);
@@ -89,7 +110,8 @@ export function detectMemoryLimitBytes(): number {
     try {
       text = readFileSync(file, 'utf8').trim();
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EACCES') continue;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EACCES')
+        continue;
       throw error;
     }
     const value = Number(text);
@@ -110,7 +132,11 @@ export interface LeaseOptions {
 export class ModelLease {
   private released = false;
 
-  private constructor(private readonly entry: ModelEntry, readonly label: string, private readonly memoryLimitBytes: number | undefined) {}
+  private constructor(
+    private readonly entry: ModelEntry,
+    readonly label: string,
+    private readonly memoryLimitBytes: number | undefined,
+  ) {}
 
   static acquire(options: LeaseOptions): ModelLease {
     const path = resolve(options.path);
@@ -140,7 +166,10 @@ export class ModelLease {
   }
 
   get(): Promise<LoadedModel> {
-    if (this.released) return Promise.reject(new NerionError('BACKEND_CLOSED', `The llama_cpp backend for "${this.label}" was closed; create a new one.`));
+    if (this.released)
+      return Promise.reject(
+        new NerionError('BACKEND_CLOSED', `The llama_cpp backend for "${this.label}" was closed; create a new one.`),
+      );
     const entry = this.entry;
     if (entry.loaded) return Promise.resolve(entry.loaded);
     if (!entry.loading) {
@@ -173,7 +202,10 @@ export class ModelLease {
     entry.loaded = undefined;
     if (!loading) return;
     // A load that failed left nothing to release; its error already reached the caller that waited for it.
-    const loaded = await loading.then((value) => value, () => undefined);
+    const loaded = await loading.then(
+      (value) => value,
+      () => undefined,
+    );
     if (loaded && !loaded.model.disposed) {
       await loaded.model.dispose();
       counters.modelDisposals += 1;
@@ -182,7 +214,12 @@ export class ModelLease {
 }
 
 /** Everything that can be checked without loading: the file, the header, the weights' extent, the memory. */
-export async function checkModelFile(path: string, label: string, llama: Llama, memoryLimitBytes: number | undefined): Promise<{ summary: GgufSummary; insights: GgufInsights }> {
+export async function checkModelFile(
+  path: string,
+  label: string,
+  llama: Llama,
+  memoryLimitBytes: number | undefined,
+): Promise<{ summary: GgufSummary; insights: GgufInsights }> {
   const { sizeBytes } = await checkModelPath(path, label);
   await checkGgufMagic(path, label);
   const { summary, fileInfo } = await readGgufSummary(path, sizeBytes, label);
@@ -191,9 +228,13 @@ export async function checkModelFile(path: string, label: string, llama: Llama, 
     const needed = insights.estimateModelResourceRequirements({ gpuLayers: 0 }).cpuRam;
     const limit = memoryLimitBytes ?? detectMemoryLimitBytes();
     if (needed > limit) {
-      throw new NerionError('MODEL_LOAD_FAILED', `${path} needs about ${formatBytes(needed)} of memory but this process can use ${formatBytes(limit)} — choose a smaller quantisation of "${label}" (e.g. Q4_K_M) or a machine with more memory.`, {
-        data: { path, model: label, neededBytes: needed, limitBytes: limit },
-      });
+      throw new NerionError(
+        'MODEL_LOAD_FAILED',
+        `${path} needs about ${formatBytes(needed)} of memory but this process can use ${formatBytes(limit)} — choose a smaller quantisation of "${label}" (e.g. Q4_K_M) or a machine with more memory.`,
+        {
+          data: { path, model: label, neededBytes: needed, limitBytes: limit },
+        },
+      );
     }
   }
   return { summary, insights };
@@ -209,10 +250,14 @@ async function loadModel(entry: ModelEntry, label: string, memoryLimitBytes: num
   try {
     model = await llama.loadModel({ modelPath: entry.path, gpuLayers: llama.gpu === false ? 0 : 'auto' });
   } catch (error) {
-    throw new NerionError('MODEL_LOAD_FAILED', `llama.cpp could not load ${entry.path} (${describeError(error)}) — the file may be damaged or of an unsupported architecture (${summary.architecture ?? 'unknown'}); re-download it with \`nerion models ensure --backend llama_cpp --model ${label}\`.`, {
-      cause: error,
-      data: { path: entry.path, model: label, architecture: summary.architecture },
-    });
+    throw new NerionError(
+      'MODEL_LOAD_FAILED',
+      `llama.cpp could not load ${entry.path} (${describeError(error)}) — the file may be damaged or of an unsupported architecture (${summary.architecture ?? 'unknown'}); re-download it with \`nerion models ensure --backend llama_cpp --model ${label}\`.`,
+      {
+        cause: error,
+        data: { path: entry.path, model: label, architecture: summary.architecture },
+      },
+    );
   }
   return { llama, model, summary, insights, loadMs: performance.now() - started };
 }

@@ -25,11 +25,18 @@ export function ensureCommand(model: string): string {
 }
 
 /** Throws MODEL_NOT_FOUND unless `path` names an existing regular file. Returns its size. */
-export async function checkModelPath(path: string | undefined, model: string): Promise<{ path: string; sizeBytes: number }> {
+export async function checkModelPath(
+  path: string | undefined,
+  model: string,
+): Promise<{ path: string; sizeBytes: number }> {
   if (!path || path.trim() === '') {
-    throw new NerionError('MODEL_NOT_FOUND', `No GGUF file is configured for llama_cpp model "${model}" — set LLAMA_CPP_MODEL_PATH=/path/to/model.gguf or run \`${ensureCommand(model)}\`.`, {
-      data: { model },
-    });
+    throw new NerionError(
+      'MODEL_NOT_FOUND',
+      `No GGUF file is configured for llama_cpp model "${model}" — set LLAMA_CPP_MODEL_PATH=/path/to/model.gguf or run \`${ensureCommand(model)}\`.`,
+      {
+        data: { model },
+      },
+    );
   }
   let stats;
   try {
@@ -37,20 +44,36 @@ export async function checkModelPath(path: string | undefined, model: string): P
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new NerionError('MODEL_NOT_FOUND', `The GGUF file ${path} does not exist — check LLAMA_CPP_MODEL_PATH or run \`${ensureCommand(model)}\` to download it.`, {
-        cause: error,
-        data: { path, model },
-      });
+      throw new NerionError(
+        'MODEL_NOT_FOUND',
+        `The GGUF file ${path} does not exist — check LLAMA_CPP_MODEL_PATH or run \`${ensureCommand(model)}\` to download it.`,
+        {
+          cause: error,
+          data: { path, model },
+        },
+      );
     }
-    throw new NerionError('MODEL_LOAD_FAILED', `Cannot read the GGUF file ${path} (${describeError(error)}) — check its permissions.`, { cause: error, data: { path, model } });
+    throw new NerionError(
+      'MODEL_LOAD_FAILED',
+      `Cannot read the GGUF file ${path} (${describeError(error)}) — check its permissions.`,
+      { cause: error, data: { path, model } },
+    );
   }
   if (stats.isDirectory()) {
-    throw new NerionError('MODEL_NOT_FOUND', `${path} is a directory, not a GGUF file — set LLAMA_CPP_MODEL_PATH to the .gguf file itself (e.g. ${path.replace(/\/+$/, '')}/model.gguf).`, {
-      data: { path, model },
-    });
+    throw new NerionError(
+      'MODEL_NOT_FOUND',
+      `${path} is a directory, not a GGUF file — set LLAMA_CPP_MODEL_PATH to the .gguf file itself (e.g. ${path.replace(/\/+$/, '')}/model.gguf).`,
+      {
+        data: { path, model },
+      },
+    );
   }
   if (!stats.isFile()) {
-    throw new NerionError('MODEL_LOAD_FAILED', `${path} is not a regular file — set LLAMA_CPP_MODEL_PATH to a .gguf file.`, { data: { path, model } });
+    throw new NerionError(
+      'MODEL_LOAD_FAILED',
+      `${path} is not a regular file — set LLAMA_CPP_MODEL_PATH to a .gguf file.`,
+      { data: { path, model } },
+    );
   }
   return { path, sizeBytes: stats.size };
 }
@@ -68,29 +91,42 @@ export async function checkGgufMagic(path: string, model: string): Promise<void>
   }
   if (head.subarray(0, 4).toString('latin1') === 'GGUF') return;
   const text = head.toString('utf8');
-  const looksLike = head.length === 0
-    ? 'it is empty'
-    : text.startsWith('version https://git-lfs')
-      ? 'it is a Git LFS pointer, not the model itself'
-      : /^\s*</.test(text)
-        ? 'it looks like an HTML page (a failed download?)'
-        : `it starts with ${JSON.stringify(head.subarray(0, 4).toString('latin1'))}`;
-  throw new NerionError('MODEL_LOAD_FAILED', `${path} is not a GGUF file (${looksLike}) — re-download it with \`${ensureCommand(model)}\` or point LLAMA_CPP_MODEL_PATH at a .gguf file.`, {
-    data: { path, model },
-  });
+  const looksLike =
+    head.length === 0
+      ? 'it is empty'
+      : text.startsWith('version https://git-lfs')
+        ? 'it is a Git LFS pointer, not the model itself'
+        : /^\s*</.test(text)
+          ? 'it looks like an HTML page (a failed download?)'
+          : `it starts with ${JSON.stringify(head.subarray(0, 4).toString('latin1'))}`;
+  throw new NerionError(
+    'MODEL_LOAD_FAILED',
+    `${path} is not a GGUF file (${looksLike}) — re-download it with \`${ensureCommand(model)}\` or point LLAMA_CPP_MODEL_PATH at a .gguf file.`,
+    {
+      data: { path, model },
+    },
+  );
 }
 
 /** Parses the header; throws MODEL_LOAD_FAILED for a corrupt header or tensors that start past the end of the file. */
-export async function readGgufSummary(path: string, sizeBytes: number, model: string): Promise<{ summary: GgufSummary; fileInfo: GgufFileInfo }> {
+export async function readGgufSummary(
+  path: string,
+  sizeBytes: number,
+  model: string,
+): Promise<{ summary: GgufSummary; fileInfo: GgufFileInfo }> {
   const { readGgufFileInfo } = await import('node-llama-cpp');
   let fileInfo: GgufFileInfo;
   try {
     fileInfo = await readGgufFileInfo(path, { logWarnings: false, spliceSplitFiles: false });
   } catch (error) {
-    throw new NerionError('MODEL_LOAD_FAILED', `${path} has a truncated or corrupt GGUF header (${describeError(error)}) — re-download it with \`${ensureCommand(model)}\`.`, {
-      cause: error,
-      data: { path, model },
-    });
+    throw new NerionError(
+      'MODEL_LOAD_FAILED',
+      `${path} has a truncated or corrupt GGUF header (${describeError(error)}) — re-download it with \`${ensureCommand(model)}\`.`,
+      {
+        cause: error,
+        data: { path, model },
+      },
+    );
   }
   const tensors = fileInfo.fullTensorInfo ?? fileInfo.tensorInfo ?? [];
   let firstOffset = Number.POSITIVE_INFINITY;
@@ -100,7 +136,10 @@ export async function readGgufSummary(path: string, sizeBytes: number, model: st
     firstOffset = Math.min(firstOffset, Number(tensor.fileOffset));
   }
   if (tensors.length > 0 && lastOffset >= sizeBytes) throw truncated(path, model, sizeBytes, lastOffset + 1);
-  const metadata = fileInfo.metadata as unknown as { general?: { architecture?: string; name?: string }; tokenizer?: { chat_template?: string } };
+  const metadata = fileInfo.metadata as unknown as {
+    general?: { architecture?: string; name?: string };
+    tokenizer?: { chat_template?: string };
+  };
   const architectureMetadata = fileInfo.architectureMetadata as { context_length?: number } | undefined;
   return {
     fileInfo,
@@ -121,7 +160,12 @@ export async function readGgufSummary(path: string, sizeBytes: number, model: st
  * The weights must fit in the file: a download cut short fails here rather than deep inside llama.cpp.
  * (A lower bound: the first tensor's offset plus the size of all tensors, alignment padding not counted.)
  */
-export async function checkWeightsInFile(summary: GgufSummary, fileInfo: GgufFileInfo, llama: Llama, model: string): Promise<GgufInsights> {
+export async function checkWeightsInFile(
+  summary: GgufSummary,
+  fileInfo: GgufFileInfo,
+  llama: Llama,
+  model: string,
+): Promise<GgufInsights> {
   const { GgufInsights } = await import('node-llama-cpp');
   const insights = await GgufInsights.from(fileInfo, llama);
   if (summary.dataOffset !== undefined && summary.dataOffset + insights.modelSize > summary.sizeBytes) {
@@ -131,9 +175,13 @@ export async function checkWeightsInFile(summary: GgufSummary, fileInfo: GgufFil
 }
 
 function truncated(path: string, model: string, sizeBytes: number, requiredBytes: number): NerionError {
-  return new NerionError('MODEL_LOAD_FAILED', `${path} is truncated: its header describes at least ${requiredBytes} bytes of header and weights but the file has ${sizeBytes} — re-download it with \`${ensureCommand(model)}\`.`, {
-    data: { path, model, sizeBytes, requiredBytes },
-  });
+  return new NerionError(
+    'MODEL_LOAD_FAILED',
+    `${path} is truncated: its header describes at least ${requiredBytes} bytes of header and weights but the file has ${sizeBytes} — re-download it with \`${ensureCommand(model)}\`.`,
+    {
+      data: { path, model, sizeBytes, requiredBytes },
+    },
+  );
 }
 
 export function formatBytes(bytes: number): string {

@@ -13,7 +13,9 @@ jest.setTimeout(60_000);
 const fixtures = fixturePaths();
 const request = { messages: [{ role: 'user' as const, content: 'hi' }], maxTokens: 4 };
 
-async function failure(settings: Partial<LlamaCppBackendSettings> & { modelPath: string | undefined }): Promise<{ error: NerionError; reason: string | undefined }> {
+async function failure(
+  settings: Partial<LlamaCppBackendSettings> & { modelPath: string | undefined },
+): Promise<{ error: NerionError; reason: string | undefined }> {
   const backend = createLlamaCppBackend({ model: 'broken', threads: 1, ...settings });
   try {
     const probe = await backend.probe();
@@ -68,7 +70,11 @@ describe('llama_cpp on bad model files (real node-llama-cpp, files in a temp dir
     writeFileSync(lfs, 'version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 123\n');
     const empty = join(directory, 'empty.gguf');
     writeFileSync(empty, '');
-    const results = await Promise.all([failure({ modelPath: text }), failure({ modelPath: lfs }), failure({ modelPath: empty })]);
+    const results = await Promise.all([
+      failure({ modelPath: text }),
+      failure({ modelPath: lfs }),
+      failure({ modelPath: empty }),
+    ]);
     for (const { error } of results) {
       expect(error.code).toBe('MODEL_LOAD_FAILED');
       expect(error.message).toContain('is not a GGUF file');
@@ -118,7 +124,11 @@ describe('llama_cpp on bad model files (real node-llama-cpp, files in a temp dir
   });
 
   it('rejects invalid settings with CONFIG_INVALID', () => {
-    expect(() => createLlamaCppBackend({ model: 'x', modelPath: fixtures.tinyLlama, threads: 0 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
-    expect(() => createLlamaCppBackend({ model: '', modelPath: fixtures.tinyLlama })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => createLlamaCppBackend({ model: 'x', modelPath: fixtures.tinyLlama, threads: 0 })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
+    expect(() => createLlamaCppBackend({ model: '', modelPath: fixtures.tinyLlama })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
   });
 });

@@ -49,7 +49,10 @@ describe('llama_cpp model sharing and behaviour (real node-llama-cpp on the gene
     const coder = createLlamaCppBackend({ model: 'qwen2.5-coder', modelPath: path, threads: 1 });
     const other = createLlamaCppBackend({ model: 'deepseek-coder-v2', modelPath: path, threads: 1 });
     try {
-      const [a, b] = await Promise.all([coder.generate({ messages, maxTokens: 6 }), other.generate({ messages, maxTokens: 6 })]);
+      const [a, b] = await Promise.all([
+        coder.generate({ messages, maxTokens: 6 }),
+        other.generate({ messages, maxTokens: 6 }),
+      ]);
       expect(a.text).toBe(b.text);
       expect(llamaCppRuntimeStats().modelLoads).toBe(loadsBefore + 1);
       expect(a.warnings.join(' ')).toContain('"deepseek-coder-v2"');
@@ -58,10 +61,16 @@ describe('llama_cpp model sharing and behaviour (real node-llama-cpp on the gene
       expect(probe.available).toBe(true);
       expect(probe.details?.sharedWith).toEqual(['deepseek-coder-v2']);
       expect(probe.reason).toContain('same model');
-      expect(llamaCppRuntimeStats().models.find((model) => model.path === path)).toMatchObject({ refs: 2, loaded: true });
+      expect(llamaCppRuntimeStats().models.find((model) => model.path === path)).toMatchObject({
+        refs: 2,
+        loaded: true,
+      });
 
       await coder.close();
-      expect(llamaCppRuntimeStats().models.find((model) => model.path === path)).toMatchObject({ refs: 1, labels: ['deepseek-coder-v2'] });
+      expect(llamaCppRuntimeStats().models.find((model) => model.path === path)).toMatchObject({
+        refs: 1,
+        labels: ['deepseek-coder-v2'],
+      });
       const after = await other.generate({ messages, maxTokens: 6 });
       expect(after.warnings).toEqual([]);
       expect(llamaCppRuntimeStats().modelLoads).toBe(loadsBefore + 1);
@@ -79,7 +88,15 @@ describe('llama_cpp model sharing and behaviour (real node-llama-cpp on the gene
       const probe = await backend.probe({ timeoutMs: 10_000 });
       expect(probe.available).toBe(true);
       expect(probe.models).toEqual(['tiny']);
-      expect(probe.details).toMatchObject({ file: fixtures.tinyLlama, architecture: 'llama', contextLength: 2048, chatTemplate: true, threads: 1, threadsSource: 'settings', device: 'cpu' });
+      expect(probe.details).toMatchObject({
+        file: fixtures.tinyLlama,
+        architecture: 'llama',
+        contextLength: 2048,
+        chatTemplate: true,
+        threads: 1,
+        threadsSource: 'settings',
+        device: 'cpu',
+      });
       expect(probe.details?.sizeBytes).toBeGreaterThan(100_000);
       expect(probe.version).toMatch(/llama\.cpp/);
     } finally {
@@ -112,7 +129,12 @@ describe('llama_cpp model sharing and behaviour (real node-llama-cpp on the gene
       const index = [...free.text].findIndex((character, position) => position > 2 && /[A-Za-z0-9]/.test(character));
       expect(index).toBeGreaterThan(0); // the greedy output of this fixture has ASCII letters after the start
       const stop = [...free.text][index]!;
-      const cut = await backend.generate({ prompt: 'function add(a, b) {', maxTokens: 40, temperature: 0, stop: [stop] });
+      const cut = await backend.generate({
+        prompt: 'function add(a, b) {',
+        maxTokens: 40,
+        temperature: 0,
+        stop: [stop],
+      });
       expect(cut.finishReason).toBe('stop');
       expect(cut.text).toBe(free.text.slice(0, free.text.indexOf(stop)));
     } finally {
@@ -121,9 +143,16 @@ describe('llama_cpp model sharing and behaviour (real node-llama-cpp on the gene
   });
 
   it('a prompt longer than the context is refused with INVALID_REQUEST (not silently cut), and the backend stays usable', async () => {
-    const backend = createLlamaCppBackend({ model: 'tiny', modelPath: fixtures.tinyLlama, threads: 1, contextSize: 256 });
+    const backend = createLlamaCppBackend({
+      model: 'tiny',
+      modelPath: fixtures.tinyLlama,
+      threads: 1,
+      contextSize: 256,
+    });
     try {
-      const error = await backend.generate({ messages: [{ role: 'user', content: 'x'.repeat(600) }], maxTokens: 4 }).catch((caught: unknown) => caught);
+      const error = await backend
+        .generate({ messages: [{ role: 'user', content: 'x'.repeat(600) }], maxTokens: 4 })
+        .catch((caught: unknown) => caught);
       expect(error).toMatchObject({ code: 'INVALID_REQUEST' });
       expect((error as Error).message).toMatch(/holds 256/);
       expect((await backend.generate({ prompt: 'y', maxTokens: 3 })).finishReason).toBe('length');
@@ -135,9 +164,15 @@ describe('llama_cpp model sharing and behaviour (real node-llama-cpp on the gene
   it('concurrent calls on one backend take turns on its context and give the same greedy text', async () => {
     const backend = createLlamaCppBackend({ model: 'tiny', modelPath: fixtures.tinyLlama, threads: 1 });
     try {
-      const results = await Promise.all([1, 2, 3].map(() => backend.generate({ messages, maxTokens: 12, temperature: 0 })));
+      const results = await Promise.all(
+        [1, 2, 3].map(() => backend.generate({ messages, maxTokens: 12, temperature: 0 })),
+      );
       expect(new Set(results.map((result) => result.text)).size).toBe(1);
-      for (const result of results) expect(result.usage).toEqual({ promptTokens: results[0]!.usage.promptTokens, completionTokens: results[0]!.usage.completionTokens });
+      for (const result of results)
+        expect(result.usage).toEqual({
+          promptTokens: results[0]!.usage.promptTokens,
+          completionTokens: results[0]!.usage.completionTokens,
+        });
     } finally {
       await backend.close();
     }
@@ -147,7 +182,9 @@ describe('llama_cpp model sharing and behaviour (real node-llama-cpp on the gene
     const backend = createLlamaCppBackend({ model: 'tiny', modelPath: fixtures.tinyLlama, threads: 1 });
     try {
       await backend.generate({ prompt: 'x', maxTokens: 2 });
-      await expect(backend.generate({ messages, maxTokens: 100_000, temperature: 0, timeoutMs: 100 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+      await expect(
+        backend.generate({ messages, maxTokens: 100_000, temperature: 0, timeoutMs: 100 }),
+      ).rejects.toMatchObject({ code: 'TIMEOUT' });
       const cpuBefore = process.cpuUsage();
       await new Promise((resolve) => setTimeout(resolve, 500));
       const cpu = process.cpuUsage(cpuBefore);

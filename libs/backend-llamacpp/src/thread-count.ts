@@ -25,7 +25,8 @@ const readIfPresent: ReadTextFile = (path) => {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EACCES') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EACCES')
+      return undefined;
     throw error;
   }
 };
@@ -35,17 +36,29 @@ export function cgroupCpuQuota(read: ReadTextFile = readIfPresent): number | und
   const v2 = read('/sys/fs/cgroup/cpu.max')?.trim();
   if (v2) {
     const [quota, period] = v2.split(/\s+/);
-    if (quota !== 'max' && quota !== undefined && period !== undefined && Number(period) > 0) return Math.max(1, Math.ceil(Number(quota) / Number(period)));
+    if (quota !== 'max' && quota !== undefined && period !== undefined && Number(period) > 0)
+      return Math.max(1, Math.ceil(Number(quota) / Number(period)));
     return undefined;
   }
-  const quota = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')?.trim() ?? read('/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us')?.trim() ?? '-1');
-  const period = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us')?.trim() ?? read('/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us')?.trim() ?? '0');
+  const quota = Number(
+    read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')?.trim() ??
+      read('/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us')?.trim() ??
+      '-1',
+  );
+  const period = Number(
+    read('/sys/fs/cgroup/cpu/cpu.cfs_period_us')?.trim() ??
+      read('/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us')?.trim() ??
+      '0',
+  );
   if (quota > 0 && period > 0) return Math.max(1, Math.ceil(quota / period));
   return undefined;
 }
 
 /** Physical cores, from the distinct thread-sibling sets in /sys; undefined when /sys does not say. */
-export function physicalCoreCount(read: ReadTextFile = readIfPresent, listCpus: () => string[] = listSysCpus): number | undefined {
+export function physicalCoreCount(
+  read: ReadTextFile = readIfPresent,
+  listCpus: () => string[] = listSysCpus,
+): number | undefined {
   const siblings = new Set<string>();
   for (const cpu of listCpus()) {
     const list = read(`/sys/devices/system/cpu/${cpu}/topology/thread_siblings_list`)?.trim();
@@ -63,7 +76,11 @@ function listSysCpus(): string[] {
   }
 }
 
-export function detectCpuBudget(read: ReadTextFile = readIfPresent, logical = availableParallelism(), listCpus: () => string[] = listSysCpus): CpuBudget {
+export function detectCpuBudget(
+  read: ReadTextFile = readIfPresent,
+  logical = availableParallelism(),
+  listCpus: () => string[] = listSysCpus,
+): CpuBudget {
   const cgroupQuota = cgroupCpuQuota(read);
   const physical = physicalCoreCount(read, listCpus);
   const usable = Math.max(1, Math.min(logical, cgroupQuota ?? Infinity, physical ?? Infinity));

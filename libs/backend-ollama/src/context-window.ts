@@ -35,7 +35,11 @@ export interface ContextWindowSettings {
 }
 
 /** The `num_ctx` to send: the fixed setting, or the smallest ladder step that holds prompt + output. */
-export function chooseContextLength(promptTokens: number, maxTokens: number, settings: ContextWindowSettings = {}): number {
+export function chooseContextLength(
+  promptTokens: number,
+  maxTokens: number,
+  settings: ContextWindowSettings = {},
+): number {
   if (settings.contextLength !== undefined) return settings.contextLength;
   const minimum = settings.minContextLength ?? CONTEXT_LADDER[0];
   const maximum = settings.maxContextLength ?? CONTEXT_LADDER[CONTEXT_LADDER.length - 1];
@@ -45,7 +49,13 @@ export function chooseContextLength(promptTokens: number, maxTokens: number, set
 }
 
 /** A warning when the window may not have held the prompt and the output (so Ollama may have cut the prompt). */
-export function contextWarning(numCtx: number, estimatedPromptTokens: number, maxTokens: number, promptEvalCount: number | undefined, evalCount: number | undefined): string | undefined {
+export function contextWarning(
+  numCtx: number,
+  estimatedPromptTokens: number,
+  maxTokens: number,
+  promptEvalCount: number | undefined,
+  evalCount: number | undefined,
+): string | undefined {
   if (estimatedPromptTokens + maxTokens > numCtx) {
     return `The prompt (about ${estimatedPromptTokens} tokens) plus maxTokens (${maxTokens}) exceed num_ctx ${numCtx}; Ollama drops the start of a prompt that does not fit. Raise contextLength/maxContextLength or shorten the prompt.`;
   }

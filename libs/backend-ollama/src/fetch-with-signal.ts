@@ -10,13 +10,19 @@ export const NOT_OLLAMA_BODY = 'a non-JSON answer, HTTP';
  */
 export function fetchWithSignal(base: FetchFunction, signal: AbortSignal): FetchFunction {
   return async (input, init = {}) => {
-    const response = await base(input, { ...init, signal: init.signal ? AbortSignal.any([init.signal, signal]) : signal });
+    const response = await base(input, {
+      ...init,
+      signal: init.signal ? AbortSignal.any([init.signal, signal]) : signal,
+    });
     if (response.ok || response.headers.get('content-type')?.includes('application/json')) return response;
     const text = (await response.text()).trim().slice(0, 500);
-    return new Response(JSON.stringify({ error: `${NOT_OLLAMA_BODY} ${response.status}: ${text || response.statusText}` }), {
-      status: response.status,
-      statusText: response.statusText,
-      headers: { 'content-type': 'application/json' },
-    });
+    return new Response(
+      JSON.stringify({ error: `${NOT_OLLAMA_BODY} ${response.status}: ${text || response.statusText}` }),
+      {
+        status: response.status,
+        statusText: response.statusText,
+        headers: { 'content-type': 'application/json' },
+      },
+    );
   };
 }

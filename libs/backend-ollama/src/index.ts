@@ -7,7 +7,18 @@ export {
   type OllamaBackend,
   type OllamaBackendSettings,
 } from './ollama-backend.js';
-export { pullOllamaModel, type OllamaPullOptions, type OllamaPullProgress, type OllamaPullResult, type OllamaPullSettings } from './ollama-pull.js';
-export { CONTEXT_LADDER, chooseContextLength, estimatePromptTokens, type ContextWindowSettings } from './context-window.js';
+export {
+  pullOllamaModel,
+  type OllamaPullOptions,
+  type OllamaPullProgress,
+  type OllamaPullResult,
+  type OllamaPullSettings,
+} from './ollama-pull.js';
+export {
+  CONTEXT_LADDER,
+  chooseContextLength,
+  estimatePromptTokens,
+  type ContextWindowSettings,
+} from './context-window.js';
 export { STRUCTURED_OUTPUTS_SINCE, compareVersions } from './ollama-version.js';
 export { modelMissingMessage, notRunningMessage } from './ollama-errors.js';

@@ -14,6 +14,7 @@ afterAll(async () => {
 describeCoderBackendContract({
   name: 'ollama against the protocol-faithful local Ollama server (real GGUF via node-llama-cpp)',
   createBackend: async () => createOllamaBackend({ model: 'nerion-tiny', baseUrl: server.url }),
-  createUnavailableBackend: async () => createOllamaBackend({ model: 'nerion-tiny', baseUrl: `http://127.0.0.1:${await closedPort()}` }),
+  createUnavailableBackend: async () =>
+    createOllamaBackend({ model: 'nerion-tiny', baseUrl: `http://127.0.0.1:${await closedPort()}` }),
   createBackendWithMissingModel: async () => createOllamaBackend({ model: 'deepseek-coder-v2', baseUrl: server.url }),
 });

@@ -1,7 +1,13 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type StreamPart } from '@nerion/backend-core';
-import { fixturePaths, startLocalOllamaServer, type LocalOllamaServer, closedPort, rejection } from '@nerion/test-support';
+import {
+  fixturePaths,
+  startLocalOllamaServer,
+  type LocalOllamaServer,
+  closedPort,
+  rejection,
+} from '@nerion/test-support';
 import { createOllamaBackend } from './ollama-backend.js';
 import { pullOllamaModel, type OllamaPullProgress } from './ollama-pull.js';
 
@@ -24,7 +30,10 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
   const gguf = fixturePaths().tinyLlama;
 
   beforeAll(async () => {
-    server = await startLocalOllamaServer({ models: { 'nerion-tiny': gguf }, pullable: { 'nerion-pullable:7b': gguf } });
+    server = await startLocalOllamaServer({
+      models: { 'nerion-tiny': gguf },
+      pullable: { 'nerion-pullable:7b': gguf },
+    });
     // An Ollama older than 0.5 accepts `format` but ignores a schema in it.
     oldServer = await startLocalOllamaServer({ models: { 'nerion-tiny': gguf }, version: '0.4.7', ignoreFormat: true });
   });
@@ -75,7 +84,11 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
     try {
       const result = await backend.generate({ prompt: 'function add(a, b) {', maxTokens: 4 });
       expect(server.requests[server.requests.length - 1]!.path).toBe('/api/generate');
-      expect(lastChatBody(server)).toMatchObject({ prompt: 'function add(a, b) {', raw: true, options: { num_predict: 4 } });
+      expect(lastChatBody(server)).toMatchObject({
+        prompt: 'function add(a, b) {',
+        raw: true,
+        options: { num_predict: 4 },
+      });
       expect(result.usage.completionTokens).toBeLessThanOrEqual(4);
     } finally {
       await backend.close();
@@ -112,7 +125,9 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
   });
 
   it('rejects a model prefixed with another backend', () => {
-    expect(() => createOllamaBackend({ model: 'vllm:qwen', baseUrl: server.url })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => createOllamaBackend({ model: 'vllm:qwen', baseUrl: server.url })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
   });
 
   it('sends the JSON schema as `format` and returns validated JSON', async () => {
@@ -142,7 +157,9 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
   it('an Ollama that ignores `format` (older than 0.5) yields INVALID_OUTPUT naming its version, never a silent pass', async () => {
     const backend = createOllamaBackend({ model: 'nerion-tiny', baseUrl: oldServer.url });
     try {
-      const error = await rejection(backend.generate({ messages: MESSAGES, jsonSchema: SCHEMA, maxTokens: 40, temperature: 0.8, seed: 1 }));
+      const error = await rejection(
+        backend.generate({ messages: MESSAGES, jsonSchema: SCHEMA, maxTokens: 40, temperature: 0.8, seed: 1 }),
+      );
       expect(error.code).toBe('INVALID_OUTPUT');
       expect(error.message).toContain('Ollama 0.4.7');
       expect(error.data.ollamaVersion).toBe('0.4.7');
@@ -150,7 +167,14 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
       const streamed: StreamPart[] = [];
       const streamError = await rejection(
         (async () => {
-          for await (const part of backend.stream({ messages: MESSAGES, jsonSchema: SCHEMA, maxTokens: 40, temperature: 0.8, seed: 2 })) streamed.push(part);
+          for await (const part of backend.stream({
+            messages: MESSAGES,
+            jsonSchema: SCHEMA,
+            maxTokens: 40,
+            temperature: 0.8,
+            seed: 2,
+          }))
+            streamed.push(part);
         })(),
       );
       expect(streamError.code).toBe('INVALID_OUTPUT');
@@ -167,7 +191,8 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
       let deltas = 0;
       const error = await rejection(
         (async () => {
-          for await (const part of backend.stream({ messages: MESSAGES, maxTokens: 400, temperature: 0 })) if (part.type === 'text-delta') deltas += 1;
+          for await (const part of backend.stream({ messages: MESSAGES, maxTokens: 400, temperature: 0 }))
+            if (part.type === 'text-delta') deltas += 1;
         })(),
       );
       expect(error.code).toBe('BACKEND_ERROR');
@@ -217,7 +242,11 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
       expect(other.available).toBe(false);
       expect(other.reason).toMatch(/not as Ollama does/);
       const started = performance.now();
-      const slow = await createOllamaBackend({ model: 'x', baseUrl: await listen(hanging), probeTimeoutMs: 300 }).probe();
+      const slow = await createOllamaBackend({
+        model: 'x',
+        baseUrl: await listen(hanging),
+        probeTimeoutMs: 300,
+      }).probe();
       expect(performance.now() - started).toBeLessThan(2000);
       expect(slow.available).toBe(false);
       expect(slow.reason).toMatch(/did not answer within 300 ms/);
@@ -240,7 +269,9 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
       expect(progress[progress.length - 1]!.status).toBe('success');
       const layer = progress.filter((record) => record.completed !== undefined);
       expect(layer.length).toBeGreaterThan(0);
-      expect(layer.every((record) => record.digest?.startsWith('sha256:') && record.total! >= record.completed!)).toBe(true);
+      expect(layer.every((record) => record.digest?.startsWith('sha256:') && record.total! >= record.completed!)).toBe(
+        true,
+      );
       expect(lastPullBody(server)).toMatchObject({ name: 'nerion-pullable:7b', stream: true });
       expect(await backend.probe()).toMatchObject({ available: true, modelAvailable: true });
     } finally {
@@ -266,7 +297,11 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
 
   it('close() aborts a running generation and later calls reject with BACKEND_CLOSED', async () => {
     const backend = createOllamaBackend({ model: 'nerion-tiny', baseUrl: server.url });
-    const running = backend.generate({ messages: MESSAGES, maxTokens: 2000, temperature: 0 /* greedy: the random fixture runs past 1000 tokens; sampled, it may stop within 50 ms */ });
+    const running = backend.generate({
+      messages: MESSAGES,
+      maxTokens: 2000,
+      temperature: 0 /* greedy: the random fixture runs past 1000 tokens; sampled, it may stop within 50 ms */,
+    });
     await new Promise((resolve) => setTimeout(resolve, 50));
     await backend.close();
     expect((await rejection(running)).code).toBe('BACKEND_CLOSED');

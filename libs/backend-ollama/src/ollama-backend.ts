@@ -20,10 +20,21 @@ import {
 } from '@nerion/backend-core';
 import { Ollama } from 'ollama';
 import { fetchWithSignal } from './fetch-with-signal.js';
-import { chooseContextLength, contextWarning, estimatePromptTokens, type ContextWindowSettings } from './context-window.js';
+import {
+  chooseContextLength,
+  contextWarning,
+  estimatePromptTokens,
+  type ContextWindowSettings,
+} from './context-window.js';
 import { modelMissingMessage, notRunningMessage, toNerionError } from './ollama-errors.js';
 import { pullOllamaModel, type OllamaPullOptions, type OllamaPullResult } from './ollama-pull.js';
-import { GenerationRecordSchema, TagsResponseSchema, VersionResponseSchema, parseResponse, type GenerationRecord } from './ollama-responses.js';
+import {
+  GenerationRecordSchema,
+  TagsResponseSchema,
+  VersionResponseSchema,
+  parseResponse,
+  type GenerationRecord,
+} from './ollama-responses.js';
 import { STRUCTURED_OUTPUTS_SINCE, predatesStructuredOutputs } from './ollama-version.js';
 
 export const DEFAULT_OLLAMA_BASE_URL = 'http://localhost:11434';
@@ -69,9 +80,13 @@ function perSecond(count: number | undefined, nanoseconds: number | undefined): 
 export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBackend {
   const reference = parseModelReference(settings.model);
   if (reference.backend !== undefined && reference.backend !== 'ollama') {
-    throw new NerionError('CONFIG_INVALID', `The model "${settings.model}" names the ${reference.backend} backend; the Ollama backend takes a plain Ollama model name such as "qwen2.5-coder:7b".`, {
-      data: { model: settings.model },
-    });
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `The model "${settings.model}" names the ${reference.backend} backend; the Ollama backend takes a plain Ollama model name such as "qwen2.5-coder:7b".`,
+      {
+        data: { model: settings.model },
+      },
+    );
   }
   const model = reference.model;
   const baseUrl = (settings.baseUrl ?? DEFAULT_OLLAMA_BASE_URL).replace(/\/+$/, '');
@@ -82,15 +97,23 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
   let closed = false;
   let knownVersion: string | undefined;
 
-  const clientFor = (signal: AbortSignal): Ollama => new Ollama({ host: baseUrl, fetch: fetchWithSignal(baseFetch, signal), ...(headers ? { headers } : {}) });
+  const clientFor = (signal: AbortSignal): Ollama =>
+    new Ollama({ host: baseUrl, fetch: fetchWithSignal(baseFetch, signal), ...(headers ? { headers } : {}) });
 
-  const closedError = (): NerionError => new NerionError('BACKEND_CLOSED', `This Ollama backend for "${model}" was closed; create a new one.`, { data: { model, baseUrl } });
+  const closedError = (): NerionError =>
+    new NerionError('BACKEND_CLOSED', `This Ollama backend for "${model}" was closed; create a new one.`, {
+      data: { model, baseUrl },
+    });
 
   /** Ollama's version, for messages; fetched once, bounded, never throws. */
   async function serverVersion(): Promise<string> {
     if (knownVersion) return knownVersion;
     try {
-      const version = parseResponse(VersionResponseSchema, await clientFor(AbortSignal.timeout(settings.probeTimeoutMs ?? DEFAULT_OLLAMA_PROBE_TIMEOUT_MS)).version(), 'GET /api/version');
+      const version = parseResponse(
+        VersionResponseSchema,
+        await clientFor(AbortSignal.timeout(settings.probeTimeoutMs ?? DEFAULT_OLLAMA_PROBE_TIMEOUT_MS)).version(),
+        'GET /api/version',
+      );
       knownVersion = version.version;
       return knownVersion;
     } catch (error) {
@@ -99,7 +122,12 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
   }
 
   /** Validates a schema request's reply; a reply that ignores the schema becomes INVALID_OUTPUT naming the Ollama version. */
-  async function checkJson(text: string, schema: JsonSchema, finishReason: FinishReason, maxTokens: number): Promise<unknown> {
+  async function checkJson(
+    text: string,
+    schema: JsonSchema,
+    finishReason: FinishReason,
+    maxTokens: number,
+  ): Promise<unknown> {
     try {
       return parseJsonOutput(text, schema, 'Ollama');
     } catch (error) {
@@ -112,7 +140,10 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
           : predatesStructuredOutputs(version)
             ? `Ollama ${version} ignored the JSON schema sent in \`format\` (structured outputs need Ollama ${STRUCTURED_OUTPUTS_SINCE} or newer) and ${detail} — upgrade Ollama.`
             : `Ollama ${version} was sent the JSON schema in \`format\` but ${detail} — upgrade Ollama, or use a backend with grammar-constrained decoding (llama_cpp).`;
-      throw new NerionError('INVALID_OUTPUT', message, { cause: error, data: { ...error.data, ollamaVersion: version, model, baseUrl } });
+      throw new NerionError('INVALID_OUTPUT', message, {
+        cause: error,
+        data: { ...error.data, ollamaVersion: version, model, baseUrl },
+      });
     }
   }
 
@@ -122,7 +153,8 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
     const lifecycle = new RequestLifecycle(request, 'Ollama generation');
     const signal = AbortSignal.any([lifecycle.signal, closing.signal]);
     const errorContext = { baseUrl, model, lifecycle } as const;
-    const toError = (error: unknown, phase: 'request' | 'reply'): NerionError => (closed && !lifecycle.aborted ? closedError() : toNerionError(error, { ...errorContext, phase }));
+    const toError = (error: unknown, phase: 'request' | 'reply'): NerionError =>
+      closed && !lifecycle.aborted ? closedError() : toNerionError(error, { ...errorContext, phase });
     try {
       lifecycle.throwIfAborted();
       const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
@@ -141,7 +173,15 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
       try {
         records =
           request.prompt !== undefined
-            ? await client.generate({ model, prompt: request.prompt, raw: true, stream: true, options, keep_alive: keepAlive, ...(format ? { format } : {}) })
+            ? await client.generate({
+                model,
+                prompt: request.prompt,
+                raw: true,
+                stream: true,
+                options,
+                keep_alive: keepAlive,
+                ...(format ? { format } : {}),
+              })
             : await client.chat({
                 model,
                 messages: (request.messages ?? []).map((message) => ({ role: message.role, content: message.content })),
@@ -180,7 +220,13 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
       if (!done) throw toError(new Error('Did not receive done or success response in stream.'), 'reply');
 
       const warnings: string[] = [];
-      const windowWarning = contextWarning(numCtx, estimatedPromptTokens, maxTokens, done.prompt_eval_count, done.eval_count);
+      const windowWarning = contextWarning(
+        numCtx,
+        estimatedPromptTokens,
+        maxTokens,
+        done.prompt_eval_count,
+        done.eval_count,
+      );
       if (windowWarning) {
         warnings.push(windowWarning);
         yield { type: 'warning', message: windowWarning };
@@ -225,9 +271,19 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
       knownVersion = version;
       const tags = parseResponse(TagsResponseSchema, tagsBody, 'GET /api/tags');
       const models = tags.models.map((entry) => entry.name);
-      const installed = tags.models.find((entry) => sameOllamaModel(entry.name, model) || (entry.model !== undefined && sameOllamaModel(entry.model, model)));
+      const installed = tags.models.find(
+        (entry) =>
+          sameOllamaModel(entry.name, model) || (entry.model !== undefined && sameOllamaModel(entry.model, model)),
+      );
       if (!installed) {
-        return { available: false, reason: modelMissingMessage(model, baseUrl), models, modelAvailable: false, version, details: { baseUrl, reachable: true } };
+        return {
+          available: false,
+          reason: modelMissingMessage(model, baseUrl),
+          models,
+          modelAvailable: false,
+          version,
+          details: { baseUrl, reachable: true },
+        };
       }
       return {
         available: true,
@@ -245,18 +301,27 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
         },
       };
     } catch (error) {
-      return { available: false, reason: probeFailureReason(error, timedOut, timeoutMs), details: { baseUrl, reachable: false } };
+      return {
+        available: false,
+        reason: probeFailureReason(error, timedOut, timeoutMs),
+        details: { baseUrl, reachable: false },
+      };
     } finally {
       clearTimeout(timer);
     }
   }
 
   function probeFailureReason(error: unknown, timedOut: boolean, timeoutMs: number): string {
-    if (timedOut) return `Ollama at ${baseUrl} did not answer within ${timeoutMs} ms — check that \`ollama serve\` is running and not stuck.`;
+    if (timedOut)
+      return `Ollama at ${baseUrl} did not answer within ${timeoutMs} ms — check that \`ollama serve\` is running and not stuck.`;
     if (closed) return `This Ollama backend for "${model}" was closed; create a new one.`;
     const mapped = toNerionError(error, { baseUrl, model, phase: 'request' });
     if (mapped.code === 'BACKEND_UNREACHABLE') return mapped.message;
-    if (error instanceof SyntaxError || /not shaped as Ollama documents/.test(describeError(error)) || (mapped.data.status as number | undefined) === 404) {
+    if (
+      error instanceof SyntaxError ||
+      /not shaped as Ollama documents/.test(describeError(error)) ||
+      (mapped.data.status as number | undefined) === 404
+    ) {
       return `Something answers at ${baseUrl}, but not as Ollama does (${describeError(error)}) — check NERION_CODER_BASE_URL points at \`ollama serve\`.`;
     }
     if (error instanceof Error && error.name === 'AbortError') return `The probe of Ollama at ${baseUrl} was aborted.`;

@@ -69,19 +69,33 @@ export function toNerionError(error: unknown, context: ErrorContext): NerionErro
   const message = describeError(error);
   if (status !== undefined) {
     if (status === 404 && /not found/i.test(message) && !message.startsWith(NOT_OLLAMA_BODY)) {
-      return new NerionError('MODEL_NOT_FOUND', modelMissingMessage(context.model, context.baseUrl), { cause: error, data: { ...data, status } });
+      return new NerionError('MODEL_NOT_FOUND', modelMissingMessage(context.model, context.baseUrl), {
+        cause: error,
+        data: { ...data, status },
+      });
     }
     if (status === 400) {
-      return new NerionError('INVALID_REQUEST', `Ollama at ${context.baseUrl} rejected the request for "${context.model}": ${message}`, { cause: error, data: { ...data, status } });
+      return new NerionError(
+        'INVALID_REQUEST',
+        `Ollama at ${context.baseUrl} rejected the request for "${context.model}": ${message}`,
+        { cause: error, data: { ...data, status } },
+      );
     }
-    return new NerionError('BACKEND_ERROR', `Ollama at ${context.baseUrl} answered ${status}: ${message} — check the Ollama server log (\`journalctl -u ollama\` or ~/.ollama/logs/server.log).`, {
-      cause: error,
-      data: { ...data, status },
-    });
+    return new NerionError(
+      'BACKEND_ERROR',
+      `Ollama at ${context.baseUrl} answered ${status}: ${message} — check the Ollama server log (\`journalctl -u ollama\` or ~/.ollama/logs/server.log).`,
+      {
+        cause: error,
+        data: { ...data, status },
+      },
+    );
   }
   const code = connectionCode(error);
   if (context.phase === 'request' && code !== undefined) {
-    return new NerionError('BACKEND_UNREACHABLE', notRunningMessage(context.baseUrl), { cause: error, data: { ...data, code } });
+    return new NerionError('BACKEND_UNREACHABLE', notRunningMessage(context.baseUrl), {
+      cause: error,
+      data: { ...data, code },
+    });
   }
   if (context.phase === 'reply' && (code !== undefined || error instanceof TypeError || message === ENDED_EARLY)) {
     return new NerionError(
@@ -92,7 +106,14 @@ export function toNerionError(error: unknown, context: ErrorContext): NerionErro
   }
   if (context.phase === 'reply') {
     // The client throws a plain Error carrying Ollama's in-stream `{"error": "..."}` record.
-    return new NerionError('BACKEND_ERROR', `Ollama reported an error during the ${context.what ?? 'generation'} with "${context.model}": ${message}`, { cause: error, data });
+    return new NerionError(
+      'BACKEND_ERROR',
+      `Ollama reported an error during the ${context.what ?? 'generation'} with "${context.model}": ${message}`,
+      { cause: error, data },
+    );
   }
-  return new NerionError('BACKEND_ERROR', `The request to Ollama at ${context.baseUrl} failed: ${message}`, { cause: error, data });
+  return new NerionError('BACKEND_ERROR', `The request to Ollama at ${context.baseUrl} failed: ${message}`, {
+    cause: error,
+    data,
+  });
 }

@@ -38,10 +38,15 @@ export interface OllamaPullSettings {
  * Asks Ollama to download `model` from its library, streaming Ollama's progress records to `onProgress`.
  * This downloads from the internet: callers (e.g. `nerion models ensure`) must have the user's consent first.
  */
-export async function pullOllamaModel(settings: OllamaPullSettings, model: string, options: OllamaPullOptions = {}): Promise<OllamaPullResult> {
+export async function pullOllamaModel(
+  settings: OllamaPullSettings,
+  model: string,
+  options: OllamaPullOptions = {},
+): Promise<OllamaPullResult> {
   const name = parseModelReference(model).model;
   const baseUrl = (settings.baseUrl ?? 'http://localhost:11434').replace(/\/+$/, '');
-  const baseFetch = settings.fetch ?? ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, init));
+  const baseFetch =
+    settings.fetch ?? ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, init));
   const lifecycle = new RequestLifecycle({ signal: options.signal, timeoutMs: options.timeoutMs }, `pull of "${name}"`);
   const client = new Ollama({
     host: baseUrl,
@@ -71,16 +76,24 @@ export async function pullOllamaModel(settings: OllamaPullSettings, model: strin
       if (lifecycle.aborted) throw lifecycle.toError(error);
       const message = describeError(error);
       if (!(error instanceof TypeError) && /file does not exist|not found|manifest unknown/i.test(message)) {
-        throw new NerionError('MODEL_NOT_FOUND', `Ollama's library has no model "${name}" (${message}) — check the name and tag (e.g. "qwen2.5-coder:7b").`, {
-          cause: error,
-          data: { baseUrl, model: name },
-        });
+        throw new NerionError(
+          'MODEL_NOT_FOUND',
+          `Ollama's library has no model "${name}" (${message}) — check the name and tag (e.g. "qwen2.5-coder:7b").`,
+          {
+            cause: error,
+            data: { baseUrl, model: name },
+          },
+        );
       }
       throw toNerionError(error, { ...context, phase: 'reply' });
     } finally {
       if (!succeeded) records.abort();
     }
-    if (!succeeded) throw toNerionError(new Error('Did not receive done or success response in stream.'), { ...context, phase: 'reply' });
+    if (!succeeded)
+      throw toNerionError(new Error('Did not receive done or success response in stream.'), {
+        ...context,
+        phase: 'reply',
+      });
     return { model: name, status: 'success' };
   } finally {
     lifecycle.dispose();

@@ -53,7 +53,11 @@ export const PullRecordSchema = v.object({
 });
 
 /** Parses `value` or throws with the issue, for the caller to wrap with what was being read. */
-export function parseResponse<Schema extends v.GenericSchema>(schema: Schema, value: unknown, what: string): v.InferOutput<Schema> {
+export function parseResponse<Schema extends v.GenericSchema>(
+  schema: Schema,
+  value: unknown,
+  what: string,
+): v.InferOutput<Schema> {
   const result = v.safeParse(schema, value);
   if (result.success) return result.output;
   const issue = result.issues[0];

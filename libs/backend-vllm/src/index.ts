@@ -6,7 +6,12 @@ export {
   type OpenAICompatibleBackend,
   type OpenAICompatibleBackendSettings,
 } from './openai-compatible-backend.js';
-export { DEFAULT_VLLM_BASE_URL, createVllmBackend, type VllmBackend, type VllmBackendSettings } from './vllm-backend.js';
+export {
+  DEFAULT_VLLM_BASE_URL,
+  createVllmBackend,
+  type VllmBackend,
+  type VllmBackendSettings,
+} from './vllm-backend.js';
 export {
   DEFAULT_SERVER_START_TIMEOUT_MS,
   DEFAULT_VLLM_COMMAND,

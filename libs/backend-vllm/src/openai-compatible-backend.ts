@@ -91,7 +91,11 @@ export function serverRootFromBaseUrl(baseUrl: string): string {
   try {
     url = new URL(baseUrl);
   } catch (error) {
-    throw new NerionError('CONFIG_INVALID', `"${baseUrl}" is not a URL; write the server root like http://localhost:8000.`, { cause: error });
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `"${baseUrl}" is not a URL; write the server root like http://localhost:8000.`,
+      { cause: error },
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new NerionError('CONFIG_INVALID', `"${baseUrl}" must be an http:// or https:// URL.`);
@@ -106,7 +110,9 @@ function mapFinishReason(reason: string | null | undefined): { finishReason: Fin
   return { finishReason: 'error', warning: `The server ended the generation with finish_reason "${String(reason)}".` };
 }
 
-function usageFrom(usage: { prompt_tokens?: number | null; completion_tokens?: number | null } | null | undefined): TokenUsage {
+function usageFrom(
+  usage: { prompt_tokens?: number | null; completion_tokens?: number | null } | null | undefined,
+): TokenUsage {
   if (!usage) return {};
   return {
     ...(typeof usage.prompt_tokens === 'number' ? { promptTokens: usage.prompt_tokens } : {}),
@@ -120,7 +126,8 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
   const serverName = settings.serverName;
   const doFetch = settings.fetch ?? fetch;
   const probeTimeoutMs = settings.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-  const startHint = settings.startHint ?? `start an OpenAI-compatible server there, or set NERION_CODER_BASE_URL to where one runs`;
+  const startHint =
+    settings.startHint ?? `start an OpenAI-compatible server there, or set NERION_CODER_BASE_URL to where one runs`;
   const headers: Record<string, string> = settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {};
   const inflight = new Set<AbortController>();
   let closed = false;
@@ -142,12 +149,20 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
 
   async function getJson(path: string, signal: AbortSignal): Promise<unknown> {
     const response = await doFetch(`${root}${path}`, { headers, signal });
-    if (!response.ok) throw new NerionError('BACKEND_ERROR', `${serverName} at ${root} answered ${path} with HTTP ${response.status}.`, { data: { status: response.status } });
+    if (!response.ok)
+      throw new NerionError(
+        'BACKEND_ERROR',
+        `${serverName} at ${root} answered ${path} with HTTP ${response.status}.`,
+        { data: { status: response.status } },
+      );
     return (await response.json()) as unknown;
   }
 
   async function fetchModels(options: ProbeOptions = {}): Promise<ModelList> {
-    const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? probeTimeoutMs), ...(options.signal ? [options.signal] : [])]);
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(options.timeoutMs ?? probeTimeoutMs),
+      ...(options.signal ? [options.signal] : []),
+    ]);
     let body: unknown;
     try {
       body = await getJson('/v1/models', signal);
@@ -157,9 +172,13 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
     }
     const parsed = v.safeParse(ModelListSchema, body);
     if (!parsed.success) {
-      throw new NerionError('BACKEND_ERROR', `${serverName} at ${root} answered /v1/models with an unexpected body (${parsed.issues[0].message}); is this an OpenAI-compatible server?`, {
-        data: { baseUrl: root },
-      });
+      throw new NerionError(
+        'BACKEND_ERROR',
+        `${serverName} at ${root} answered /v1/models with an unexpected body (${parsed.issues[0].message}); is this an OpenAI-compatible server?`,
+        {
+          data: { baseUrl: root },
+        },
+      );
     }
     return parsed.output;
   }
@@ -177,7 +196,8 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
     return knownVersion;
   }
 
-  const serverLabel = (version: string | undefined): string => `${serverName}${version ? ` ${version}` : ' (version unknown)'} at ${root}`;
+  const serverLabel = (version: string | undefined): string =>
+    `${serverName}${version ? ` ${version}` : ' (version unknown)'} at ${root}`;
 
   async function modelNotFound(cause: unknown): Promise<NerionError> {
     let served: string[] | undefined;
@@ -187,44 +207,76 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       served = undefined;
       cause = cause ?? error;
     }
-    const list = served === undefined ? 'its model list could not be read' : served.length === 0 ? 'it serves no models' : `it serves: ${served.join(', ')}`;
-    return new NerionError('MODEL_NOT_FOUND', `${serverName} at ${root} does not serve "${settings.model}" (${list}). Set NERION_CODER_MODEL to a served id, or start the server with --served-model-name ${settings.model}.`, {
-      cause,
-      data: { model: settings.model, served, baseUrl: root },
-    });
+    const list =
+      served === undefined
+        ? 'its model list could not be read'
+        : served.length === 0
+          ? 'it serves no models'
+          : `it serves: ${served.join(', ')}`;
+    return new NerionError(
+      'MODEL_NOT_FOUND',
+      `${serverName} at ${root} does not serve "${settings.model}" (${list}). Set NERION_CODER_MODEL to a served id, or start the server with --served-model-name ${settings.model}.`,
+      {
+        cause,
+        data: { model: settings.model, served, baseUrl: root },
+      },
+    );
   }
 
   /** Maps whatever the client threw to a NerionError (cut calls become ABORTED/TIMEOUT). */
   async function toNerionError(error: unknown, lifecycle: RequestLifecycle, midStream: boolean): Promise<unknown> {
     if (lifecycle.aborted) return lifecycle.toError(error);
     if (NerionError.isInstance(error)) return error;
-    if (closed) return new NerionError('BACKEND_CLOSED', `The ${serverName} backend was closed during the call.`, { cause: error });
+    if (closed)
+      return new NerionError('BACKEND_CLOSED', `The ${serverName} backend was closed during the call.`, {
+        cause: error,
+      });
     if (error instanceof OpenAI.APIUserAbortError) return lifecycle.toError(error);
     if (error instanceof OpenAI.APIConnectionError || !(error instanceof OpenAI.APIError)) {
       if (midStream) {
-        return new NerionError('BACKEND_ERROR', `The connection to ${serverName} at ${root} broke in the middle of the response (${describeError(error)}); check the server's log, then retry.`, { cause: error });
+        return new NerionError(
+          'BACKEND_ERROR',
+          `The connection to ${serverName} at ${root} broke in the middle of the response (${describeError(error)}); check the server's log, then retry.`,
+          { cause: error },
+        );
       }
       if (error instanceof OpenAI.APIConnectionError) {
         serverReady = settings.ensureServer === undefined;
         return new NerionError('BACKEND_UNREACHABLE', unreachableMessage(), { cause: error, data: { baseUrl: root } });
       }
-      return new NerionError('BACKEND_ERROR', `${serverName} at ${root} failed: ${describeError(error)}`, { cause: error });
+      return new NerionError('BACKEND_ERROR', `${serverName} at ${root} failed: ${describeError(error)}`, {
+        cause: error,
+      });
     }
     const status = error.status;
     const serverMessage = (error.error as { message?: unknown } | undefined)?.message;
     const detail = typeof serverMessage === 'string' ? serverMessage : error.message;
     if (status === undefined) {
       // An error event inside an open SSE stream (`data: {"error": {…}}`), as vLLM sends when generation fails.
-      return new NerionError('BACKEND_ERROR', `${serverName} at ${root} reported an error during generation: ${detail}. Check the server's log, then retry.`, { cause: error });
+      return new NerionError(
+        'BACKEND_ERROR',
+        `${serverName} at ${root} reported an error during generation: ${detail}. Check the server's log, then retry.`,
+        { cause: error },
+      );
     }
     if (status === 404) return modelNotFound(error);
     if (status === 400 || status === 422) {
-      return new NerionError('INVALID_REQUEST', `${serverName} at ${root} rejected the request: ${detail}`, { cause: error, data: { status } });
+      return new NerionError('INVALID_REQUEST', `${serverName} at ${root} rejected the request: ${detail}`, {
+        cause: error,
+        data: { status },
+      });
     }
     if (status === 401 || status === 403) {
-      return new NerionError('BACKEND_ERROR', `${serverName} at ${root} refused the API key (HTTP ${status}): ${detail}. Set the key the server was started with.`, { cause: error, data: { status } });
+      return new NerionError(
+        'BACKEND_ERROR',
+        `${serverName} at ${root} refused the API key (HTTP ${status}): ${detail}. Set the key the server was started with.`,
+        { cause: error, data: { status } },
+      );
     }
-    return new NerionError('BACKEND_ERROR', `${serverName} at ${root} failed with HTTP ${String(status)}: ${detail}`, { cause: error, data: { status } });
+    return new NerionError('BACKEND_ERROR', `${serverName} at ${root} failed with HTTP ${String(status)}: ${detail}`, {
+      cause: error,
+      data: { status },
+    });
   }
 
   function assertOpen(): void {
@@ -234,7 +286,8 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
   async function prepare(request: GenerateRequest): Promise<void> {
     assertOpen();
     validateGenerateRequest(request);
-    if (request.signal?.aborted) throw new NerionError('ABORTED', 'The generation was aborted by the caller.', { cause: request.signal.reason });
+    if (request.signal?.aborted)
+      throw new NerionError('ABORTED', 'The generation was aborted by the caller.', { cause: request.signal.reason });
     if (!serverReady && settings.ensureServer) {
       await settings.ensureServer({ signal: request.signal });
       serverReady = true;
@@ -248,16 +301,28 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       temperature: request.temperature ?? 0,
       ...(request.stop && request.stop.length > 0 ? { stop: [...request.stop] } : {}),
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
-      ...(request.jsonSchema ? { response_format: { type: 'json_schema', json_schema: { name: 'nerion_output', schema: request.jsonSchema, strict: true } } } : {}),
+      ...(request.jsonSchema
+        ? {
+            response_format: {
+              type: 'json_schema',
+              json_schema: { name: 'nerion_output', schema: request.jsonSchema, strict: true },
+            },
+          }
+        : {}),
       ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
       ...settings.extraBody,
     };
-    if (request.messages) body.messages = request.messages.map((message) => ({ role: message.role, content: message.content }));
+    if (request.messages)
+      body.messages = request.messages.map((message) => ({ role: message.role, content: message.content }));
     else body.prompt = request.prompt;
     return body;
   }
 
-  async function finishResult(request: GenerateRequest, text: string, base: Omit<GenerateResult, 'text' | 'json'>): Promise<GenerateResult> {
+  async function finishResult(
+    request: GenerateRequest,
+    text: string,
+    base: Omit<GenerateResult, 'text' | 'json'>,
+  ): Promise<GenerateResult> {
     if (!request.jsonSchema) return { ...base, text };
     try {
       return { ...base, text, json: parseJsonOutput(text, request.jsonSchema, `${serverName} at ${root}`) };
@@ -265,10 +330,14 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       if (!NerionError.hasCode(error, 'INVALID_OUTPUT')) throw error;
       // Cut at maxTokens while following the schema (the text opens like JSON): say so, instead of blaming the server.
       if (base.finishReason === 'length' && /^\s*[[{]/.test(text)) {
-        throw new NerionError('INVALID_OUTPUT', `${error.message} ${serverName} stopped at maxTokens (${request.maxTokens ?? DEFAULT_MAX_TOKENS}) before the JSON was complete — raise maxTokens.`, {
-          cause: error,
-          data: { ...error.data, finishReason: 'length', baseUrl: root },
-        });
+        throw new NerionError(
+          'INVALID_OUTPUT',
+          `${error.message} ${serverName} stopped at maxTokens (${request.maxTokens ?? DEFAULT_MAX_TOKENS}) before the JSON was complete — raise maxTokens.`,
+          {
+            cause: error,
+            data: { ...error.data, finishReason: 'length', baseUrl: root },
+          },
+        );
       }
       const version = await fetchVersion();
       throw new NerionError(
@@ -279,14 +348,20 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
     }
   }
 
-  function timingsFrom(lifecycle: RequestLifecycle, firstTokenAt: number | undefined, usage: TokenUsage): GenerateResult['timings'] {
+  function timingsFrom(
+    lifecycle: RequestLifecycle,
+    firstTokenAt: number | undefined,
+    usage: TokenUsage,
+  ): GenerateResult['timings'] {
     const totalMs = Math.max(lifecycle.elapsedMs, 0.001);
     const timeToFirstTokenMs = firstTokenAt === undefined ? undefined : firstTokenAt - lifecycle.startedAt;
     const decodeMs = totalMs - (timeToFirstTokenMs ?? 0);
     return {
       totalMs,
       ...(timeToFirstTokenMs === undefined ? {} : { timeToFirstTokenMs }),
-      ...(usage.completionTokens && decodeMs > 0 ? { decodeTokensPerSecond: (usage.completionTokens * 1000) / decodeMs } : {}),
+      ...(usage.completionTokens && decodeMs > 0
+        ? { decodeTokensPerSecond: (usage.completionTokens * 1000) / decodeMs }
+        : {}),
     };
   }
 
@@ -316,14 +391,20 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       let usage: TokenUsage;
       let model: string;
       if (request.messages) {
-        const completion = (await client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, { signal: controller.signal })) as OpenAI.ChatCompletion;
+        const completion = (await client.chat.completions.create(
+          body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming,
+          { signal: controller.signal },
+        )) as OpenAI.ChatCompletion;
         const choice = completion.choices[0];
         text = choice?.message?.content ?? '';
         reason = choice?.finish_reason;
         usage = usageFrom(completion.usage);
         model = completion.model || settings.model;
       } else {
-        const completion = (await client.completions.create(body as unknown as OpenAI.CompletionCreateParamsNonStreaming, { signal: controller.signal })) as OpenAI.Completion;
+        const completion = (await client.completions.create(
+          body as unknown as OpenAI.CompletionCreateParamsNonStreaming,
+          { signal: controller.signal },
+        )) as OpenAI.Completion;
         const choice = completion.choices[0];
         text = choice?.text ?? '';
         reason = choice?.finish_reason;
@@ -356,8 +437,12 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       lifecycle.throwIfAborted();
       const body = requestBody(request, true);
       const chunks = request.messages
-        ? await client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, { signal: controller.signal })
-        : await client.completions.create(body as unknown as OpenAI.CompletionCreateParamsStreaming, { signal: controller.signal });
+        ? await client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, {
+            signal: controller.signal,
+          })
+        : await client.completions.create(body as unknown as OpenAI.CompletionCreateParamsStreaming, {
+            signal: controller.signal,
+          });
       started = true;
       let firstTokenAt: number | undefined;
       let reason: string | null | undefined;
@@ -379,9 +464,13 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       }
       lifecycle.throwIfAborted();
       if (!reason) {
-        throw new NerionError('BACKEND_ERROR', `${serverName} at ${root} ended the stream before a finish_reason (after ${text.length} characters); check the server's log, then retry.`, {
-          data: { baseUrl: root, partial: text.slice(0, 2000) },
-        });
+        throw new NerionError(
+          'BACKEND_ERROR',
+          `${serverName} at ${root} ended the stream before a finish_reason (after ${text.length} characters); check the server's log, then retry.`,
+          {
+            data: { baseUrl: root, partial: text.slice(0, 2000) },
+          },
+        );
       }
       const finish = mapFinishReason(reason);
       if (finish.warning) yield { type: 'warning', message: finish.warning };
@@ -407,7 +496,10 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
     if (closed) return { available: false, reason: `This ${serverName} backend was closed; create a new one.` };
     let result: ProbeResult;
     try {
-      const [list, version] = await Promise.all([fetchModels(options), fetchVersion(options.timeoutMs ?? probeTimeoutMs)]);
+      const [list, version] = await Promise.all([
+        fetchModels(options),
+        fetchVersion(options.timeoutMs ?? probeTimeoutMs),
+      ]);
       const models = list.data.map((entry) => entry.id);
       const entry = list.data.find((candidate) => candidate.id === settings.model);
       const modelAvailable = entry !== undefined;
@@ -460,7 +552,8 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      for (const controller of inflight) controller.abort(new NerionError('BACKEND_CLOSED', `The ${serverName} backend was closed during the call.`));
+      for (const controller of inflight)
+        controller.abort(new NerionError('BACKEND_CLOSED', `The ${serverName} backend was closed during the call.`));
       inflight.clear();
       if (settings.onClose) await settings.onClose();
     },

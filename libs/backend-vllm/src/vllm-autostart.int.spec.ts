@@ -7,7 +7,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePaths, vllmStandInCommand, freePort, rejection } from '@nerion/test-support';
-import { createVllmBackend, ensureVllmServer, isProcessAlive, listVllmServers, readVllmPidFile, stopProcessGroup, stopVllmServers, vllmLogFile, vllmPidFile, type VllmAutostartSettings } from './index.js';
+import {
+  createVllmBackend,
+  ensureVllmServer,
+  isProcessAlive,
+  listVllmServers,
+  readVllmPidFile,
+  stopProcessGroup,
+  stopVllmServers,
+  vllmLogFile,
+  vllmPidFile,
+  type VllmAutostartSettings,
+} from './index.js';
 
 const STAND_IN = vllmStandInCommand();
 const MODEL = 'qwen2.5-coder';
@@ -15,7 +26,15 @@ const temporary = mkdtempSync(join(tmpdir(), 'nerion-vllm-autostart-'));
 const seenPids = new Set<number>();
 
 function autostart(cacheDir: string, overrides: Partial<VllmAutostartSettings> = {}): VllmAutostartSettings {
-  return { repo: fixturePaths().tinyLlama, cacheDir, command: STAND_IN, startTimeoutMs: 60_000, pollIntervalMs: 100, progressIntervalMs: 1000, ...overrides };
+  return {
+    repo: fixturePaths().tinyLlama,
+    cacheDir,
+    command: STAND_IN,
+    startTimeoutMs: 60_000,
+    pollIntervalMs: 100,
+    progressIntervalMs: 1000,
+    ...overrides,
+  };
 }
 
 function remember(cacheDir: string): void {
@@ -25,13 +44,21 @@ function remember(cacheDir: string): void {
 beforeAll(() => {
   // Autostart spawns `node --import tsx` on the stand-in, which loads the built @nerion/backend-llamacpp.
   if (!existsSync(join(fixturePaths().workspaceRoot, 'libs/backend-llamacpp/dist/index.js'))) {
-    throw new Error('Build first: npx tsc -b libs/backend-llamacpp/tsconfig.lib.json (the stand-in child process loads the built package).');
+    throw new Error(
+      'Build first: npx tsc -b libs/backend-llamacpp/tsconfig.lib.json (the stand-in child process loads the built package).',
+    );
   }
 });
 
 afterAll(async () => {
   // Whatever a failing test left behind: stop every recorded server, then any pid we saw.
-  const caches = [join(temporary, 'ready'), join(temporary, 'race'), join(temporary, 'fail'), join(temporary, 'timeout'), join(temporary, 'close')];
+  const caches = [
+    join(temporary, 'ready'),
+    join(temporary, 'race'),
+    join(temporary, 'fail'),
+    join(temporary, 'timeout'),
+    join(temporary, 'close'),
+  ];
   for (const cacheDir of caches) if (existsSync(cacheDir)) await stopVllmServers({ cacheDir, graceMs: 3000 });
   for (const pid of seenPids) if (isProcessAlive(pid)) await stopProcessGroup(pid, 3000);
   rmSync(temporary, { recursive: true, force: true });
@@ -43,13 +70,22 @@ describe('vllm autostart with the vLLM stand-in as the launch command (real chil
     const port = await freePort();
     const baseUrl = `http://localhost:${port}`;
     const progress: string[] = [];
-    const first = createVllmBackend({ model: MODEL, baseUrl, autostart: autostart(cacheDir), progress: (line) => progress.push(line) });
+    const first = createVllmBackend({
+      model: MODEL,
+      baseUrl,
+      autostart: autostart(cacheDir),
+      progress: (line) => progress.push(line),
+    });
     try {
       const before = await first.probe();
       expect(before.available).toBe(false);
       expect(before.reason).toContain('autostart is on');
 
-      const result = await first.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 4, temperature: 0 });
+      const result = await first.generate({
+        messages: [{ role: 'user', content: 'hi' }],
+        maxTokens: 4,
+        temperature: 0,
+      });
       remember(cacheDir);
       expect(['stop', 'length']).toContain(result.finishReason);
       expect(first.server?.outcome).toBe('started');
@@ -96,7 +132,10 @@ describe('vllm autostart with the vLLM stand-in as the launch command (real chil
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     const settings = autostart(cacheDir, { extraArgs: ['--startup-delay-ms', '1500'] });
-    const outcomes = await Promise.all([ensureVllmServer({ baseUrl, model: MODEL, autostart: settings }), ensureVllmServer({ baseUrl, model: MODEL, autostart: settings })]);
+    const outcomes = await Promise.all([
+      ensureVllmServer({ baseUrl, model: MODEL, autostart: settings }),
+      ensureVllmServer({ baseUrl, model: MODEL, autostart: settings }),
+    ]);
     remember(cacheDir);
     expect(outcomes.map((outcome) => outcome.outcome).sort()).toEqual(['reused', 'started']);
     expect(outcomes[0]!.pid).toBe(outcomes[1]!.pid);
@@ -109,14 +148,20 @@ describe('vllm autostart with the vLLM stand-in as the launch command (real chil
   it('a server that exits at start-up: SERVER_START_FAILED with the log’s last lines, no pid file, no process', async () => {
     const cacheDir = join(temporary, 'fail');
     const port = await freePort();
-    const backend = createVllmBackend({ model: MODEL, baseUrl: `http://127.0.0.1:${port}`, autostart: autostart(cacheDir, { repo: join(temporary, 'no-such-model.gguf') }) });
+    const backend = createVllmBackend({
+      model: MODEL,
+      baseUrl: `http://127.0.0.1:${port}`,
+      autostart: autostart(cacheDir, { repo: join(temporary, 'no-such-model.gguf') }),
+    });
     try {
       const error = await rejection(backend.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 2 }));
       expect(error.code).toBe('SERVER_START_FAILED');
       expect(error.message).toContain('exited with status 2 before it was ready');
       expect(error.message).toContain(`Last lines of ${vllmLogFile(cacheDir, port)}`);
       expect(error.message).toContain('cannot load model');
-      expect(error.data.logTail).toEqual(expect.arrayContaining([expect.stringContaining('no-such-model.gguf does not exist')]));
+      expect(error.data.logTail).toEqual(
+        expect.arrayContaining([expect.stringContaining('no-such-model.gguf does not exist')]),
+      );
       expect(existsSync(vllmPidFile(cacheDir, port))).toBe(false);
       expect(isProcessAlive(error.data.pid as number)).toBe(false);
     } finally {
@@ -131,13 +176,19 @@ describe('vllm autostart with the vLLM stand-in as the launch command (real chil
     const backend = createVllmBackend({
       model: MODEL,
       baseUrl: `http://127.0.0.1:${port}`,
-      autostart: autostart(cacheDir, { extraArgs: ['--startup-delay-ms', '60000'], startTimeoutMs: 2500, progressIntervalMs: 500 }),
+      autostart: autostart(cacheDir, {
+        extraArgs: ['--startup-delay-ms', '60000'],
+        startTimeoutMs: 2500,
+        progressIntervalMs: 500,
+      }),
       progress: (line) => progress.push(line),
     });
     try {
       const error = await rejection(backend.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 2 }));
       expect(error.code).toBe('SERVER_START_FAILED');
-      expect(error.message).toMatch(/was not ready within 3 s \(last check: \/health: .*ECONNREFUSED.*\); it was stopped/);
+      expect(error.message).toMatch(
+        /was not ready within 3 s \(last check: \/health: .*ECONNREFUSED.*\); it was stopped/,
+      );
       expect(error.message).toContain('NERION_SERVER_START_TIMEOUT');
       expect(error.message).toContain('stand-in: loading models');
       expect(progress.some((line) => line.startsWith('Waiting for vLLM to load'))).toBe(true);
@@ -153,7 +204,11 @@ describe('vllm autostart with the vLLM stand-in as the launch command (real chil
   it('with keepRunning: false, close() stops the server this backend started', async () => {
     const cacheDir = join(temporary, 'close');
     const port = await freePort();
-    const backend = createVllmBackend({ model: MODEL, baseUrl: `http://127.0.0.1:${port}`, autostart: autostart(cacheDir, { keepRunning: false }) });
+    const backend = createVllmBackend({
+      model: MODEL,
+      baseUrl: `http://127.0.0.1:${port}`,
+      autostart: autostart(cacheDir, { keepRunning: false }),
+    });
     await backend.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 2, temperature: 0 });
     remember(cacheDir);
     const pid = backend.server!.pid!;
@@ -166,7 +221,13 @@ describe('vllm autostart with the vLLM stand-in as the launch command (real chil
   it('a launch command that does not exist: SERVER_START_FAILED saying what to install or configure', async () => {
     const cacheDir = join(temporary, 'missing-command');
     const port = await freePort();
-    const error = await rejection(ensureVllmServer({ baseUrl: `http://127.0.0.1:${port}`, model: MODEL, autostart: autostart(cacheDir, { command: ['nerion-no-such-vllm-binary', 'serve'] }) }));
+    const error = await rejection(
+      ensureVllmServer({
+        baseUrl: `http://127.0.0.1:${port}`,
+        model: MODEL,
+        autostart: autostart(cacheDir, { command: ['nerion-no-such-vllm-binary', 'serve'] }),
+      }),
+    );
     expect(error.code).toBe('SERVER_START_FAILED');
     expect(error.message).toContain('`nerion-no-such-vllm-binary`: it is not installed or not on PATH');
     expect(error.message).toContain('NERION_VLLM_COMMAND');
@@ -174,7 +235,14 @@ describe('vllm autostart with the vLLM stand-in as the launch command (real chil
 
   it('autostart refuses a base URL on another machine (BACKEND_UNREACHABLE, nothing spawned)', async () => {
     const cacheDir = join(temporary, 'remote');
-    const error = await rejection(ensureVllmServer({ baseUrl: 'http://192.0.2.1:8000', model: MODEL, autostart: autostart(cacheDir), fetch: async () => Promise.reject(new TypeError('fetch failed')) }));
+    const error = await rejection(
+      ensureVllmServer({
+        baseUrl: 'http://192.0.2.1:8000',
+        model: MODEL,
+        autostart: autostart(cacheDir),
+        fetch: async () => Promise.reject(new TypeError('fetch failed')),
+      }),
+    );
     expect(error.code).toBe('BACKEND_UNREACHABLE');
     expect(error.message).toContain('autostart only launches a server on this machine');
     expect(existsSync(join(cacheDir, 'run'))).toBe(false);

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type JsonSchema, type StreamPart } from '@nerion/backend-core';
 import { describeCoderBackendContract } from '@nerion/backend-core/testing';
-import { fixturePaths, startOpenAICompatibleServer, STAND_IN_VERSION, type OpenAICompatibleServer, closedPort, rejection } from '@nerion/test-support';
+import {
+  fixturePaths,
+  startOpenAICompatibleServer,
+  STAND_IN_VERSION,
+  type OpenAICompatibleServer,
+  closedPort,
+  rejection,
+} from '@nerion/test-support';
 import { createOpenAICompatibleBackend, createVllmBackend } from './index.js';
 
 const SERVED = 'qwen2.5-coder';
@@ -19,7 +26,7 @@ let failing: OpenAICompatibleServer;
 let deadUrl: string;
 
 beforeAll(async () => {
-  const models = { [SERVED]: fixturePaths().tinyLlama, 'starcoder2': fixturePaths().tinyLlama };
+  const models = { [SERVED]: fixturePaths().tinyLlama, starcoder2: fixturePaths().tinyLlama };
   server = await startOpenAICompatibleServer({ models });
   ignoring = await startOpenAICompatibleServer({ models, ignoreResponseFormat: true });
   dying = await startOpenAICompatibleServer({ models, dieMidStreamAfterChunks: 2 });
@@ -27,7 +34,11 @@ beforeAll(async () => {
   deadUrl = `http://127.0.0.1:${await closedPort()}`;
   // Warm up: the first request loads llama.cpp (seconds on a busy machine). Jest's testTimeout is a
   // global option the multi-project run does not take from project configs, so bound it here.
-  await fetch(`${server.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: SERVED, prompt: 'x', max_tokens: 1 }) });
+  await fetch(`${server.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: SERVED, prompt: 'x', max_tokens: 1 }),
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -46,11 +57,19 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
     const backend = createVllmBackend({ model: SERVED, baseUrl: server.url });
     try {
       const before = server.requests.length;
-      const result = await backend.generate({ messages: [{ role: 'user', content: 'JSON please' }], jsonSchema: SCHEMA, maxTokens: 60, temperature: 0 });
+      const result = await backend.generate({
+        messages: [{ role: 'user', content: 'JSON please' }],
+        jsonSchema: SCHEMA,
+        maxTokens: 60,
+        temperature: 0,
+      });
       expect(result.json).toEqual(JSON.parse(result.text));
       expect(['create_file', 'rename_symbol']).toContain((result.json as { kind: string }).kind);
       const sent = server.requests.slice(before).at(-1)!.body as Record<string, unknown>;
-      expect(sent.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'nerion_output', schema: SCHEMA, strict: true } });
+      expect(sent.response_format).toEqual({
+        type: 'json_schema',
+        json_schema: { name: 'nerion_output', schema: SCHEMA, strict: true },
+      });
       expect(sent.max_tokens).toBe(60);
       expect(sent.temperature).toBe(0);
     } finally {
@@ -63,7 +82,12 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
     try {
       const before = server.requests.length;
       const parts: StreamPart[] = [];
-      for await (const part of backend.stream({ messages: [{ role: 'user', content: 'Write code.' }], maxTokens: 12, temperature: 0 })) parts.push(part);
+      for await (const part of backend.stream({
+        messages: [{ role: 'user', content: 'Write code.' }],
+        maxTokens: 12,
+        temperature: 0,
+      }))
+        parts.push(part);
       const finish = parts.at(-1) as Extract<StreamPart, { type: 'finish' }>;
       expect(finish.type).toBe('finish');
       expect(finish.result.usage.completionTokens).toBeGreaterThan(0);
@@ -83,7 +107,10 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
       const before = server.requests.length;
       await backend.generate({ prompt: 'def add(a, b):', maxTokens: 4, temperature: 0 });
       await backend.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 4, temperature: 0 });
-      expect(server.requests.slice(before).map((request) => request.path)).toEqual(['/v1/completions', '/v1/chat/completions']);
+      expect(server.requests.slice(before).map((request) => request.path)).toEqual([
+        '/v1/completions',
+        '/v1/chat/completions',
+      ]);
     } finally {
       await backend.close();
     }
@@ -109,14 +136,27 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
   it('a server that ignores response_format yields INVALID_OUTPUT naming the server and its version', async () => {
     const backend = createVllmBackend({ model: SERVED, baseUrl: ignoring.url });
     try {
-      const error = await rejection(backend.generate({ messages: [{ role: 'user', content: 'JSON please' }], jsonSchema: SCHEMA, maxTokens: 24, temperature: 0 }));
+      const error = await rejection(
+        backend.generate({
+          messages: [{ role: 'user', content: 'JSON please' }],
+          jsonSchema: SCHEMA,
+          maxTokens: 24,
+          temperature: 0,
+        }),
+      );
       expect(error.code).toBe('INVALID_OUTPUT');
       expect(error.message).toContain(`vLLM ${STAND_IN_VERSION} at ${ignoring.url}`);
       expect(error.message).toContain('response_format');
       expect(error.data).toMatchObject({ server: 'vLLM', version: STAND_IN_VERSION });
       const streamed = await rejection(
         (async () => {
-          for await (const part of backend.stream({ messages: [{ role: 'user', content: 'JSON please' }], jsonSchema: SCHEMA, maxTokens: 24, temperature: 0 })) void part;
+          for await (const part of backend.stream({
+            messages: [{ role: 'user', content: 'JSON please' }],
+            jsonSchema: SCHEMA,
+            maxTokens: 24,
+            temperature: 0,
+          }))
+            void part;
         })(),
       );
       expect(streamed.code).toBe('INVALID_OUTPUT');
@@ -131,7 +171,12 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
       const deltas: string[] = [];
       const error = await rejection(
         (async () => {
-          for await (const part of backend.stream({ messages: [{ role: 'user', content: 'Write a long program.' }], maxTokens: 400, temperature: 0.8, seed: 3 })) {
+          for await (const part of backend.stream({
+            messages: [{ role: 'user', content: 'Write a long program.' }],
+            maxTokens: 400,
+            temperature: 0.8,
+            seed: 3,
+          })) {
             if (part.type === 'text-delta') deltas.push(part.text);
           }
         })(),
@@ -139,7 +184,11 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
       expect(error.code).toBe('BACKEND_ERROR');
       expect(error.message).toMatch(/broke in the middle|ended the stream/);
       expect(deltas.length).toBeLessThanOrEqual(2);
-      const after = await backend.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 4, temperature: 0 });
+      const after = await backend.generate({
+        messages: [{ role: 'user', content: 'hi' }],
+        maxTokens: 4,
+        temperature: 0,
+      });
       expect(['stop', 'length']).toContain(after.finishReason);
     } finally {
       await backend.close();
@@ -151,7 +200,12 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
     try {
       const error = await rejection(
         (async () => {
-          for await (const part of backend.stream({ messages: [{ role: 'user', content: 'Write a long program.' }], maxTokens: 400, temperature: 0 })) void part;
+          for await (const part of backend.stream({
+            messages: [{ role: 'user', content: 'Write a long program.' }],
+            maxTokens: 400,
+            temperature: 0,
+          }))
+            void part;
         })(),
       );
       expect(error.code).toBe('BACKEND_ERROR');
@@ -166,9 +220,21 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
     const backend = createVllmBackend({ model: SERVED, baseUrl: server.url });
     try {
       for (const call of [
-        () => backend.generate({ messages: [{ role: 'user', content: 'JSON please' }], jsonSchema: SCHEMA, maxTokens: 3, temperature: 0 }),
+        () =>
+          backend.generate({
+            messages: [{ role: 'user', content: 'JSON please' }],
+            jsonSchema: SCHEMA,
+            maxTokens: 3,
+            temperature: 0,
+          }),
         async () => {
-          for await (const part of backend.stream({ messages: [{ role: 'user', content: 'JSON please' }], jsonSchema: SCHEMA, maxTokens: 3, temperature: 0 })) void part;
+          for await (const part of backend.stream({
+            messages: [{ role: 'user', content: 'JSON please' }],
+            jsonSchema: SCHEMA,
+            maxTokens: 3,
+            temperature: 0,
+          }))
+            void part;
         },
       ]) {
         const error = await rejection(call());
@@ -192,21 +258,37 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
     } finally {
       await backend.close();
     }
-    const withRepo = createVllmBackend({ model: SERVED, baseUrl: deadUrl, autostart: { enabled: false, repo: 'Qwen/Qwen2.5-Coder-7B-Instruct', cacheDir: '/nonexistent' } });
+    const withRepo = createVllmBackend({
+      model: SERVED,
+      baseUrl: deadUrl,
+      autostart: { enabled: false, repo: 'Qwen/Qwen2.5-Coder-7B-Instruct', cacheDir: '/nonexistent' },
+    });
     try {
       const probe = await withRepo.probe();
-      expect(probe.reason).toContain(`\`vllm serve Qwen/Qwen2.5-Coder-7B-Instruct --served-model-name ${SERVED} --host 127.0.0.1 --port ${new URL(deadUrl).port}\``);
+      expect(probe.reason).toContain(
+        `\`vllm serve Qwen/Qwen2.5-Coder-7B-Instruct --served-model-name ${SERVED} --host 127.0.0.1 --port ${new URL(deadUrl).port}\``,
+      );
     } finally {
       await withRepo.close();
     }
   });
 
   it('createOpenAICompatibleBackend serves another backend id and server name (the exllamav2 HTTP mode reuses it)', async () => {
-    const backend = createOpenAICompatibleBackend({ id: 'exllamav2', model: SERVED, baseUrl: `${server.url}/v1/`, serverName: 'TabbyAPI', apiKey: 'secret' });
+    const backend = createOpenAICompatibleBackend({
+      id: 'exllamav2',
+      model: SERVED,
+      baseUrl: `${server.url}/v1/`,
+      serverName: 'TabbyAPI',
+      apiKey: 'secret',
+    });
     try {
       expect(backend.id).toBe('exllamav2');
       expect(backend.baseUrl).toBe(server.url);
-      const result = await backend.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 4, temperature: 0 });
+      const result = await backend.generate({
+        messages: [{ role: 'user', content: 'hi' }],
+        maxTokens: 4,
+        temperature: 0,
+      });
       expect(result.usage.completionTokens).toBeGreaterThan(0);
       expect(await backend.listServedModels()).toContain(SERVED);
     } finally {

@@ -1,6 +1,10 @@
 import { rmSync } from 'node:fs';
 import type { ProbeResult } from '@nerion/backend-core';
-import { createOpenAICompatibleBackend, serverRootFromBaseUrl, type OpenAICompatibleBackend } from './openai-compatible-backend.js';
+import {
+  createOpenAICompatibleBackend,
+  serverRootFromBaseUrl,
+  type OpenAICompatibleBackend,
+} from './openai-compatible-backend.js';
 import {
   DEFAULT_VLLM_COMMAND,
   ensureVllmServer,
@@ -64,13 +68,24 @@ export function createVllmBackend(settings: VllmBackendSettings): VllmBackend {
     fetch: settings.fetch,
     ensureServer: autostart
       ? async ({ signal }) => {
-          server = await ensureVllmServer({ baseUrl, model: settings.model, autostart, fetch: settings.fetch, progress: settings.progress, signal });
+          server = await ensureVllmServer({
+            baseUrl,
+            model: settings.model,
+            autostart,
+            fetch: settings.fetch,
+            progress: settings.progress,
+            signal,
+          });
         }
       : undefined,
     describeProbe: (probe: ProbeResult): ProbeResult => {
       if (!autostart) return probe;
       const record = readVllmPidFile(vllmPidFile(autostart.cacheDir, address.port));
-      const details = { ...probe.details, autostart: true, ...(record ? { serverPid: record.pid, serverAlive: record.alive, serverLog: record.logFile } : {}) };
+      const details = {
+        ...probe.details,
+        autostart: true,
+        ...(record ? { serverPid: record.pid, serverAlive: record.alive, serverLog: record.logFile } : {}),
+      };
       if (probe.available) return { ...probe, details };
       const reason = record?.alive
         ? `vLLM is not answering at ${baseUrl} yet; the server nerion started (pid ${record.pid}) is still loading — see ${record.logFile}.`
@@ -78,7 +93,8 @@ export function createVllmBackend(settings: VllmBackendSettings): VllmBackend {
       return { ...probe, reason, details };
     },
     onClose: async () => {
-      if (!autostart || autostart.keepRunning !== false || server?.outcome !== 'started' || server.pid === undefined) return;
+      if (!autostart || autostart.keepRunning !== false || server?.outcome !== 'started' || server.pid === undefined)
+        return;
       await stopProcessGroup(server.pid);
       const record = readVllmPidFile(vllmPidFile(autostart.cacheDir, address.port));
       if (record && record.pid === server.pid) rmSync(record.pidFile, { force: true });

@@ -3,16 +3,35 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NerionError } from '@nerion/backend-core';
-import { isProcessAlive, isRecordedProcessAlive, processStartTicks, listVllmServers, readLogTail, serverAddressFromBaseUrl, stopVllmServers, vllmPidFile, vllmServeArguments } from './vllm-server.js';
+import {
+  isProcessAlive,
+  isRecordedProcessAlive,
+  processStartTicks,
+  listVllmServers,
+  readLogTail,
+  serverAddressFromBaseUrl,
+  stopVllmServers,
+  vllmPidFile,
+  vllmServeArguments,
+} from './vllm-server.js';
 
 const temporary = mkdtempSync(join(tmpdir(), 'nerion-vllm-unit-'));
 afterAll(() => rmSync(temporary, { recursive: true, force: true }));
 
 describe('serverAddressFromBaseUrl', () => {
   it('takes host and port from the URL, with the scheme default port when none is written', () => {
-    expect(serverAddressFromBaseUrl('http://localhost:8000')).toEqual({ protocol: 'http:', host: 'localhost', port: 8000, isLocal: true });
+    expect(serverAddressFromBaseUrl('http://localhost:8000')).toEqual({
+      protocol: 'http:',
+      host: 'localhost',
+      port: 8000,
+      isLocal: true,
+    });
     expect(serverAddressFromBaseUrl('http://127.0.0.1/v1')).toMatchObject({ port: 80, isLocal: true });
-    expect(serverAddressFromBaseUrl('https://gpu-box.lan')).toMatchObject({ host: 'gpu-box.lan', port: 443, isLocal: false });
+    expect(serverAddressFromBaseUrl('https://gpu-box.lan')).toMatchObject({
+      host: 'gpu-box.lan',
+      port: 443,
+      isLocal: false,
+    });
     expect(serverAddressFromBaseUrl('http://[::1]:9000')).toMatchObject({ host: '::1', port: 9000, isLocal: true });
   });
 
@@ -30,14 +49,34 @@ describe('serverAddressFromBaseUrl', () => {
 });
 
 describe('vllmServeArguments', () => {
-  const input = { repo: 'Qwen/Qwen2.5-Coder-7B-Instruct', servedModelName: 'qwen2.5-coder', host: '127.0.0.1', port: 8001 };
+  const input = {
+    repo: 'Qwen/Qwen2.5-Coder-7B-Instruct',
+    servedModelName: 'qwen2.5-coder',
+    host: '127.0.0.1',
+    port: 8001,
+  };
 
   it('builds `vllm serve <repo> --served-model-name <name> --host 127.0.0.1 --port <port>`', () => {
-    expect(vllmServeArguments(['vllm', 'serve'], input)).toEqual(['vllm', 'serve', 'Qwen/Qwen2.5-Coder-7B-Instruct', '--served-model-name', 'qwen2.5-coder', '--host', '127.0.0.1', '--port', '8001']);
+    expect(vllmServeArguments(['vllm', 'serve'], input)).toEqual([
+      'vllm',
+      'serve',
+      'Qwen/Qwen2.5-Coder-7B-Instruct',
+      '--served-model-name',
+      'qwen2.5-coder',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '8001',
+    ]);
   });
 
   it('passes the repo as --model to a launcher that is not `… serve` (the api_server module), and appends extra arguments', () => {
-    expect(vllmServeArguments(['python', '-m', 'vllm.entrypoints.openai.api_server'], { ...input, extraArgs: ['--max-model-len', '8192'] })).toEqual([
+    expect(
+      vllmServeArguments(['python', '-m', 'vllm.entrypoints.openai.api_server'], {
+        ...input,
+        extraArgs: ['--max-model-len', '8192'],
+      }),
+    ).toEqual([
       'python',
       '-m',
       'vllm.entrypoints.openai.api_server',
@@ -60,11 +99,23 @@ describe('pid files and logs', () => {
     const cacheDir = join(temporary, 'stale');
     mkdirSync(join(cacheDir, 'run'), { recursive: true });
     // A pid that cannot be running: beyond Linux's pid_max ceiling.
-    const record = { pid: 4_194_304 + 17, host: '127.0.0.1', port: 8123, model: 'm', repo: 'r', argv: ['vllm'], logFile: join(cacheDir, 'logs', 'vllm-8123.log'), startedAt: new Date().toISOString(), baseUrl: 'http://127.0.0.1:8123' };
+    const record = {
+      pid: 4_194_304 + 17,
+      host: '127.0.0.1',
+      port: 8123,
+      model: 'm',
+      repo: 'r',
+      argv: ['vllm'],
+      logFile: join(cacheDir, 'logs', 'vllm-8123.log'),
+      startedAt: new Date().toISOString(),
+      baseUrl: 'http://127.0.0.1:8123',
+    };
     writeFileSync(vllmPidFile(cacheDir, 8123), JSON.stringify(record));
     expect(isProcessAlive(record.pid)).toBe(false);
     expect(listVllmServers(cacheDir)).toMatchObject([{ pid: record.pid, port: 8123, alive: false }]);
-    expect(await stopVllmServers({ cacheDir })).toMatchObject([{ pid: record.pid, wasRunning: false, signal: undefined }]);
+    expect(await stopVllmServers({ cacheDir })).toMatchObject([
+      { pid: record.pid, wasRunning: false, signal: undefined },
+    ]);
     expect(existsSync(vllmPidFile(cacheDir, 8123))).toBe(false);
   });
 
@@ -76,7 +127,18 @@ describe('pid files and logs', () => {
     expect(isRecordedProcessAlive({ pid: process.pid, startTicks: ticks + 1 })).toBe(false);
     const cacheDir = join(temporary, 'recycled');
     mkdirSync(join(cacheDir, 'run'), { recursive: true });
-    const record = { pid: process.pid, startTicks: ticks + 1, host: '127.0.0.1', port: 8124, model: 'm', repo: 'r', argv: ['vllm'], logFile: 'x.log', startedAt: new Date().toISOString(), baseUrl: 'http://127.0.0.1:8124' };
+    const record = {
+      pid: process.pid,
+      startTicks: ticks + 1,
+      host: '127.0.0.1',
+      port: 8124,
+      model: 'm',
+      repo: 'r',
+      argv: ['vllm'],
+      logFile: 'x.log',
+      startedAt: new Date().toISOString(),
+      baseUrl: 'http://127.0.0.1:8124',
+    };
     writeFileSync(vllmPidFile(cacheDir, 8124), JSON.stringify(record));
     // Stopping must only drop the stale record: this test's own process is the "recycled" pid.
     expect(await stopVllmServers({ cacheDir })).toMatchObject([{ pid: process.pid, wasRunning: false }]);

@@ -5,7 +5,16 @@
  * stopped by `stopVllmServers` (what `nerion models stop` runs).
  */
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { NerionError, describeError } from '@nerion/backend-core';
@@ -29,9 +38,12 @@ export function serverAddressFromBaseUrl(baseUrl: string): ServerAddress {
   try {
     url = new URL(baseUrl);
   } catch (error) {
-    throw new NerionError('CONFIG_INVALID', `"${baseUrl}" is not a URL; write it like http://localhost:8000.`, { cause: error });
+    throw new NerionError('CONFIG_INVALID', `"${baseUrl}" is not a URL; write it like http://localhost:8000.`, {
+      cause: error,
+    });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new NerionError('CONFIG_INVALID', `"${baseUrl}" must be an http:// or https:// URL.`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new NerionError('CONFIG_INVALID', `"${baseUrl}" must be an http:// or https:// URL.`);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
   const isLocal = host === 'localhost' || host === '::1' || host === '0.0.0.0' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -54,7 +66,11 @@ export interface VllmServeArgumentsInput {
  * (`python -m vllm.entrypoints.openai.api_server --model <repo>`).
  */
 export function vllmServeArguments(command: readonly string[], input: VllmServeArgumentsInput): string[] {
-  if (command.length === 0 || !command[0]) throw new NerionError('CONFIG_INVALID', 'The vLLM launch command is empty; set NERION_VLLM_COMMAND (e.g. "vllm serve").');
+  if (command.length === 0 || !command[0])
+    throw new NerionError(
+      'CONFIG_INVALID',
+      'The vLLM launch command is empty; set NERION_VLLM_COMMAND (e.g. "vllm serve").',
+    );
   const positional = command[command.length - 1] === 'serve';
   return [
     ...command,
@@ -163,10 +179,19 @@ export function readVllmPidFile(pidFile: string): VllmServerRecord | undefined {
   try {
     body = JSON.parse(text);
   } catch (error) {
-    throw new NerionError('CACHE_ERROR', `The pid file ${pidFile} is not JSON; delete it (after stopping any vLLM server it named).`, { cause: error, data: { pidFile } });
+    throw new NerionError(
+      'CACHE_ERROR',
+      `The pid file ${pidFile} is not JSON; delete it (after stopping any vLLM server it named).`,
+      { cause: error, data: { pidFile } },
+    );
   }
   const parsed = v.safeParse(PidRecordSchema, body);
-  if (!parsed.success) throw new NerionError('CACHE_ERROR', `The pid file ${pidFile} is malformed (${parsed.issues[0].message}); delete it (after stopping any vLLM server it named).`, { data: { pidFile } });
+  if (!parsed.success)
+    throw new NerionError(
+      'CACHE_ERROR',
+      `The pid file ${pidFile} is malformed (${parsed.issues[0].message}); delete it (after stopping any vLLM server it named).`,
+      { data: { pidFile } },
+    );
   return { ...parsed.output, pidFile, alive: isRecordedProcessAlive(parsed.output) };
 }
 
@@ -258,7 +283,9 @@ export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<S
     await sleep(50);
     if (!isProcessAlive(pid)) return { pid, signal: 'SIGKILL' };
   }
-  throw new NerionError('INTERNAL', `Process ${pid} survived SIGKILL for 5 s; stop it by hand (kill -9 ${pid}).`, { data: { pid } });
+  throw new NerionError('INTERNAL', `Process ${pid} survived SIGKILL for 5 s; stop it by hand (kill -9 ${pid}).`, {
+    data: { pid },
+  });
 }
 
 export interface StoppedVllmServer {
@@ -274,11 +301,19 @@ export interface StoppedVllmServer {
 }
 
 /** Stops the autostarted vLLM servers recorded under `cacheDir` (all, or the one on `port`) and removes their pid files. */
-export async function stopVllmServers(options: { cacheDir: string; port?: number; graceMs?: number }): Promise<StoppedVllmServer[]> {
-  const records = listVllmServers(options.cacheDir).filter((record) => options.port === undefined || record.port === options.port);
+export async function stopVllmServers(options: {
+  cacheDir: string;
+  port?: number;
+  graceMs?: number;
+}): Promise<StoppedVllmServer[]> {
+  const records = listVllmServers(options.cacheDir).filter(
+    (record) => options.port === undefined || record.port === options.port,
+  );
   const stopped: StoppedVllmServer[] = [];
   for (const record of records) {
-    const result = record.alive ? await stopProcessGroup(record.pid, options.graceMs) : { pid: record.pid, signal: undefined };
+    const result = record.alive
+      ? await stopProcessGroup(record.pid, options.graceMs)
+      : { pid: record.pid, signal: undefined };
     removeFile(record.pidFile);
     stopped.push({
       pid: record.pid,
@@ -363,10 +398,20 @@ async function servedModels(root: string, doFetch: typeof fetch): Promise<string
   return parsed.success ? parsed.output.data.map((entry) => entry.id) : undefined;
 }
 
-function startFailure(message: string, logFile: string | undefined, data: Record<string, unknown>, cause?: unknown): NerionError {
+function startFailure(
+  message: string,
+  logFile: string | undefined,
+  data: Record<string, unknown>,
+  cause?: unknown,
+): NerionError {
   const tail = logFile ? readLogTail(logFile, 20) : [];
-  const logPart = logFile ? ` Last lines of ${logFile}:\n${tail.length > 0 ? tail.map((line) => `  | ${line}`).join('\n') : '  (the log is empty)'}` : '';
-  return new NerionError('SERVER_START_FAILED', `${message}${logPart}`, { cause, data: { ...data, logFile, logTail: tail } });
+  const logPart = logFile
+    ? ` Last lines of ${logFile}:\n${tail.length > 0 ? tail.map((line) => `  | ${line}`).join('\n') : '  (the log is empty)'}`
+    : '';
+  return new NerionError('SERVER_START_FAILED', `${message}${logPart}`, {
+    cause,
+    data: { ...data, logFile, logTail: tail },
+  });
 }
 
 /**
@@ -389,19 +434,39 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
 
   const existing = readVllmPidFile(pidFile);
   if (existing?.alive) {
-    progress(`Reusing the vLLM server nerion started earlier (pid ${existing.pid}, log ${existing.logFile}); waiting until it is ready…`);
-    await waitUntilReady({ root, model: options.model, doFetch, progress, signal: options.signal, timeoutMs, settings, pid: existing.pid, logFile: existing.logFile, isOurs: false });
+    progress(
+      `Reusing the vLLM server nerion started earlier (pid ${existing.pid}, log ${existing.logFile}); waiting until it is ready…`,
+    );
+    await waitUntilReady({
+      root,
+      model: options.model,
+      doFetch,
+      progress,
+      signal: options.signal,
+      timeoutMs,
+      settings,
+      pid: existing.pid,
+      logFile: existing.logFile,
+      isOurs: false,
+    });
     return { outcome: 'reused', pid: existing.pid, pidFile, logFile: existing.logFile };
   }
   if (existing) removeFile(pidFile); // stale: the recorded process is gone
 
   if (!address.isLocal) {
-    throw new NerionError('BACKEND_UNREACHABLE', `vLLM is not answering at ${root}, and autostart only launches a server on this machine; start vLLM on ${address.host} yourself, or point NERION_CODER_BASE_URL at localhost.`, {
-      data: { baseUrl: root },
-    });
+    throw new NerionError(
+      'BACKEND_UNREACHABLE',
+      `vLLM is not answering at ${root}, and autostart only launches a server on this machine; start vLLM on ${address.host} yourself, or point NERION_CODER_BASE_URL at localhost.`,
+      {
+        data: { baseUrl: root },
+      },
+    );
   }
   if (address.protocol === 'https:') {
-    throw new NerionError('CONFIG_INVALID', `Autostart launches vLLM over plain http, but NERION_CODER_BASE_URL is ${options.baseUrl}; use http://127.0.0.1:${address.port}, or start vLLM with your TLS settings yourself.`);
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `Autostart launches vLLM over plain http, but NERION_CODER_BASE_URL is ${options.baseUrl}; use http://127.0.0.1:${address.port}, or start vLLM with your TLS settings yourself.`,
+    );
   }
 
   const argv = vllmServeArguments(settings.command ?? DEFAULT_VLLM_COMMAND, {
@@ -416,8 +481,12 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
   const logFd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    writeSync(logFd, `\n=== nerion autostart ${new Date().toISOString()}: ${argv.map((word) => JSON.stringify(word)).join(' ')}\n`);
-    const spawnFunction: SpawnFunction = settings.spawn ?? ((command, args, spawnOptions) => nodeSpawn(command, [...args], spawnOptions));
+    writeSync(
+      logFd,
+      `\n=== nerion autostart ${new Date().toISOString()}: ${argv.map((word) => JSON.stringify(word)).join(' ')}\n`,
+    );
+    const spawnFunction: SpawnFunction =
+      settings.spawn ?? ((command, args, spawnOptions) => nodeSpawn(command, [...args], spawnOptions));
     child = spawnFunction(argv[0]!, argv.slice(1), {
       detached: true,
       stdio: ['ignore', logFd, logFd],
@@ -466,13 +535,43 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
     // Another nerion started one at the same moment: keep theirs, stop ours.
     await stopProcessGroup(pid);
     const theirs = readVllmPidFile(pidFile);
-    if (!theirs?.alive) throw startFailure(`Another nerion raced to start vLLM on port ${address.port} and its server is gone; retry.`, logFile, { pidFile });
-    await waitUntilReady({ root, model: options.model, doFetch, progress, signal: options.signal, timeoutMs, settings, pid: theirs.pid, logFile: theirs.logFile, isOurs: false });
+    if (!theirs?.alive)
+      throw startFailure(
+        `Another nerion raced to start vLLM on port ${address.port} and its server is gone; retry.`,
+        logFile,
+        { pidFile },
+      );
+    await waitUntilReady({
+      root,
+      model: options.model,
+      doFetch,
+      progress,
+      signal: options.signal,
+      timeoutMs,
+      settings,
+      pid: theirs.pid,
+      logFile: theirs.logFile,
+      isOurs: false,
+    });
     return { outcome: 'reused', pid: theirs.pid, pidFile, logFile: theirs.logFile };
   }
-  progress(`Starting vLLM: ${argv.join(' ')} (pid ${pid}; log ${logFile}; waiting up to ${Math.round(timeoutMs / 1000)} s)`);
+  progress(
+    `Starting vLLM: ${argv.join(' ')} (pid ${pid}; log ${logFile}; waiting up to ${Math.round(timeoutMs / 1000)} s)`,
+  );
   try {
-    await waitUntilReady({ root, model: options.model, doFetch, progress, signal: options.signal, timeoutMs, settings, pid, logFile, isOurs: true, exited: () => exit });
+    await waitUntilReady({
+      root,
+      model: options.model,
+      doFetch,
+      progress,
+      signal: options.signal,
+      timeoutMs,
+      settings,
+      pid,
+      logFile,
+      isOurs: true,
+      exited: () => exit,
+    });
   } catch (error) {
     await stopProcessGroup(pid);
     removeFile(pidFile);
@@ -505,26 +604,41 @@ async function waitUntilReady(options: WaitOptions): Promise<void> {
   const data = { pid: options.pid, baseUrl: options.root, model: options.model };
   for (;;) {
     if (options.signal?.aborted) {
-      throw new NerionError('ABORTED', `Waiting for the vLLM server (pid ${options.pid}) was aborted${options.isOurs ? '; the server was stopped' : ''}.`, { cause: options.signal.reason, data });
+      throw new NerionError(
+        'ABORTED',
+        `Waiting for the vLLM server (pid ${options.pid}) was aborted${options.isOurs ? '; the server was stopped' : ''}.`,
+        { cause: options.signal.reason, data },
+      );
     }
     const exit = options.exited?.();
     if (exit || !isProcessAlive(options.pid)) {
       const how = exit ? (exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`) : 'exited';
-      throw startFailure(`The vLLM server (pid ${options.pid}) ${how} before it was ready.`, options.logFile, { ...data, exit });
+      throw startFailure(`The vLLM server (pid ${options.pid}) ${how} before it was ready.`, options.logFile, {
+        ...data,
+        exit,
+      });
     }
     if (!healthy) {
       const answer = await answers(`${options.root}/health`, options.doFetch, 2000);
       healthy = answer.response?.ok === true;
-      lastProblem = answer.response ? `/health answered HTTP ${answer.response.status}` : `/health: ${describeCause(answer.error)}`;
+      lastProblem = answer.response
+        ? `/health answered HTTP ${answer.response.status}`
+        : `/health: ${describeCause(answer.error)}`;
     }
     if (healthy) {
       const models = await servedModels(options.root, options.doFetch);
       if (models?.includes(options.model)) {
-        options.progress(`vLLM is ready at ${options.root} serving "${options.model}" (pid ${options.pid}, ${Math.round((performance.now() - started) / 1000)} s).`);
+        options.progress(
+          `vLLM is ready at ${options.root} serving "${options.model}" (pid ${options.pid}, ${Math.round((performance.now() - started) / 1000)} s).`,
+        );
         return;
       }
       if (models && models.length > 0) {
-        throw startFailure(`The vLLM server at ${options.root} (pid ${options.pid}) is up but serves ${models.join(', ')}, not "${options.model}"; stop it with \`nerion models stop\` and retry.`, options.logFile, { ...data, served: models });
+        throw startFailure(
+          `The vLLM server at ${options.root} (pid ${options.pid}) is up but serves ${models.join(', ')}, not "${options.model}"; stop it with \`nerion models stop\` and retry.`,
+          options.logFile,
+          { ...data, served: models },
+        );
       }
     }
     const elapsed = performance.now() - started;
@@ -537,7 +651,9 @@ async function waitUntilReady(options: WaitOptions): Promise<void> {
     }
     if (performance.now() - lastProgress >= every) {
       lastProgress = performance.now();
-      options.progress(`Waiting for vLLM to load "${options.model}" (pid ${options.pid}) — ${Math.round(elapsed / 1000)} s of ${Math.round(options.timeoutMs / 1000)} s; log ${options.logFile}`);
+      options.progress(
+        `Waiting for vLLM to load "${options.model}" (pid ${options.pid}) — ${Math.round(elapsed / 1000)} s of ${Math.round(options.timeoutMs / 1000)} s; log ${options.logFile}`,
+      );
     }
     try {
       await sleep(Math.min(poll, Math.max(1, options.timeoutMs - elapsed)), options.signal);

@@ -1,7 +1,11 @@
 import type { BackendId, ChatMessage, CoderBackend, FinishReason, NerionErrorCode } from '@nerion/backend-core';
 
 /** Creates the backend that serves `model` (the bench closes it when the combination is done). */
-export type CreateBenchBackend = (backend: BackendId, model: string, options: { signal: AbortSignal }) => Promise<CoderBackend>;
+export type CreateBenchBackend = (
+  backend: BackendId,
+  model: string,
+  options: { signal: AbortSignal },
+) => Promise<CoderBackend>;
 
 /** How a combination ended. Everything but `ok` renders as `n/a` in the table. */
 export type BenchStatus = 'ok' | 'unavailable' | 'timeout' | 'error';

@@ -1,5 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatTsvRow, formatUnavailableReason, quantile, renderCsv, renderJson, renderMarkdown, renderTsv, type BenchResult } from './index.js';
+import {
+  formatTsvRow,
+  formatUnavailableReason,
+  quantile,
+  renderCsv,
+  renderJson,
+  renderMarkdown,
+  renderTsv,
+  type BenchResult,
+} from './index.js';
 
 const base = { runs: 3, warmup: 1, samples: [], warnings: [], elapsedMs: 10, phase: 'done' as const };
 const ok: BenchResult = {
@@ -25,7 +34,9 @@ const down: BenchResult = {
 
 describe('renderers', () => {
   it('renders the seed table exactly: header, tab-separated rows, seconds with 3 decimals, n/a', () => {
-    expect(renderTsv([ok, down])).toBe('backend\tmodel\tlatency_s\nllama_cpp\tqwen2.5-coder\t0.123\nollama\tcodellama\tn/a\n');
+    expect(renderTsv([ok, down])).toBe(
+      'backend\tmodel\tlatency_s\nllama_cpp\tqwen2.5-coder\t0.123\nollama\tcodellama\tn/a\n',
+    );
     expect(formatTsvRow({ ...ok, latencyMs: 2000 })).toBe('llama_cpp\tqwen2.5-coder\t2.000');
     expect(formatTsvRow({ ...ok, status: 'timeout' })).toBe('llama_cpp\tqwen2.5-coder\tn/a');
   });
@@ -38,7 +49,9 @@ describe('renderers', () => {
   it('renders CSV with every figure and RFC 4180 quoting', () => {
     const csv = renderCsv([ok, down]);
     const lines = csv.split('\r\n');
-    expect(lines[0]).toBe('backend,model,status,latency_s,latency_p50_ms,latency_p95_ms,ttft_ms,decode_tps,prompt_tps,load_ms,completion_tokens,runs,reason');
+    expect(lines[0]).toBe(
+      'backend,model,status,latency_s,latency_p50_ms,latency_p95_ms,ttft_ms,decode_tps,prompt_tps,load_ms,completion_tokens,runs,reason',
+    );
     expect(lines[1]).toBe('llama_cpp,qwen2.5-coder,ok,0.123,123.5,130.3,8.0,512.3,,812.5,64,0,');
     expect(lines[2]).toBe(`ollama,codellama,unavailable,n/a,,,,,,,,0,"${down.reason}"`);
     expect(lines[3]).toBe('');
@@ -46,8 +59,12 @@ describe('renderers', () => {
 
   it('renders a Markdown table with escaped pipes', () => {
     const markdown = renderMarkdown([ok, { ...down, reason: 'a | b' }]).split('\n');
-    expect(markdown[0]).toBe('| backend | model | status | latency_s | latency_p50_ms | latency_p95_ms | ttft_ms | decode_tps | prompt_tps | load_ms | completion_tokens | runs | reason |');
-    expect(markdown[1]).toBe('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    expect(markdown[0]).toBe(
+      '| backend | model | status | latency_s | latency_p50_ms | latency_p95_ms | ttft_ms | decode_tps | prompt_tps | load_ms | completion_tokens | runs | reason |',
+    );
+    expect(markdown[1]).toBe(
+      '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    );
     expect(markdown[3]).toContain('| a \\| b |');
   });
 

@@ -20,7 +20,11 @@ function tsvCell(value: string): string {
 
 /** One seed-format row (no newline). */
 export function formatTsvRow(result: BenchResult): string {
-  return [tsvCell(result.backend), tsvCell(result.model), result.status === 'ok' ? seconds(result.latencyMs) : NOT_AVAILABLE].join('\t');
+  return [
+    tsvCell(result.backend),
+    tsvCell(result.model),
+    result.status === 'ok' ? seconds(result.latencyMs) : NOT_AVAILABLE,
+  ].join('\t');
 }
 
 /** The seed's table: header and one row per result, each line ending with a newline. */
@@ -91,7 +95,10 @@ function csvField(value: string): string {
 
 /** CSV with a header row, CRLF line ends (RFC 4180). */
 export function renderCsv(results: readonly BenchResult[]): string {
-  const lines = [BENCH_COLUMNS.join(','), ...results.map((result) => BENCH_COLUMNS.map((column) => csvField(flattenResult(result)[column])).join(','))];
+  const lines = [
+    BENCH_COLUMNS.join(','),
+    ...results.map((result) => BENCH_COLUMNS.map((column) => csvField(flattenResult(result)[column])).join(',')),
+  ];
   return lines.map((line) => `${line}\r\n`).join('');
 }
 

@@ -54,7 +54,11 @@ function scriptedBackend(id: BackendId, model: string, script: Script, calls: Ca
               text: 'def add(a, b): return a + b',
               finishReason: 'stop',
               usage: { promptTokens: 20, completionTokens: 10 },
-              timings: { totalMs: delay, ...(script.noTimeToFirstToken ? {} : { timeToFirstTokenMs: 1 }), promptTokensPerSecond: 2000 },
+              timings: {
+                totalMs: delay,
+                ...(script.noTimeToFirstToken ? {} : { timeToFirstTokenMs: 1 }),
+                promptTokensPerSecond: 2000,
+              },
               model: `${model}:served`,
               warnings: ['scripted'],
             }),
@@ -102,7 +106,12 @@ describe('runBench (scripted backends)', () => {
       timeoutMs: 10_000,
       onResult: (result, index, total) => streamed.push(`${index + 1}/${total} ${result.backend}/${result.model}`),
     });
-    expect(streamed).toEqual(['1/4 llama_cpp/qwen2.5-coder', '2/4 llama_cpp/codellama', '3/4 ollama/qwen2.5-coder', '4/4 ollama/codellama']);
+    expect(streamed).toEqual([
+      '1/4 llama_cpp/qwen2.5-coder',
+      '2/4 llama_cpp/codellama',
+      '3/4 ollama/qwen2.5-coder',
+      '4/4 ollama/codellama',
+    ]);
     for (const result of report.results) {
       expect(result.status).toBe('ok');
       expect(result.samples).toHaveLength(4);
@@ -127,7 +136,15 @@ describe('runBench (scripted backends)', () => {
 
   it('sends the same deterministic request every time: the prompt as a user message, maxTokens, temperature 0', async () => {
     const { calls, createBackend } = setup({});
-    await runBench({ backends: ['ollama'], models: ['m'], createBackend, prompt: 'hello', maxTokens: 7, runs: 1, warmup: 0 });
+    await runBench({
+      backends: ['ollama'],
+      models: ['m'],
+      createBackend,
+      prompt: 'hello',
+      maxTokens: 7,
+      runs: 1,
+      warmup: 0,
+    });
     const [request] = calls.get('ollama/m')!.requests;
     expect(request).toMatchObject({ messages: [{ role: 'user', content: 'hello' }], maxTokens: 7, temperature: 0 });
     expect(request!.signal).toBeInstanceOf(AbortSignal);
@@ -135,13 +152,30 @@ describe('runBench (scripted backends)', () => {
 
   it('reports unavailable combinations with the probe reason or the creation error, and goes on', async () => {
     const { createBackend } = setup({
-      'ollama/a': { probe: { available: false, reason: 'Ollama is not answering at http://127.0.0.1:9 — start it with `ollama serve`' } },
-      'vllm/a': { createError: new NerionError('BINDINGS_UNAVAILABLE', 'exllamav2 is not installed; pip install exllamav2') },
+      'ollama/a': {
+        probe: {
+          available: false,
+          reason: 'Ollama is not answering at http://127.0.0.1:9 — start it with `ollama serve`',
+        },
+      },
+      'vllm/a': {
+        createError: new NerionError('BINDINGS_UNAVAILABLE', 'exllamav2 is not installed; pip install exllamav2'),
+      },
       'llama_cpp/a': { probe: { available: true, modelAvailable: false } },
     });
-    const report = await runBench({ backends: ['ollama', 'vllm', 'llama_cpp', 'exllamav2'], models: ['a'], createBackend, runs: 1, warmup: 0 });
+    const report = await runBench({
+      backends: ['ollama', 'vllm', 'llama_cpp', 'exllamav2'],
+      models: ['a'],
+      createBackend,
+      runs: 1,
+      warmup: 0,
+    });
     const [ollama, vllm, llama, exllama] = report.results as [BenchResult, BenchResult, BenchResult, BenchResult];
-    expect(ollama).toMatchObject({ status: 'unavailable', phase: 'probe', reason: expect.stringContaining('ollama serve') });
+    expect(ollama).toMatchObject({
+      status: 'unavailable',
+      phase: 'probe',
+      reason: expect.stringContaining('ollama serve'),
+    });
     expect(ollama.latencyMs).toBeUndefined();
     expect(vllm).toMatchObject({ status: 'unavailable', phase: 'create', code: 'BINDINGS_UNAVAILABLE' });
     expect(llama).toMatchObject({ status: 'unavailable', reason: expect.stringContaining('nerion models ensure') });
@@ -151,7 +185,14 @@ describe('runBench (scripted backends)', () => {
   it('cuts a combination that hangs (ignoring its abort signal) at timeoutMs, closes it and measures the rest', async () => {
     const { calls, createBackend } = setup({ 'ollama/slow': { delayMs: 'hang' } });
     const started = performance.now();
-    const report = await runBench({ backends: ['ollama'], models: ['slow', 'fast'], createBackend, runs: 2, warmup: 1, timeoutMs: 300 });
+    const report = await runBench({
+      backends: ['ollama'],
+      models: ['slow', 'fast'],
+      createBackend,
+      runs: 2,
+      warmup: 1,
+      timeoutMs: 300,
+    });
     const elapsed = performance.now() - started;
     const [slow, fast] = report.results as [BenchResult, BenchResult];
     expect(slow).toMatchObject({ status: 'timeout', code: 'TIMEOUT', phase: 'load' });
@@ -162,7 +203,9 @@ describe('runBench (scripted backends)', () => {
   });
 
   it('an error during the runs becomes an error row with its code', async () => {
-    const { createBackend } = setup({ 'ollama/x': { generateError: new NerionError('INVALID_OUTPUT', 'the model said nothing useful') } });
+    const { createBackend } = setup({
+      'ollama/x': { generateError: new NerionError('INVALID_OUTPUT', 'the model said nothing useful') },
+    });
     const report = await runBench({ backends: ['ollama'], models: ['x'], createBackend, runs: 1, warmup: 1 });
     expect(report.results[0]).toMatchObject({ status: 'error', code: 'INVALID_OUTPUT', phase: 'load' });
   });
@@ -190,7 +233,15 @@ describe('runBench (scripted backends)', () => {
     const { calls, createBackend } = setup({ 'ollama/slow': { delayMs: 'hang' } });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    await expect(runBench({ backends: ['ollama'], models: ['slow', 'other'], createBackend, signal: controller.signal, timeoutMs: 60_000 })).rejects.toMatchObject({
+    await expect(
+      runBench({
+        backends: ['ollama'],
+        models: ['slow', 'other'],
+        createBackend,
+        signal: controller.signal,
+        timeoutMs: 60_000,
+      }),
+    ).rejects.toMatchObject({
       code: 'ABORTED',
     });
     expect(calls.get('ollama/slow')!.closed).toBe(1);
@@ -199,8 +250,14 @@ describe('runBench (scripted backends)', () => {
 
   it('refuses invalid options with INVALID_REQUEST', async () => {
     const { createBackend } = setup({});
-    await expect(runBench({ backends: ['ollama'], models: ['m'], createBackend, runs: 0 })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
-    await expect(runBench({ backends: [], models: ['m'], createBackend })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
-    await expect(runBench({ backends: ['ollama'], models: ['m'], createBackend, warmup: 1.5 })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    await expect(runBench({ backends: ['ollama'], models: ['m'], createBackend, runs: 0 })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
+    await expect(runBench({ backends: [], models: ['m'], createBackend })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
+    await expect(runBench({ backends: ['ollama'], models: ['m'], createBackend, warmup: 1.5 })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
   });
 });

@@ -25,7 +25,8 @@ import {
 import type { BenchPhase, BenchReport, BenchResult, BenchRun, BenchStatus, RunBenchOptions } from './bench-types.js';
 import { distribution, median } from './statistics.js';
 
-export const DEFAULT_BENCH_PROMPT = 'Write a Python function `add(a, b)` that returns the sum of two numbers. Reply with code only.';
+export const DEFAULT_BENCH_PROMPT =
+  'Write a Python function `add(a, b)` that returns the sum of two numbers. Reply with code only.';
 export const DEFAULT_BENCH_MAX_TOKENS = 64;
 export const DEFAULT_BENCH_RUNS = 3;
 export const DEFAULT_BENCH_WARMUP = 1;
@@ -61,10 +62,11 @@ async function streamedTimeToFirstToken(backend: CoderBackend, request: Generate
   return firstText;
 }
 
-
 function validatePositiveInteger(value: number, name: string, minimum: number): void {
   if (!Number.isInteger(value) || value < minimum) {
-    throw new NerionError('INVALID_REQUEST', `${name} must be a whole number ≥ ${minimum}, got ${String(value)}.`, { data: { [name]: value } });
+    throw new NerionError('INVALID_REQUEST', `${name} must be a whole number ≥ ${minimum}, got ${String(value)}.`, {
+      data: { [name]: value },
+    });
   }
 }
 
@@ -101,7 +103,11 @@ interface CombinationInput {
   probeTimeoutMs: number;
 }
 
-async function measureCombination(input: CombinationInput, options: RunBenchOptions, outer: AbortSignal | undefined): Promise<BenchResult> {
+async function measureCombination(
+  input: CombinationInput,
+  options: RunBenchOptions,
+  outer: AbortSignal | undefined,
+): Promise<BenchResult> {
   const { backend: backendId, model, runs, warmup, timeoutMs } = input;
   const startedAt = performance.now();
   const controller = new AbortController();
@@ -109,12 +115,17 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
   let phase: BenchPhase = 'create';
   const timer = setTimeout(() => {
     controller.abort(
-      new NerionError('TIMEOUT', `${backendId}/${model} did not finish within ${timeoutMs / 1000} s (while in phase "${phase}"); raise the timeout or lower maxTokens/runs.`, {
-        data: { backend: backendId, model, timeoutMs },
-      }),
+      new NerionError(
+        'TIMEOUT',
+        `${backendId}/${model} did not finish within ${timeoutMs / 1000} s (while in phase "${phase}"); raise the timeout or lower maxTokens/runs.`,
+        {
+          data: { backend: backendId, model, timeoutMs },
+        },
+      ),
     );
   }, timeoutMs);
-  const onOuterAbort = (): void => controller.abort(new NerionError('ABORTED', 'The bench was aborted by the caller.', { cause: outer?.reason }));
+  const onOuterAbort = (): void =>
+    controller.abort(new NerionError('ABORTED', 'The bench was aborted by the caller.', { cause: outer?.reason }));
   if (outer?.aborted) onOuterAbort();
   outer?.addEventListener('abort', onOuterAbort, { once: true });
 
@@ -135,7 +146,13 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
     if (!warnings.includes(message)) warnings.push(message);
   };
   const samples: BenchRun[] = [];
-  const request = (): GenerateRequest => ({ messages: input.messages, maxTokens: input.maxTokens, temperature: 0, seed: 42, signal });
+  const request = (): GenerateRequest => ({
+    messages: input.messages,
+    maxTokens: input.maxTokens,
+    temperature: 0,
+    seed: 42,
+    signal,
+  });
   const base = { backend: backendId, model, runs, warmup };
   let backend: CoderBackend | undefined;
   let creation: Promise<CoderBackend> | undefined;
@@ -162,7 +179,10 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
 
     progress('probe');
     mark = performance.now();
-    const probe = await raceAbort(backend.probe({ timeoutMs: Math.min(input.probeTimeoutMs, timeoutMs), signal }), signal);
+    const probe = await raceAbort(
+      backend.probe({ timeoutMs: Math.min(input.probeTimeoutMs, timeoutMs), signal }),
+      signal,
+    );
     const probeMs = performance.now() - mark;
     if (!probe.available || probe.modelAvailable === false) {
       const reason =
@@ -186,8 +206,21 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
     }
     const load =
       engineLoadMs !== undefined
-        ? { totalMs: engineLoadMs, source: 'engine' as const, createMs, probeMs, engineLoadMs, ...(firstRequestMs === undefined ? {} : { firstRequestMs }) }
-        : { totalMs: createMs + probeMs + (firstRequestMs ?? 0), source: 'measured' as const, createMs, probeMs, ...(firstRequestMs === undefined ? {} : { firstRequestMs }) };
+        ? {
+            totalMs: engineLoadMs,
+            source: 'engine' as const,
+            createMs,
+            probeMs,
+            engineLoadMs,
+            ...(firstRequestMs === undefined ? {} : { firstRequestMs }),
+          }
+        : {
+            totalMs: createMs + probeMs + (firstRequestMs ?? 0),
+            source: 'measured' as const,
+            createMs,
+            probeMs,
+            ...(firstRequestMs === undefined ? {} : { firstRequestMs }),
+          };
 
     // The remaining warm-up runs and the measured runs, timed by tinybench (exactly `runs` samples: time budget 0).
     const { Bench } = await import('tinybench');
@@ -269,7 +302,11 @@ async function measureCombination(input: CombinationInput, options: RunBenchOpti
     if (NerionError.hasCode(cut, 'ABORTED') && outer?.aborted) throw cut;
     if (NerionError.hasCode(cut, 'TIMEOUT')) return finish('timeout', { reason: cut.message, code: 'TIMEOUT' });
     if (NerionError.isInstance(error)) {
-      const status: BenchStatus = UNAVAILABLE_CODES.has(error.code) ? 'unavailable' : error.code === 'TIMEOUT' ? 'timeout' : 'error';
+      const status: BenchStatus = UNAVAILABLE_CODES.has(error.code)
+        ? 'unavailable'
+        : error.code === 'TIMEOUT'
+          ? 'timeout'
+          : 'error';
       return finish(status, { reason: error.message, code: error.code });
     }
     return finish('error', { reason: `${backendId}/${model} failed: ${describeError(error)}` });
@@ -296,14 +333,22 @@ async function closeBackend(
     // Never created: either creation failed (its error is the row's reason already) or it was cut and is
     // still pending; a backend that arrives late is closed in the background.
     creation?.then(
-      (late) => late.close().then(undefined, (error: unknown) => onWarning?.(`closing ${late.id}/${late.model} after its timeout failed: ${describeError(error)}`)),
+      (late) =>
+        late
+          .close()
+          .then(undefined, (error: unknown) =>
+            onWarning?.(`closing ${late.id}/${late.model} after its timeout failed: ${describeError(error)}`),
+          ),
       () => undefined,
     );
     return undefined;
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const grace = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`closing ${backend.id}/${backend.model} took longer than ${CLOSE_GRACE_MS} ms; the bench moved on`), CLOSE_GRACE_MS);
+    timer = setTimeout(
+      () => resolve(`closing ${backend.id}/${backend.model} took longer than ${CLOSE_GRACE_MS} ms; the bench moved on`),
+      CLOSE_GRACE_MS,
+    );
     timer.unref?.();
   });
   const closing = backend.close().then(
@@ -329,14 +374,18 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
   validatePositiveInteger(runs, 'runs', 1);
   validatePositiveInteger(warmup, 'warmup', 0);
   validatePositiveInteger(maxTokens, 'maxTokens', 1);
-  if (!(timeoutMs > 0)) throw new NerionError('INVALID_REQUEST', `timeoutMs must be a positive number, got ${String(timeoutMs)}.`);
+  if (!(timeoutMs > 0))
+    throw new NerionError('INVALID_REQUEST', `timeoutMs must be a positive number, got ${String(timeoutMs)}.`);
   if (options.backends.length === 0) throw new NerionError('INVALID_REQUEST', 'Give at least one backend to bench.');
   if (options.models.length === 0) throw new NerionError('INVALID_REQUEST', 'Give at least one model to bench.');
   if (options.messages !== undefined && options.prompt !== undefined) {
     throw new NerionError('INVALID_REQUEST', 'Give either `prompt` or `messages` to runBench, not both.');
   }
-  const messages: ChatMessage[] = options.messages ? [...options.messages] : [{ role: 'user', content: options.prompt ?? DEFAULT_BENCH_PROMPT }];
-  if (messages.length === 0) throw new NerionError('INVALID_REQUEST', '`messages` is empty; give at least one chat message.');
+  const messages: ChatMessage[] = options.messages
+    ? [...options.messages]
+    : [{ role: 'user', content: options.prompt ?? DEFAULT_BENCH_PROMPT }];
+  if (messages.length === 0)
+    throw new NerionError('INVALID_REQUEST', '`messages` is empty; give at least one chat message.');
 
   const outer = options.signal;
   const started = performance.now();
@@ -345,7 +394,8 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
   const results: BenchResult[] = [];
   for (const backend of options.backends) {
     for (const model of options.models) {
-      if (outer?.aborted) throw new NerionError('ABORTED', 'The bench was aborted by the caller.', { cause: outer.reason });
+      if (outer?.aborted)
+        throw new NerionError('ABORTED', 'The bench was aborted by the caller.', { cause: outer.reason });
       const result = await measureCombination(
         {
           backend,
@@ -368,7 +418,16 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
   }
   return {
     results,
-    settings: { backends: [...options.backends], models: [...options.models], runs, warmup, timeoutMs, maxTokens, messages, concurrency: 'sequential' },
+    settings: {
+      backends: [...options.backends],
+      models: [...options.models],
+      runs,
+      warmup,
+      timeoutMs,
+      maxTokens,
+      messages,
+      concurrency: 'sequential',
+    },
     startedAt,
     elapsedMs: performance.now() - started,
     harness: { name: 'tinybench', runtime: `node ${process.version}` },

@@ -10,9 +10,17 @@ const laptop = { totalBytes: 16 * GB, freeBytes: 10 * GB };
 
 describe('profileTask', () => {
   it('reads the task kind from the wording and the language from the target', () => {
-    expect(profileTask({ instruction: 'add unit tests for slugify', targetFile: 'src/text.ts' })).toMatchObject({ kind: 'test', language: 'typescript' });
-    expect(profileTask({ instruction: 'rename foo to bar', targetFile: 'app/main.py' })).toMatchObject({ kind: 'edit', language: 'python' });
-    expect(profileTask({ instruction: 'add a function slugify', targetFile: 'x.unknownext' })).toMatchObject({ kind: 'plan' });
+    expect(profileTask({ instruction: 'add unit tests for slugify', targetFile: 'src/text.ts' })).toMatchObject({
+      kind: 'test',
+      language: 'typescript',
+    });
+    expect(profileTask({ instruction: 'rename foo to bar', targetFile: 'app/main.py' })).toMatchObject({
+      kind: 'edit',
+      language: 'python',
+    });
+    expect(profileTask({ instruction: 'add a function slugify', targetFile: 'x.unknownext' })).toMatchObject({
+      kind: 'plan',
+    });
     expect(profileTask({ instruction: 'add a function slugify' }).language).toBeUndefined();
   });
 });
@@ -20,20 +28,45 @@ describe('profileTask', () => {
 describe('chooseAutoSelection', () => {
   const candidates: AutoCandidate[] = [
     { backend: 'ollama', family: family('qwen2.5-coder'), model: 'qwen2.5-coder:7b', available: true },
-    { backend: 'ollama', family: family('deepseek-coder-v2'), model: 'deepseek-coder-v2:16b', available: false, reason: 'not pulled' },
+    {
+      backend: 'ollama',
+      family: family('deepseek-coder-v2'),
+      model: 'deepseek-coder-v2:16b',
+      available: false,
+      reason: 'not pulled',
+    },
     { backend: 'llama_cpp', family: family('codellama'), model: 'codellama', available: true },
-    { backend: 'vllm', family: family('starcoder2'), model: 'starcoder2', available: false, reason: 'vLLM is not answering' },
+    {
+      backend: 'vllm',
+      family: family('starcoder2'),
+      model: 'starcoder2',
+      available: false,
+      reason: 'vLLM is not answering',
+    },
   ];
 
   it('never picks an unavailable combination, and explains its choice', () => {
-    const result = chooseAutoSelection({ candidates, task: profileTask({ instruction: 'add a function', targetFile: 'a.ts' }), memory: laptop });
+    const result = chooseAutoSelection({
+      candidates,
+      task: profileTask({ instruction: 'add a function', targetFile: 'a.ts' }),
+      memory: laptop,
+    });
     expect(['qwen2.5-coder:7b', 'codellama']).toContain(result.model);
     expect(result.reasons[0]).toContain('auto-selected');
-    expect(result.considered.filter((candidate) => candidate.score === undefined).map((candidate) => candidate.model).sort()).toEqual(['deepseek-coder-v2:16b', 'starcoder2']);
+    expect(
+      result.considered
+        .filter((candidate) => candidate.score === undefined)
+        .map((candidate) => candidate.model)
+        .sort(),
+    ).toEqual(['deepseek-coder-v2:16b', 'starcoder2']);
   });
 
   it('follows the task: a model strong at the task kind and language wins', () => {
-    const python = chooseAutoSelection({ candidates, task: profileTask({ instruction: 'refactor the parser', targetFile: 'parser.py' }), memory: laptop });
+    const python = chooseAutoSelection({
+      candidates,
+      task: profileTask({ instruction: 'refactor the parser', targetFile: 'parser.py' }),
+      memory: laptop,
+    });
     expect(python.backend).toBe('ollama'); // qwen2.5-coder lists edit first; codellama does not
   });
 
@@ -66,7 +99,11 @@ describe('chooseAutoSelection', () => {
 
   it('with nothing available, fails with NOT_AVAILABLE saying how to provision one', () => {
     try {
-      chooseAutoSelection({ candidates: candidates.map((candidate) => ({ ...candidate, available: false })), task: profileTask({ instruction: 'x' }), memory: laptop });
+      chooseAutoSelection({
+        candidates: candidates.map((candidate) => ({ ...candidate, available: false })),
+        task: profileTask({ instruction: 'x' }),
+        memory: laptop,
+      });
       throw new Error('expected NOT_AVAILABLE');
     } catch (error) {
       expect(NerionError.hasCode(error, 'NOT_AVAILABLE')).toBe(true);

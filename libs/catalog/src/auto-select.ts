@@ -18,10 +18,34 @@ export interface TaskProfile {
 }
 
 const LANGUAGE_BY_EXTENSION: Readonly<Record<string, string>> = {
-  py: 'python', pyi: 'python', ts: 'typescript', tsx: 'typescript', mts: 'typescript', cts: 'typescript',
-  js: 'javascript', jsx: 'javascript', mjs: 'javascript', cjs: 'javascript', go: 'go', rs: 'rust',
-  java: 'java', kt: 'kotlin', c: 'c', h: 'c', cc: 'cpp', cpp: 'cpp', cxx: 'cpp', hpp: 'cpp', cs: 'csharp',
-  php: 'php', rb: 'ruby', swift: 'swift', scala: 'scala', sh: 'shell', sql: 'sql', lua: 'lua',
+  py: 'python',
+  pyi: 'python',
+  ts: 'typescript',
+  tsx: 'typescript',
+  mts: 'typescript',
+  cts: 'typescript',
+  js: 'javascript',
+  jsx: 'javascript',
+  mjs: 'javascript',
+  cjs: 'javascript',
+  go: 'go',
+  rs: 'rust',
+  java: 'java',
+  kt: 'kotlin',
+  c: 'c',
+  h: 'c',
+  cc: 'cpp',
+  cpp: 'cpp',
+  cxx: 'cpp',
+  hpp: 'cpp',
+  cs: 'csharp',
+  php: 'php',
+  rb: 'ruby',
+  swift: 'swift',
+  scala: 'scala',
+  sh: 'shell',
+  sql: 'sql',
+  lua: 'lua',
 };
 
 const TASK_WORDS: ReadonlyArray<[CatalogStrength, RegExp]> = [
@@ -33,7 +57,12 @@ const TASK_WORDS: ReadonlyArray<[CatalogStrength, RegExp]> = [
 ];
 
 /** Derives the task kind and language from the instruction wording, the target file and the repository size. */
-export function profileTask(input: { instruction: string; targetFile?: string; repoFileCount?: number; defaultKind?: CatalogStrength }): TaskProfile {
+export function profileTask(input: {
+  instruction: string;
+  targetFile?: string;
+  repoFileCount?: number;
+  defaultKind?: CatalogStrength;
+}): TaskProfile {
   const evidence: string[] = [];
   let kind: CatalogStrength = input.defaultKind ?? 'plan';
   for (const [candidate, pattern] of TASK_WORDS) {
@@ -49,7 +78,12 @@ export function profileTask(input: { instruction: string; targetFile?: string; r
   const language = extension === undefined ? undefined : LANGUAGE_BY_EXTENSION[extension];
   if (language) evidence.push(`the target is ${language}`);
   if (input.repoFileCount !== undefined) evidence.push(`the repository has ${input.repoFileCount} files`);
-  return { kind, ...(language ? { language } : {}), ...(input.repoFileCount !== undefined ? { repoFileCount: input.repoFileCount } : {}), evidence };
+  return {
+    kind,
+    ...(language ? { language } : {}),
+    ...(input.repoFileCount !== undefined ? { repoFileCount: input.repoFileCount } : {}),
+    evidence,
+  };
 }
 
 export interface AutoCandidate {
@@ -104,11 +138,15 @@ function scoreCandidate(candidate: AutoCandidate, input: AutoSelectInput): { sco
   const notes: string[] = [];
   if (!candidate.available) return { notes: [candidate.reason ?? 'not available'] };
   const family = candidate.family;
-  if (!family) return { score: 0, notes: ['configured explicitly; not in the catalog, so nothing is known of its strengths'] };
+  if (!family)
+    return { score: 0, notes: ['configured explicitly; not in the catalog, so nothing is known of its strengths'] };
   let score = 0;
   const usableGb = input.memory.totalBytes / GB - (input.reserveGb ?? 2);
   if (family.memoryGb > usableGb) {
-    if (IN_PROCESS.has(candidate.backend)) return { notes: [`needs about ${family.memoryGb} GB; this machine has ${(input.memory.totalBytes / GB).toFixed(1)} GB`] };
+    if (IN_PROCESS.has(candidate.backend))
+      return {
+        notes: [`needs about ${family.memoryGb} GB; this machine has ${(input.memory.totalBytes / GB).toFixed(1)} GB`],
+      };
     score -= 30;
     notes.push(`needs about ${family.memoryGb} GB, more than this machine has (the server may still run it elsewhere)`);
   } else {
@@ -133,7 +171,10 @@ function scoreCandidate(candidate: AutoCandidate, input: AutoSelectInput): { sco
   }
   score += Math.min(10, family.parametersB / 2);
   const figures = input.bench ?? [];
-  const measured = figures.find((figure) => figure.backend === candidate.backend && (figure.model === candidate.model || figure.model === family.id));
+  const measured = figures.find(
+    (figure) =>
+      figure.backend === candidate.backend && (figure.model === candidate.model || figure.model === family.id),
+  );
   if (measured) {
     const fastest = Math.min(...figures.map((figure) => figure.latencySeconds));
     score += 20 * (fastest / measured.latencySeconds);
@@ -147,14 +188,22 @@ function scoreCandidate(candidate: AutoCandidate, input: AutoSelectInput): { sco
  * NOT_AVAILABLE listing why each combination was out and how to provision one.
  */
 export function chooseAutoSelection(input: AutoSelectInput): AutoSelectResult {
-  const scored: ScoredCandidate[] = input.candidates.map((candidate) => ({ ...candidate, ...scoreCandidate(candidate, input) }));
+  const scored: ScoredCandidate[] = input.candidates.map((candidate) => ({
+    ...candidate,
+    ...scoreCandidate(candidate, input),
+  }));
   const ranked = [...scored].sort((left, right) => {
-    if (left.score === undefined || right.score === undefined) return left.score === undefined ? (right.score === undefined ? 0 : 1) : -1;
-    return right.score - left.score || BACKEND_TIE_ORDER.indexOf(left.backend) - BACKEND_TIE_ORDER.indexOf(right.backend);
+    if (left.score === undefined || right.score === undefined)
+      return left.score === undefined ? (right.score === undefined ? 0 : 1) : -1;
+    return (
+      right.score - left.score || BACKEND_TIE_ORDER.indexOf(left.backend) - BACKEND_TIE_ORDER.indexOf(right.backend)
+    );
   });
   const best = ranked[0];
   if (!best || best.score === undefined) {
-    const why = scored.slice(0, 12).map((candidate) => `${candidate.backend}/${candidate.model}: ${candidate.notes.join('; ')}`);
+    const why = scored
+      .slice(0, 12)
+      .map((candidate) => `${candidate.backend}/${candidate.model}: ${candidate.notes.join('; ')}`);
     throw new NerionError(
       'NOT_AVAILABLE',
       `NERION_CODER_AUTO=1 found no available local model. Provision one with \`nerion models ensure --auto\`, or start a backend (\`nerion doctor\` shows how).${why.length ? ` Considered: ${why.join(' | ')}` : ''}`,
@@ -166,5 +215,11 @@ export function chooseAutoSelection(input: AutoSelectInput): AutoSelectResult {
     ...best.notes,
     `${ranked.filter((candidate) => candidate.score !== undefined).length} of ${scored.length} combinations were available`,
   ];
-  return { backend: best.backend, model: best.model, ...(best.family ? { family: best.family.id } : {}), reasons, considered: ranked };
+  return {
+    backend: best.backend,
+    model: best.model,
+    ...(best.family ? { family: best.family.id } : {}),
+    reasons,
+    considered: ranked,
+  };
 }

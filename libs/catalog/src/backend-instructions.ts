@@ -17,13 +17,36 @@ export interface BackendInstructions {
 }
 
 /** `vllm serve <repo> --served-model-name <name> --host 127.0.0.1 --port <port>` and the env to use it. */
-export function vllmInstructions(family: CatalogFamily, options: { host?: string; port?: number } = {}): BackendInstructions {
+export function vllmInstructions(
+  family: CatalogFamily,
+  options: { host?: string; port?: number } = {},
+): BackendInstructions {
   const entry = family.backends.vllm;
-  if (!entry) throw new NerionError('NOT_AVAILABLE', `The catalog has no vLLM build of ${family.id}; choose another model (\`nerion models list\`).`, { data: { family: family.id } });
+  if (!entry)
+    throw new NerionError(
+      'NOT_AVAILABLE',
+      `The catalog has no vLLM build of ${family.id}; choose another model (\`nerion models list\`).`,
+      { data: { family: family.id } },
+    );
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8000;
-  const command = ['vllm', 'serve', entry.repo, ...(entry.revision ? ['--revision', entry.revision] : []), '--served-model-name', entry.servedName, '--host', host, '--port', String(port)];
-  const env = { NERION_CODER_BACKEND: 'vllm', NERION_CODER_MODEL: family.id, NERION_CODER_BASE_URL: `http://${host}:${port}` };
+  const command = [
+    'vllm',
+    'serve',
+    entry.repo,
+    ...(entry.revision ? ['--revision', entry.revision] : []),
+    '--served-model-name',
+    entry.servedName,
+    '--host',
+    host,
+    '--port',
+    String(port),
+  ];
+  const env = {
+    NERION_CODER_BACKEND: 'vllm',
+    NERION_CODER_MODEL: family.id,
+    NERION_CODER_BASE_URL: `http://${host}:${port}`,
+  };
   return {
     commands: [command],
     env,
@@ -41,9 +64,21 @@ export function vllmInstructions(family: CatalogFamily, options: { host?: string
 /** The download command for the EXL2 repo/revision into `<cacheDir>/models/exl/<family>` and EXLLAMA_MODEL_DIR. */
 export function exllamaInstructions(family: CatalogFamily, cacheDir: string, modelDir?: string): BackendInstructions {
   const entry = family.backends.exllamav2;
-  if (!entry) throw new NerionError('NOT_AVAILABLE', `The catalog has no exllamav2 (EXL2) build of ${family.id}; choose another model (\`nerion models list\`).`, { data: { family: family.id } });
+  if (!entry)
+    throw new NerionError(
+      'NOT_AVAILABLE',
+      `The catalog has no exllamav2 (EXL2) build of ${family.id}; choose another model (\`nerion models list\`).`,
+      { data: { family: family.id } },
+    );
   const directory = modelDir ?? defaultExllamaDir(cacheDir, family.id);
-  const command = ['hf', 'download', entry.repo, ...(entry.revision ? ['--revision', entry.revision] : []), '--local-dir', directory];
+  const command = [
+    'hf',
+    'download',
+    entry.repo,
+    ...(entry.revision ? ['--revision', entry.revision] : []),
+    '--local-dir',
+    directory,
+  ];
   const env = { NERION_CODER_BACKEND: 'exllamav2', NERION_CODER_MODEL: family.id, EXLLAMA_MODEL_DIR: directory };
   return {
     commands: [command],

@@ -17,7 +17,10 @@ const name = v.pipe(
   v.string(),
   v.regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'must be a name of letters, digits and . _ : / - (no spaces)'),
 );
-const sha256 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hexadecimal characters (a sha256 digest)'));
+const sha256 = v.pipe(
+  v.string(),
+  v.regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hexadecimal characters (a sha256 digest)'),
+);
 const httpUrl = v.pipe(
   v.string(),
   v.check((value) => {
@@ -29,9 +32,16 @@ const httpUrl = v.pipe(
     }
   }, 'must be an http:// or https:// URL'),
 );
-const positive = v.pipe(v.number(), v.minValue(0, 'must be positive'), v.check((value) => value > 0, 'must be positive'));
+const positive = v.pipe(
+  v.number(),
+  v.minValue(0, 'must be positive'),
+  v.check((value) => value > 0, 'must be positive'),
+);
 const positiveInteger = v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'));
-const ggufFilename = v.pipe(v.string(), v.regex(/^[^/\\]+\.gguf$/, 'must be a plain file name ending in .gguf (no folders)'));
+const ggufFilename = v.pipe(
+  v.string(),
+  v.regex(/^[^/\\]+\.gguf$/, 'must be a plain file name ending in .gguf (no folders)'),
+);
 
 export const OllamaEntrySchema = v.strictObject({ tag: name });
 export const LlamaCppEntrySchema = v.strictObject({
@@ -46,7 +56,10 @@ export const VllmEntrySchema = v.strictObject({ repo: nonEmpty, served_name: nam
 export const ExllamaEntrySchema = v.strictObject({ repo: nonEmpty, revision: v.optional(nonEmpty) });
 
 export const FamilySchema = v.strictObject({
-  id: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and . _ - (no spaces or colons)')),
+  id: v.pipe(
+    v.string(),
+    v.regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and . _ - (no spaces or colons)'),
+  ),
   aliases: v.optional(v.array(name), []),
   display_name: nonEmpty,
   parameters_b: positive,
@@ -64,7 +77,10 @@ export const FamilySchema = v.strictObject({
 });
 
 export const CatalogFileSchema = v.strictObject({
-  version: v.literal(CATALOG_FORMAT_VERSION, `must be ${CATALOG_FORMAT_VERSION} (the only catalog format this nerion reads)`),
+  version: v.literal(
+    CATALOG_FORMAT_VERSION,
+    `must be ${CATALOG_FORMAT_VERSION} (the only catalog format this nerion reads)`,
+  ),
   families: v.array(FamilySchema),
 });
 
@@ -159,10 +175,17 @@ export function toCatalogFamily(input: CatalogFamilyInput, source: string): Cata
     };
   }
   if (raw.vllm) {
-    backends.vllm = { repo: raw.vllm.repo, servedName: raw.vllm.served_name, ...(raw.vllm.revision === undefined ? {} : { revision: raw.vllm.revision }) };
+    backends.vllm = {
+      repo: raw.vllm.repo,
+      servedName: raw.vllm.served_name,
+      ...(raw.vllm.revision === undefined ? {} : { revision: raw.vllm.revision }),
+    };
   }
   if (raw.exllamav2) {
-    backends.exllamav2 = { repo: raw.exllamav2.repo, ...(raw.exllamav2.revision === undefined ? {} : { revision: raw.exllamav2.revision }) };
+    backends.exllamav2 = {
+      repo: raw.exllamav2.repo,
+      ...(raw.exllamav2.revision === undefined ? {} : { revision: raw.exllamav2.revision }),
+    };
   }
   return {
     id: input.id,

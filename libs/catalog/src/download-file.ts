@@ -83,20 +83,30 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     await rm(part, { force: true });
     offset = 0;
   }
-  if (options.expectedSizeBytes !== undefined) await ensureFreeSpace(statfs, directory, options.expectedSizeBytes - offset, url);
+  if (options.expectedSizeBytes !== undefined)
+    await ensureFreeSpace(statfs, directory, options.expectedSizeBytes - offset, url);
 
   const fetchFunction = options.fetch ?? (await defaultFetch());
   const headers: Record<string, string> = { 'user-agent': 'nerion' };
   if (offset > 0) headers.range = `bytes=${offset}-`;
   let response: DownloadResponse;
   try {
-    response = await fetchFunction(url, { headers, redirect: 'follow', signal: options.signal, ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }) });
+    response = await fetchFunction(url, {
+      headers,
+      redirect: 'follow',
+      signal: options.signal,
+      ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+    });
   } catch (error) {
     if (options.signal?.aborted) throw abortedError(part, error);
-    throw new NerionError('DOWNLOAD_FAILED', `Cannot reach ${url}: ${describeError(error)}. Check the network and the URL, then run the same command again.`, {
-      cause: error,
-      data: { url },
-    });
+    throw new NerionError(
+      'DOWNLOAD_FAILED',
+      `Cannot reach ${url}: ${describeError(error)}. Check the network and the URL, then run the same command again.`,
+      {
+        cause: error,
+        data: { url },
+      },
+    );
   }
 
   let total: number | undefined;
@@ -104,9 +114,13 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     const range = parseContentRange(response.headers.get('content-range'));
     if (!range || range.start !== offset) {
       await discardBody(response);
-      throw new NerionError('DOWNLOAD_FAILED', `${url} answered a resume request with the wrong range (${response.headers.get('content-range') ?? 'none'}); delete ${part} and run again.`, {
-        data: { url, part },
-      });
+      throw new NerionError(
+        'DOWNLOAD_FAILED',
+        `${url} answered a resume request with the wrong range (${response.headers.get('content-range') ?? 'none'}); delete ${part} and run again.`,
+        {
+          data: { url, part },
+        },
+      );
     }
     total = range.total;
   } else if (response.status === 200) {
@@ -118,15 +132,24 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     const range = parseContentRange(response.headers.get('content-range'));
     if (range?.total !== offset) {
       await rm(part, { force: true });
-      throw new NerionError('DOWNLOAD_FAILED', `${url} refused to resume at byte ${offset} (HTTP 416); the partial file was removed — run the same command again to start over.`, {
-        data: { url, status: 416 },
-      });
+      throw new NerionError(
+        'DOWNLOAD_FAILED',
+        `${url} refused to resume at byte ${offset} (HTTP 416); the partial file was removed — run the same command again to start over.`,
+        {
+          data: { url, status: 416 },
+        },
+      );
     }
     return finish(options, part, offset, offset, true);
   } else {
     await discardBody(response);
-    const hint = response.status === 404 ? ' The file is not there: check LLAMA_CPP_MODEL_URL or the catalog entry.' : ' Run the same command again later; a partial file is resumed.';
-    throw new NerionError('DOWNLOAD_FAILED', `Downloading ${url} failed with HTTP ${response.status}.${hint}`, { data: { url, status: response.status } });
+    const hint =
+      response.status === 404
+        ? ' The file is not there: check LLAMA_CPP_MODEL_URL or the catalog entry.'
+        : ' Run the same command again later; a partial file is resumed.';
+    throw new NerionError('DOWNLOAD_FAILED', `Downloading ${url} failed with HTTP ${response.status}.${hint}`, {
+      data: { url, status: response.status },
+    });
   }
 
   if (options.expectedSizeBytes !== undefined && total !== undefined && total !== options.expectedSizeBytes) {
@@ -137,7 +160,8 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
       { data: { url, total, expected: options.expectedSizeBytes } },
     );
   }
-  if (options.expectedSizeBytes === undefined && total !== undefined) await ensureFreeSpace(statfs, directory, total - offset, url, response);
+  if (options.expectedSizeBytes === undefined && total !== undefined)
+    await ensureFreeSpace(statfs, directory, total - offset, url, response);
 
   const hash = createHash('sha256');
   if (offset > 0) {
@@ -156,7 +180,14 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     const seconds = Math.max((now - started) / 1000, 1e-3);
     const rate = (received - offset) / seconds;
     const eta = total === undefined || rate <= 0 ? undefined : Math.max(0, (total - received) / rate);
-    options.onProgress({ receivedBytes: received, totalBytes: total, resumedFromBytes: offset, bytesPerSecond: rate, etaSeconds: eta, done });
+    options.onProgress({
+      receivedBytes: received,
+      totalBytes: total,
+      resumedFromBytes: offset,
+      bytesPerSecond: rate,
+      etaSeconds: eta,
+      done,
+    });
   };
   try {
     if (response.body) {
@@ -189,7 +220,14 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   return finish(options, part, received, offset, false, hash.digest('hex'));
 }
 
-async function finish(options: DownloadFileOptions, part: string, bytes: number, resumedFromBytes: number, rehash: boolean, digest?: string): Promise<DownloadResult> {
+async function finish(
+  options: DownloadFileOptions,
+  part: string,
+  bytes: number,
+  resumedFromBytes: number,
+  rehash: boolean,
+  digest?: string,
+): Promise<DownloadResult> {
   const sha256 = rehash || digest === undefined ? await sha256OfFile(part) : digest;
   const expected = options.expectedSha256?.toLowerCase();
   if (expected !== undefined && sha256 !== expected) {
@@ -211,7 +249,13 @@ export async function sha256OfFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function ensureFreeSpace(statfs: StatfsFunction, directory: string, neededBytes: number, url: string, response?: DownloadResponse): Promise<void> {
+async function ensureFreeSpace(
+  statfs: StatfsFunction,
+  directory: string,
+  neededBytes: number,
+  url: string,
+  response?: DownloadResponse,
+): Promise<void> {
   if (neededBytes <= 0) return;
   const stats = await statfs(directory);
   const free = Number(stats.bavail) * Number(stats.bsize);
@@ -226,7 +270,11 @@ async function ensureFreeSpace(statfs: StatfsFunction, directory: string, needed
 }
 
 function abortedError(part: string, cause: unknown): NerionError {
-  return new NerionError('ABORTED', `The download was cancelled; the partial file ${part} is kept and the next run resumes it.`, { cause, data: { part } });
+  return new NerionError(
+    'ABORTED',
+    `The download was cancelled; the partial file ${part} is kept and the next run resumes it.`,
+    { cause, data: { part } },
+  );
 }
 
 async function sizeOf(path: string): Promise<number> {
@@ -246,11 +294,16 @@ function contentLength(response: DownloadResponse): number | undefined {
 }
 
 // `bytes 100-199/1000` gives start 100 and total 1000; `bytes */1000` (unsatisfiable) gives only the total.
-function parseContentRange(header: string | null): { start: number | undefined; total: number | undefined } | undefined {
+function parseContentRange(
+  header: string | null,
+): { start: number | undefined; total: number | undefined } | undefined {
   if (!header) return undefined;
   const match = /^bytes\s+(?:(\d+)-(\d+)|\*)\/(\d+|\*)$/i.exec(header.trim());
   if (!match) return undefined;
-  return { start: match[1] === undefined ? undefined : Number(match[1]), total: match[3] === '*' ? undefined : Number(match[3]) };
+  return {
+    start: match[1] === undefined ? undefined : Number(match[1]),
+    total: match[3] === '*' ? undefined : Number(match[3]),
+  };
 }
 
 async function discardBody(response: DownloadResponse): Promise<void> {
@@ -272,5 +325,7 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit += 1;
   }
-  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)} ${units[unit]}`;
+  return unit === 0
+    ? `${Math.round(value)} B`
+    : `${value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)} ${units[unit]}`;
 }

@@ -12,7 +12,13 @@ export {
   type VllmEntry,
 } from './catalog-schema.js';
 export { PACKAGED_CATALOG_PATH, loadCatalog, parseCatalog, type LoadCatalogOptions } from './load-catalog.js';
-export { describeKnownNames, findFamily, resolveFamily, resolveModelForBackend, type BackendModelResolution } from './resolve-model.js';
+export {
+  describeKnownNames,
+  findFamily,
+  resolveFamily,
+  resolveModelForBackend,
+  type BackendModelResolution,
+} from './resolve-model.js';
 export {
   PROVISIONED_FILE_NAME,
   defaultExllamaDir,
@@ -38,8 +44,20 @@ export {
   type DownloadResult,
   type StatfsFunction,
 } from './download-file.js';
-export { ggufSourceFor, provisionGguf, type ConsentFunction, type GgufSource, type ProvisionGgufOptions, type ProvisionGgufResult } from './provision-gguf.js';
-export { selectModelForMachine, type MachineMemory, type ModelSelection, type SelectModelOptions } from './select-model.js';
+export {
+  ggufSourceFor,
+  provisionGguf,
+  type ConsentFunction,
+  type GgufSource,
+  type ProvisionGgufOptions,
+  type ProvisionGgufResult,
+} from './provision-gguf.js';
+export {
+  selectModelForMachine,
+  type MachineMemory,
+  type ModelSelection,
+  type SelectModelOptions,
+} from './select-model.js';
 export { exllamaInstructions, shellJoin, vllmInstructions, type BackendInstructions } from './backend-instructions.js';
 export {
   chooseAutoSelection,

@@ -66,15 +66,23 @@ function parseCatalogText(text: string, file: string): ParsedFile {
   if (document.errors.length > 0) {
     const first = document.errors[0]!;
     const line = lineCounter.linePos(first.pos[0]).line;
-    throw new NerionError('CATALOG_INVALID', `${file}:${line}: ${first.message.split('\n')[0]} (the catalog is not valid YAML).`, {
-      data: { file, line },
-    });
+    throw new NerionError(
+      'CATALOG_INVALID',
+      `${file}:${line}: ${first.message.split('\n')[0]} (the catalog is not valid YAML).`,
+      {
+        data: { file, line },
+      },
+    );
   }
   const value: unknown = document.toJS();
   if (value === null || value === undefined) {
-    throw new NerionError('CATALOG_INVALID', `${file}:1: the catalog is empty; it needs \`version: 1\` and a \`families:\` list (see docs/catalog.md).`, {
-      data: { file, line: 1 },
-    });
+    throw new NerionError(
+      'CATALOG_INVALID',
+      `${file}:1: the catalog is empty; it needs \`version: 1\` and a \`families:\` list (see docs/catalog.md).`,
+      {
+        data: { file, line: 1 },
+      },
+    );
   }
   const result = v.safeParse(CatalogFileSchema, value, { abortPipeEarly: true });
   if (!result.success) {
@@ -103,9 +111,13 @@ function checkUnique(parsed: ParsedFile, earlier: readonly CatalogFamily[], take
   parsed.families.forEach((family, index) => {
     if (ids.has(family.id)) {
       const line = lineOf(parsed.document, parsed.lineCounter, ['families', index, 'id']);
-      throw new NerionError('CATALOG_INVALID', `${parsed.file}:${line}: families[${index}].id "${family.id}" appears twice in this file; give each family one entry.`, {
-        data: { file: parsed.file, line, field: `families[${index}].id` },
-      });
+      throw new NerionError(
+        'CATALOG_INVALID',
+        `${parsed.file}:${line}: families[${index}].id "${family.id}" appears twice in this file; give each family one entry.`,
+        {
+          data: { file: parsed.file, line, field: `families[${index}].id` },
+        },
+      );
     }
     ids.add(family.id);
   });
@@ -117,7 +129,10 @@ function checkUnique(parsed: ParsedFile, earlier: readonly CatalogFamily[], take
       if (owner && owner.id !== family.id) {
         const path = nameIndex === 0 ? ['families', index, 'id'] : ['families', index, 'aliases', nameIndex - 1];
         const line = lineOf(parsed.document, parsed.lineCounter, path);
-        const field = nameIndex === 0 ? `families[${index}] (${family.id}).id` : `families[${index}] (${family.id}).aliases[${nameIndex - 1}]`;
+        const field =
+          nameIndex === 0
+            ? `families[${index}] (${family.id}).id`
+            : `families[${index}] (${family.id}).aliases[${nameIndex - 1}]`;
         throw new NerionError(
           'CATALOG_INVALID',
           `${parsed.file}:${line}: ${field} "${name}" is already a name of family "${owner.id}" (${owner.source}); names must be unique, so pick another.`,
@@ -142,7 +157,10 @@ function mergeCatalogs(files: readonly ParsedFile[]): Catalog {
     const kept = families.filter((family) => !incoming.has(family.id));
     checkUnique(parsed, kept, new Map());
     const existing = new Set(families.map((family) => family.id));
-    families = [...families.map((family) => incoming.get(family.id) ?? family), ...parsed.families.filter((family) => !existing.has(family.id))];
+    families = [
+      ...families.map((family) => incoming.get(family.id) ?? family),
+      ...parsed.families.filter((family) => !existing.has(family.id)),
+    ];
   }
   return deepFreeze({ families, sources: files.map((parsed) => parsed.file) });
 }
@@ -153,7 +171,10 @@ function lineOf(document: Document, lineCounter: LineCounter, keys: readonly (st
     const node = length === 0 ? document.contents : document.getIn(keys.slice(0, length), true);
     if (isNode(node) && node.range) {
       // For a map or list, point at its first entry rather than the indentation before it.
-      const start = (isMap(node) || isSeq(node)) && node.items.length > 0 ? firstOffset(node.items[0]) ?? node.range[0] : node.range[0];
+      const start =
+        (isMap(node) || isSeq(node)) && node.items.length > 0
+          ? (firstOffset(node.items[0]) ?? node.range[0])
+          : node.range[0];
       return lineCounter.linePos(start).line;
     }
   }
@@ -172,7 +193,8 @@ function describePath(keys: readonly (string | number)[], root: unknown): string
   let current: unknown = root;
   for (const key of keys) {
     text += typeof key === 'number' ? `[${key}]` : text === '' ? key : `.${key}`;
-    current = current !== null && typeof current === 'object' ? (current as Record<string | number, unknown>)[key] : undefined;
+    current =
+      current !== null && typeof current === 'object' ? (current as Record<string | number, unknown>)[key] : undefined;
     if (typeof key === 'number' && current !== null && typeof current === 'object') {
       const id = (current as Record<string, unknown>).id;
       if (typeof id === 'string') text += ` (${id})`;

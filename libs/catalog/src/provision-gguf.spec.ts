@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { rejection, startLocalFileServer, type LocalFileServer } from '@nerion/test-support';
-import { findProvisionedGguf, parseCatalog, provisionGguf, readProvisioned, type CatalogFamily, type DownloadProgress } from './index.js';
+import {
+  findProvisionedGguf,
+  parseCatalog,
+  provisionGguf,
+  readProvisioned,
+  type CatalogFamily,
+  type DownloadProgress,
+} from './index.js';
 
 const payload = randomBytes(300_000);
 const payloadSha = createHash('sha256').update(payload).digest('hex');
@@ -27,7 +34,11 @@ afterAll(async () => {
   await server.close();
 });
 
-function familyFor(path: string, sha256: string | null = payloadSha, size: number | null = payload.length): CatalogFamily {
+function familyFor(
+  path: string,
+  sha256: string | null = payloadSha,
+  size: number | null = payload.length,
+): CatalogFamily {
   const text = `version: 1
 families:
   - id: tiny-coder
@@ -54,13 +65,20 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
     const cacheDir = tempCache();
     const family = familyFor('/model.gguf');
     const progress: DownloadProgress[] = [];
-    const result = await provisionGguf({ family, cacheDir, consent: true, onProgress: (report) => progress.push(report) });
+    const result = await provisionGguf({
+      family,
+      cacheDir,
+      consent: true,
+      onProgress: (report) => progress.push(report),
+    });
     expect(result).toMatchObject({ status: 'downloaded', verified: true, sha256: payloadSha, resumedFromBytes: 0 });
     expect(result.path).toBe(join(cacheDir, 'models', 'llama.cpp', 'tiny.gguf'));
     expect(readFileSync(result.path).equals(payload)).toBe(true);
     expect(existsSync(`${result.path}.part`)).toBe(false);
     expect(progress.at(-1)).toMatchObject({ done: true, receivedBytes: payload.length, totalBytes: payload.length });
-    expect(readProvisioned(cacheDir)).toEqual([expect.objectContaining({ backend: 'llama_cpp', family: 'tiny-coder', path: result.path, verified: true })]);
+    expect(readProvisioned(cacheDir)).toEqual([
+      expect.objectContaining({ backend: 'llama_cpp', family: 'tiny-coder', path: result.path, verified: true }),
+    ]);
     expect(findProvisionedGguf(cacheDir, family)).toBe(result.path);
     expect(findProvisionedGguf(cacheDir, 'tiny-coder')).toBe(result.path);
 
@@ -90,7 +108,9 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
 
   it('a wrong checksum deletes the part file and fails with CHECKSUM_MISMATCH', async () => {
     const cacheDir = tempCache();
-    const error = await rejection(provisionGguf({ family: familyFor('/model.gguf', 'f'.repeat(64)), cacheDir, consent: true }));
+    const error = await rejection(
+      provisionGguf({ family: familyFor('/model.gguf', 'f'.repeat(64)), cacheDir, consent: true }),
+    );
     expect(error.code).toBe('CHECKSUM_MISMATCH');
     expect(existsSync(join(cacheDir, 'models', 'llama.cpp', 'tiny.gguf.part'))).toBe(false);
     expect(existsSync(join(cacheDir, 'models', 'llama.cpp', 'tiny.gguf'))).toBe(false);
@@ -98,7 +118,9 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
   });
 
   it('a server error is DOWNLOAD_FAILED naming the status and the URL', async () => {
-    const error = await rejection(provisionGguf({ family: familyFor('/broken.gguf'), cacheDir: tempCache(), consent: true }));
+    const error = await rejection(
+      provisionGguf({ family: familyFor('/broken.gguf'), cacheDir: tempCache(), consent: true }),
+    );
     expect(error.code).toBe('DOWNLOAD_FAILED');
     expect(error.message).toContain('HTTP 500');
     expect(error.message).toContain('/broken.gguf');
@@ -108,7 +130,11 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
     const before = requests.length;
     const asked: string[] = [];
     const error = await rejection(
-      provisionGguf({ family: familyFor('/model.gguf'), cacheDir: tempCache(), consent: ({ url }) => (asked.push(url), false) }),
+      provisionGguf({
+        family: familyFor('/model.gguf'),
+        cacheDir: tempCache(),
+        consent: ({ url }) => (asked.push(url), false),
+      }),
     );
     expect(error.code).toBe('CONSENT_REQUIRED');
     expect(error.message).toContain('NERION_ALLOW_NETWORK=1');
@@ -119,7 +145,12 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
   it('refuses to start when the disk has less free space than the file needs (injected statfs)', async () => {
     const before = requests.length;
     const error = await rejection(
-      provisionGguf({ family: familyFor('/model.gguf'), cacheDir: tempCache(), consent: true, statfs: async () => ({ bavail: 10, bsize: 4096 }) }),
+      provisionGguf({
+        family: familyFor('/model.gguf'),
+        cacheDir: tempCache(),
+        consent: true,
+        statfs: async () => ({ bavail: 10, bsize: 4096 }),
+      }),
     );
     expect(error.code).toBe('INSUFFICIENT_DISK');
     expect(error.message).toContain('NERION_CACHE_DIR');
@@ -129,7 +160,12 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
   it('with an unknown size, the disk check uses the server-announced length before writing', async () => {
     const cacheDir = tempCache();
     const error = await rejection(
-      provisionGguf({ family: familyFor('/model.gguf', payloadSha, null), cacheDir, consent: true, statfs: async () => ({ bavail: 1, bsize: 4096 }) }),
+      provisionGguf({
+        family: familyFor('/model.gguf', payloadSha, null),
+        cacheDir,
+        consent: true,
+        statfs: async () => ({ bavail: 1, bsize: 4096 }),
+      }),
     );
     expect(error.code).toBe('INSUFFICIENT_DISK');
     expect(existsSync(join(cacheDir, 'models', 'llama.cpp', 'tiny.gguf.part'))).toBe(false);
@@ -138,13 +174,37 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
   it('LLAMA_CPP_MODEL_URL overrides the catalog URL; then only LLAMA_CPP_MODEL_SHA256 applies, else it is unverified', async () => {
     // The catalog's checksum is wrong for this file, but it must not be applied to an overriding URL.
     const family = familyFor('/elsewhere.gguf', 'e'.repeat(64));
-    const unverified = await provisionGguf({ family, cacheDir: tempCache(), consent: true, modelUrl: `${baseUrl}/redirect.gguf` });
-    expect(unverified).toMatchObject({ status: 'downloaded', verified: false, sha256: payloadSha, source: { origin: 'override', filename: 'redirect.gguf' } });
+    const unverified = await provisionGguf({
+      family,
+      cacheDir: tempCache(),
+      consent: true,
+      modelUrl: `${baseUrl}/redirect.gguf`,
+    });
+    expect(unverified).toMatchObject({
+      status: 'downloaded',
+      verified: false,
+      sha256: payloadSha,
+      source: { origin: 'override', filename: 'redirect.gguf' },
+    });
 
-    const verified = await provisionGguf({ family, cacheDir: tempCache(), consent: true, modelUrl: `${baseUrl}/model.gguf`, modelSha256: payloadSha });
+    const verified = await provisionGguf({
+      family,
+      cacheDir: tempCache(),
+      consent: true,
+      modelUrl: `${baseUrl}/model.gguf`,
+      modelSha256: payloadSha,
+    });
     expect(verified).toMatchObject({ verified: true, source: { origin: 'override', filename: 'model.gguf' } });
 
-    const mismatch = await rejection(provisionGguf({ family, cacheDir: tempCache(), consent: true, modelUrl: `${baseUrl}/model.gguf`, modelSha256: '0'.repeat(64) }));
+    const mismatch = await rejection(
+      provisionGguf({
+        family,
+        cacheDir: tempCache(),
+        consent: true,
+        modelUrl: `${baseUrl}/model.gguf`,
+        modelSha256: '0'.repeat(64),
+      }),
+    );
     expect(mismatch.code).toBe('CHECKSUM_MISMATCH');
   });
 

@@ -6,7 +6,14 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { NerionError } from '@nerion/backend-core';
 import type { CatalogFamily } from './catalog-schema.js';
-import { downloadFile, formatBytes, sha256OfFile, type DownloadFetch, type DownloadProgress, type StatfsFunction } from './download-file.js';
+import {
+  downloadFile,
+  formatBytes,
+  sha256OfFile,
+  type DownloadFetch,
+  type DownloadProgress,
+  type StatfsFunction,
+} from './download-file.js';
 import { defaultGgufPath, findProvisioned, recordProvisioned, type ProvisionedRecord } from './provisioned.js';
 
 export interface GgufSource {
@@ -23,20 +30,35 @@ export interface GgufSource {
  * the catalog's sha256 and size do NOT apply: only `modelSha256` (LLAMA_CPP_MODEL_SHA256) does, else the
  * download is unverified.
  */
-export function ggufSourceFor(family: CatalogFamily | undefined, overrides: { modelUrl?: string; modelSha256?: string } = {}): GgufSource {
+export function ggufSourceFor(
+  family: CatalogFamily | undefined,
+  overrides: { modelUrl?: string; modelSha256?: string } = {},
+): GgufSource {
   if (overrides.modelUrl !== undefined) {
     const fromUrl = decodeURIComponent(basename(new URL(overrides.modelUrl).pathname));
     const filename = /^[^/\\]+\.gguf$/i.test(fromUrl) ? fromUrl : `${family?.id ?? 'model'}.gguf`;
-    return { url: overrides.modelUrl, filename, origin: 'override', ...(overrides.modelSha256 === undefined ? {} : { sha256: overrides.modelSha256.toLowerCase() }) };
+    return {
+      url: overrides.modelUrl,
+      filename,
+      origin: 'override',
+      ...(overrides.modelSha256 === undefined ? {} : { sha256: overrides.modelSha256.toLowerCase() }),
+    };
   }
   const entry = family?.backends.llama_cpp;
   if (!family) {
-    throw new NerionError('UNKNOWN_MODEL', 'No catalog model was named and LLAMA_CPP_MODEL_URL is not set, so there is nothing to download. Name a catalog model or set LLAMA_CPP_MODEL_URL.');
+    throw new NerionError(
+      'UNKNOWN_MODEL',
+      'No catalog model was named and LLAMA_CPP_MODEL_URL is not set, so there is nothing to download. Name a catalog model or set LLAMA_CPP_MODEL_URL.',
+    );
   }
   if (!entry) {
-    throw new NerionError('NOT_AVAILABLE', `The catalog has no GGUF build of ${family.id}. Set LLAMA_CPP_MODEL_URL to a GGUF of it, or choose another model (\`nerion models list\`).`, {
-      data: { family: family.id },
-    });
+    throw new NerionError(
+      'NOT_AVAILABLE',
+      `The catalog has no GGUF build of ${family.id}. Set LLAMA_CPP_MODEL_URL to a GGUF of it, or choose another model (\`nerion models list\`).`,
+      {
+        data: { family: family.id },
+      },
+    );
   }
   return {
     url: entry.url,
@@ -48,7 +70,11 @@ export function ggufSourceFor(family: CatalogFamily | undefined, overrides: { mo
 }
 
 /** Asked only when bytes must be fetched; resolves true to allow the download. */
-export type ConsentFunction = (request: { url: string; destination: string; sizeBytes?: number }) => boolean | Promise<boolean>;
+export type ConsentFunction = (request: {
+  url: string;
+  destination: string;
+  sizeBytes?: number;
+}) => boolean | Promise<boolean>;
 
 export interface ProvisionGgufOptions {
   family?: CatalogFamily;
@@ -85,8 +111,18 @@ export async function provisionGguf(options: ProvisionGgufOptions): Promise<Prov
   const destination = options.destination ?? defaultGgufPath(options.cacheDir, source.filename);
   const familyId = options.family?.id;
 
-  const recorded = findProvisioned(options.cacheDir, 'llama_cpp').find((record) => record.path === destination && record.url === source.url);
-  if (recorded) return { status: 'present', path: destination, source, verified: recorded.verified === true, sha256: recorded.sha256, record: recorded };
+  const recorded = findProvisioned(options.cacheDir, 'llama_cpp').find(
+    (record) => record.path === destination && record.url === source.url,
+  );
+  if (recorded)
+    return {
+      status: 'present',
+      path: destination,
+      source,
+      verified: recorded.verified === true,
+      sha256: recorded.sha256,
+      record: recorded,
+    };
 
   if (await isFile(destination)) {
     // Found at the default path but not recorded (copied in by hand, or recorded by another cache): check and adopt it.
@@ -111,7 +147,10 @@ export async function provisionGguf(options: ProvisionGgufOptions): Promise<Prov
     return { status: 'present', path: destination, source, verified: source.sha256 !== undefined, sha256, record };
   }
 
-  const consented = typeof options.consent === 'function' ? await options.consent({ url: source.url, destination, sizeBytes: source.sizeBytes }) : options.consent;
+  const consented =
+    typeof options.consent === 'function'
+      ? await options.consent({ url: source.url, destination, sizeBytes: source.sizeBytes })
+      : options.consent;
   if (!consented) {
     const size = source.sizeBytes === undefined ? '' : ` (${formatBytes(source.sizeBytes)})`;
     throw new NerionError(
@@ -142,7 +181,15 @@ export async function provisionGguf(options: ProvisionGgufOptions): Promise<Prov
     sizeBytes: result.bytes,
     ...(familyId === undefined ? {} : { family: familyId }),
   });
-  return { status: 'downloaded', path: result.path, source, verified: result.verified, sha256: result.sha256, resumedFromBytes: result.resumedFromBytes, record };
+  return {
+    status: 'downloaded',
+    path: result.path,
+    source,
+    verified: result.verified,
+    sha256: result.sha256,
+    resumedFromBytes: result.resumedFromBytes,
+    record,
+  };
 }
 
 async function isFile(path: string): Promise<boolean> {

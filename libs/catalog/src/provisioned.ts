@@ -61,30 +61,46 @@ export function readProvisioned(cacheDir: string): ProvisionedRecord[] {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new NerionError('CACHE_ERROR', `Cannot read ${file}: ${(error as Error).message}`, { cause: error, data: { file } });
+    throw new NerionError('CACHE_ERROR', `Cannot read ${file}: ${(error as Error).message}`, {
+      cause: error,
+      data: { file },
+    });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new NerionError('CACHE_ERROR', `${file} is not valid JSON (${(error as Error).message}). Delete it and run \`nerion models ensure\` again.`, {
-      cause: error,
-      data: { file },
-    });
+    throw new NerionError(
+      'CACHE_ERROR',
+      `${file} is not valid JSON (${(error as Error).message}). Delete it and run \`nerion models ensure\` again.`,
+      {
+        cause: error,
+        data: { file },
+      },
+    );
   }
   const result = v.safeParse(FileSchema, json);
   if (!result.success) {
-    throw new NerionError('CACHE_ERROR', `${file} is not a nerion provisioning record (${v.getDotPath(result.issues[0]) ?? 'root'}: ${result.issues[0].message}). Delete it and run \`nerion models ensure\` again.`, {
-      data: { file },
-    });
+    throw new NerionError(
+      'CACHE_ERROR',
+      `${file} is not a nerion provisioning record (${v.getDotPath(result.issues[0]) ?? 'root'}: ${result.issues[0].message}). Delete it and run \`nerion models ensure\` again.`,
+      {
+        data: { file },
+      },
+    );
   }
   return result.output.records;
 }
 
 /** Adds (or replaces, by backend + name) one record; the file is written to a temporary name and renamed. */
-export function recordProvisioned(cacheDir: string, record: Omit<ProvisionedRecord, 'provisionedAt'> & { provisionedAt?: string }): ProvisionedRecord {
+export function recordProvisioned(
+  cacheDir: string,
+  record: Omit<ProvisionedRecord, 'provisionedAt'> & { provisionedAt?: string },
+): ProvisionedRecord {
   const full: ProvisionedRecord = { ...record, provisionedAt: record.provisionedAt ?? new Date().toISOString() };
-  const records = readProvisioned(cacheDir).filter((existing) => !(existing.backend === full.backend && existing.name === full.name));
+  const records = readProvisioned(cacheDir).filter(
+    (existing) => !(existing.backend === full.backend && existing.name === full.name),
+  );
   records.push(full);
   const file = provisionedFilePath(cacheDir);
   mkdirSync(dirname(file), { recursive: true });
@@ -97,7 +113,10 @@ export function recordProvisioned(cacheDir: string, record: Omit<ProvisionedReco
 /** The records for one backend (and family, when given) whose file or directory still exists. */
 export function findProvisioned(cacheDir: string, backend: BackendId, familyId?: string): ProvisionedRecord[] {
   return readProvisioned(cacheDir).filter(
-    (record) => record.backend === backend && (familyId === undefined || record.family === familyId) && (record.path === undefined || existsSync(record.path)),
+    (record) =>
+      record.backend === backend &&
+      (familyId === undefined || record.family === familyId) &&
+      (record.path === undefined || existsSync(record.path)),
   );
 }
 
@@ -107,7 +126,9 @@ export function findProvisioned(cacheDir: string, backend: BackendId, familyId?:
  */
 export function findProvisionedGguf(cacheDir: string, family: CatalogFamily | string): string | undefined {
   const familyId = typeof family === 'string' ? family : family.id;
-  const recorded = findProvisioned(cacheDir, 'llama_cpp', familyId).filter((record) => record.path !== undefined && isFile(record.path));
+  const recorded = findProvisioned(cacheDir, 'llama_cpp', familyId).filter(
+    (record) => record.path !== undefined && isFile(record.path),
+  );
   if (recorded.length > 0) return recorded[recorded.length - 1]!.path;
   if (typeof family !== 'string' && family.backends.llama_cpp) {
     const path = defaultGgufPath(cacheDir, family.backends.llama_cpp.filename);
@@ -120,7 +141,8 @@ function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return false;
     throw error;
   }
 }

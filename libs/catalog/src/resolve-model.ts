@@ -9,16 +9,22 @@ import type { Catalog, CatalogBackends, CatalogFamily } from './catalog-schema.j
 export function findFamily(catalog: Catalog, name: string): CatalogFamily | undefined {
   const key = name.trim().toLowerCase();
   if (key === '') return undefined;
-  return catalog.families.find((family) => family.id.toLowerCase() === key || family.aliases.some((alias) => alias.toLowerCase() === key));
+  return catalog.families.find(
+    (family) => family.id.toLowerCase() === key || family.aliases.some((alias) => alias.toLowerCase() === key),
+  );
 }
 
 /** Like findFamily, but an unknown name is an UNKNOWN_MODEL error that lists the known names. */
 export function resolveFamily(catalog: Catalog, name: string): CatalogFamily {
   const family = findFamily(catalog, name);
   if (family) return family;
-  throw new NerionError('UNKNOWN_MODEL', `"${name}" is not in the model catalog. Known models: ${describeKnownNames(catalog)}. Run \`nerion models list\` for details.`, {
-    data: { model: name, known: catalog.families.map((entry) => entry.id) },
-  });
+  throw new NerionError(
+    'UNKNOWN_MODEL',
+    `"${name}" is not in the model catalog. Known models: ${describeKnownNames(catalog)}. Run \`nerion models list\` for details.`,
+    {
+      data: { model: name, known: catalog.families.map((entry) => entry.id) },
+    },
+  );
 }
 
 /** `deepseek-coder-v2 (aliases: …), qwen2.5-coder (…)` — for error messages. */
@@ -52,7 +58,11 @@ export interface BackendModelResolution<B extends BackendId = BackendId> {
  * `backendId`; anything else (an explicit Ollama tag such as `qwen2.5-coder:14b`, a custom model)
  * passes through unchanged.
  */
-export function resolveModelForBackend<B extends BackendId>(catalog: Catalog, backendId: B, name: string): BackendModelResolution<B> {
+export function resolveModelForBackend<B extends BackendId>(
+  catalog: Catalog,
+  backendId: B,
+  name: string,
+): BackendModelResolution<B> {
   const requested = name;
   const family = findFamily(catalog, name);
   if (!family) return { requested, name: name.trim(), alternatives: [] };
@@ -68,19 +78,39 @@ export function resolveModelForBackend<B extends BackendId>(catalog: Catalog, ba
   }
   switch (backendId) {
     case 'ollama':
-      return { requested, family, entry, name: (entry as NonNullable<CatalogBackends['ollama']>).tag, alternatives: [] };
+      return {
+        requested,
+        family,
+        entry,
+        name: (entry as NonNullable<CatalogBackends['ollama']>).tag,
+        alternatives: [],
+      };
     case 'llama_cpp':
-      return { requested, family, entry, name: (entry as NonNullable<CatalogBackends['llama_cpp']>).filename, alternatives: [] };
+      return {
+        requested,
+        family,
+        entry,
+        name: (entry as NonNullable<CatalogBackends['llama_cpp']>).filename,
+        alternatives: [],
+      };
     case 'vllm': {
       const vllm = entry as NonNullable<CatalogBackends['vllm']>;
       return { requested, family, entry, name: vllm.servedName, alternatives: [vllm.repo] };
     }
     default:
-      return { requested, family, entry, name: (entry as NonNullable<CatalogBackends['exllamav2']>).repo, alternatives: [] };
+      return {
+        requested,
+        family,
+        entry,
+        name: (entry as NonNullable<CatalogBackends['exllamav2']>).repo,
+        alternatives: [],
+      };
   }
 }
 
 function alternativesFor(catalog: Catalog, backendId: BackendId, except: CatalogFamily): string {
-  const others = catalog.families.filter((family) => family !== except && family.backends[backendId]).map((family) => family.id);
+  const others = catalog.families
+    .filter((family) => family !== except && family.backends[backendId])
+    .map((family) => family.id);
   return others.length > 0 ? `; families that have one: ${others.join(', ')}` : '';
 }

@@ -22,7 +22,9 @@ describe('selectModelForMachine', () => {
   });
 
   it('only families with a build for the backend are candidates', () => {
-    expect(selectModelForMachine(catalog, { totalBytes: 24 * GB, freeBytes: 20 * GB }, { backend: 'exllamav2' }).family.id).toBe('qwen2.5-coder');
+    expect(
+      selectModelForMachine(catalog, { totalBytes: 24 * GB, freeBytes: 20 * GB }, { backend: 'exllamav2' }).family.id,
+    ).toBe('qwen2.5-coder');
   });
 
   it('nothing fitting is NOT_AVAILABLE naming the smallest model and its need', () => {
@@ -39,13 +41,35 @@ describe('selectModelForMachine', () => {
 describe('instructions for vLLM and exllamav2', () => {
   it('vLLM: the exact serve command and the env that points nerion at it', () => {
     const instructions = vllmInstructions(resolveFamily(catalog, 'qwen2.5-coder'));
-    expect(instructions.commands[0]).toEqual(['vllm', 'serve', 'Qwen/Qwen2.5-Coder-7B-Instruct', '--served-model-name', 'qwen2.5-coder', '--host', '127.0.0.1', '--port', '8000']);
-    expect(instructions.env).toEqual({ NERION_CODER_BACKEND: 'vllm', NERION_CODER_MODEL: 'qwen2.5-coder', NERION_CODER_BASE_URL: 'http://127.0.0.1:8000' });
+    expect(instructions.commands[0]).toEqual([
+      'vllm',
+      'serve',
+      'Qwen/Qwen2.5-Coder-7B-Instruct',
+      '--served-model-name',
+      'qwen2.5-coder',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '8000',
+    ]);
+    expect(instructions.env).toEqual({
+      NERION_CODER_BACKEND: 'vllm',
+      NERION_CODER_MODEL: 'qwen2.5-coder',
+      NERION_CODER_BASE_URL: 'http://127.0.0.1:8000',
+    });
   });
 
   it('exllamav2: the download of the repo/revision into the cache dir, and EXLLAMA_MODEL_DIR', () => {
     const instructions = exllamaInstructions(resolveFamily(catalog, 'starcoder2'), '/cache');
-    expect(instructions.commands[0]).toEqual(['hf', 'download', 'bartowski/starcoder2-15b-instruct-v0.1-exl2', '--revision', '5_0', '--local-dir', '/cache/models/exl/starcoder2']);
+    expect(instructions.commands[0]).toEqual([
+      'hf',
+      'download',
+      'bartowski/starcoder2-15b-instruct-v0.1-exl2',
+      '--revision',
+      '5_0',
+      '--local-dir',
+      '/cache/models/exl/starcoder2',
+    ]);
     expect(instructions.env.EXLLAMA_MODEL_DIR).toBe('/cache/models/exl/starcoder2');
     expect(() => exllamaInstructions(resolveFamily(catalog, 'codellama'), '/cache')).toThrow(/no exllamav2/);
   });

@@ -37,16 +37,26 @@ const GB = 1e9;
  * `strengths` is better), then more parameters, then less memory. None fitting is a NOT_AVAILABLE error
  * naming the smallest family and its need.
  */
-export function selectModelForMachine(catalog: Catalog, memory: MachineMemory, options: SelectModelOptions = {}): ModelSelection {
+export function selectModelForMachine(
+  catalog: Catalog,
+  memory: MachineMemory,
+  options: SelectModelOptions = {},
+): ModelSelection {
   const reserve = options.reserveGb ?? 2;
   const task = options.task ?? 'plan';
   const usableGb = memory.totalBytes / GB - reserve;
   const freeGb = memory.freeBytes / GB;
-  const candidates = catalog.families.filter((family) => options.backend === undefined || family.backends[options.backend] !== undefined);
+  const candidates = catalog.families.filter(
+    (family) => options.backend === undefined || family.backends[options.backend] !== undefined,
+  );
   if (candidates.length === 0) {
-    throw new NerionError('NOT_AVAILABLE', `No catalog model has a ${options.backend} build. Choose another backend (\`nerion models list\`).`, {
-      data: { backend: options.backend },
-    });
+    throw new NerionError(
+      'NOT_AVAILABLE',
+      `No catalog model has a ${options.backend} build. Choose another backend (\`nerion models list\`).`,
+      {
+        data: { backend: options.backend },
+      },
+    );
   }
   const fitting = candidates.filter((family) => family.memoryGb <= usableGb);
   if (fitting.length === 0) {
@@ -72,8 +82,11 @@ export function selectModelForMachine(catalog: Catalog, memory: MachineMemory, o
   const fitsFreeMemory = family.memoryGb <= freeGb;
   const reasons = [
     `${family.id} needs about ${family.memoryGb} GB; this machine has ${(memory.totalBytes / GB).toFixed(1)} GB (${freeGb.toFixed(1)} GB free now).`,
-    rankOf(family) === Number.POSITIVE_INFINITY ? `No fitting model lists "${task}" as a strength; chose the largest that fits.` : `It lists "${task}" among its strengths (${family.strengths.join(', ')}).`,
+    rankOf(family) === Number.POSITIVE_INFINITY
+      ? `No fitting model lists "${task}" as a strength; chose the largest that fits.`
+      : `It lists "${task}" among its strengths (${family.strengths.join(', ')}).`,
   ];
-  if (!fitsFreeMemory) reasons.push(`It does not fit in the memory free right now; close other programs before loading it.`);
+  if (!fitsFreeMemory)
+    reasons.push(`It does not fit in the memory free right now; close other programs before loading it.`);
   return { family, fitsFreeMemory, reasons };
 }

@@ -11,4 +11,11 @@ export {
   type PlanCacheSettings,
   type PlannerIdentity,
 } from './plan-cache.js';
-export { NERION_STATE_DIR, findRepoRoot, fingerprintRepository, type FingerprintSettings, type RepoFingerprint, type SpawnFunction } from './repo-fingerprint.js';
+export {
+  NERION_STATE_DIR,
+  findRepoRoot,
+  fingerprintRepository,
+  type FingerprintSettings,
+  type RepoFingerprint,
+  type SpawnFunction,
+} from './repo-fingerprint.js';

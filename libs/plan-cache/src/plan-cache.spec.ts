@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +19,8 @@ jest.setTimeout(120_000);
 
 /** The cache only stores what this accepts; tests use a tiny stand-in plan shape. */
 function validate(plan: unknown): unknown {
-  if (typeof plan !== 'object' || plan === null || typeof (plan as { id?: unknown }).id !== 'string') throw new Error('not a plan: needs a string id');
+  if (typeof plan !== 'object' || plan === null || typeof (plan as { id?: unknown }).id !== 'string')
+    throw new Error('not a plan: needs a string id');
   return plan;
 }
 
@@ -19,7 +29,13 @@ const key = (instruction: string, planner: PlannerIdentity = { kind: 'heuristic'
 
 describe('plan cache key', () => {
   it('normalises target and instruction whitespace, and separates planners, strictness, grammar and schema versions', () => {
-    const base = { fingerprint: 'abc', target: 'src/a.py', instruction: 'add  a function f', planner: { kind: 'heuristic' } as PlannerIdentity, schemaVersion: 1 };
+    const base = {
+      fingerprint: 'abc',
+      target: 'src/a.py',
+      instruction: 'add  a function f',
+      planner: { kind: 'heuristic' } as PlannerIdentity,
+      schemaVersion: 1,
+    };
     const same = computePlanCacheKey(base);
     expect(computePlanCacheKey({ ...base, target: './src//a.py', instruction: '  add a function f\n' })).toBe(same);
     const llm: PlannerIdentity = { kind: 'llm', backend: 'llama_cpp', model: 'm', strict: false, jsonGrammar: false };
@@ -94,27 +110,44 @@ describe('PlanCache', () => {
     expect(await small.get(key('a'))).toEqual({ id: 'a' }); // a is now the most recently used
     now += 1000;
     await small.set(key('d'), { id: 'd' });
-    const kept = Object.values(await small.entries()).map((entry) => (entry.plan as { id: string }).id).sort();
+    const kept = Object.values(await small.entries())
+      .map((entry) => (entry.plan as { id: string }).id)
+      .sort();
     expect(kept).toEqual(['a', 'c', 'd']);
   });
 
   it('bounds the file size too', async () => {
     const small = new PlanCache({ root, validate, maxBytes: 2000 });
-    for (let index = 0; index < 10; index += 1) await small.set(key(`i${index}`), { id: `i${index}`, padding: 'x'.repeat(500) });
+    for (let index = 0; index < 10; index += 1)
+      await small.set(key(`i${index}`), { id: `i${index}`, padding: 'x'.repeat(500) });
     expect(readFileSync(small.file).length).toBeLessThanOrEqual(2000);
     expect(Object.keys(await small.entries()).length).toBeGreaterThan(0);
   });
 
   it('breaks a stale lock left by a crashed process (dead pid), and waits for a live one', async () => {
     mkdirSync(join(root, '.nerion'));
-    writeFileSync(cache.lockFile, JSON.stringify({ token: 'x', pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), created: Date.now() }));
+    writeFileSync(
+      cache.lockFile,
+      JSON.stringify({
+        token: 'x',
+        pid: 2 ** 22 + 12345,
+        host: (await import('node:os')).hostname(),
+        created: Date.now(),
+      }),
+    );
     await cache.set(key('a'), { id: 'a' });
     expect(warnings.join('\n')).toContain('broke a stale plan cache lock');
     expect(existsSync(cache.lockFile)).toBe(false);
 
-    writeFileSync(cache.lockFile, JSON.stringify({ token: 'y', pid: process.pid, host: (await import('node:os')).hostname(), created: Date.now() }));
+    writeFileSync(
+      cache.lockFile,
+      JSON.stringify({ token: 'y', pid: process.pid, host: (await import('node:os')).hostname(), created: Date.now() }),
+    );
     const patient = new PlanCache({ root, validate, lockTimeoutMs: 300 });
-    await expect(patient.set(key('b'), { id: 'b' })).rejects.toMatchObject({ code: 'CACHE_ERROR', message: expect.stringContaining('--no-cache') });
+    await expect(patient.set(key('b'), { id: 'b' })).rejects.toMatchObject({
+      code: 'CACHE_ERROR',
+      message: expect.stringContaining('--no-cache'),
+    });
     const old = new Date(Date.now() - 60_000);
     utimesSync(cache.lockFile, old, old);
     await patient.set(key('b'), { id: 'b' }); // an old lock is stale even when its pid is alive
@@ -137,7 +170,9 @@ for (let index = 0; index < 5; index += 1) {
     );
     const run = (worker: number) =>
       new Promise<number | null>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', script, root, String(worker)], { stdio: ['ignore', 'ignore', 'inherit'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', script, root, String(worker)], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
         child.on('error', reject);
         child.on('close', resolve);
       });
@@ -145,6 +180,8 @@ for (let index = 0; index < 5; index += 1) {
     expect(statuses).toEqual([0, 0, 0, 0, 0, 0]);
     const entries = await cache.entries();
     expect(Object.keys(entries)).toHaveLength(30);
-    expect(readdirSync(join(root, '.nerion')).filter((name) => name.includes('.tmp-') || name.endsWith('.lock'))).toEqual([]);
+    expect(
+      readdirSync(join(root, '.nerion')).filter((name) => name.includes('.tmp-') || name.endsWith('.lock')),
+    ).toEqual([]);
   });
 });

@@ -16,8 +16,7 @@ export const PLAN_CACHE_FORMAT_VERSION = 1 as const;
 
 /** Who produced a plan: part of the key, so an LLM request never gets a heuristic plan (and vice versa). */
 export type PlannerIdentity =
-  | { kind: 'heuristic' }
-  | { kind: 'llm'; backend: string; model: string; strict: boolean; jsonGrammar: boolean };
+  { kind: 'heuristic' } | { kind: 'llm'; backend: string; model: string; strict: boolean; jsonGrammar: boolean };
 
 export interface PlanCacheKeyInput {
   fingerprint: string;
@@ -41,10 +40,24 @@ export function normaliseTarget(target: string | undefined): string | undefined 
 }
 
 export function computePlanCacheKey(input: PlanCacheKeyInput): string {
-  const planner = input.planner.kind === 'heuristic'
-    ? ['heuristic']
-    : ['llm', input.planner.backend, input.planner.model, input.planner.strict ? 'strict' : 'lenient', input.planner.jsonGrammar ? 'grammar' : 'free'];
-  const parts = [`cache-v${PLAN_CACHE_FORMAT_VERSION}`, `schema-v${input.schemaVersion}`, input.fingerprint, normaliseTarget(input.target) ?? '', normaliseInstruction(input.instruction), ...planner];
+  const planner =
+    input.planner.kind === 'heuristic'
+      ? ['heuristic']
+      : [
+          'llm',
+          input.planner.backend,
+          input.planner.model,
+          input.planner.strict ? 'strict' : 'lenient',
+          input.planner.jsonGrammar ? 'grammar' : 'free',
+        ];
+  const parts = [
+    `cache-v${PLAN_CACHE_FORMAT_VERSION}`,
+    `schema-v${input.schemaVersion}`,
+    input.fingerprint,
+    normaliseTarget(input.target) ?? '',
+    normaliseInstruction(input.instruction),
+    ...planner,
+  ];
   return createHash('sha256').update(parts.join('\0')).digest('hex');
 }
 
@@ -68,14 +81,21 @@ interface CacheFile {
 function parseCacheFile(json: unknown): CacheFile | string {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return 'not an object';
   const { version, entries } = json as { version?: unknown; entries?: unknown };
-  if (version !== PLAN_CACHE_FORMAT_VERSION) return `version is ${JSON.stringify(version)}, expected ${PLAN_CACHE_FORMAT_VERSION}`;
+  if (version !== PLAN_CACHE_FORMAT_VERSION)
+    return `version is ${JSON.stringify(version)}, expected ${PLAN_CACHE_FORMAT_VERSION}`;
   if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) return 'entries is not an object';
   for (const [key, entry] of Object.entries(entries as Record<string, unknown>)) {
     if (!/^[0-9a-f]{64}$/u.test(key)) return `entry key ${JSON.stringify(key.slice(0, 80))} is not a sha-256 digest`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return `entry ${key.slice(0, 12)} is not an object`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      return `entry ${key.slice(0, 12)} is not an object`;
     const { plan, created_at: created, last_used_at: used, target, instruction } = entry as Record<string, unknown>;
-    if (plan === undefined || typeof created !== 'number' || typeof used !== 'number') return `entry ${key.slice(0, 12)} lacks plan, created_at or last_used_at`;
-    if ((target !== undefined && typeof target !== 'string') || (instruction !== undefined && typeof instruction !== 'string')) return `entry ${key.slice(0, 12)} has a non-string target or instruction`;
+    if (plan === undefined || typeof created !== 'number' || typeof used !== 'number')
+      return `entry ${key.slice(0, 12)} lacks plan, created_at or last_used_at`;
+    if (
+      (target !== undefined && typeof target !== 'string') ||
+      (instruction !== undefined && typeof instruction !== 'string')
+    )
+      return `entry ${key.slice(0, 12)} has a non-string target or instruction`;
   }
   return json as CacheFile;
 }
@@ -153,7 +173,8 @@ export class PlanCache {
   /** Validates and stores a plan (re-read, merge, evict, atomic write — all under the lock). */
   async set(key: string, plan: unknown, info: PlanCacheEntryInfo = {}): Promise<void> {
     this.settings.validate(plan);
-    if (!/^[0-9a-f]{64}$/u.test(key)) throw new NerionError('CACHE_ERROR', `Plan cache keys are sha-256 hex digests; got "${key.slice(0, 80)}".`);
+    if (!/^[0-9a-f]{64}$/u.test(key))
+      throw new NerionError('CACHE_ERROR', `Plan cache keys are sha-256 hex digests; got "${key.slice(0, 80)}".`);
     await this.update((data) => {
       const now = this.settings.now();
       const previous = data.entries[key];
@@ -206,8 +227,13 @@ export class PlanCache {
     try {
       text = await readFile(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { corrupt: false, data: { version: PLAN_CACHE_FORMAT_VERSION, entries: {} } };
-      throw new NerionError('CACHE_ERROR', `Cannot read the plan cache ${this.file} (${describeError(error)}); fix its permissions or run with --no-cache.`, { cause: error });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        return { corrupt: false, data: { version: PLAN_CACHE_FORMAT_VERSION, entries: {} } };
+      throw new NerionError(
+        'CACHE_ERROR',
+        `Cannot read the plan cache ${this.file} (${describeError(error)}); fix its permissions or run with --no-cache.`,
+        { cause: error },
+      );
     }
     let json: unknown;
     try {
@@ -228,7 +254,11 @@ export class PlanCache {
       await rename(this.file, target);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new NerionError('CACHE_ERROR', `The plan cache ${this.file} is corrupt (${reason}) and could not be set aside (${describeError(error)}); move it away by hand or run with --no-cache.`, { cause: error });
+      throw new NerionError(
+        'CACHE_ERROR',
+        `The plan cache ${this.file} is corrupt (${reason}) and could not be set aside (${describeError(error)}); move it away by hand or run with --no-cache.`,
+        { cause: error },
+      );
     }
     this.warn(`the plan cache was corrupt (${reason}); it was moved to ${target} and will be rebuilt.`);
   }
@@ -245,17 +275,25 @@ export class PlanCache {
     try {
       await rename(temporary, this.file);
     } catch (error) {
-      await unlink(temporary).catch((cleanupError: unknown) => this.warn(`could not remove ${temporary}: ${describeError(cleanupError)}`));
-      throw new NerionError('CACHE_ERROR', `Cannot write the plan cache ${this.file} (${describeError(error)}); fix the folder's permissions or run with --no-cache.`, { cause: error });
+      await unlink(temporary).catch((cleanupError: unknown) =>
+        this.warn(`could not remove ${temporary}: ${describeError(cleanupError)}`),
+      );
+      throw new NerionError(
+        'CACHE_ERROR',
+        `Cannot write the plan cache ${this.file} (${describeError(error)}); fix the folder's permissions or run with --no-cache.`,
+        { cause: error },
+      );
     }
   }
 
   private async ensureIgnoreFile(): Promise<void> {
     const ignore = join(this.directory, '.gitignore');
     if (await exists(ignore)) return;
-    await writeFile(ignore, '# nerion state (plan cache); not meant for version control\n*\n', { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
+    await writeFile(ignore, '# nerion state (plan cache); not meant for version control\n*\n', { flag: 'wx' }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      },
+    );
   }
 
   /** Runs `work` holding `plan_cache.json.lock` (created with O_EXCL); breaks stale locks. */
@@ -275,14 +313,22 @@ export class PlanCache {
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new NerionError('CACHE_ERROR', `Cannot create the plan cache lock ${this.lockFile} (${describeError(error)}); fix the folder's permissions or run with --no-cache.`, { cause: error });
+          throw new NerionError(
+            'CACHE_ERROR',
+            `Cannot create the plan cache lock ${this.lockFile} (${describeError(error)}); fix the folder's permissions or run with --no-cache.`,
+            { cause: error },
+          );
         }
       }
       if (await this.breakIfStale()) continue;
       if (this.settings.now() - started > this.settings.lockTimeoutMs) {
-        throw new NerionError('CACHE_ERROR', `Timed out after ${this.settings.lockTimeoutMs} ms waiting for the plan cache lock ${this.lockFile}; another nerion process holds it. Retry, delete the lock if no nerion is running, or use --no-cache.`, {
-          data: { lockFile: this.lockFile },
-        });
+        throw new NerionError(
+          'CACHE_ERROR',
+          `Timed out after ${this.settings.lockTimeoutMs} ms waiting for the plan cache lock ${this.lockFile}; another nerion process holds it. Retry, delete the lock if no nerion is running, or use --no-cache.`,
+          {
+            data: { lockFile: this.lockFile },
+          },
+        );
       }
       await sleep(delay + Math.floor(Math.random() * delay));
       delay = Math.min(delay * 2, 50);
@@ -300,7 +346,9 @@ export class PlanCache {
       throw error;
     });
     if (held === undefined || !held.includes(token)) {
-      this.warn(`the plan cache lock was taken from this process (it was considered stale); the cache file is still whole.`);
+      this.warn(
+        `the plan cache lock was taken from this process (it was considered stale); the cache file is still whole.`,
+      );
       return;
     }
     await unlink(this.lockFile);
@@ -346,7 +394,9 @@ export class PlanCache {
       return false;
     }
     await unlink(aside);
-    this.warn(`broke a stale plan cache lock (${deadOwner ? `process ${owner.pid} is gone` : `${Math.round(age / 1000)} s old`}).`);
+    this.warn(
+      `broke a stale plan cache lock (${deadOwner ? `process ${owner.pid} is gone` : `${Math.round(age / 1000)} s old`}).`,
+    );
     return true;
   }
 

@@ -50,7 +50,7 @@ describe('repository fingerprint', () => {
     expect(await fingerprint()).not.toBe(untracked);
   });
 
-  it('ignores .gitignored files and nerion\'s own .nerion/ folder', async () => {
+  it("ignores .gitignored files and nerion's own .nerion/ folder", async () => {
     const clean = await fingerprint();
     mkdirSync(join(repo, 'build'));
     writeFileSync(join(repo, 'build', 'out.js'), 'ignored');
@@ -99,6 +99,9 @@ describe('repository fingerprint', () => {
   });
 
   it('says what to do when git cannot run', async () => {
-    await expect(fingerprintRepository(repo, true, { git: 'git-that-does-not-exist' })).rejects.toMatchObject({ code: 'CACHE_ERROR', message: expect.stringContaining('--no-cache') });
+    await expect(fingerprintRepository(repo, true, { git: 'git-that-does-not-exist' })).rejects.toMatchObject({
+      code: 'CACHE_ERROR',
+      message: expect.stringContaining('--no-cache'),
+    });
   });
 });

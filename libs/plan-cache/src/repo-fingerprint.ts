@@ -50,11 +50,24 @@ function runGit(root: string, args: readonly string[], settings: FingerprintSett
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error) => {
-      reject(new NerionError('CACHE_ERROR', `Could not run \`${git}\` to fingerprint ${root} (${error.message}); install git, or run with --no-cache.`, { cause: error }));
+      reject(
+        new NerionError(
+          'CACHE_ERROR',
+          `Could not run \`${git}\` to fingerprint ${root} (${error.message}); install git, or run with --no-cache.`,
+          { cause: error },
+        ),
+      );
     });
     child.on('close', (status) => {
       if (status === 0) resolve(Buffer.concat(stdout));
-      else reject(new NerionError('CACHE_ERROR', `\`${git} ${args.join(' ')}\` failed in ${root} (exit ${status}): ${Buffer.concat(stderr).toString().trim()}; run with --no-cache to skip the plan cache.`, { data: { root, status } }));
+      else
+        reject(
+          new NerionError(
+            'CACHE_ERROR',
+            `\`${git} ${args.join(' ')}\` failed in ${root} (exit ${status}): ${Buffer.concat(stderr).toString().trim()}; run with --no-cache to skip the plan cache.`,
+            { data: { root, status } },
+          ),
+        );
     });
   });
 }
@@ -82,7 +95,11 @@ async function describeEntry(root: string, path: string): Promise<Buffer[]> {
 }
 
 /** Reads the entries a few at a time (in parallel) and hashes them in their given order. */
-async function hashEntries(root: string, entries: readonly { path: string; prefix: string }[], hash: ReturnType<typeof createHash>): Promise<void> {
+async function hashEntries(
+  root: string,
+  entries: readonly { path: string; prefix: string }[],
+  hash: ReturnType<typeof createHash>,
+): Promise<void> {
   const batch = 32;
   for (let start = 0; start < entries.length; start += batch) {
     const slice = entries.slice(start, start + batch);
@@ -95,12 +112,20 @@ async function hashEntries(root: string, entries: readonly { path: string; prefi
 }
 
 /** Fingerprints a git work tree (root = its top level) or, when `git` is false, a plain folder. */
-export async function fingerprintRepository(root: string, git: boolean, settings: FingerprintSettings = {}): Promise<RepoFingerprint> {
+export async function fingerprintRepository(
+  root: string,
+  git: boolean,
+  settings: FingerprintSettings = {},
+): Promise<RepoFingerprint> {
   return git ? fingerprintGit(root, settings) : fingerprintFolder(root);
 }
 
 async function fingerprintGit(root: string, settings: FingerprintSettings): Promise<RepoFingerprint> {
-  const output = await runGit(root, ['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=all', '--no-renames', '--ignore-submodules=none'], settings);
+  const output = await runGit(
+    root,
+    ['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=all', '--no-renames', '--ignore-submodules=none'],
+    settings,
+  );
   const records = output.toString('utf8').split('\0');
   let head: string | undefined;
   const dirty: { path: string; record: string }[] = [];
@@ -122,7 +147,11 @@ async function fingerprintGit(root: string, settings: FingerprintSettings): Prom
   }
   dirty.sort((left, right) => (left.path < right.path ? -1 : left.path > right.path ? 1 : 0));
   const hash = createHash('sha256').update(`git\0${head ?? '(initial)'}\0`);
-  await hashEntries(root, dirty.map(({ path, record }) => ({ path, prefix: `${record}\0` })), hash);
+  await hashEntries(
+    root,
+    dirty.map(({ path, record }) => ({ path, prefix: `${record}\0` })),
+    hash,
+  );
   return { fingerprint: hash.digest('hex'), kind: 'git', head, files: dirty.length };
 }
 
@@ -140,6 +169,10 @@ async function fingerprintFolder(root: string): Promise<RepoFingerprint> {
   await walk('');
   files.sort();
   const hash = createHash('sha256').update('folder\0');
-  await hashEntries(root, files.map((path) => ({ path, prefix: `${path}\0` })), hash);
+  await hashEntries(
+    root,
+    files.map((path) => ({ path, prefix: `${path}\0` })),
+    hash,
+  );
   return { fingerprint: hash.digest('hex'), kind: 'folder', head: undefined, files: files.length };
 }

@@ -48,17 +48,31 @@ type Rule = (context: Context) => RuleResult | undefined;
 /** Plans with the heuristic rules. Throws INVALID_REQUEST when there is neither a known pattern nor a target file. */
 export function planHeuristically(input: HeuristicPlanInput): Plan {
   const instruction = input.instruction.trim().replace(/\s+/gu, ' ');
-  if (instruction.length === 0) throw new NerionError('INVALID_REQUEST', 'The instruction is empty; say what to change, e.g. -i "add a function slugify to src/text.ts".');
+  if (instruction.length === 0)
+    throw new NerionError(
+      'INVALID_REQUEST',
+      'The instruction is empty; say what to change, e.g. -i "add a function slugify to src/text.ts".',
+    );
   const notes: string[] = [];
   let target = input.targetFile === undefined ? undefined : cleanPath(input.targetFile);
   const mentioned = FILE_RE.exec(instruction)?.[1];
   if (target === undefined && mentioned !== undefined) target = cleanPath(mentioned);
-  else if (target !== undefined && mentioned !== undefined && cleanPath(mentioned) !== target && languageOf(mentioned) !== undefined) {
+  else if (
+    target !== undefined &&
+    mentioned !== undefined &&
+    cleanPath(mentioned) !== target &&
+    languageOf(mentioned) !== undefined
+  ) {
     notes.push(`The instruction mentions ${mentioned}; the plan targets ${target} as given by -f.`);
   }
   if (target !== undefined) {
     const reason = checkRepoRelativePath(target);
-    if (reason) throw new NerionError('PATH_ESCAPE', `The target file "${target}" ${reason}; name a file inside the repository.`, { data: { path: target } });
+    if (reason)
+      throw new NerionError(
+        'PATH_ESCAPE',
+        `The target file "${target}" ${reason}; name a file inside the repository.`,
+        { data: { path: target } },
+      );
   }
   const context: Context = { instruction, target, language: target === undefined ? undefined : languageOf(target) };
 
@@ -94,7 +108,10 @@ function cleanPath(path: string): string {
 
 function needTarget(context: Context, what: string): string {
   if (context.target === undefined) {
-    throw new NerionError('INVALID_REQUEST', `The instruction asks to ${what} but names no file; pass -f FILE or mention the file (e.g. "… in src/app.py").`);
+    throw new NerionError(
+      'INVALID_REQUEST',
+      `The instruction asks to ${what} but names no file; pass -f FILE or mention the file (e.g. "… in src/app.py").`,
+    );
   }
   return context.target;
 }
@@ -102,9 +119,13 @@ function needTarget(context: Context, what: string): string {
 function needLanguage(context: Context, path: string): PlanLanguage {
   const language = languageOf(path);
   if (!language) {
-    throw new NerionError('INVALID_REQUEST', `The heuristic planner writes code for Python (.py) and TypeScript/JavaScript (.ts, .tsx, .js, .mjs, …) files; "${path}" is neither. Use --llm, or target a supported file.`, {
-      data: { path },
-    });
+    throw new NerionError(
+      'INVALID_REQUEST',
+      `The heuristic planner writes code for Python (.py) and TypeScript/JavaScript (.ts, .tsx, .js, .mjs, …) files; "${path}" is neither. Use --llm, or target a supported file.`,
+      {
+        data: { path },
+      },
+    );
   }
   return language;
 }
@@ -147,7 +168,14 @@ function jsDoc(text: string, indent = ''): string {
   return `${indent}/**\n${indent} * ${text.replace(/\*\//gu, '*\\/')}\n${indent} */`;
 }
 
-function functionCode(language: PlanLanguage, name: string, params: string[], docstring: string, isAsync: boolean, exported: boolean): string {
+function functionCode(
+  language: PlanLanguage,
+  name: string,
+  params: string[],
+  docstring: string,
+  isAsync: boolean,
+  exported: boolean,
+): string {
   if (language === 'python') {
     const names = params.map((param) => param.replace(/\s*:.*$/u, '').trim());
     return `${isAsync ? 'async ' : ''}def ${name}(${names.join(', ')}):\n${pythonDocstring(docstring, '    ')}\n    raise NotImplementedError("${name} is not implemented yet")\n`;
@@ -158,92 +186,187 @@ function functionCode(language: PlanLanguage, name: string, params: string[], do
   return `${jsDoc(docstring)}\n${exported ? 'export ' : ''}${isAsync ? 'async ' : ''}function ${name}(${list})${returns} {\n  throw new Error('${name} is not implemented yet');\n}\n`;
 }
 
-function classCode(language: PlanLanguage, name: string, docstring: string, base: string | undefined, exported: boolean): string {
-  if (language === 'python') return `class ${name}${base ? `(${base})` : ''}:\n${pythonDocstring(docstring, '    ')}\n\n    pass\n`;
+function classCode(
+  language: PlanLanguage,
+  name: string,
+  docstring: string,
+  base: string | undefined,
+  exported: boolean,
+): string {
+  if (language === 'python')
+    return `class ${name}${base ? `(${base})` : ''}:\n${pythonDocstring(docstring, '    ')}\n\n    pass\n`;
   return `${jsDoc(docstring)}\n${exported ? 'export ' : ''}class ${name}${base ? ` extends ${base}` : ''} {}\n`;
 }
 
 function commentFor(language: PlanLanguage | undefined, text: string): string {
   const line = text.replace(/\s+/gu, ' ');
-  return language === 'python' ? `# TODO(nerion): ${line}\n` : language ? `// TODO(nerion): ${line}\n` : `TODO(nerion): ${line}\n`;
+  return language === 'python'
+    ? `# TODO(nerion): ${line}\n`
+    : language
+      ? `// TODO(nerion): ${line}\n`
+      : `TODO(nerion): ${line}\n`;
 }
 
 const addFunction: Rule = (context) => {
-  const match = new RegExp(String.raw`\b(?:add|create|write|insert|implement|define)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:(async)\s+)?(?:(exported)\s+)?(?:function|method|func|def)\s+(?:called\s+|named\s+)?\x60?(${IDENT})\x60?(?:\s*\(([^)]*)\))?`, 'iu').exec(context.instruction);
+  const match = new RegExp(
+    String.raw`\b(?:add|create|write|insert|implement|define)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:(async)\s+)?(?:(exported)\s+)?(?:function|method|func|def)\s+(?:called\s+|named\s+)?\x60?(${IDENT})\x60?(?:\s*\(([^)]*)\))?`,
+    'iu',
+  ).exec(context.instruction);
   if (!match) return undefined;
   const name = match[3]!;
   const path = needTarget(context, `add the function ${name}`);
   const language = needLanguage(context, path);
   const isAsync = match[1] !== undefined;
-  const className = new RegExp(String.raw`\b(?:to|in|into|on)\s+(?:the\s+)?class\s+(${IDENT})`, 'iu').exec(context.instruction)?.[1];
-  const docstring = description(context.instruction, /\b(?:that|which|to)\s+((?!(?:the\s+)?(?:file|class)\b)(?![\w./-]+\.\w+\b).+?)(?:\s+(?:in|to|into)\s+(?:the\s+)?(?:file\s+)?[\w./-]+\.\w+)?$/iu) ?? `${humanise(name)}.`;
+  const className = new RegExp(String.raw`\b(?:to|in|into|on)\s+(?:the\s+)?class\s+(${IDENT})`, 'iu').exec(
+    context.instruction,
+  )?.[1];
+  const docstring =
+    description(
+      context.instruction,
+      /\b(?:that|which|to)\s+((?!(?:the\s+)?(?:file|class)\b)(?![\w./-]+\.\w+\b).+?)(?:\s+(?:in|to|into)\s+(?:the\s+)?(?:file\s+)?[\w./-]+\.\w+)?$/iu,
+    ) ?? `${humanise(name)}.`;
   const exported = language !== 'python' && className === undefined;
-  const notes = match[4] === undefined ? [`No parameters were named; ${name} is a stub without parameters that raises until it is implemented.`] : [];
+  const notes =
+    match[4] === undefined
+      ? [`No parameters were named; ${name} is a stub without parameters that raises until it is implemented.`]
+      : [];
   let code = functionCode(language, name, parseParams(match[4]), docstring, isAsync, exported);
   if (className !== undefined && language !== 'python') {
-    code = `${jsDoc(docstring, '  ')}\n  ${isAsync ? 'async ' : ''}${name}(${parseParams(match[4]).map((param) => (language === 'typescript' && !param.includes(':') ? `${param}: unknown` : param)).join(', ')})${language === 'typescript' ? ': unknown' : ''} {\n    throw new Error('${name} is not implemented yet');\n  }\n`;
+    code = `${jsDoc(docstring, '  ')}\n  ${isAsync ? 'async ' : ''}${name}(${parseParams(match[4])
+      .map((param) => (language === 'typescript' && !param.includes(':') ? `${param}: unknown` : param))
+      .join(
+        ', ',
+      )})${language === 'typescript' ? ': unknown' : ''} {\n    throw new Error('${name} is not implemented yet');\n  }\n`;
   } else if (className !== undefined) {
     const params = ['self', ...parseParams(match[4]).map((param) => param.replace(/\s*:.*$/u, ''))];
     code = `    ${isAsync ? 'async ' : ''}def ${name}(${params.join(', ')}):\n${pythonDocstring(docstring, '        ')}\n        raise NotImplementedError("${name} is not implemented yet")\n`;
   }
   return {
     rule: 'insert_function',
-    actions: [{ kind: 'insert_function', payload: { path, language, name, code, docstring, ...(className ? { class_name: className } : {}), ...(language === 'python' ? {} : { exported }) } }],
+    actions: [
+      {
+        kind: 'insert_function',
+        payload: {
+          path,
+          language,
+          name,
+          code,
+          docstring,
+          ...(className ? { class_name: className } : {}),
+          ...(language === 'python' ? {} : { exported }),
+        },
+      },
+    ],
     postconditions: [{ kind: 'symbol_exists', path, symbol: className ? `${className}.${name}` : name }],
     ...(notes.length > 0 ? { notes } : {}),
   };
 };
 
 const addClass: Rule = (context) => {
-  const match = new RegExp(String.raw`\b(?:add|create|write|insert|define)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:(exported)\s+)?class\s+(?:called\s+|named\s+)?\x60?(${IDENT})\x60?(?:\s*(?:\(\s*(${IDENT})\s*\)|(?:extends|inheriting from|deriving from)\s+(${IDENT})))?`, 'iu').exec(context.instruction);
+  const match = new RegExp(
+    String.raw`\b(?:add|create|write|insert|define)\s+(?:an?\s+|the\s+)?(?:new\s+)?(?:(exported)\s+)?class\s+(?:called\s+|named\s+)?\x60?(${IDENT})\x60?(?:\s*(?:\(\s*(${IDENT})\s*\)|(?:extends|inheriting from|deriving from)\s+(${IDENT})))?`,
+    'iu',
+  ).exec(context.instruction);
   if (!match) return undefined;
   const name = match[2]!;
   const path = needTarget(context, `add the class ${name}`);
   const language = needLanguage(context, path);
-  const docstring = description(context.instruction, /\b(?:that|which)\s+(.+?)(?:\s+(?:in|to|into)\s+(?:the\s+)?(?:file\s+)?[\w./-]+\.\w+)?$/iu) ?? `${humanise(name)}.`;
+  const docstring =
+    description(
+      context.instruction,
+      /\b(?:that|which)\s+(.+?)(?:\s+(?:in|to|into)\s+(?:the\s+)?(?:file\s+)?[\w./-]+\.\w+)?$/iu,
+    ) ?? `${humanise(name)}.`;
   const exported = language !== 'python';
   return {
     rule: 'insert_class',
-    actions: [{ kind: 'insert_class', payload: { path, language, name, code: classCode(language, name, docstring, match[3] ?? match[4], exported), docstring, ...(language === 'python' ? {} : { exported }) } }],
+    actions: [
+      {
+        kind: 'insert_class',
+        payload: {
+          path,
+          language,
+          name,
+          code: classCode(language, name, docstring, match[3] ?? match[4], exported),
+          docstring,
+          ...(language === 'python' ? {} : { exported }),
+        },
+      },
+    ],
     postconditions: [{ kind: 'symbol_exists', path, symbol: name }],
   };
 };
 
 const addInterfaceOrType: Rule = (context) => {
-  const match = new RegExp(String.raw`\b(?:add|create|define|declare)\s+(?:an?\s+)?(?:new\s+)?(interface|type alias|type)\s+(?:called\s+|named\s+)?\x60?(${IDENT})\x60?`, 'iu').exec(context.instruction);
+  const match = new RegExp(
+    String.raw`\b(?:add|create|define|declare)\s+(?:an?\s+)?(?:new\s+)?(interface|type alias|type)\s+(?:called\s+|named\s+)?\x60?(${IDENT})\x60?`,
+    'iu',
+  ).exec(context.instruction);
   if (!match) return undefined;
   const name = match[2]!;
   const isInterface = match[1]!.toLowerCase() === 'interface';
   const path = needTarget(context, `add the ${isInterface ? 'interface' : 'type'} ${name}`);
   const language = needLanguage(context, path);
-  if (language !== 'typescript') throw new NerionError('INVALID_REQUEST', `Interfaces and type aliases need a TypeScript file; "${path}" is ${language}.`, { data: { path } });
-  const docstring = description(context.instruction, /\b(?:that|which|for)\s+(.+?)(?:\s+(?:in|to|into)\s+(?:the\s+)?(?:file\s+)?[\w./-]+\.\w+)?$/iu) ?? `${humanise(name)}.`;
-  const code = isInterface ? `${jsDoc(docstring)}\nexport interface ${name} {}\n` : `${jsDoc(docstring)}\nexport type ${name} = unknown;\n`;
+  if (language !== 'typescript')
+    throw new NerionError(
+      'INVALID_REQUEST',
+      `Interfaces and type aliases need a TypeScript file; "${path}" is ${language}.`,
+      { data: { path } },
+    );
+  const docstring =
+    description(
+      context.instruction,
+      /\b(?:that|which|for)\s+(.+?)(?:\s+(?:in|to|into)\s+(?:the\s+)?(?:file\s+)?[\w./-]+\.\w+)?$/iu,
+    ) ?? `${humanise(name)}.`;
+  const code = isInterface
+    ? `${jsDoc(docstring)}\nexport interface ${name} {}\n`
+    : `${jsDoc(docstring)}\nexport type ${name} = unknown;\n`;
   return {
     rule: isInterface ? 'insert_interface' : 'insert_type_alias',
-    actions: [{ kind: isInterface ? 'insert_interface' : 'insert_type_alias', payload: { path, language: 'typescript', name, code, exported: true } }],
+    actions: [
+      {
+        kind: isInterface ? 'insert_interface' : 'insert_type_alias',
+        payload: { path, language: 'typescript', name, code, exported: true },
+      },
+    ],
     postconditions: [{ kind: 'symbol_exists', path, symbol: name }],
   };
 };
 
 const addModuleDocstring: Rule = (context) => {
-  if (!/\b(?:module|file)[\s-]+(?:level\s+)?doc(?:string|comment)?\b|\bdocstring\s+(?:to|for)\s+(?:the\s+)?(?:module|file)\b/iu.test(context.instruction)) return undefined;
+  if (
+    !/\b(?:module|file)[\s-]+(?:level\s+)?doc(?:string|comment)?\b|\bdocstring\s+(?:to|for)\s+(?:the\s+)?(?:module|file)\b/iu.test(
+      context.instruction,
+    )
+  )
+    return undefined;
   const path = needTarget(context, 'add a module docstring');
   const language = needLanguage(context, path);
-  const base = path.split('/').pop()!.replace(/\.[^.]+$/u, '');
+  const base = path
+    .split('/')
+    .pop()!
+    .replace(/\.[^.]+$/u, '');
   const given = quoted(context.instruction);
   const docstring = given ?? `${humanise(base)} module.`;
   return {
     rule: 'add_module_docstring',
     actions: [{ kind: 'add_module_docstring', payload: { path, language, docstring } }],
     preconditions: [{ kind: 'file_exists', path }],
-    ...(given ? {} : { notes: ['No docstring text was given; the plan uses a placeholder derived from the file name.'] }),
+    ...(given
+      ? {}
+      : { notes: ['No docstring text was given; the plan uses a placeholder derived from the file name.'] }),
   };
 };
 
 const addFunctionDocstring: Rule = (context) => {
-  const match = new RegExp(String.raw`\b(?:add|write|document)\s+(?:an?\s+|the\s+)?(?:docstring|doc comment|jsdoc|documentation)\s+(?:to|for)\s+(?:the\s+)?(?:function|method|def)?\s*\x60?(?:(${IDENT})\.)?(${IDENT})\x60?`, 'iu').exec(context.instruction)
-    ?? new RegExp(String.raw`\bdocument\s+(?:the\s+)?(?:function|method)\s+\x60?(?:(${IDENT})\.)?(${IDENT})\x60?`, 'iu').exec(context.instruction);
+  const match =
+    new RegExp(
+      String.raw`\b(?:add|write|document)\s+(?:an?\s+|the\s+)?(?:docstring|doc comment|jsdoc|documentation)\s+(?:to|for)\s+(?:the\s+)?(?:function|method|def)?\s*\x60?(?:(${IDENT})\.)?(${IDENT})\x60?`,
+      'iu',
+    ).exec(context.instruction) ??
+    new RegExp(
+      String.raw`\bdocument\s+(?:the\s+)?(?:function|method)\s+\x60?(?:(${IDENT})\.)?(${IDENT})\x60?`,
+      'iu',
+    ).exec(context.instruction);
   if (!match) return undefined;
   const name = match[2]!;
   if (/^(module|file|class)$/iu.test(name)) return undefined;
@@ -252,21 +375,50 @@ const addFunctionDocstring: Rule = (context) => {
   const given = quoted(context.instruction);
   return {
     rule: 'add_function_docstring',
-    actions: [{ kind: 'add_function_docstring', payload: { path, language, function_name: name, ...(match[1] ? { class_name: match[1] } : {}), docstring: given ?? `${humanise(name)}.` } }],
+    actions: [
+      {
+        kind: 'add_function_docstring',
+        payload: {
+          path,
+          language,
+          function_name: name,
+          ...(match[1] ? { class_name: match[1] } : {}),
+          docstring: given ?? `${humanise(name)}.`,
+        },
+      },
+    ],
     preconditions: [{ kind: 'symbol_exists', path, symbol: match[1] ? `${match[1]}.${name}` : name }],
-    ...(given ? {} : { notes: ['No docstring text was given; the plan uses a placeholder derived from the function name.'] }),
+    ...(given
+      ? {}
+      : { notes: ['No docstring text was given; the plan uses a placeholder derived from the function name.'] }),
   };
 };
 
 const renameSymbol: Rule = (context) => {
-  const match = new RegExp(String.raw`\brename\s+(?:the\s+)?(?:symbol|function|method|class|variable|constant|type|interface)?\s*\x60?(${IDENT}(?:\.${IDENT})*)\x60?\s+(?:to|as|into)\s+\x60?(${IDENT})\x60?`, 'iu').exec(context.instruction);
+  const match = new RegExp(
+    String.raw`\brename\s+(?:the\s+)?(?:symbol|function|method|class|variable|constant|type|interface)?\s*\x60?(${IDENT}(?:\.${IDENT})*)\x60?\s+(?:to|as|into)\s+\x60?(${IDENT})\x60?`,
+    'iu',
+  ).exec(context.instruction);
   if (!match) return undefined;
   const path = needTarget(context, `rename ${match[1]}`);
   const language = needLanguage(context, path);
-  const repository = /\b(?:everywhere|across the (?:repo|repository|project|codebase)|in all files|repo-wide)\b/iu.test(context.instruction);
+  const repository = /\b(?:everywhere|across the (?:repo|repository|project|codebase)|in all files|repo-wide)\b/iu.test(
+    context.instruction,
+  );
   return {
     rule: 'rename_symbol',
-    actions: [{ kind: 'rename_symbol', payload: { path, language, old_name: match[1]!, new_name: match[2]!, scope: repository ? 'repository' : 'file' } }],
+    actions: [
+      {
+        kind: 'rename_symbol',
+        payload: {
+          path,
+          language,
+          old_name: match[1]!,
+          new_name: match[2]!,
+          scope: repository ? 'repository' : 'file',
+        },
+      },
+    ],
     preconditions: [{ kind: 'symbol_exists', path, symbol: match[1]! }],
     postconditions: [{ kind: 'symbol_exists', path, symbol: match[2]! }],
   };
@@ -274,9 +426,17 @@ const renameSymbol: Rule = (context) => {
 
 const insertImport: Rule = (context) => {
   const text = context.instruction;
-  const fromImport = new RegExp(String.raw`\bfrom\s+([\w.]+)\s+import\s+(${IDENT}(?:\s*,\s*${IDENT})*)`, 'u').exec(text);
-  const importFrom = new RegExp(String.raw`\b(?:add\s+(?:an?\s+)?)?import\s+(?:of\s+)?(?:\{\s*)?(${IDENT}(?:\s*,\s*${IDENT})*)(?:\s*\})?\s+from\s+["'\x60]?([@\w./:-]+?)["'\x60]?(?=$|\s|[,;])`, 'iu').exec(text);
-  const bare = new RegExp(String.raw`\b(?:add\s+(?:an?\s+)?)?import\s+(?:of\s+)?(?:the\s+)?(?:module\s+)?["'\x60]?([@\w./:-]+?)["'\x60]?(?:\s+(?:module|package))?(?:\s+(?:to|in|into)\s|$)`, 'iu').exec(text);
+  const fromImport = new RegExp(String.raw`\bfrom\s+([\w.]+)\s+import\s+(${IDENT}(?:\s*,\s*${IDENT})*)`, 'u').exec(
+    text,
+  );
+  const importFrom = new RegExp(
+    String.raw`\b(?:add\s+(?:an?\s+)?)?import\s+(?:of\s+)?(?:\{\s*)?(${IDENT}(?:\s*,\s*${IDENT})*)(?:\s*\})?\s+from\s+["'\x60]?([@\w./:-]+?)["'\x60]?(?=$|\s|[,;])`,
+    'iu',
+  ).exec(text);
+  const bare = new RegExp(
+    String.raw`\b(?:add\s+(?:an?\s+)?)?import\s+(?:of\s+)?(?:the\s+)?(?:module\s+)?["'\x60]?([@\w./:-]+?)["'\x60]?(?:\s+(?:module|package))?(?:\s+(?:to|in|into)\s|$)`,
+    'iu',
+  ).exec(text);
   if (!fromImport && !importFrom && !bare) return undefined;
   const path = needTarget(context, 'add an import');
   const language = needLanguage(context, path);
@@ -290,7 +450,8 @@ const insertImport: Rule = (context) => {
     names = importFrom[1]!.split(',').map((name) => name.trim());
   } else {
     module = bare![1]!;
-    if (module === path || languageOf(module) !== undefined && module.includes('/') && module === context.target) return undefined;
+    if (module === path || (languageOf(module) !== undefined && module.includes('/') && module === context.target))
+      return undefined;
   }
   let statement: string;
   if (language === 'python') statement = names ? `from ${module} import ${names.join(', ')}` : `import ${module}`;
@@ -302,14 +463,26 @@ const insertImport: Rule = (context) => {
 };
 
 const exportSymbol: Rule = (context) => {
-  const match = new RegExp(String.raw`\bexport\s+(default\s+)?(?:the\s+)?(?:function|class|const|symbol|variable)?\s*\x60?(${IDENT}(?:\s*(?:,|and)\s*${IDENT})*)\x60?(?:\s+as default)?`, 'iu').exec(context.instruction);
+  const match = new RegExp(
+    String.raw`\bexport\s+(default\s+)?(?:the\s+)?(?:function|class|const|symbol|variable)?\s*\x60?(${IDENT}(?:\s*(?:,|and)\s*${IDENT})*)\x60?(?:\s+as default)?`,
+    'iu',
+  ).exec(context.instruction);
   if (!match || /^(from|to|in)$/iu.test(match[2]!)) return undefined;
   const path = needTarget(context, 'export a symbol');
   const language = needLanguage(context, path);
-  if (language === 'python') throw new NerionError('INVALID_REQUEST', `Exports are a TypeScript/JavaScript notion; "${path}" is Python (add the name to __all__ instead, e.g. with --llm).`, { data: { path } });
+  if (language === 'python')
+    throw new NerionError(
+      'INVALID_REQUEST',
+      `Exports are a TypeScript/JavaScript notion; "${path}" is Python (add the name to __all__ instead, e.g. with --llm).`,
+      { data: { path } },
+    );
   const isDefault = match[1] !== undefined || /\bas default\b/iu.test(context.instruction);
   const names = match[2]!.split(/\s*(?:,|\band\b)\s*/u).filter(Boolean);
-  if (isDefault) return { rule: 'export_default', actions: [{ kind: 'export_default', payload: { path, language, name: names[0]! } }] };
+  if (isDefault)
+    return {
+      rule: 'export_default',
+      actions: [{ kind: 'export_default', payload: { path, language, name: names[0]! } }],
+    };
   return { rule: 'export_named', actions: [{ kind: 'export_named', payload: { path, language, names } }] };
 };
 
@@ -319,12 +492,23 @@ const deleteLines: Rule = (context) => {
   const path = needTarget(context, 'delete lines');
   const start = Number(match[1]);
   const end = match[2] === undefined ? start : Number(match[2]);
-  if (start < 1 || end < start) throw new NerionError('INVALID_REQUEST', `Line range ${start}-${end} is not valid; give 1-based lines with the start before the end.`);
-  return { rule: 'delete_lines', actions: [{ kind: 'delete_lines', payload: { path, start_line: start, end_line: end } }], preconditions: [{ kind: 'file_exists', path }] };
+  if (start < 1 || end < start)
+    throw new NerionError(
+      'INVALID_REQUEST',
+      `Line range ${start}-${end} is not valid; give 1-based lines with the start before the end.`,
+    );
+  return {
+    rule: 'delete_lines',
+    actions: [{ kind: 'delete_lines', payload: { path, start_line: start, end_line: end } }],
+    preconditions: [{ kind: 'file_exists', path }],
+  };
 };
 
 const ensureTest: Rule = (context) => {
-  const match = new RegExp(String.raw`\b(?:add|write|create|ensure)\s+(?:an?\s+|the\s+)?(?:unit\s+)?tests?\s+(?:for|of|covering)\s+(?:the\s+)?(?:function\s+|class\s+)?\x60?(${IDENT})\x60?`, 'iu').exec(context.instruction);
+  const match = new RegExp(
+    String.raw`\b(?:add|write|create|ensure)\s+(?:an?\s+|the\s+)?(?:unit\s+)?tests?\s+(?:for|of|covering)\s+(?:the\s+)?(?:function\s+|class\s+)?\x60?(${IDENT})\x60?`,
+    'iu',
+  ).exec(context.instruction);
   if (!match) return undefined;
   const name = match[1]!;
   const path = needTarget(context, `add a test for ${name}`);
@@ -335,23 +519,51 @@ const ensureTest: Rule = (context) => {
   const extension = file.slice(base.length);
   const importPath = `./${base}${language === 'python' ? '' : extension.replace(/^\.ts$/u, '.js').replace(/^\.tsx$/u, '.js')}`;
   if (language === 'python') {
-    const testPath = `${directory.replace(/^src\//u, 'tests/')}test_${base}.py`.replace(/^(?!tests\/)/u, directory ? '' : 'tests/');
-    const module = path.replace(/^src\//u, '').replace(/\.py$/u, '').replace(/\//gu, '.');
+    const testPath = `${directory.replace(/^src\//u, 'tests/')}test_${base}.py`.replace(
+      /^(?!tests\/)/u,
+      directory ? '' : 'tests/',
+    );
+    const module = path
+      .replace(/^src\//u, '')
+      .replace(/\.py$/u, '')
+      .replace(/\//gu, '.');
     const code = `from ${module} import ${name}\n\n\ndef test_${name}():\n    assert callable(${name})\n`;
-    return { rule: 'ensure_test', actions: [{ kind: 'ensure_test', payload: { path, test_path: testPath, language, framework: 'pytest', test_name: `test_${name}`, code } }] };
+    return {
+      rule: 'ensure_test',
+      actions: [
+        {
+          kind: 'ensure_test',
+          payload: { path, test_path: testPath, language, framework: 'pytest', test_name: `test_${name}`, code },
+        },
+      ],
+    };
   }
   const testPath = `${directory}${base}.test${extension}`;
   const code = `import { ${name} } from '${importPath}';\n\ntest('${name} is defined', () => {\n  expect(${name}).toBeDefined();\n});\n`;
-  return { rule: 'ensure_test', actions: [{ kind: 'ensure_test', payload: { path, test_path: testPath, language, framework: 'jest', test_name: `${name} is defined`, code } }] };
+  return {
+    rule: 'ensure_test',
+    actions: [
+      {
+        kind: 'ensure_test',
+        payload: { path, test_path: testPath, language, framework: 'jest', test_name: `${name} is defined`, code },
+      },
+    ],
+  };
 };
 
 const createFile: Rule = (context) => {
-  if (!/\b(?:create|add|make|new|touch|write)\s+(?:an?\s+|the\s+)?(?:new\s+|empty\s+)?(?:file|module|script)\b/iu.test(context.instruction)) return undefined;
+  if (
+    !/\b(?:create|add|make|new|touch|write)\s+(?:an?\s+|the\s+)?(?:new\s+|empty\s+)?(?:file|module|script)\b/iu.test(
+      context.instruction,
+    )
+  )
+    return undefined;
   const path = needTarget(context, 'create a file');
   const given = /\bwith(?:\s+the)?\s+(?:content|contents|text)\s+["'`]([\s\S]+)["'`]/iu.exec(context.instruction)?.[1];
   const language = languageOf(path);
   let content = given === undefined ? '' : `${given.replace(/\\n/gu, '\n')}\n`;
-  if (given === undefined && language === 'python') content = `"""${humanise(path.split('/').pop()!.replace(/\.py$/u, ''))} module."""\n`;
+  if (given === undefined && language === 'python')
+    content = `"""${humanise(path.split('/').pop()!.replace(/\.py$/u, ''))} module."""\n`;
   return {
     rule: 'create_file',
     actions: [{ kind: 'create_file', payload: { path, content, overwrite: false } }],
@@ -361,7 +573,9 @@ const createFile: Rule = (context) => {
 };
 
 const appendToFile: Rule = (context) => {
-  const match = /\bappend\s+(?:the\s+)?(?:line\s+|text\s+)?(["'`])([\s\S]+?)\1/iu.exec(context.instruction) ?? /\bappend\s+([\s\S]+?)\s+(?:to|at the end of)\s+/iu.exec(context.instruction);
+  const match =
+    /\bappend\s+(?:the\s+)?(?:line\s+|text\s+)?(["'`])([\s\S]+?)\1/iu.exec(context.instruction) ??
+    /\bappend\s+([\s\S]+?)\s+(?:to|at the end of)\s+/iu.exec(context.instruction);
   if (!match) return undefined;
   const path = needTarget(context, 'append text');
   const raw = (match.length > 2 ? match[2] : match[1])!;
@@ -370,7 +584,20 @@ const appendToFile: Rule = (context) => {
 };
 
 /** Order matters: the more specific patterns first. */
-const RULES: readonly Rule[] = [renameSymbol, addFunctionDocstring, addModuleDocstring, addFunction, addClass, addInterfaceOrType, ensureTest, deleteLines, appendToFile, insertImport, exportSymbol, createFile];
+const RULES: readonly Rule[] = [
+  renameSymbol,
+  addFunctionDocstring,
+  addModuleDocstring,
+  addFunction,
+  addClass,
+  addInterfaceOrType,
+  ensureTest,
+  deleteLines,
+  appendToFile,
+  insertImport,
+  exportSymbol,
+  createFile,
+];
 
 function clarify(context: Context): RuleResult {
   if (context.target === undefined) {
@@ -383,11 +610,15 @@ function clarify(context: Context): RuleResult {
   const path = context.target;
   return {
     rule: 'clarification',
-    actions: [{ kind: 'append_to_file', payload: { path, content: commentFor(context.language, context.instruction) } }],
+    actions: [
+      { kind: 'append_to_file', payload: { path, content: commentFor(context.language, context.instruction) } },
+    ],
     questions: [
       `Which change should be made to ${path}? The heuristic planner recognises: create a file, add a function/class/interface/type, add a module or function docstring, rename a symbol, add an import, export a symbol, append text, delete lines, add a test.`,
       'Or run with --llm to let a coder model plan it.',
     ],
-    notes: ['The only action is a TODO comment recording the instruction in the target file, so applying this plan changes no behaviour.'],
+    notes: [
+      'The only action is a TODO comment recording the instruction in the target file, so applying this plan changes no behaviour.',
+    ],
   };
 }

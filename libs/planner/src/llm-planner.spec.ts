@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { CODER_BACKEND_SPECIFICATION_VERSION, NerionError, type CoderBackend, type GenerateRequest, type GenerateResult } from '@nerion/backend-core';
+import {
+  CODER_BACKEND_SPECIFICATION_VERSION,
+  NerionError,
+  type CoderBackend,
+  type GenerateRequest,
+  type GenerateResult,
+} from '@nerion/backend-core';
 import { buildPlanMessages, excerptOf, extractJson, planWithLlm, requestLlmPlan } from './llm-planner.js';
 import { checkPlan } from './plan-validation.js';
 import { planDraftJsonSchema } from './plan-json-schema.js';
@@ -9,7 +15,10 @@ import { planDraftJsonSchema } from './plan-json-schema.js';
  * (or throws a given error) and records the requests. These tests are about how the planner handles a model's
  * answer; the real engine path is covered by llm-planner.llamacpp.spec.ts.
  */
-function recordedResponseBackend(answers: (string | Error)[], options: { constrained?: boolean } = {}): CoderBackend & { requests: GenerateRequest[] } {
+function recordedResponseBackend(
+  answers: (string | Error)[],
+  options: { constrained?: boolean } = {},
+): CoderBackend & { requests: GenerateRequest[] } {
   const requests: GenerateRequest[] = [];
   return {
     specificationVersion: CODER_BACKEND_SPECIFICATION_VERSION,
@@ -25,7 +34,14 @@ function recordedResponseBackend(answers: (string | Error)[], options: { constra
       const answer = answers.shift();
       if (answer === undefined) throw new Error('the recorded-response backend ran out of answers');
       if (answer instanceof Error) throw answer;
-      return { text: answer, finishReason: 'stop', usage: {}, timings: { totalMs: 1 }, model: 'recorded', warnings: [] };
+      return {
+        text: answer,
+        finishReason: 'stop',
+        usage: {},
+        timings: { totalMs: 1 },
+        model: 'recorded',
+        warnings: [],
+      };
     },
     stream() {
       throw new Error('not used by the planner');
@@ -35,16 +51,33 @@ function recordedResponseBackend(answers: (string | Error)[], options: { constra
 }
 
 const GOOD = JSON.stringify({
-  actions: [{ kind: 'insert_function', payload: { path: 'src/text.py', language: 'python', name: 'slugify', code: 'def slugify(text):\n    return text\n' } }],
+  actions: [
+    {
+      kind: 'insert_function',
+      payload: {
+        path: 'src/text.py',
+        language: 'python',
+        name: 'slugify',
+        code: 'def slugify(text):\n    return text\n',
+      },
+    },
+  ],
 });
-const input = { instruction: 'add a function slugify to src/text.py', targetFile: 'src/text.py', targetContent: 'import re\n' };
+const input = {
+  instruction: 'add a function slugify to src/text.py',
+  targetFile: 'src/text.py',
+  targetContent: 'import re\n',
+};
 
 describe('LLM planner (recorded-response backend)', () => {
   it('prompts with every allowed kind, its payload fields, one example and an excerpt of the target', () => {
     const [system, user] = buildPlanMessages(input);
-    for (const kind of ['create_file', 'apply_unified_diff', 'insert_type_alias']) expect(system!.content).toContain(`- ${kind}: {`);
+    for (const kind of ['create_file', 'apply_unified_diff', 'insert_type_alias'])
+      expect(system!.content).toContain(`- ${kind}: {`);
     expect(system!.content).toContain('Example ("add a function slugify to src/text.py")');
-    expect(system!.content).toContain('- insert_function: {path, language: L, name, code, docstring?, class_name?, after_symbol?, exported?: boolean}');
+    expect(system!.content).toContain(
+      '- insert_function: {path, language: L, name, code, docstring?, class_name?, after_symbol?, exported?: boolean}',
+    );
     expect(user!.content).toContain('Instruction: add a function slugify to src/text.py');
     expect(user!.content).toContain('import re');
     expect(excerptOf('x'.repeat(10_000), 1000).length).toBeLessThan(1100);
@@ -56,7 +89,11 @@ describe('LLM planner (recorded-response backend)', () => {
     expect(outcome.fromModel).toBe(true);
     expect(checkPlan(outcome.plan).success).toBe(true);
     expect(outcome.plan.target_file).toBe('src/text.py');
-    expect(outcome.plan.metadata).toMatchObject({ source: 'llm', planner: 'llama_cpp/recorded', constrained_decoding: false });
+    expect(outcome.plan.metadata).toMatchObject({
+      source: 'llm',
+      planner: 'llama_cpp/recorded',
+      constrained_decoding: false,
+    });
     expect(backend.requests[0]!.jsonSchema).toBeUndefined();
     expect(backend.requests[0]!.temperature).toBe(0);
   });
@@ -68,7 +105,9 @@ describe('LLM planner (recorded-response backend)', () => {
   });
 
   it('repairs once when decoding was not constrained, telling the model what was wrong', async () => {
-    const broken = JSON.stringify({ actions: [{ kind: 'insert_function', payload: { path: 'src/text.py', language: 'python', name: 'slugify' } }] });
+    const broken = JSON.stringify({
+      actions: [{ kind: 'insert_function', payload: { path: 'src/text.py', language: 'python', name: 'slugify' } }],
+    });
     const backend = recordedResponseBackend([broken, GOOD]);
     const outcome = await planWithLlm(input, { backend, strict: true });
     expect(outcome.plan.metadata.repaired).toBe(true);
@@ -79,7 +118,9 @@ describe('LLM planner (recorded-response backend)', () => {
   });
 
   it('strict: a schema violation after the repair fails with PLAN_INVALID and the failing field path', async () => {
-    const escape = JSON.stringify({ actions: [{ kind: 'create_file', payload: { path: '../../etc/cron.d/x', content: 'x' } }] });
+    const escape = JSON.stringify({
+      actions: [{ kind: 'create_file', payload: { path: '../../etc/cron.d/x', content: 'x' } }],
+    });
     const backend = recordedResponseBackend([escape, escape]);
     const error = await requestLlmPlan(input, { backend, strict: true }).catch((caught: unknown) => caught);
     expect(NerionError.hasCode(error, 'PLAN_INVALID')).toBe(true);
@@ -93,7 +134,12 @@ describe('LLM planner (recorded-response backend)', () => {
   });
 
   it('strict: a backend failure keeps its own code (e.g. BACKEND_UNREACHABLE)', async () => {
-    const backend = recordedResponseBackend([new NerionError('BACKEND_UNREACHABLE', 'Ollama is not answering at http://localhost:11434 — start it with `ollama serve`')]);
+    const backend = recordedResponseBackend([
+      new NerionError(
+        'BACKEND_UNREACHABLE',
+        'Ollama is not answering at http://localhost:11434 — start it with `ollama serve`',
+      ),
+    ]);
     await expect(planWithLlm(input, { backend, strict: true })).rejects.toMatchObject({ code: 'BACKEND_UNREACHABLE' });
   });
 
@@ -111,7 +157,9 @@ describe('LLM planner (recorded-response backend)', () => {
 
   it('with --json-grammar on a backend that constrains decoding: sends the plan JSON Schema and does not repair', async () => {
     const backend = recordedResponseBackend(['{"actions": []}'], { constrained: true });
-    await expect(planWithLlm(input, { backend, jsonGrammar: true, strict: true })).rejects.toMatchObject({ code: 'PLAN_INVALID' });
+    await expect(planWithLlm(input, { backend, jsonGrammar: true, strict: true })).rejects.toMatchObject({
+      code: 'PLAN_INVALID',
+    });
     expect(backend.requests).toHaveLength(1);
     expect(backend.requests[0]!.jsonSchema).toBe(planDraftJsonSchema());
   });

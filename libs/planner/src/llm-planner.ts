@@ -2,7 +2,14 @@
  * The LLM planner: asks any CoderBackend for a plan draft, validates it with the plan schema, repairs once
  * when decoding was not constrained, and — unless strict — falls back to the heuristic plan with the reason.
  */
-import { NerionError, describeError, type ChatMessage, type CoderBackend, type GenerateRequest, type JsonSchema } from '@nerion/backend-core';
+import {
+  NerionError,
+  describeError,
+  type ChatMessage,
+  type CoderBackend,
+  type GenerateRequest,
+  type JsonSchema,
+} from '@nerion/backend-core';
 import { ACTION_KINDS, type ActionKind, type Plan, type PlanDraft, type PlanMetadata } from './plan-schema.js';
 import { actionJsonSchema, planDraftJsonSchema } from './plan-json-schema.js';
 import { checkPlanDraft, describeIssues, finalizePlan, type PlanIssue } from './plan-validation.js';
@@ -81,7 +88,9 @@ export function buildPlanMessages(input: LlmPlanInput, excerptChars = DEFAULT_EX
   const language = input.targetFile ? languageOf(input.targetFile) : undefined;
   const user = [
     `Instruction: ${input.instruction}`,
-    input.targetFile ? `Target file: ${input.targetFile}${language ? ` (${language})` : ''}` : 'Target file: not given; choose one from the instruction.',
+    input.targetFile
+      ? `Target file: ${input.targetFile}${language ? ` (${language})` : ''}`
+      : 'Target file: not given; choose one from the instruction.',
     input.targetContent === undefined
       ? input.targetFile
         ? 'The target file does not exist yet.'
@@ -125,7 +134,9 @@ function typeName(schema: JsonSchema): string {
 export function extractJson(text: string): unknown {
   const trimmed = text.trim();
   const fenced = /```(?:json)?\s*([\s\S]*?)```/u.exec(trimmed)?.[1];
-  const candidates = [trimmed, fenced?.trim(), sliceObject(trimmed)].filter((candidate): candidate is string => candidate !== undefined && candidate.length > 0);
+  const candidates = [trimmed, fenced?.trim(), sliceObject(trimmed)].filter(
+    (candidate): candidate is string => candidate !== undefined && candidate.length > 0,
+  );
   let firstError: unknown;
   for (const candidate of candidates) {
     try {
@@ -134,10 +145,14 @@ export function extractJson(text: string): unknown {
       firstError ??= error;
     }
   }
-  throw new NerionError('INVALID_OUTPUT', `The model's answer is not JSON (${describeError(firstError ?? 'empty answer')}); it began: ${JSON.stringify(trimmed.slice(0, 120))}. Try --json-grammar, or a larger coder model.`, {
-    cause: firstError,
-    data: { output: text.slice(0, 2000) },
-  });
+  throw new NerionError(
+    'INVALID_OUTPUT',
+    `The model's answer is not JSON (${describeError(firstError ?? 'empty answer')}); it began: ${JSON.stringify(trimmed.slice(0, 120))}. Try --json-grammar, or a larger coder model.`,
+    {
+      cause: firstError,
+      data: { output: text.slice(0, 2000) },
+    },
+  );
 }
 
 function sliceObject(text: string): string | undefined {
@@ -148,18 +163,27 @@ function sliceObject(text: string): string | undefined {
 
 function schemaViolation(issues: PlanIssue[], repaired: boolean): NerionError {
   const first = issues[0];
-  return new NerionError('PLAN_INVALID', `The model's plan does not match the plan schema${repaired ? ' (even after one repair attempt)' : ''}: ${describeIssues(issues)}. Try --json-grammar, or a larger coder model.`, {
-    data: { path: first?.path, issues: issues.slice(0, 20) },
-  });
+  return new NerionError(
+    'PLAN_INVALID',
+    `The model's plan does not match the plan schema${repaired ? ' (even after one repair attempt)' : ''}: ${describeIssues(issues)}. Try --json-grammar, or a larger coder model.`,
+    {
+      data: { path: first?.path, issues: issues.slice(0, 20) },
+    },
+  );
 }
 
 /** Asks the backend for a plan. Throws (with the cause's code) on failure; no fallback here. */
-export async function requestLlmPlan(input: LlmPlanInput, settings: LlmPlannerSettings): Promise<{ plan: Plan; warnings: string[] }> {
+export async function requestLlmPlan(
+  input: LlmPlanInput,
+  settings: LlmPlannerSettings,
+): Promise<{ plan: Plan; warnings: string[] }> {
   const { backend } = settings;
   const warnings: string[] = [];
   const constrained = settings.jsonGrammar === true && backend.supportsConstrainedDecoding;
   if (settings.jsonGrammar === true && !backend.supportsConstrainedDecoding) {
-    warnings.push(`${backend.id} cannot constrain decoding to a JSON Schema; nerion validates the answer instead (one repair attempt).`);
+    warnings.push(
+      `${backend.id} cannot constrain decoding to a JSON Schema; nerion validates the answer instead (one repair attempt).`,
+    );
   }
   const messages = buildPlanMessages(input, settings.excerptChars);
   const base: GenerateRequest = {
@@ -170,7 +194,9 @@ export async function requestLlmPlan(input: LlmPlanInput, settings: LlmPlannerSe
     ...(constrained ? { jsonSchema: planDraftJsonSchema() } : {}),
   };
 
-  const attempt = async (conversation: ChatMessage[]): Promise<{ text: string; parsed: { ok: true; draft: PlanDraft } | { ok: false; error: NerionError } }> => {
+  const attempt = async (
+    conversation: ChatMessage[],
+  ): Promise<{ text: string; parsed: { ok: true; draft: PlanDraft } | { ok: false; error: NerionError } }> => {
     const result = await backend.generate({ ...base, messages: conversation });
     let value: unknown;
     try {
@@ -179,7 +205,12 @@ export async function requestLlmPlan(input: LlmPlanInput, settings: LlmPlannerSe
       return { text: result.text, parsed: { ok: false, error: error as NerionError } };
     }
     const check = checkPlanDraft(value);
-    return { text: result.text, parsed: check.success ? { ok: true, draft: check.value } : { ok: false, error: schemaViolation(check.issues, false) } };
+    return {
+      text: result.text,
+      parsed: check.success
+        ? { ok: true, draft: check.value }
+        : { ok: false, error: schemaViolation(check.issues, false) },
+    };
   };
 
   let repaired = false;
@@ -190,12 +221,16 @@ export async function requestLlmPlan(input: LlmPlanInput, settings: LlmPlannerSe
     outcome = await attempt([
       ...messages,
       { role: 'assistant', content: outcome.text.slice(0, 8000) },
-      { role: 'user', content: `That answer is not a valid plan: ${problem} Reply with the corrected JSON object only.` },
+      {
+        role: 'user',
+        content: `That answer is not a valid plan: ${problem} Reply with the corrected JSON object only.`,
+      },
     ]);
   }
   if (!outcome.parsed.ok) {
     const error = outcome.parsed.error;
-    if (repaired && error.code === 'PLAN_INVALID') throw schemaViolation((error.data.issues as PlanIssue[]) ?? [], true);
+    if (repaired && error.code === 'PLAN_INVALID')
+      throw schemaViolation((error.data.issues as PlanIssue[]) ?? [], true);
     throw error;
   }
   const draft = outcome.parsed.draft;
@@ -232,8 +267,15 @@ export async function planWithLlm(input: LlmPlanInput, settings: LlmPlannerSetti
  */
 export function fallbackPlan(input: LlmPlanInput, plannerId: string, error: unknown): LlmPlanOutcome {
   const reason = NerionError.isInstance(error) ? `[${error.code}] ${error.message}` : describeError(error);
-  const heuristic = planHeuristically({ instruction: input.instruction, ...(input.targetFile === undefined ? {} : { targetFile: input.targetFile }) });
-  const metadata: PlanMetadata = { ...heuristic.metadata, source: 'heuristic-fallback', fallback_reason: reason.slice(0, 4000) };
+  const heuristic = planHeuristically({
+    instruction: input.instruction,
+    ...(input.targetFile === undefined ? {} : { targetFile: input.targetFile }),
+  });
+  const metadata: PlanMetadata = {
+    ...heuristic.metadata,
+    source: 'heuristic-fallback',
+    fallback_reason: reason.slice(0, 4000),
+  };
   const plan = finalizePlan(
     {
       ...(heuristic.target_file === undefined ? {} : { target_file: heuristic.target_file }),

@@ -21,8 +21,16 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** sha-256 of the plan's content (version, target, actions, conditions) — never random, never time-based. */
-export function computeBundleId(plan: Pick<Plan, 'target_file' | 'actions' | 'preconditions' | 'postconditions'>): string {
-  const content = { version: PLAN_SCHEMA_VERSION, target_file: plan.target_file, actions: plan.actions, preconditions: plan.preconditions, postconditions: plan.postconditions };
+export function computeBundleId(
+  plan: Pick<Plan, 'target_file' | 'actions' | 'preconditions' | 'postconditions'>,
+): string {
+  const content = {
+    version: PLAN_SCHEMA_VERSION,
+    target_file: plan.target_file,
+    actions: plan.actions,
+    preconditions: plan.preconditions,
+    postconditions: plan.postconditions,
+  };
   return createHash('sha256').update(canonicalJson(content)).digest('hex');
 }
 
@@ -51,14 +59,23 @@ export function verifyStoredPlan(value: unknown): Plan {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('it is not an object');
   const plan = value as Plan;
   if (plan.version !== PLAN_SCHEMA_VERSION) fail(`$.version must be ${PLAN_SCHEMA_VERSION}`);
-  if (!Array.isArray(plan.actions) || plan.actions.length < 1 || plan.actions.length > MAX_PLAN_ACTIONS) fail(`$.actions must hold 1 to ${MAX_PLAN_ACTIONS} actions`);
+  if (!Array.isArray(plan.actions) || plan.actions.length < 1 || plan.actions.length > MAX_PLAN_ACTIONS)
+    fail(`$.actions must hold 1 to ${MAX_PLAN_ACTIONS} actions`);
   plan.actions.forEach((action, index) => {
-    if (typeof action !== 'object' || action === null || !(ACTION_KINDS as readonly string[]).includes(action.kind) || typeof action.payload !== 'object' || action.payload === null) {
+    if (
+      typeof action !== 'object' ||
+      action === null ||
+      !(ACTION_KINDS as readonly string[]).includes(action.kind) ||
+      typeof action.payload !== 'object' ||
+      action.payload === null
+    ) {
       fail(`$.actions[${index}] is not a known action`);
     }
   });
-  if (typeof plan.metadata !== 'object' || plan.metadata === null || typeof plan.metadata.source !== 'string') fail('$.metadata is missing');
-  if (typeof plan.bundle_id !== 'string' || plan.bundle_id !== computeBundleId(plan)) fail('$.bundle_id does not match the plan content (the entry was edited)');
+  if (typeof plan.metadata !== 'object' || plan.metadata === null || typeof plan.metadata.source !== 'string')
+    fail('$.metadata is missing');
+  if (typeof plan.bundle_id !== 'string' || plan.bundle_id !== computeBundleId(plan))
+    fail('$.bundle_id does not match the plan content (the entry was edited)');
   for (const path of planPaths(plan)) {
     if (typeof path !== 'string') fail('a path is not a string');
     const reason = checkRepoRelativePath(path);

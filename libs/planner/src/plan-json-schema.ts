@@ -39,7 +39,8 @@ function forDecoding(schema: JsonSchema): JsonSchema {
     if (value === null || typeof value !== 'object') return value;
     const result: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-      if ((key === 'maxLength' || key === 'maxItems') && typeof item === 'number' && item > DECODING_BOUND_LIMIT) continue;
+      if ((key === 'maxLength' || key === 'maxItems') && typeof item === 'number' && item > DECODING_BOUND_LIMIT)
+        continue;
       result[key] = visit(item);
     }
     return result;

@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { validateJsonSchema } from '@nerion/backend-core';
 import { ACTION_KINDS, MAX_PLAN_ACTIONS, type PlanAction, type PlanDraft } from './plan-schema.js';
-import { checkPlan, checkPlanDraft, computeBundleId, finalizePlan, planPaths, validatePlan } from './plan-validation.js';
+import {
+  checkPlan,
+  checkPlanDraft,
+  computeBundleId,
+  finalizePlan,
+  planPaths,
+  validatePlan,
+} from './plan-validation.js';
 import { verifyStoredPlan } from './plan-content.js';
 import { planDraftJsonSchema } from './plan-json-schema.js';
 
@@ -9,21 +16,102 @@ import { planDraftJsonSchema } from './plan-json-schema.js';
 export const EXAMPLES: Record<(typeof ACTION_KINDS)[number], PlanAction> = {
   create_file: { kind: 'create_file', payload: { path: 'src/new.ts', content: 'export {};\n', overwrite: false } },
   append_to_file: { kind: 'append_to_file', payload: { path: 'README.md', content: 'More.\n' } },
-  insert_function: { kind: 'insert_function', payload: { path: 'src/a.py', language: 'python', name: 'f', code: 'def f():\n    pass\n', docstring: 'F.', class_name: 'A', after_symbol: 'g' } },
-  insert_class: { kind: 'insert_class', payload: { path: 'src/a.ts', language: 'typescript', name: 'A', code: 'export class A {}\n', exported: true } },
-  insert_import: { kind: 'insert_import', payload: { path: 'src/a.ts', language: 'typescript', module: 'node:path', names: ['join'], statement: "import { join } from 'node:path';" } },
-  replace_node: { kind: 'replace_node', payload: { path: 'src/a.py', language: 'python', node_kind: 'method', name: 'run', class_name: 'A', code: '    def run(self):\n        return 1\n' } },
-  rename_symbol: { kind: 'rename_symbol', payload: { path: 'src/a.ts', language: 'typescript', old_name: 'foo', new_name: 'bar', scope: 'repository' } },
-  delete_lines: { kind: 'delete_lines', payload: { path: 'src/a.py', start_line: 3, end_line: 5, expected_text: 'x = 1\n' } },
-  ensure_test: { kind: 'ensure_test', payload: { path: 'src/a.py', test_path: 'tests/test_a.py', language: 'python', framework: 'pytest', test_name: 'test_f', code: 'def test_f():\n    assert True\n' } },
-  add_module_docstring: { kind: 'add_module_docstring', payload: { path: 'src/a.py', language: 'python', docstring: 'The a module.' } },
-  add_function_docstring: { kind: 'add_function_docstring', payload: { path: 'src/a.py', language: 'python', function_name: 'f', docstring: 'F.' } },
-  apply_unified_diff: { kind: 'apply_unified_diff', payload: { path: 'src/a.py', diff: '--- a/src/a.py\n+++ b/src/a.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n' } },
-  update_import: { kind: 'update_import', payload: { path: 'src/a.ts', language: 'typescript', module: './old.js', new_module: './new.js' } },
+  insert_function: {
+    kind: 'insert_function',
+    payload: {
+      path: 'src/a.py',
+      language: 'python',
+      name: 'f',
+      code: 'def f():\n    pass\n',
+      docstring: 'F.',
+      class_name: 'A',
+      after_symbol: 'g',
+    },
+  },
+  insert_class: {
+    kind: 'insert_class',
+    payload: { path: 'src/a.ts', language: 'typescript', name: 'A', code: 'export class A {}\n', exported: true },
+  },
+  insert_import: {
+    kind: 'insert_import',
+    payload: {
+      path: 'src/a.ts',
+      language: 'typescript',
+      module: 'node:path',
+      names: ['join'],
+      statement: "import { join } from 'node:path';",
+    },
+  },
+  replace_node: {
+    kind: 'replace_node',
+    payload: {
+      path: 'src/a.py',
+      language: 'python',
+      node_kind: 'method',
+      name: 'run',
+      class_name: 'A',
+      code: '    def run(self):\n        return 1\n',
+    },
+  },
+  rename_symbol: {
+    kind: 'rename_symbol',
+    payload: { path: 'src/a.ts', language: 'typescript', old_name: 'foo', new_name: 'bar', scope: 'repository' },
+  },
+  delete_lines: {
+    kind: 'delete_lines',
+    payload: { path: 'src/a.py', start_line: 3, end_line: 5, expected_text: 'x = 1\n' },
+  },
+  ensure_test: {
+    kind: 'ensure_test',
+    payload: {
+      path: 'src/a.py',
+      test_path: 'tests/test_a.py',
+      language: 'python',
+      framework: 'pytest',
+      test_name: 'test_f',
+      code: 'def test_f():\n    assert True\n',
+    },
+  },
+  add_module_docstring: {
+    kind: 'add_module_docstring',
+    payload: { path: 'src/a.py', language: 'python', docstring: 'The a module.' },
+  },
+  add_function_docstring: {
+    kind: 'add_function_docstring',
+    payload: { path: 'src/a.py', language: 'python', function_name: 'f', docstring: 'F.' },
+  },
+  apply_unified_diff: {
+    kind: 'apply_unified_diff',
+    payload: { path: 'src/a.py', diff: '--- a/src/a.py\n+++ b/src/a.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n' },
+  },
+  update_import: {
+    kind: 'update_import',
+    payload: { path: 'src/a.ts', language: 'typescript', module: './old.js', new_module: './new.js' },
+  },
   export_default: { kind: 'export_default', payload: { path: 'src/app.tsx', language: 'typescript', name: 'App' } },
-  export_named: { kind: 'export_named', payload: { path: 'src/index.ts', language: 'typescript', names: ['a', 'b'], from: './a.js' } },
-  insert_interface: { kind: 'insert_interface', payload: { path: 'src/types.ts', language: 'typescript', name: 'User', code: 'export interface User { id: string }\n' } },
-  insert_type_alias: { kind: 'insert_type_alias', payload: { path: 'src/types.ts', language: 'typescript', name: 'Id', code: 'export type Id = string;\n', exported: true } },
+  export_named: {
+    kind: 'export_named',
+    payload: { path: 'src/index.ts', language: 'typescript', names: ['a', 'b'], from: './a.js' },
+  },
+  insert_interface: {
+    kind: 'insert_interface',
+    payload: {
+      path: 'src/types.ts',
+      language: 'typescript',
+      name: 'User',
+      code: 'export interface User { id: string }\n',
+    },
+  },
+  insert_type_alias: {
+    kind: 'insert_type_alias',
+    payload: {
+      path: 'src/types.ts',
+      language: 'typescript',
+      name: 'Id',
+      code: 'export type Id = string;\n',
+      exported: true,
+    },
+  },
 };
 
 const metadata = { source: 'heuristic' as const, instruction: 'test', planner: 'heuristic' };
@@ -53,9 +141,13 @@ describe('plan schema', () => {
   });
 
   it('rejects a payload of the wrong kind and a missing required field', () => {
-    expect(checkPlanDraft(draftWith({ kind: 'create_file', payload: EXAMPLES.rename_symbol.payload })).success).toBe(false);
+    expect(checkPlanDraft(draftWith({ kind: 'create_file', payload: EXAMPLES.rename_symbol.payload })).success).toBe(
+      false,
+    );
     const { code: _code, ...withoutCode } = EXAMPLES.insert_class.payload as Record<string, unknown>;
-    expect(firstIssue(draftWith({ kind: 'insert_class', payload: withoutCode })).path).toBe('$.actions[0].payload.code');
+    expect(firstIssue(draftWith({ kind: 'insert_class', payload: withoutCode })).path).toBe(
+      '$.actions[0].payload.code',
+    );
     expect(firstIssue(draftWith({ kind: 'launch_rockets', payload: {} })).path).toBe('$.actions[0].kind');
   });
 
@@ -82,17 +174,28 @@ describe('plan schema', () => {
   });
 
   it('accepts paths that only look odd but stay inside (./src//a.ts, a..b.ts) and normalises them', () => {
-    const plan = finalizePlan({ target_file: './src//a.ts', actions: [{ kind: 'create_file', payload: { path: './src/x/../a..b.ts', content: '' } }] }, metadata);
+    const plan = finalizePlan(
+      {
+        target_file: './src//a.ts',
+        actions: [{ kind: 'create_file', payload: { path: './src/x/../a..b.ts', content: '' } }],
+      },
+      metadata,
+    );
     expect(plan.target_file).toBe('src/a.ts');
     expect(plan.actions[0]!.payload.path).toBe('src/a..b.ts');
   });
 
   it('jails unified-diff headers (---/+++, diff --git, rename)', () => {
-    const diff = (header: string) => draftWith({ kind: 'apply_unified_diff', payload: { path: 'src/a.py', diff: header } });
-    expect(firstIssue(diff('--- a/src/a.py\n+++ b/../../etc/passwd\n@@ -1 +1 @@\n-a\n+b\n')).message).toContain('diff header path "../../etc/passwd"');
+    const diff = (header: string) =>
+      draftWith({ kind: 'apply_unified_diff', payload: { path: 'src/a.py', diff: header } });
+    expect(firstIssue(diff('--- a/src/a.py\n+++ b/../../etc/passwd\n@@ -1 +1 @@\n-a\n+b\n')).message).toContain(
+      'diff header path "../../etc/passwd"',
+    );
     expect(firstIssue(diff('--- /etc/passwd\n+++ b/src/a.py\n')).message).toContain('absolute');
     expect(firstIssue(diff('diff --git a/x b/../y\n--- a/x\n+++ b/../y\n')).message).toContain('".."');
-    expect(firstIssue(diff('diff --git a/x b/y\nrename from x\nrename to ../y\n--- a/x\n+++ b/y\n')).message).toContain('".."');
+    expect(firstIssue(diff('diff --git a/x b/y\nrename from x\nrename to ../y\n--- a/x\n+++ b/y\n')).message).toContain(
+      '".."',
+    );
     expect(firstIssue(diff('@@ -1 +1 @@\n-a\n+b\n')).message).toContain('no ---/+++');
     expect(checkPlanDraft(diff('--- /dev/null\n+++ b/src/new.py\n@@ -0,0 +1 @@\n+x = 1\n')).success).toBe(true);
   });
@@ -107,8 +210,14 @@ describe('plan schema', () => {
   });
 
   it('checks delete_lines ranges and integer line numbers', () => {
-    expect(checkPlanDraft(draftWith({ kind: 'delete_lines', payload: { path: 'a.py', start_line: 5, end_line: 3 } })).success).toBe(false);
-    expect(checkPlanDraft(draftWith({ kind: 'delete_lines', payload: { path: 'a.py', start_line: 1.5, end_line: 3 } })).success).toBe(false);
+    expect(
+      checkPlanDraft(draftWith({ kind: 'delete_lines', payload: { path: 'a.py', start_line: 5, end_line: 3 } }))
+        .success,
+    ).toBe(false);
+    expect(
+      checkPlanDraft(draftWith({ kind: 'delete_lines', payload: { path: 'a.py', start_line: 1.5, end_line: 3 } }))
+        .success,
+    ).toBe(false);
   });
 
   it('derives bundle_id from the content and rejects a plan whose bundle_id does not match', () => {
@@ -123,7 +232,16 @@ describe('plan schema', () => {
   });
 
   it('lists every path a plan names, diff headers included', () => {
-    const plan = finalizePlan({ target_file: 'src/a.py', actions: [EXAMPLES.ensure_test, { kind: 'apply_unified_diff', payload: { path: 'src/a.py', diff: '--- a/src/a.py\n+++ b/src/b.py\n' } }] }, metadata);
+    const plan = finalizePlan(
+      {
+        target_file: 'src/a.py',
+        actions: [
+          EXAMPLES.ensure_test,
+          { kind: 'apply_unified_diff', payload: { path: 'src/a.py', diff: '--- a/src/a.py\n+++ b/src/b.py\n' } },
+        ],
+      },
+      metadata,
+    );
     expect(planPaths(plan).sort()).toEqual(['src/a.py', 'src/b.py', 'tests/test_a.py']);
   });
 });
@@ -137,11 +255,17 @@ describe('verifyStoredPlan (the light check of a plan-cache hit)', () => {
 
   it('refuses an edited entry (content no longer matches bundle_id), another schema version, or a jailbreak', () => {
     const edited = { ...plan, actions: [{ kind: 'create_file', payload: { path: 'src/a.py', content: 'pwned' } }] };
-    expect(() => verifyStoredPlan(edited)).toThrow(expect.objectContaining({ code: 'PLAN_INVALID', message: expect.stringContaining('bundle_id') }));
+    expect(() => verifyStoredPlan(edited)).toThrow(
+      expect.objectContaining({ code: 'PLAN_INVALID', message: expect.stringContaining('bundle_id') }),
+    );
     expect(() => verifyStoredPlan({ ...plan, version: 2 })).toThrow(expect.objectContaining({ code: 'PLAN_INVALID' }));
     const escaping = { ...plan, target_file: '../x.py' };
-    expect(() => verifyStoredPlan({ ...escaping, bundle_id: computeBundleId(escaping) })).toThrow(expect.objectContaining({ message: expect.stringContaining('".."') }));
-    expect(() => verifyStoredPlan({ ...plan, actions: [{ kind: 'launch', payload: {} }] })).toThrow(expect.objectContaining({ code: 'PLAN_INVALID' }));
+    expect(() => verifyStoredPlan({ ...escaping, bundle_id: computeBundleId(escaping) })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('".."') }),
+    );
+    expect(() => verifyStoredPlan({ ...plan, actions: [{ kind: 'launch', payload: {} }] })).toThrow(
+      expect.objectContaining({ code: 'PLAN_INVALID' }),
+    );
     expect(() => verifyStoredPlan('plan')).toThrow(expect.objectContaining({ code: 'PLAN_INVALID' }));
   });
 });
@@ -154,8 +278,15 @@ describe('plan JSON Schema (for constrained decoding)', () => {
     expect(actions.minItems).toBe(1);
     expect(actions.maxItems).toBeUndefined(); // left to validation: grammar engines expand bounds into repetitions
     const alternatives = (actions.items as { oneOf: Record<string, unknown>[] }).oneOf;
-    expect(alternatives.map((alternative) => (alternative.properties as Record<string, { const: string }>).kind.const).sort()).toEqual([...ACTION_KINDS].sort());
-    for (const alternative of alternatives) expect((alternative.properties as Record<string, Record<string, unknown>>).payload!.additionalProperties).toBe(false);
+    expect(
+      alternatives
+        .map((alternative) => (alternative.properties as Record<string, { const: string }>).kind.const)
+        .sort(),
+    ).toEqual([...ACTION_KINDS].sort());
+    for (const alternative of alternatives)
+      expect((alternative.properties as Record<string, Record<string, unknown>>).payload!.additionalProperties).toBe(
+        false,
+      );
   });
 
   it('accepts every valid example and rejects an unknown payload field', () => {

@@ -5,9 +5,23 @@
 import * as v from 'valibot';
 import { checkRepoRelativePath, diffHeaderPaths } from './repo-path.js';
 
-import { LANGUAGES, MAX_PLAN_ACTIONS, MAX_PLAN_CONTENT_BYTES, PLAN_SCHEMA_VERSION, type ActionKind } from './plan-constants.js';
+import {
+  LANGUAGES,
+  MAX_PLAN_ACTIONS,
+  MAX_PLAN_CONTENT_BYTES,
+  PLAN_SCHEMA_VERSION,
+  type ActionKind,
+} from './plan-constants.js';
 
-export { ACTION_KINDS, LANGUAGES, MAX_PLAN_ACTIONS, MAX_PLAN_CONTENT_BYTES, PLAN_SCHEMA_VERSION, type ActionKind, type PlanLanguage } from './plan-constants.js';
+export {
+  ACTION_KINDS,
+  LANGUAGES,
+  MAX_PLAN_ACTIONS,
+  MAX_PLAN_CONTENT_BYTES,
+  PLAN_SCHEMA_VERSION,
+  type ActionKind,
+  type PlanLanguage,
+} from './plan-constants.js';
 
 const MAX_TEXT = MAX_PLAN_CONTENT_BYTES;
 
@@ -24,7 +38,11 @@ export const RepoPathSchema = v.pipe(
 );
 
 const Identifier = v.pipe(v.string(), v.regex(/^[A-Za-z_$][\w$]*$/u, 'must be an identifier'), v.maxLength(200));
-const DottedIdentifier = v.pipe(v.string(), v.regex(/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/u, 'must be an identifier or a dotted name'), v.maxLength(400));
+const DottedIdentifier = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/u, 'must be an identifier or a dotted name'),
+  v.maxLength(400),
+);
 const Code = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_TEXT));
 const Text = v.pipe(v.string(), v.maxLength(MAX_TEXT));
 const Docstring = v.pipe(v.string(), v.minLength(1), v.maxLength(20_000));
@@ -33,10 +51,14 @@ const Language = v.picklist(LANGUAGES);
 const ScriptLanguage = v.picklist(['typescript', 'javascript'] as const);
 const Names = v.pipe(v.array(Identifier), v.minLength(1), v.maxLength(100));
 
-const action = <K extends ActionKind, P extends v.GenericSchema>(kind: K, payload: P) => v.strictObject({ kind: v.literal(kind), payload });
+const action = <K extends ActionKind, P extends v.GenericSchema>(kind: K, payload: P) =>
+  v.strictObject({ kind: v.literal(kind), payload });
 
 export const ACTION_SCHEMAS = {
-  create_file: action('create_file', v.strictObject({ path: RepoPathSchema, content: Text, overwrite: v.optional(v.boolean()) })),
+  create_file: action(
+    'create_file',
+    v.strictObject({ path: RepoPathSchema, content: Text, overwrite: v.optional(v.boolean()) }),
+  ),
   append_to_file: action('append_to_file', v.strictObject({ path: RepoPathSchema, content: Code })),
   insert_function: action(
     'insert_function',
@@ -127,10 +149,19 @@ export const ACTION_SCHEMAS = {
       code: Code,
     }),
   ),
-  add_module_docstring: action('add_module_docstring', v.strictObject({ path: RepoPathSchema, language: Language, docstring: Docstring })),
+  add_module_docstring: action(
+    'add_module_docstring',
+    v.strictObject({ path: RepoPathSchema, language: Language, docstring: Docstring }),
+  ),
   add_function_docstring: action(
     'add_function_docstring',
-    v.strictObject({ path: RepoPathSchema, language: Language, function_name: Identifier, class_name: v.optional(Identifier), docstring: Docstring }),
+    v.strictObject({
+      path: RepoPathSchema,
+      language: Language,
+      function_name: Identifier,
+      class_name: v.optional(Identifier),
+      docstring: Docstring,
+    }),
   ),
   apply_unified_diff: action(
     'apply_unified_diff',
@@ -164,25 +195,50 @@ export const ACTION_SCHEMAS = {
         add_names: v.optional(Names),
         remove_names: v.optional(Names),
       }),
-      v.check((payload) => payload.new_module !== undefined || payload.add_names !== undefined || payload.remove_names !== undefined, 'update_import needs new_module, add_names or remove_names'),
+      v.check(
+        (payload) =>
+          payload.new_module !== undefined || payload.add_names !== undefined || payload.remove_names !== undefined,
+        'update_import needs new_module, add_names or remove_names',
+      ),
     ),
   ),
-  export_default: action('export_default', v.strictObject({ path: RepoPathSchema, language: ScriptLanguage, name: Identifier })),
+  export_default: action(
+    'export_default',
+    v.strictObject({ path: RepoPathSchema, language: ScriptLanguage, name: Identifier }),
+  ),
   export_named: action(
     'export_named',
     v.strictObject({ path: RepoPathSchema, language: ScriptLanguage, names: Names, from: v.optional(ModuleSpecifier) }),
   ),
   insert_interface: action(
     'insert_interface',
-    v.strictObject({ path: RepoPathSchema, language: v.literal('typescript'), name: Identifier, code: Code, exported: v.optional(v.boolean()) }),
+    v.strictObject({
+      path: RepoPathSchema,
+      language: v.literal('typescript'),
+      name: Identifier,
+      code: Code,
+      exported: v.optional(v.boolean()),
+    }),
   ),
   insert_type_alias: action(
     'insert_type_alias',
-    v.strictObject({ path: RepoPathSchema, language: v.literal('typescript'), name: Identifier, code: Code, exported: v.optional(v.boolean()) }),
+    v.strictObject({
+      path: RepoPathSchema,
+      language: v.literal('typescript'),
+      name: Identifier,
+      code: Code,
+      exported: v.optional(v.boolean()),
+    }),
   ),
 } as const;
 
-export const ActionSchema = v.variant('kind', Object.values(ACTION_SCHEMAS) as unknown as [(typeof ACTION_SCHEMAS)[ActionKind], ...(typeof ACTION_SCHEMAS)[ActionKind][]]);
+export const ActionSchema = v.variant(
+  'kind',
+  Object.values(ACTION_SCHEMAS) as unknown as [
+    (typeof ACTION_SCHEMAS)[ActionKind],
+    ...(typeof ACTION_SCHEMAS)[ActionKind][],
+  ],
+);
 export type PlanAction = v.InferOutput<typeof ActionSchema>;
 export type ActionPayload<K extends ActionKind> = v.InferOutput<(typeof ACTION_SCHEMAS)[K]>['payload'];
 
@@ -197,7 +253,10 @@ const Actions = v.pipe(
   v.array(ActionSchema),
   v.minLength(1, 'a plan needs at least one action'),
   v.maxLength(MAX_PLAN_ACTIONS, `a plan has at most ${MAX_PLAN_ACTIONS} actions`),
-  v.check((actions) => Buffer.byteLength(JSON.stringify(actions), 'utf8') <= MAX_PLAN_CONTENT_BYTES, `a plan carries at most ${MAX_PLAN_CONTENT_BYTES} bytes of content`),
+  v.check(
+    (actions) => Buffer.byteLength(JSON.stringify(actions), 'utf8') <= MAX_PLAN_CONTENT_BYTES,
+    `a plan carries at most ${MAX_PLAN_CONTENT_BYTES} bytes of content`,
+  ),
 );
 const Conditions = v.pipe(v.array(ConditionSchema), v.maxLength(MAX_PLAN_ACTIONS));
 
@@ -239,6 +298,9 @@ export const PlanSchema = v.strictObject({
   preconditions: v.optional(Conditions),
   postconditions: v.optional(Conditions),
   metadata: PlanMetadataSchema,
-  bundle_id: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/u, 'must be 64 lowercase hex digits (sha-256 of the plan content)')),
+  bundle_id: v.pipe(
+    v.string(),
+    v.regex(/^[0-9a-f]{64}$/u, 'must be 64 lowercase hex digits (sha-256 of the plan content)'),
+  ),
 });
 export type Plan = v.InferOutput<typeof PlanSchema>;

@@ -4,7 +4,14 @@ import { normaliseRepoPath } from './repo-path.js';
 import { computeBundleId } from './plan-content.js';
 
 export { canonicalJson, computeBundleId, planPaths } from './plan-content.js';
-import { PLAN_SCHEMA_VERSION, PlanDraftSchema, PlanSchema, type Plan, type PlanDraft, type PlanMetadata } from './plan-schema.js';
+import {
+  PLAN_SCHEMA_VERSION,
+  PlanDraftSchema,
+  PlanSchema,
+  type Plan,
+  type PlanDraft,
+  type PlanMetadata,
+} from './plan-schema.js';
 
 export interface PlanIssue {
   /** Where the failing value is, `$` for the root (e.g. `$.actions[2].payload.path`). */
@@ -33,7 +40,10 @@ export function checkPlan(value: unknown): PlanCheck<Plan> {
   if (!result.success) return { success: false, issues: toIssues(result.issues) };
   const expected = computeBundleId(result.output);
   if (result.output.bundle_id !== expected) {
-    return { success: false, issues: [{ path: '$.bundle_id', message: `does not match the plan content (expected ${expected})` }] };
+    return {
+      success: false,
+      issues: [{ path: '$.bundle_id', message: `does not match the plan content (expected ${expected})` }],
+    };
   }
   return { success: true, value: result.output };
 }
@@ -54,7 +64,9 @@ export function describeIssues(issues: readonly PlanIssue[]): string {
 export function validatePlan(value: unknown): Plan {
   const result = checkPlan(value);
   if (!result.success) {
-    throw new NerionError('PLAN_INVALID', `The plan is not valid: ${describeIssues(result.issues)}.`, { data: { issues: result.issues.slice(0, 20) } });
+    throw new NerionError('PLAN_INVALID', `The plan is not valid: ${describeIssues(result.issues)}.`, {
+      data: { issues: result.issues.slice(0, 20) },
+    });
   }
   return result.value;
 }
@@ -76,10 +88,12 @@ function normaliseDraftPaths(draft: PlanDraft): PlanDraft {
   const fixPath = (path: string): string => normaliseRepoPath(path);
   const actions = draft.actions.map((action) => {
     const payload: Record<string, unknown> = { ...action.payload };
-    for (const key of ['path', 'test_path'] as const) if (typeof payload[key] === 'string') payload[key] = fixPath(payload[key] as string);
+    for (const key of ['path', 'test_path'] as const)
+      if (typeof payload[key] === 'string') payload[key] = fixPath(payload[key] as string);
     return { ...action, payload } as typeof action;
   });
-  const conditions = (list: PlanDraft['preconditions']) => list?.map((condition) => ({ ...condition, path: fixPath(condition.path) }));
+  const conditions = (list: PlanDraft['preconditions']) =>
+    list?.map((condition) => ({ ...condition, path: fixPath(condition.path) }));
   return {
     ...(draft.target_file === undefined ? {} : { target_file: fixPath(draft.target_file) }),
     actions,
@@ -87,4 +101,3 @@ function normaliseDraftPaths(draft: PlanDraft): PlanDraft {
     ...(draft.postconditions === undefined ? {} : { postconditions: conditions(draft.postconditions) }),
   };
 }
-

@@ -14,15 +14,18 @@ export function checkRepoRelativePath(path: string): string | undefined {
   if (path.length > MAX_PATH_LENGTH) return `is longer than ${MAX_PATH_LENGTH} characters`;
   if (path.includes('\0')) return 'contains a NUL character';
   if (path.includes('\\')) return 'contains a backslash (use forward slashes; backslashes can hide "..\\" escapes)';
-  if ([...path].some((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f)) return 'contains a control character';
-  if (path.startsWith('/') || isAbsolute(path) || /^[A-Za-z]:/u.test(path)) return 'is absolute (paths are relative to the repository root)';
+  if ([...path].some((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f))
+    return 'contains a control character';
+  if (path.startsWith('/') || isAbsolute(path) || /^[A-Za-z]:/u.test(path))
+    return 'is absolute (paths are relative to the repository root)';
   if (path.startsWith('~')) return 'starts with "~" (paths are relative to the repository root)';
   const normalised = posix.normalize(path);
-  if (normalised === '.' || normalised === './' || normalised === '') return 'names the repository root itself, not a file';
+  if (normalised === '.' || normalised === './' || normalised === '')
+    return 'names the repository root itself, not a file';
   if (normalised === '..' || normalised.startsWith('../')) return 'escapes the repository with ".."';
   const first = normalised.split('/')[0];
   if (first === '.git') return 'points into .git/';
-  if (first === '.nerion') return 'points into .nerion/ (nerion\'s own state)';
+  if (first === '.nerion') return "points into .nerion/ (nerion's own state)";
   if (normalised.endsWith('/')) return 'names a directory, not a file';
   return undefined;
 }
@@ -64,7 +67,12 @@ export function assertPathsInsideRepo(root: string, paths: Iterable<string>): vo
   const realRoot = realpathSync(root);
   for (const path of paths) {
     const reason = checkRepoRelativePath(path);
-    if (reason) throw new NerionError('PATH_ESCAPE', `The plan path "${path}" ${reason}; plans may only touch files inside the repository.`, { data: { path } });
+    if (reason)
+      throw new NerionError(
+        'PATH_ESCAPE',
+        `The plan path "${path}" ${reason}; plans may only touch files inside the repository.`,
+        { data: { path } },
+      );
     let candidate = join(realRoot, normaliseRepoPath(path));
     const missing: string[] = [];
     for (;;) {
@@ -78,14 +86,22 @@ export function assertPathsInsideRepo(root: string, paths: Iterable<string>): vo
     try {
       base = realpathSync(candidate);
     } catch (error) {
-      throw new NerionError('PATH_ESCAPE', `The plan path "${path}" goes through a symbolic link that cannot be resolved (${(error as Error).message}); remove the dangling link or choose another path.`, { cause: error, data: { path } });
+      throw new NerionError(
+        'PATH_ESCAPE',
+        `The plan path "${path}" goes through a symbolic link that cannot be resolved (${(error as Error).message}); remove the dangling link or choose another path.`,
+        { cause: error, data: { path } },
+      );
     }
     const resolved = join(base, ...missing);
     const inside = relative(realRoot, resolved);
     if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-      throw new NerionError('PATH_ESCAPE', `The plan path "${path}" leads outside the repository (to ${resolved}) through a symbolic link; remove the link or choose a path inside ${realRoot}.`, {
-        data: { path, resolved, root: realRoot },
-      });
+      throw new NerionError(
+        'PATH_ESCAPE',
+        `The plan path "${path}" leads outside the repository (to ${resolved}) through a symbolic link; remove the link or choose a path inside ${realRoot}.`,
+        {
+          data: { path, resolved, root: realRoot },
+        },
+      );
     }
   }
 }
@@ -95,7 +111,8 @@ function existsNoFollow(path: string): boolean {
     lstatSync(path);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return false;
     throw error;
   }
 }

@@ -48,7 +48,8 @@ export async function startLocalFileServer(options: LocalFileServerOptions): Pro
 
     const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
-    if (start >= file.length && range) return void response.writeHead(416, { 'content-range': `bytes */${file.length}` }).end();
+    if (start >= file.length && range)
+      return void response.writeHead(416, { 'content-range': `bytes */${file.length}` }).end();
     const body = file.subarray(start);
     response.writeHead(range ? 206 : 200, {
       'content-length': String(body.length),

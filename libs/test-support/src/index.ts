@@ -4,4 +4,9 @@ export * from './openai-server/index.js';
 export * from './ollama-server/index.js';
 export { freePort, closedPort } from './net-helpers.js';
 export { rejection } from './rejection.js';
-export { startLocalFileServer, type LocalFileServer, type LocalFileServerOptions, type LocalFileServerRequest } from './file-server.js';
+export {
+  startLocalFileServer,
+  type LocalFileServer,
+  type LocalFileServerOptions,
+  type LocalFileServerRequest,
+} from './file-server.js';

@@ -35,7 +35,11 @@ describe('tiny GGUF fixture generator', () => {
       expect(model.tokenizer('hello world').length).toBeGreaterThan(0);
       const context = await model.createContext({ contextSize: 512, threads: 1 });
       const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
-      const schema = { type: 'object', properties: { done: { type: 'boolean' }, kind: { enum: ['a', 'b'] } }, required: ['done', 'kind'] } as const;
+      const schema = {
+        type: 'object',
+        properties: { done: { type: 'boolean' }, kind: { enum: ['a', 'b'] } },
+        required: ['done', 'kind'],
+      } as const;
       const grammar = await llama.createGrammarForJsonSchema(schema);
       const text = await completion.generateCompletion('{"', { grammar, maxTokens: 64 });
       const parsed = grammar.parse(text) as { done: boolean; kind: string };

@@ -26,10 +26,19 @@ export function exllamaModelSource(model: string, config: NerionConfig): Exllama
   const familyId = family?.id ?? model;
   const modelDir = join(config.cacheDir, 'models', 'exl', familyId);
   const entry = family?.backends.exllamav2;
-  return entry ? { modelDir, catalog: { family: familyId, repo: entry.repo, ...(entry.revision ? { revision: entry.revision } : {}) } } : { modelDir };
+  return entry
+    ? {
+        modelDir,
+        catalog: { family: familyId, repo: entry.repo, ...(entry.revision ? { revision: entry.revision } : {}) },
+      }
+    : { modelDir };
 }
 
-export function exllamaSettingsFromConfig(model: string, config: NerionConfig, modelDir: string | undefined): ExllamaBackendSettings {
+export function exllamaSettingsFromConfig(
+  model: string,
+  config: NerionConfig,
+  modelDir: string | undefined,
+): ExllamaBackendSettings {
   const baseUrl = config.backend === 'exllamav2' ? config.baseUrl : undefined;
   return {
     model,
@@ -44,7 +53,8 @@ export function exllamaSettingsFromConfig(model: string, config: NerionConfig, m
 export async function createExllamaFromConfig(model: string, context: BackendContext): Promise<CoderBackend> {
   const { config } = context;
   const { createExllamaBackend, prepareExllamaModelDir } = await import('@nerion/backend-exllama');
-  if (config.backend === 'exllamav2' && config.baseUrl) return createExllamaBackend(exllamaSettingsFromConfig(model, config, undefined));
+  if (config.backend === 'exllamav2' && config.baseUrl)
+    return createExllamaBackend(exllamaSettingsFromConfig(model, config, undefined));
 
   const source = exllamaModelSource(model, config);
   if (config.autostartExl && !existsSync(join(source.modelDir, 'config.json'))) {
@@ -62,7 +72,9 @@ export async function createExllamaFromConfig(model: string, context: BackendCon
         { data: { model } },
       );
     }
-    context.progress?.(`Preparing the exllamav2 model ${source.catalog.repo}${source.catalog.revision ? `@${source.catalog.revision}` : ''} in ${source.modelDir} …`);
+    context.progress?.(
+      `Preparing the exllamav2 model ${source.catalog.repo}${source.catalog.revision ? `@${source.catalog.revision}` : ''} in ${source.modelDir} …`,
+    );
     await prepareExllamaModelDir({
       model: source.catalog.family,
       repo: source.catalog.repo,

@@ -14,7 +14,11 @@ export interface BackendContext {
 export function createBackendRegistry(): BackendRegistry<BackendContext> {
   return new BackendRegistry<BackendContext>()
     .register('ollama', async (model, context) => (await import('./ollama.js')).createOllamaFromConfig(model, context))
-    .register('llama_cpp', async (model, context) => (await import('./llama-cpp.js')).createLlamaCppFromConfig(model, context))
+    .register('llama_cpp', async (model, context) =>
+      (await import('./llama-cpp.js')).createLlamaCppFromConfig(model, context),
+    )
     .register('vllm', async (model, context) => (await import('./vllm.js')).createVllmFromConfig(model, context))
-    .register('exllamav2', async (model, context) => (await import('./exllama.js')).createExllamaFromConfig(model, context));
+    .register('exllamav2', async (model, context) =>
+      (await import('./exllama.js')).createExllamaFromConfig(model, context),
+    );
 }

@@ -33,6 +33,8 @@ export function llamaCppSettingsFromConfig(model: string, config: NerionConfig):
 export async function createLlamaCppFromConfig(model: string, context: BackendContext): Promise<CoderBackend> {
   const settings = llamaCppSettingsFromConfig(model, context.config);
   const { createLlamaCppBackend } = await import('@nerion/backend-llamacpp');
-  context.progress?.(`llama_cpp: "${model}" runs ${settings.modelPath}${settings.threads !== undefined ? ` with ${settings.threads} threads` : ''}`);
+  context.progress?.(
+    `llama_cpp: "${model}" runs ${settings.modelPath}${settings.threads !== undefined ? ` with ${settings.threads} threads` : ''}`,
+  );
   return createLlamaCppBackend(settings);
 }

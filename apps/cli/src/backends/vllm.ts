@@ -26,7 +26,12 @@ export interface VllmModelSource {
 export function vllmModelSource(model: string, config: NerionConfig): VllmModelSource {
   const entry = findFamily(loadCatalogForConfig(config), model)?.backends.vllm;
   if (!entry) return { servedName: model, repo: model, fromCatalog: false };
-  return { servedName: entry.servedName, repo: entry.repo, ...(entry.revision ? { revision: entry.revision } : {}), fromCatalog: true };
+  return {
+    servedName: entry.servedName,
+    repo: entry.repo,
+    ...(entry.revision ? { revision: entry.revision } : {}),
+    fromCatalog: true,
+  };
 }
 
 export function vllmSettingsFromConfig(model: string, context: BackendContext): VllmBackendSettings {

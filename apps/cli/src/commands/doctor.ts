@@ -7,7 +7,11 @@ export default class Doctor extends NerionCommand {
   static override summary = 'Check every backend: configured, reachable, model present, strict JSON works.';
   static override description =
     'Each failing check prints the command that fixes it. Exits non-zero (3) when the selected backend is not usable; other backends are informational.';
-  static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json', 'NERION_CODER_BACKEND=llama_cpp LLAMA_CPP_MODEL_PATH=./model.gguf <%= config.bin %> doctor'];
+  static override examples = [
+    '<%= config.bin %> doctor',
+    '<%= config.bin %> doctor --json',
+    'NERION_CODER_BACKEND=llama_cpp LLAMA_CPP_MODEL_PATH=./model.gguf <%= config.bin %> doctor',
+  ];
   static override flags = {
     backend: Flags.string({ summary: 'The backend to treat as selected (overrides NERION_CODER_BACKEND).' }),
     model: Flags.string({ summary: 'The model to check (overrides NERION_CODER_MODEL).' }),
@@ -22,9 +26,13 @@ export default class Doctor extends NerionCommand {
     const selected = report.backends.find((backend) => backend.selected);
     if (selected && !selected.usable) {
       const failed = selected.checks.find((check) => check.ok === false);
-      const error = new NerionError('NOT_AVAILABLE', `The selected backend ${selected.backend} is not usable: ${failed?.check}: ${failed?.detail}${failed?.fix ? ` Fix: ${failed.fix}` : ''}`, {
-        data: { report },
-      });
+      const error = new NerionError(
+        'NOT_AVAILABLE',
+        `The selected backend ${selected.backend} is not usable: ${failed?.check}: ${failed?.detail}${failed?.fix ? ` Fix: ${failed.fix}` : ''}`,
+        {
+          data: { report },
+        },
+      );
       if (this.jsonEnabled()) {
         // The report is the useful document: oclif prints the returned report; the status says it failed.
         process.stderr.write(`Error [${error.code}]: ${error.message}\n`);

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { NerionError, describeError, type AutoSelection, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
+import {
+  NerionError,
+  describeError,
+  type AutoSelection,
+  type CoderBackend,
+  type NerionConfig,
+} from '@nerion/backend-core';
 import type { Plan as PlanDocument } from '@nerion/planner';
 import { NerionCommand } from '../base-command.js';
 import { lookupPlan, planConfigFlags, takeEarlierMiss, toRepoPath, type PlanArguments } from '../plan-fast-path.js';
@@ -11,7 +17,8 @@ const TARGET_READ_LIMIT = 256 * 1024;
 
 export default class Plan extends NerionCommand {
   static override summary = 'Turn an instruction into a strict, validated JSON code-change plan.';
-  static override description = 'Prints exactly one JSON plan on stdout; every diagnostic goes to stderr. Plans are cached in .nerion/plan_cache.json per repository state.';
+  static override description =
+    'Prints exactly one JSON plan on stdout; every diagnostic goes to stderr. Plans are cached in .nerion/plan_cache.json per repository state.';
   static override enableJsonFlag = false;
   static override examples = [
     '<%= config.bin %> plan -i "add a function slugify to src/text.ts"',
@@ -21,9 +28,17 @@ export default class Plan extends NerionCommand {
   static override flags = {
     instruction: Flags.string({ char: 'i', summary: 'What to change, in plain words.', required: true }),
     file: Flags.string({ char: 'f', summary: 'The repo-relative target file.' }),
-    llm: Flags.boolean({ summary: 'Plan with the configured coder model instead of the heuristic planner.', default: false }),
-    'json-grammar': Flags.boolean({ summary: 'Constrain decoding to the plan JSON Schema (same as NERION_JSON_GRAMMAR=1).', default: false }),
-    backend: Flags.string({ summary: 'Backend: ollama, llama_cpp, vllm or exllamav2 (overrides NERION_CODER_BACKEND).' }),
+    llm: Flags.boolean({
+      summary: 'Plan with the configured coder model instead of the heuristic planner.',
+      default: false,
+    }),
+    'json-grammar': Flags.boolean({
+      summary: 'Constrain decoding to the plan JSON Schema (same as NERION_JSON_GRAMMAR=1).',
+      default: false,
+    }),
+    backend: Flags.string({
+      summary: 'Backend: ollama, llama_cpp, vllm or exllamav2 (overrides NERION_CODER_BACKEND).',
+    }),
     model: Flags.string({ summary: 'Model name, optionally prefixed by a backend, e.g. ollama:qwen2.5-coder.' }),
     cache: Flags.boolean({ summary: 'Use the plan cache (--no-cache skips it).', default: true, allowNo: true }),
   };
@@ -48,7 +63,9 @@ export default class Plan extends NerionCommand {
         // Like any LLM-path failure: strict surfaces it; otherwise the configured backend is tried (and the
         // heuristic planner is the fallback after that).
         if (config.strict) throw error;
-        this.note(`warning: auto-selection found nothing usable (${describeError(error)}); trying ${config.backend}/${config.model}`);
+        this.note(
+          `warning: auto-selection found nothing usable (${describeError(error)}); trying ${config.backend}/${config.model}`,
+        );
       }
     }
 
@@ -59,7 +76,9 @@ export default class Plan extends NerionCommand {
     let target: string | undefined;
     let key: string | undefined;
     if (args.cache) {
-      const lookup = takeEarlierMiss(args, config, cwd) ?? (await lookupPlan({ config, args, cwd, note: (message) => this.note(message) }));
+      const lookup =
+        takeEarlierMiss(args, config, cwd) ??
+        (await lookupPlan({ config, args, cwd, note: (message) => this.note(message) }));
       if (lookup.hit) return;
       ({ root, target, key } = lookup);
     } else {
@@ -79,8 +98,14 @@ export default class Plan extends NerionCommand {
       try {
         const targetContent = target === undefined ? undefined : await readTarget(root, target);
         const { createBackendRegistry } = await import('../backends/index.js');
-        backend = await createBackendRegistry().create(config.backend, config.model, { config, progress: (message) => this.note(message) });
-        const outcome = await planner.planWithLlm({ ...input, ...(targetContent === undefined ? {} : { targetContent }) }, { backend, jsonGrammar: config.jsonGrammar, strict: true });
+        backend = await createBackendRegistry().create(config.backend, config.model, {
+          config,
+          progress: (message) => this.note(message),
+        });
+        const outcome = await planner.planWithLlm(
+          { ...input, ...(targetContent === undefined ? {} : { targetContent }) },
+          { backend, jsonGrammar: config.jsonGrammar, strict: true },
+        );
         for (const warning of outcome.warnings) this.note(`warning: ${warning}`);
         planner.assertPathsInsideRepo(root, planner.planPaths(outcome.plan));
         plan = outcome.plan;
@@ -97,7 +122,11 @@ export default class Plan extends NerionCommand {
 
     // A fallback is not cached under the LLM identity: the next run tries the model again.
     if (key !== undefined && plan.metadata.source !== 'heuristic-fallback') {
-      const cache = new planCache.PlanCache({ root, validate: planner.validatePlan, onWarning: (message) => this.note(`warning: ${message}`) });
+      const cache = new planCache.PlanCache({
+        root,
+        validate: planner.validatePlan,
+        onWarning: (message) => this.note(`warning: ${message}`),
+      });
       await cache.set(key, plan, { ...(target === undefined ? {} : { target }), instruction: args.instruction });
     }
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
@@ -126,6 +155,8 @@ async function readTarget(root: string, target: string): Promise<string | undefi
     return content.subarray(0, TARGET_READ_LIMIT).toString('utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new NerionError('INVALID_REQUEST', `Cannot read the target file ${target} (${(error as Error).message}).`, { cause: error });
+    throw new NerionError('INVALID_REQUEST', `Cannot read the target file ${target} (${(error as Error).message}).`, {
+      cause: error,
+    });
   }
 }

@@ -120,14 +120,18 @@ export function describeCoderBackendContract(options: CoderBackendContractOption
     it('maxTokens bounds the output and reports finishReason "length"', async () => {
       const result = await backend.generate({ messages: PROMPT_MESSAGES, maxTokens: 4, temperature: 0 });
       if (result.usage.completionTokens !== undefined) expect(result.usage.completionTokens).toBeLessThanOrEqual(4);
-      if (result.finishReason === 'length' && result.usage.completionTokens !== undefined) expect(result.usage.completionTokens).toBe(4);
+      if (result.finishReason === 'length' && result.usage.completionTokens !== undefined)
+        expect(result.usage.completionTokens).toBe(4);
     });
 
     it('stream() text equals generate() text for the same greedy request, and ends with one finish part', async () => {
       const request: GenerateRequest = { messages: PROMPT_MESSAGES, maxTokens: 24, temperature: 0, seed: 11 };
       const generated = await backend.generate(request);
       const parts = await drain(backend.stream(request));
-      const streamed = parts.filter((part) => part.type === 'text-delta').map((part) => (part as { text: string }).text).join('');
+      const streamed = parts
+        .filter((part) => part.type === 'text-delta')
+        .map((part) => (part as { text: string }).text)
+        .join('');
       expect(streamed).toBe(generated.text);
       const finishes = parts.filter((part) => part.type === 'finish');
       expect(finishes).toHaveLength(1);
@@ -140,7 +144,12 @@ export function describeCoderBackendContract(options: CoderBackendContractOption
     // within a few dozen tokens (seen: 8-20 ms), so it could finish before the abort or the timeout.
     it('abort stops a running generation promptly with ABORTED, and the backend stays usable', async () => {
       const controller = new AbortController();
-      const parts = backend.stream({ messages: PROMPT_MESSAGES, maxTokens: 4000, temperature: 0, signal: controller.signal });
+      const parts = backend.stream({
+        messages: PROMPT_MESSAGES,
+        maxTokens: 4000,
+        temperature: 0,
+        signal: controller.signal,
+      });
       let deltas = 0;
       let abortedAt = 0;
       const error = await rejection(
@@ -163,21 +172,35 @@ export function describeCoderBackendContract(options: CoderBackendContractOption
     it('an already-aborted signal rejects with ABORTED', async () => {
       const controller = new AbortController();
       controller.abort();
-      expectCode(await rejection(backend.generate({ messages: PROMPT_MESSAGES, maxTokens: 8, signal: controller.signal })), ['ABORTED']);
+      expectCode(
+        await rejection(backend.generate({ messages: PROMPT_MESSAGES, maxTokens: 8, signal: controller.signal })),
+        ['ABORTED'],
+      );
     });
 
     it('timeoutMs cuts a long generation with TIMEOUT', async () => {
       const started = performance.now();
-      const error = await rejection(backend.generate({ messages: PROMPT_MESSAGES, maxTokens: 4000, temperature: 0, timeoutMs: 30 }));
+      const error = await rejection(
+        backend.generate({ messages: PROMPT_MESSAGES, maxTokens: 4000, temperature: 0, timeoutMs: 30 }),
+      );
       expectCode(error, ['TIMEOUT']);
       expect(performance.now() - started).toBeLessThan(30 + abortBound);
     });
 
     it('a jsonSchema request yields schema-valid JSON or a typed INVALID_OUTPUT error', async () => {
-      const outcome = await backend.generate({ messages: [{ role: 'user', content: 'Reply with JSON: the action kind, whether it is done, and language tags.' }], jsonSchema: schema, maxTokens: 200, temperature: 0 }).then(
-        (result) => ({ result }),
-        (error: unknown) => ({ error }),
-      );
+      const outcome = await backend
+        .generate({
+          messages: [
+            { role: 'user', content: 'Reply with JSON: the action kind, whether it is done, and language tags.' },
+          ],
+          jsonSchema: schema,
+          maxTokens: 200,
+          temperature: 0,
+        })
+        .then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error }),
+        );
       if ('result' in outcome) {
         const parsed: unknown = JSON.parse(outcome.result.text);
         expect(validateJsonSchema(schema, parsed)).toEqual([]);
@@ -203,7 +226,9 @@ export function describeCoderBackendContract(options: CoderBackendContractOption
           expect(performance.now() - started).toBeLessThan(probeBound);
           expect(result.available).toBe(false);
           expect(result.reason?.length ?? 0).toBeGreaterThan(10);
-          const error = await rejection(unavailable.generate({ messages: PROMPT_MESSAGES, maxTokens: 4, timeoutMs: 20_000 }));
+          const error = await rejection(
+            unavailable.generate({ messages: PROMPT_MESSAGES, maxTokens: 4, timeoutMs: 20_000 }),
+          );
           expectCode(error, ['BACKEND_UNREACHABLE', 'MODEL_NOT_FOUND', 'MODEL_LOAD_FAILED', 'BINDINGS_UNAVAILABLE']);
         } finally {
           await unavailable.close();
@@ -219,7 +244,9 @@ export function describeCoderBackendContract(options: CoderBackendContractOption
           const result = await missing.probe();
           expect(result.available === false || result.modelAvailable === false).toBe(true);
           expect(result.reason?.length ?? 0).toBeGreaterThan(10);
-          expectCode(await rejection(missing.generate({ messages: PROMPT_MESSAGES, maxTokens: 4 })), ['MODEL_NOT_FOUND']);
+          expectCode(await rejection(missing.generate({ messages: PROMPT_MESSAGES, maxTokens: 4 })), [
+            'MODEL_NOT_FOUND',
+          ]);
         } finally {
           await missing.close();
         }

@@ -25,15 +25,48 @@ export interface GgufModelCard {
 
 // llama.cpp's LLAMA_FTYPE values, as Ollama names them.
 const FILE_TYPES: Record<number, string> = {
-  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K_S', 12: 'Q3_K_M',
-  13: 'Q3_K_L', 14: 'Q4_K_S', 15: 'Q4_K_M', 16: 'Q5_K_S', 17: 'Q5_K_M', 18: 'Q6_K', 32: 'BF16',
+  0: 'F32',
+  1: 'F16',
+  2: 'Q4_0',
+  3: 'Q4_1',
+  7: 'Q8_0',
+  8: 'Q5_0',
+  9: 'Q5_1',
+  10: 'Q2_K',
+  11: 'Q3_K_S',
+  12: 'Q3_K_M',
+  13: 'Q3_K_L',
+  14: 'Q4_K_S',
+  15: 'Q4_K_M',
+  16: 'Q5_K_S',
+  17: 'Q5_K_M',
+  18: 'Q6_K',
+  32: 'BF16',
 };
 // ggml tensor types, for files that do not record general.file_type.
-const TENSOR_TYPES: Record<number, string> = { 0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 8: 'Q8_0', 10: 'Q2_K', 11: 'Q3_K', 12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K', 30: 'BF16' };
+const TENSOR_TYPES: Record<number, string> = {
+  0: 'F32',
+  1: 'F16',
+  2: 'Q4_0',
+  3: 'Q4_1',
+  6: 'Q5_0',
+  7: 'Q5_1',
+  8: 'Q8_0',
+  10: 'Q2_K',
+  11: 'Q3_K',
+  12: 'Q4_K',
+  13: 'Q5_K',
+  14: 'Q6_K',
+  30: 'BF16',
+};
 
 /** Ollama's human parameter size: "7.2B", "494.03M", "45.25K". */
 export function formatParameterSize(count: number): string {
-  for (const [unit, scale] of [['B', 1e9], ['M', 1e6], ['K', 1e3]] as const) {
+  for (const [unit, scale] of [
+    ['B', 1e9],
+    ['M', 1e6],
+    ['K', 1e3],
+  ] as const) {
     if (count >= scale) return `${Number((count / scale).toFixed(2))}${unit}`;
   }
   return String(count);
@@ -62,7 +95,12 @@ export async function readGgufModelCard(path: string): Promise<GgufModelCard> {
   const family = String(general.architecture ?? 'unknown');
   const tensors = info.tensorInfo ?? [];
   const parameterCount =
-    typeof general.parameter_count === 'number' ? general.parameter_count : tensors.reduce((sum, tensor) => sum + tensor.dimensions.reduce<number>((product, size) => product * Number(size), 1), 0);
+    typeof general.parameter_count === 'number'
+      ? general.parameter_count
+      : tensors.reduce(
+          (sum, tensor) => sum + tensor.dimensions.reduce<number>((product, size) => product * Number(size), 1),
+          0,
+        );
   let quantizationLevel = typeof general.file_type === 'number' ? FILE_TYPES[general.file_type] : undefined;
   if (!quantizationLevel) {
     const counts = new Map<number, number>();

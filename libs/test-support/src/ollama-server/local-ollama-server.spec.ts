@@ -14,7 +14,11 @@ const SCHEMA = {
 const MESSAGES = [{ role: 'user', content: 'Write a function.' }];
 
 async function post(server: LocalOllamaServer, path: string, body: unknown): Promise<Response> {
-  return fetch(`${server.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 async function ndjson(response: Response): Promise<Record<string, unknown>[]> {
@@ -30,7 +34,11 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
   const gguf = fixturePaths().tinyLlama;
 
   beforeAll(async () => {
-    server = await startLocalOllamaServer({ models: { 'nerion-tiny': gguf }, pullable: { 'nerion-pullable:7b': gguf }, version: '0.6.5' });
+    server = await startLocalOllamaServer({
+      models: { 'nerion-tiny': gguf },
+      pullable: { 'nerion-pullable:7b': gguf },
+      version: '0.6.5',
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -60,7 +68,11 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
   });
 
   it('streams /api/chat as NDJSON and ends with the done record carrying Ollama counters in nanoseconds', async () => {
-    const response = await post(server, '/api/chat', { model: 'nerion-tiny', messages: MESSAGES, options: { num_ctx: 2048, num_predict: 12, temperature: 0 } });
+    const response = await post(server, '/api/chat', {
+      model: 'nerion-tiny',
+      messages: MESSAGES,
+      options: { num_ctx: 2048, num_predict: 12, temperature: 0 },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/x-ndjson');
     const records = await ndjson(response);
@@ -70,7 +82,14 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
     }
     expect(last).toMatchObject({ done: true, message: { role: 'assistant', content: '' } });
     expect(['stop', 'length']).toContain(last.done_reason);
-    for (const counter of ['total_duration', 'load_duration', 'prompt_eval_count', 'prompt_eval_duration', 'eval_count', 'eval_duration']) {
+    for (const counter of [
+      'total_duration',
+      'load_duration',
+      'prompt_eval_count',
+      'prompt_eval_duration',
+      'eval_count',
+      'eval_duration',
+    ]) {
       expect(Number.isInteger(last[counter])).toBe(true);
     }
     expect(last.eval_count as number).toBeGreaterThan(0);
@@ -92,7 +111,14 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
   });
 
   it('serves /api/generate in raw mode with `response` records', async () => {
-    const records = await ndjson(await post(server, '/api/generate', { model: TAG, prompt: 'function add(', raw: true, options: { num_predict: 6, temperature: 0 } }));
+    const records = await ndjson(
+      await post(server, '/api/generate', {
+        model: TAG,
+        prompt: 'function add(',
+        raw: true,
+        options: { num_predict: 6, temperature: 0 },
+      }),
+    );
     expect(records[records.length - 1]).toMatchObject({ done: true, response: '' });
     expect(records.every((record) => typeof record.response === 'string')).toBe(true);
   });
@@ -110,7 +136,13 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
   });
 
   it('honours a JSON schema in `format` with a grammar', async () => {
-    const response = await post(server, '/api/chat', { model: TAG, messages: MESSAGES, format: SCHEMA, stream: false, options: { num_predict: 60, temperature: 0 } });
+    const response = await post(server, '/api/chat', {
+      model: TAG,
+      messages: MESSAGES,
+      format: SCHEMA,
+      stream: false,
+      options: { num_predict: 60, temperature: 0 },
+    });
     const body = (await response.json()) as { message: { content: string } };
     const value = JSON.parse(body.message.content) as { kind: string; done: boolean };
     expect(['create_file', 'rename_symbol']).toContain(value.kind);
@@ -119,7 +151,13 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
 
   it('like Ollama, ends a `format` reply cut off by num_predict with done_reason "length" and the partial JSON (no error)', async () => {
     const schema = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] };
-    const response = await post(server, '/api/chat', { model: TAG, messages: MESSAGES, format: schema, stream: false, options: { num_predict: 5, temperature: 0 } });
+    const response = await post(server, '/api/chat', {
+      model: TAG,
+      messages: MESSAGES,
+      format: schema,
+      stream: false,
+      options: { num_predict: 5, temperature: 0 },
+    });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { message: { content: string }; done_reason: string; eval_count: number };
     expect(body.done_reason).toBe('length');
@@ -128,8 +166,15 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
   });
 
   it('reports the loaded model in /api/ps with num_ctx clamped to the trained context, and keep_alive 0 unloads it', async () => {
-    await post(server, '/api/chat', { model: TAG, messages: MESSAGES, options: { num_ctx: 65_536, num_predict: 2 }, keep_alive: '10m' }).then((response) => response.text());
-    const ps = (await (await fetch(`${server.url}/api/ps`)).json()) as { models: { name: string; context_length: number; expires_at: string }[] };
+    await post(server, '/api/chat', {
+      model: TAG,
+      messages: MESSAGES,
+      options: { num_ctx: 65_536, num_predict: 2 },
+      keep_alive: '10m',
+    }).then((response) => response.text());
+    const ps = (await (await fetch(`${server.url}/api/ps`)).json()) as {
+      models: { name: string; context_length: number; expires_at: string }[];
+    };
     expect(ps.models).toHaveLength(1);
     expect(ps.models[0]).toMatchObject({ name: TAG, context_length: 2048 });
     expect(Date.parse(ps.models[0]!.expires_at) - Date.now()).toBeGreaterThan(8 * 60_000);
@@ -141,7 +186,11 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
   it('shows model details and model_info read from the GGUF in /api/show', async () => {
     const body = (await (await post(server, '/api/show', { model: 'nerion-tiny' })).json()) as Record<string, unknown>;
     expect(body.details).toMatchObject({ format: 'gguf', family: 'llama' });
-    expect(body.model_info).toMatchObject({ 'general.architecture': 'llama', 'llama.context_length': 2048, 'llama.block_count': 2 });
+    expect(body.model_info).toMatchObject({
+      'general.architecture': 'llama',
+      'llama.context_length': 2048,
+      'llama.block_count': 2,
+    });
     expect((await post(server, '/api/show', { model: 'nope' })).status).toBe(404);
   });
 
@@ -149,10 +198,20 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
     const records = await ndjson(await post(server, '/api/pull', { model: 'nerion-pullable:7b' }));
     const statuses = records.map((record) => record.status);
     expect(statuses[0]).toBe('pulling manifest');
-    expect(statuses.slice(-4)).toEqual(['verifying sha256 digest', 'writing manifest', 'removing any unused layers', 'success']);
-    const layer = records.filter((record) => record.digest === `sha256:${createHash('sha256').update(readFileSync(gguf)).digest('hex')}`);
+    expect(statuses.slice(-4)).toEqual([
+      'verifying sha256 digest',
+      'writing manifest',
+      'removing any unused layers',
+      'success',
+    ]);
+    const layer = records.filter(
+      (record) => record.digest === `sha256:${createHash('sha256').update(readFileSync(gguf)).digest('hex')}`,
+    );
     expect(layer[0]!.completed).toBeUndefined();
-    expect(layer[layer.length - 1]).toMatchObject({ completed: readFileSync(gguf).length, total: readFileSync(gguf).length });
+    expect(layer[layer.length - 1]).toMatchObject({
+      completed: readFileSync(gguf).length,
+      total: readFileSync(gguf).length,
+    });
     expect(server.installedModels()).toContain('nerion-pullable:7b');
 
     const unknown = await ndjson(await post(server, '/api/pull', { model: 'no-such-model' }));
@@ -164,10 +223,19 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
 
   it('can die in the middle of a stream (the socket is destroyed, no done record)', async () => {
     server.dieMidStreamOnce(2);
-    const response = await post(server, '/api/chat', { model: TAG, messages: MESSAGES, options: { num_predict: 200, temperature: 0 } });
+    const response = await post(server, '/api/chat', {
+      model: TAG,
+      messages: MESSAGES,
+      options: { num_predict: 200, temperature: 0 },
+    });
     await expect(response.text()).rejects.toThrow();
     // The next request is served normally.
-    const after = await post(server, '/api/chat', { model: TAG, messages: MESSAGES, stream: false, options: { num_predict: 2 } });
+    const after = await post(server, '/api/chat', {
+      model: TAG,
+      messages: MESSAGES,
+      stream: false,
+      options: { num_predict: 2 },
+    });
     expect(after.status).toBe(200);
   });
 

@@ -94,7 +94,10 @@ interface LoadedModel {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -111,7 +114,8 @@ function normalizeTag(name: string): string {
 export function parseKeepAlive(value: unknown): number {
   if (value === undefined || value === null) return DEFAULT_KEEP_ALIVE_MS;
   if (typeof value === 'number') return value < 0 ? Infinity : value * 1000;
-  if (typeof value !== 'string') throw new HttpError(400, `json: cannot unmarshal ${typeof value} into Go struct field .keep_alive of type string`);
+  if (typeof value !== 'string')
+    throw new HttpError(400, `json: cannot unmarshal ${typeof value} into Go struct field .keep_alive of type string`);
   const text = value.trim();
   if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text) < 0 ? Infinity : Number(text) * 1000;
   const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -137,13 +141,17 @@ async function readJsonBody(request: IncomingMessage): Promise<Record<string, un
   } catch (error) {
     throw new HttpError(400, (error as Error).message);
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'json: cannot unmarshal into Go value of type api.Request');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new HttpError(400, 'json: cannot unmarshal into Go value of type api.Request');
   return body as Record<string, unknown>;
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  response.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
   response.end(text);
 }
 
@@ -152,7 +160,13 @@ const nanoseconds = (ms: number): number => Math.max(0, Math.round(ms * 1e6));
 
 async function defaultEngineFactory(options: OllamaEngineOptions): Promise<CoderBackend> {
   const { createLlamaCppBackend } = await import('@nerion/backend-llamacpp');
-  return createLlamaCppBackend({ model: options.tag, modelPath: options.modelPath, contextSize: options.contextSize, threads: options.threads, gpu: false });
+  return createLlamaCppBackend({
+    model: options.tag,
+    modelPath: options.modelPath,
+    contextSize: options.contextSize,
+    threads: options.threads,
+    gpu: false,
+  });
 }
 
 /** Starts the protocol-faithful local Ollama stand-in on 127.0.0.1 (a free port unless given). */
@@ -215,7 +229,10 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
   }
 
   /** The engine for `model` at `numCtx` (clamped to the trained context); a different size reloads the model, as Ollama does. */
-  async function engineFor(model: InstalledModel, numCtx: number): Promise<{ engine: CoderBackend; entry: LoadedModel }> {
+  async function engineFor(
+    model: InstalledModel,
+    numCtx: number,
+  ): Promise<{ engine: CoderBackend; entry: LoadedModel }> {
     const contextSize = Math.max(16, Math.min(numCtx, model.card.contextLength));
     let entry = loaded.get(model.tag);
     if (entry && entry.contextSize !== contextSize) {
@@ -223,7 +240,13 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
       entry = undefined;
     }
     if (!entry) {
-      entry = { tag: model.tag, contextSize, engine: engineFactory({ tag: model.tag, modelPath: model.card.path, contextSize, threads }), expiresAt: new Date(), timer: undefined };
+      entry = {
+        tag: model.tag,
+        contextSize,
+        engine: engineFactory({ tag: model.tag, modelPath: model.card.path, contextSize, threads }),
+        expiresAt: new Date(),
+        timer: undefined,
+      };
       loaded.set(model.tag, entry);
     }
     try {
@@ -248,7 +271,8 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
   function optionsOf(body: Record<string, unknown>): Record<string, unknown> {
     const value = body.options;
     if (value === undefined || value === null) return {};
-    if (typeof value !== 'object' || Array.isArray(value)) throw new HttpError(400, 'json: cannot unmarshal options into Go struct field of type map[string]interface {}');
+    if (typeof value !== 'object' || Array.isArray(value))
+      throw new HttpError(400, 'json: cannot unmarshal options into Go struct field of type map[string]interface {}');
     return value as Record<string, unknown>;
   }
 
@@ -267,7 +291,12 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
   }
 
   /** /api/chat and /api/generate share everything but the request shape and the record's text field. */
-  async function handleGeneration(kind: 'chat' | 'generate', body: Record<string, unknown>, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function handleGeneration(
+    kind: 'chat' | 'generate',
+    body: Record<string, unknown>,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
     const started = performance.now();
     const name = body.model;
     if (typeof name !== 'string' || name.trim() === '') throw new HttpError(400, 'model is required');
@@ -281,17 +310,24 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
     let messages: ChatMessage[] | undefined;
     let prompt: string | undefined;
     if (kind === 'chat') {
-      if (body.messages !== undefined && body.messages !== null && !Array.isArray(body.messages)) throw new HttpError(400, 'json: cannot unmarshal messages into Go struct field ChatRequest.messages of type []api.Message');
+      if (body.messages !== undefined && body.messages !== null && !Array.isArray(body.messages))
+        throw new HttpError(
+          400,
+          'json: cannot unmarshal messages into Go struct field ChatRequest.messages of type []api.Message',
+        );
       messages = ((body.messages as unknown[] | undefined) ?? []).map((message) => {
         const { role, content } = (message ?? {}) as { role?: unknown; content?: unknown };
-        if (role !== 'system' && role !== 'user' && role !== 'assistant') throw new HttpError(400, `invalid role: ${String(role)}`);
+        if (role !== 'system' && role !== 'user' && role !== 'assistant')
+          throw new HttpError(400, `invalid role: ${String(role)}`);
         return { role, content: typeof content === 'string' ? content : '' };
       });
     } else {
       for (const unsupported of ['template', 'context', 'images'] as const) {
-        if (body[unsupported] !== undefined) throw new HttpError(400, `this local Ollama stand-in does not implement "${unsupported}"`);
+        if (body[unsupported] !== undefined)
+          throw new HttpError(400, `this local Ollama stand-in does not implement "${unsupported}"`);
       }
-      if (typeof body.suffix === 'string' && body.suffix !== '') throw new HttpError(400, `"${name}" does not support insert`);
+      if (typeof body.suffix === 'string' && body.suffix !== '')
+        throw new HttpError(400, `"${name}" does not support insert`);
       prompt = typeof body.prompt === 'string' ? body.prompt : '';
     }
 
@@ -306,12 +342,23 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
         scheduleExpiry(entry, keepAliveMs);
       }
       const text = kind === 'chat' ? { message: { role: 'assistant', content: '' } } : { response: '' };
-      sendJson(response, 200, { model: name, created_at: createdAt(), ...text, done_reason: unloading ? 'unload' : 'load', done: true });
+      sendJson(response, 200, {
+        model: name,
+        created_at: createdAt(),
+        ...text,
+        done_reason: unloading ? 'unload' : 'load',
+        done: true,
+      });
       return;
     }
 
     if (kind === 'generate' && body.raw !== true) {
-      messages = [...(typeof body.system === 'string' && body.system !== '' ? [{ role: 'system' as const, content: body.system }] : []), { role: 'user' as const, content: prompt! }];
+      messages = [
+        ...(typeof body.system === 'string' && body.system !== ''
+          ? [{ role: 'system' as const, content: body.system }]
+          : []),
+        { role: 'user' as const, content: prompt! },
+      ];
       prompt = undefined;
     }
 
@@ -326,9 +373,11 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
     const temperature = numberOption(options, 'temperature') ?? 0.8;
     const seed = numberOption(options, 'seed');
     const stop = options.stop;
-    if (stop !== undefined && (!Array.isArray(stop) || stop.some((item) => typeof item !== 'string'))) throw new HttpError(400, 'option "stop" must be of type []string');
+    if (stop !== undefined && (!Array.isArray(stop) || stop.some((item) => typeof item !== 'string')))
+      throw new HttpError(400, 'option "stop" must be of type []string');
 
-    const textRecord = (text: string): Record<string, unknown> => (kind === 'chat' ? { message: { role: 'assistant', content: text } } : { response: text });
+    const textRecord = (text: string): Record<string, unknown> =>
+      kind === 'chat' ? { message: { role: 'assistant', content: text } } : { response: text };
     let recordsWritten = 0;
     let died = false;
     const dieAfter = stream ? dieAfterRecords : undefined;
@@ -350,7 +399,8 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
       if (cancel.signal.aborted) return;
       const { engine, entry } = await engineFor(model, numCtx);
       const loadedAt = performance.now();
-      const maxTokens = numPredict === undefined || numPredict < 0 ? entry.contextSize : Math.max(1, Math.floor(numPredict));
+      const maxTokens =
+        numPredict === undefined || numPredict < 0 ? entry.contextSize : Math.max(1, Math.floor(numPredict));
       const generateRequest: GenerateRequest = {
         ...(messages ? { messages } : { prompt: prompt! }),
         maxTokens,
@@ -603,9 +653,15 @@ function truncatedToFit(request: GenerateRequest, error: unknown): GenerateReque
   const data = (error as { code?: unknown; data?: { promptTokens?: unknown; contextSize?: unknown } }).data;
   const promptTokens = data?.promptTokens;
   const contextSize = data?.contextSize;
-  if ((error as { code?: unknown }).code !== 'INVALID_REQUEST' || typeof promptTokens !== 'number' || typeof contextSize !== 'number') return undefined;
+  if (
+    (error as { code?: unknown }).code !== 'INVALID_REQUEST' ||
+    typeof promptTokens !== 'number' ||
+    typeof contextSize !== 'number'
+  )
+    return undefined;
   const room = Math.max(8, contextSize - Math.min(request.maxTokens ?? 0, Math.floor(contextSize / 2)) - 8);
-  const texts = request.prompt !== undefined ? [request.prompt] : (request.messages ?? []).map((message) => message.content);
+  const texts =
+    request.prompt !== undefined ? [request.prompt] : (request.messages ?? []).map((message) => message.content);
   const total = texts.reduce((sum, text) => sum + text.length, 0);
   const keepHead = 4;
   let drop = Math.min(total - keepHead - 1, Math.ceil(total * (1 - room / promptTokens)) + 32);
@@ -619,5 +675,8 @@ function truncatedToFit(request: GenerateRequest, error: unknown): GenerateReque
     return text.slice(0, start) + text.slice(start + cut);
   });
   if (request.prompt !== undefined) return { ...request, prompt: shortened[0]! };
-  return { ...request, messages: (request.messages ?? []).map((message, index) => ({ ...message, content: shortened[index]! })) };
+  return {
+    ...request,
+    messages: (request.messages ?? []).map((message, index) => ({ ...message, content: shortened[index]! })),
+  };
 }

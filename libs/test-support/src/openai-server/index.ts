@@ -1,4 +1,9 @@
-export { STAND_IN_VERSION, startOpenAICompatibleServer, type OpenAICompatibleServer, type OpenAICompatibleServerOptions } from './openai-compatible-server.js';
+export {
+  STAND_IN_VERSION,
+  startOpenAICompatibleServer,
+  type OpenAICompatibleServer,
+  type OpenAICompatibleServerOptions,
+} from './openai-compatible-server.js';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 

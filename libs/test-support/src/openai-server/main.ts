@@ -57,7 +57,9 @@ const integer = (name: string, text: string | undefined): number | undefined => 
   return number;
 };
 
-process.stdout.write(`INFO:     vLLM stand-in (nerion test support; not vLLM) pid ${process.pid}: serving ${modelPath} as ${names.join(', ')}\n`);
+process.stdout.write(
+  `INFO:     vLLM stand-in (nerion test support; not vLLM) pid ${process.pid}: serving ${modelPath} as ${names.join(', ')}\n`,
+);
 const server = await startOpenAICompatibleServer({
   models: Object.fromEntries(names.map((name) => [name, modelPath])),
   host: values.host,

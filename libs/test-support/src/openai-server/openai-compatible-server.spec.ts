@@ -1,9 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fixturePaths } from '../../../../tools/fixtures/fixture-paths.mjs';
-import { STAND_IN_VERSION, startOpenAICompatibleServer, type OpenAICompatibleServer } from './openai-compatible-server.js';
+import {
+  STAND_IN_VERSION,
+  startOpenAICompatibleServer,
+  type OpenAICompatibleServer,
+} from './openai-compatible-server.js';
 
 const post = (server: OpenAICompatibleServer, path: string, body: unknown): Promise<Response> =>
-  fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('the vLLM stand-in (protocol-faithful local OpenAI-compatible server, real GGUF via node-llama-cpp) speaks vLLM wire format', () => {
   let server: OpenAICompatibleServer;
@@ -22,9 +30,18 @@ describe('the vLLM stand-in (protocol-faithful local OpenAI-compatible server, r
     expect(health.status).toBe(200);
     expect(await health.text()).toBe('');
     expect(await (await fetch(`${server.url}/version`)).json()).toEqual({ version: STAND_IN_VERSION });
-    const models = (await (await fetch(`${server.url}/v1/models`)).json()) as { object: string; data: Array<Record<string, unknown>> };
+    const models = (await (await fetch(`${server.url}/v1/models`)).json()) as {
+      object: string;
+      data: Array<Record<string, unknown>>;
+    };
     expect(models.object).toBe('list');
-    expect(models.data[0]).toMatchObject({ id: 'tiny', object: 'model', owned_by: 'vllm', root: fixturePaths().tinyLlama, max_model_len: 2048 });
+    expect(models.data[0]).toMatchObject({
+      id: 'tiny',
+      object: 'model',
+      owned_by: 'vllm',
+      root: fixturePaths().tinyLlama,
+      max_model_len: 2048,
+    });
   });
 
   it('streams SSE data chunks: role first, deltas, finish_reason, a usage chunk, then [DONE]', async () => {
@@ -40,7 +57,14 @@ describe('the vLLM stand-in (protocol-faithful local OpenAI-compatible server, r
     const events = (await response.text()).split('\n\n').filter(Boolean);
     expect(events.every((event) => event.startsWith('data: '))).toBe(true);
     expect(events.at(-1)).toBe('data: [DONE]');
-    const chunks = events.slice(0, -1).map((event) => JSON.parse(event.slice(6)) as { object: string; choices: Array<{ delta?: { role?: string }; finish_reason: string | null }>; usage?: { completion_tokens: number } });
+    const chunks = events.slice(0, -1).map(
+      (event) =>
+        JSON.parse(event.slice(6)) as {
+          object: string;
+          choices: Array<{ delta?: { role?: string }; finish_reason: string | null }>;
+          usage?: { completion_tokens: number };
+        },
+    );
     expect(chunks.every((chunk) => chunk.object === 'chat.completion.chunk')).toBe(true);
     expect(chunks[0]!.choices[0]!.delta?.role).toBe('assistant');
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe('length');
@@ -49,16 +73,30 @@ describe('the vLLM stand-in (protocol-faithful local OpenAI-compatible server, r
   });
 
   it('an unknown model is a 404 NotFoundError body; a malformed request is a 400 BadRequestError body', async () => {
-    const missing = await post(server, '/v1/chat/completions', { model: 'nope', messages: [{ role: 'user', content: 'hi' }] });
+    const missing = await post(server, '/v1/chat/completions', {
+      model: 'nope',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ object: 'error', message: 'The model `nope` does not exist.', type: 'NotFoundError', param: null, code: 404 });
+    expect(await missing.json()).toEqual({
+      object: 'error',
+      message: 'The model `nope` does not exist.',
+      type: 'NotFoundError',
+      param: null,
+      code: 404,
+    });
     const malformed = await post(server, '/v1/chat/completions', { model: 'tiny', messages: [] });
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ object: 'error', type: 'BadRequestError', code: 400 });
   });
 
   it('honours response_format json_schema with constrained decoding', async () => {
-    const schema = { type: 'object', properties: { done: { type: 'boolean' } }, required: ['done'], additionalProperties: false };
+    const schema = {
+      type: 'object',
+      properties: { done: { type: 'boolean' } },
+      required: ['done'],
+      additionalProperties: false,
+    };
     const response = await post(server, '/v1/chat/completions', {
       model: 'tiny',
       messages: [{ role: 'user', content: 'json' }],

@@ -12,7 +12,14 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { NerionError, type CoderBackend, type ChatMessage, type GenerateRequest, type GenerateResult, type JsonSchema } from '@nerion/backend-core';
+import {
+  NerionError,
+  type CoderBackend,
+  type ChatMessage,
+  type GenerateRequest,
+  type GenerateResult,
+  type JsonSchema,
+} from '@nerion/backend-core';
 
 export const STAND_IN_VERSION = '0.0.0+nerion-vllm-stand-in';
 
@@ -99,10 +106,19 @@ function parseCompletionRequest(body: unknown, kind: 'chat' | 'completion'): Par
   if (typeof body.model !== 'string') throw new HttpError(400, 'BadRequestError', '`model` is required.');
   const generate: GenerateRequest = {};
   if (kind === 'chat') {
-    if (!Array.isArray(body.messages) || body.messages.length === 0) throw new HttpError(400, 'BadRequestError', '`messages` must be a non-empty array.');
+    if (!Array.isArray(body.messages) || body.messages.length === 0)
+      throw new HttpError(400, 'BadRequestError', '`messages` must be a non-empty array.');
     generate.messages = body.messages.map((message, index): ChatMessage => {
-      if (!isRecord(message) || typeof message.content !== 'string' || !['system', 'user', 'assistant'].includes(String(message.role))) {
-        throw new HttpError(400, 'BadRequestError', `messages[${index}] must have a role (system, user, assistant) and string content.`);
+      if (
+        !isRecord(message) ||
+        typeof message.content !== 'string' ||
+        !['system', 'user', 'assistant'].includes(String(message.role))
+      ) {
+        throw new HttpError(
+          400,
+          'BadRequestError',
+          `messages[${index}] must have a role (system, user, assistant) and string content.`,
+        );
       }
       return { role: message.role as ChatMessage['role'], content: message.content };
     });
@@ -112,26 +128,35 @@ function parseCompletionRequest(body: unknown, kind: 'chat' | 'completion'): Par
   }
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
   if (maxTokens !== undefined && maxTokens !== null) {
-    if (!Number.isInteger(maxTokens) || (maxTokens as number) < 1) throw new HttpError(400, 'BadRequestError', `max_tokens must be at least 1, got ${JSON.stringify(maxTokens)}.`);
+    if (!Number.isInteger(maxTokens) || (maxTokens as number) < 1)
+      throw new HttpError(400, 'BadRequestError', `max_tokens must be at least 1, got ${JSON.stringify(maxTokens)}.`);
     generate.maxTokens = maxTokens as number;
   } else {
     generate.maxTokens = 256;
   }
   if (body.temperature !== undefined && body.temperature !== null) {
-    if (typeof body.temperature !== 'number' || body.temperature < 0 || body.temperature > 2) throw new HttpError(400, 'BadRequestError', 'temperature must be between 0 and 2.');
+    if (typeof body.temperature !== 'number' || body.temperature < 0 || body.temperature > 2)
+      throw new HttpError(400, 'BadRequestError', 'temperature must be between 0 and 2.');
     generate.temperature = body.temperature;
   } else {
     generate.temperature = 1;
   }
   if (typeof body.seed === 'number') generate.seed = body.seed;
   if (typeof body.stop === 'string') generate.stop = [body.stop];
-  else if (Array.isArray(body.stop)) generate.stop = body.stop.filter((entry): entry is string => typeof entry === 'string');
+  else if (Array.isArray(body.stop))
+    generate.stop = body.stop.filter((entry): entry is string => typeof entry === 'string');
   const format = body.response_format;
   if (format !== undefined && format !== null) {
-    if (!isRecord(format) || typeof format.type !== 'string') throw new HttpError(400, 'BadRequestError', '`response_format` must be an object with a `type`.');
+    if (!isRecord(format) || typeof format.type !== 'string')
+      throw new HttpError(400, 'BadRequestError', '`response_format` must be an object with a `type`.');
     if (format.type === 'json_schema') {
       const spec = format.json_schema;
-      if (!isRecord(spec) || !isRecord(spec.schema)) throw new HttpError(400, 'BadRequestError', '`response_format.json_schema.schema` is required for type json_schema.');
+      if (!isRecord(spec) || !isRecord(spec.schema))
+        throw new HttpError(
+          400,
+          'BadRequestError',
+          '`response_format.json_schema.schema` is required for type json_schema.',
+        );
       generate.jsonSchema = spec.schema as JsonSchema;
     } else if (format.type === 'json_object') {
       generate.jsonSchema = { type: 'object' };
@@ -140,7 +165,12 @@ function parseCompletionRequest(body: unknown, kind: 'chat' | 'completion'): Par
     }
   }
   const streamOptions = isRecord(body.stream_options) ? body.stream_options : undefined;
-  return { model: body.model, generate, stream: body.stream === true, includeUsage: streamOptions?.include_usage === true };
+  return {
+    model: body.model,
+    generate,
+    stream: body.stream === true,
+    includeUsage: streamOptions?.include_usage === true,
+  };
 }
 
 function usageBody(result: GenerateResult): Record<string, number> {
@@ -155,14 +185,24 @@ function usageBody(result: GenerateResult): Record<string, number> {
  * stand-in answers like vLLM: the partial text, finish_reason "length".
  */
 function cutStructuredOutput(error: unknown, request: GenerateRequest): GenerateResult | undefined {
-  if (!request.jsonSchema || !NerionError.hasCode(error, 'INVALID_OUTPUT') || typeof error.data.output !== 'string') return undefined;
-  return { text: error.data.output, finishReason: 'length', usage: { completionTokens: request.maxTokens }, timings: { totalMs: 0 }, model: '', warnings: [] };
+  if (!request.jsonSchema || !NerionError.hasCode(error, 'INVALID_OUTPUT') || typeof error.data.output !== 'string')
+    return undefined;
+  return {
+    text: error.data.output,
+    finishReason: 'length',
+    usage: { completionTokens: request.maxTokens },
+    timings: { totalMs: 0 },
+    model: '',
+    warnings: [],
+  };
 }
 
 let idCounter = 0;
 const nextId = (prefix: string): string => `${prefix}-${Date.now().toString(36)}${(idCounter++).toString(36)}`;
 
-export async function startOpenAICompatibleServer(options: OpenAICompatibleServerOptions): Promise<OpenAICompatibleServer> {
+export async function startOpenAICompatibleServer(
+  options: OpenAICompatibleServerOptions,
+): Promise<OpenAICompatibleServer> {
   const host = options.host ?? '127.0.0.1';
   const contextSize = options.contextSize ?? 2048;
   const version = options.version ?? STAND_IN_VERSION;
@@ -176,7 +216,13 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
     options.createBackend ??
     (async (servedModelName: string, modelPath: string): Promise<CoderBackend> => {
       const { createLlamaCppBackend } = await import('@nerion/backend-llamacpp');
-      return createLlamaCppBackend({ model: servedModelName, modelPath, threads: options.threads ?? 1, gpu: false, contextSize });
+      return createLlamaCppBackend({
+        model: servedModelName,
+        modelPath,
+        threads: options.threads ?? 1,
+        gpu: false,
+        contextSize,
+      });
     });
 
   const backendFor = (model: string): Promise<CoderBackend> => {
@@ -195,7 +241,12 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
     response.end(body);
   };
 
-  async function complete(kind: 'chat' | 'completion', body: unknown, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function complete(
+    kind: 'chat' | 'completion',
+    body: unknown,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
     const parsed = parseCompletionRequest(body, kind);
     const backend = await backendFor(parsed.model);
     const abort = new AbortController();
@@ -206,7 +257,9 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
     if (options.ignoreResponseFormat) delete generate.jsonSchema;
     const id = nextId(kind === 'chat' ? 'chatcmpl' : 'cmpl');
     const object = kind === 'chat' ? 'chat.completion' : 'text_completion';
-    log(`INFO:     ${request.socket.remoteAddress}:${request.socket.remotePort} - "POST ${request.url} HTTP/1.1" ${parsed.stream ? 'stream' : ''}`);
+    log(
+      `INFO:     ${request.socket.remoteAddress}:${request.socket.remotePort} - "POST ${request.url} HTTP/1.1" ${parsed.stream ? 'stream' : ''}`,
+    );
 
     if (!parsed.stream) {
       const result = await backend.generate(generate).catch((error: unknown) => {
@@ -216,25 +269,54 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
       });
       const choice =
         kind === 'chat'
-          ? { index: 0, message: { role: 'assistant', content: result.text, tool_calls: [] }, logprobs: null, finish_reason: result.finishReason, stop_reason: null }
+          ? {
+              index: 0,
+              message: { role: 'assistant', content: result.text, tool_calls: [] },
+              logprobs: null,
+              finish_reason: result.finishReason,
+              stop_reason: null,
+            }
           : { index: 0, text: result.text, logprobs: null, finish_reason: result.finishReason, stop_reason: null };
-      send(response, 200, JSON.stringify({ id, object, created: Math.floor(Date.now() / 1000), model: parsed.model, choices: [choice], usage: usageBody(result) }));
+      send(
+        response,
+        200,
+        JSON.stringify({
+          id,
+          object,
+          created: Math.floor(Date.now() / 1000),
+          model: parsed.model,
+          choices: [choice],
+          usage: usageBody(result),
+        }),
+      );
       return;
     }
 
     const chunkObject = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
     const chunkCreated = Math.floor(Date.now() / 1000);
     const write = (choices: unknown[], extra: Record<string, unknown> = {}): void => {
-      response.write(`data: ${JSON.stringify({ id, object: chunkObject, created: chunkCreated, model: parsed.model, choices, ...extra })}\n\n`);
+      response.write(
+        `data: ${JSON.stringify({ id, object: chunkObject, created: chunkCreated, model: parsed.model, choices, ...extra })}\n\n`,
+      );
     };
     const contentChoice = (text: string, finishReason: string | null): unknown =>
       kind === 'chat'
-        ? { index: 0, delta: finishReason === null ? { content: text } : text ? { content: text } : {}, logprobs: null, finish_reason: finishReason }
+        ? {
+            index: 0,
+            delta: finishReason === null ? { content: text } : text ? { content: text } : {},
+            logprobs: null,
+            finish_reason: finishReason,
+          }
         : { index: 0, text, logprobs: null, finish_reason: finishReason, stop_reason: null };
 
-    response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     response.flushHeaders();
-    if (kind === 'chat') write([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
+    if (kind === 'chat')
+      write([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
     let chunks = 0;
     let streamedText = '';
     let result: GenerateResult | undefined;
@@ -262,11 +344,14 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
       const cut = cutStructuredOutput(error, generate);
       if (cut) {
         // The deltas already sent are the text; only the finish is left to say.
-        if (cut.text.startsWith(streamedText) && cut.text.length > streamedText.length) write([contentChoice(cut.text.slice(streamedText.length), null)]);
+        if (cut.text.startsWith(streamedText) && cut.text.length > streamedText.length)
+          write([contentChoice(cut.text.slice(streamedText.length), null)]);
         result = cut;
       } else {
         // vLLM reports an error inside an open stream as a data chunk with an error object, then [DONE].
-        response.write(`data: ${JSON.stringify({ error: { object: 'error', message: (error as Error).message, type: 'InternalServerError', code: 500 } })}\n\n`);
+        response.write(
+          `data: ${JSON.stringify({ error: { object: 'error', message: (error as Error).message, type: 'InternalServerError', code: 500 } })}\n\n`,
+        );
         response.end('data: [DONE]\n\n');
         return;
       }

@@ -10,7 +10,10 @@ export const BENCH_DEFAULT_MODELS = ['deepseek-coder-v2', 'qwen2.5-coder', 'star
 
 /** `--backends a b`, `--backends a,b` and `--backends a --backends b` all give [a, b]; duplicates kept once. */
 function splitList(values: readonly string[]): string[] {
-  const items = values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value.length > 0);
+  const items = values
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value.length > 0);
   return [...new Set(items)];
 }
 
@@ -30,19 +33,39 @@ export default class ModelsBench extends NerionCommand {
     '<%= config.bin %> models bench --backends ollama,vllm --models codellama --format markdown',
   ];
   static override flags = {
-    backends: Flags.string({ summary: 'Backends to measure (space- or comma-separated). Default: all four.', multiple: true }),
-    models: Flags.string({ summary: 'Models to measure on every backend (space- or comma-separated). Default: the four catalog families.', multiple: true }),
+    backends: Flags.string({
+      summary: 'Backends to measure (space- or comma-separated). Default: all four.',
+      multiple: true,
+    }),
+    models: Flags.string({
+      summary: 'Models to measure on every backend (space- or comma-separated). Default: the four catalog families.',
+      multiple: true,
+    }),
     runs: Flags.integer({ summary: 'Measured runs per combination.', default: 3, min: 1 }),
-    warmup: Flags.integer({ summary: 'Warm-up runs per combination (the first one is timed as part of the load).', default: 1, min: 0 }),
-    timeout: Flags.integer({ summary: 'Seconds before a combination is cut (create + probe + warm-up + runs).', default: 120, min: 1 }),
+    warmup: Flags.integer({
+      summary: 'Warm-up runs per combination (the first one is timed as part of the load).',
+      default: 1,
+      min: 0,
+    }),
+    timeout: Flags.integer({
+      summary: 'Seconds before a combination is cut (create + probe + warm-up + runs).',
+      default: 120,
+      min: 1,
+    }),
     prompt: Flags.string({ summary: 'The user message sent on every run. Default: a short coding request.' }),
     'max-tokens': Flags.integer({ summary: 'Generated-token limit of every run.', default: 64, min: 1 }),
-    format: Flags.string({ summary: 'Table format without --json.', options: ['tsv', 'csv', 'markdown'], default: 'tsv' }),
+    format: Flags.string({
+      summary: 'Table format without --json.',
+      options: ['tsv', 'csv', 'markdown'],
+      default: 'tsv',
+    }),
   };
 
   async run(): Promise<BenchReport> {
     const { flags } = await this.parse(ModelsBench);
-    const backends: BackendId[] = splitList(flags.backends ?? [...BACKEND_IDS]).map((value) => parseBackendId(value, '--backends value'));
+    const backends: BackendId[] = splitList(flags.backends ?? [...BACKEND_IDS]).map((value) =>
+      parseBackendId(value, '--backends value'),
+    );
     const models = splitList(flags.models ?? [...BENCH_DEFAULT_MODELS]);
     // Resolving once up front turns a bad environment or config file into CONFIG_INVALID before anything runs.
     this.resolveConfig({});
@@ -95,7 +118,11 @@ export default class ModelsBench extends NerionCommand {
       const { recordBenchFigures } = await import('../../auto-select.js');
       recordBenchFigures(
         this.resolveConfig({}),
-        report.results.flatMap((result) => (result.status === 'ok' && result.latencyMs !== undefined ? [{ backend: result.backend, model: result.model, latencySeconds: result.latencyMs / 1000 }] : [])),
+        report.results.flatMap((result) =>
+          result.status === 'ok' && result.latencyMs !== undefined
+            ? [{ backend: result.backend, model: result.model, latencySeconds: result.latencyMs / 1000 }]
+            : [],
+        ),
         (message) => this.note(`Warning: ${message}`),
       );
       if (!json && flags.format === 'csv') process.stdout.write(bench.renderCsv(report.results));

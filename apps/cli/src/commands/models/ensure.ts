@@ -48,7 +48,10 @@ export default class ModelsEnsure extends NerionCommand {
     '<%= config.bin %> models ensure --backend vllm --model codellama',
   ];
   static override flags = {
-    auto: Flags.boolean({ summary: 'Choose the best model for this machine (by memory) and provision it if missing.', default: false }),
+    auto: Flags.boolean({
+      summary: 'Choose the best model for this machine (by memory) and provision it if missing.',
+      default: false,
+    }),
     backend: Flags.string({ summary: 'Backend to provision for (ollama, llama_cpp, vllm, exllamav2).' }),
     model: Flags.string({ summary: 'Model family or alias (see `nerion models list`); for ollama any tag.' }),
     yes: Flags.boolean({ char: 'y', summary: 'Consent to downloads without a prompt.', default: false }),
@@ -71,7 +74,12 @@ export default class ModelsEnsure extends NerionCommand {
     return reasons ? { ...result, reasons } : result;
   }
 
-  private async ensure(config: NerionConfig, catalog: Catalog, backend: BackendId, model: string): Promise<EnsureResult> {
+  private async ensure(
+    config: NerionConfig,
+    catalog: Catalog,
+    backend: BackendId,
+    model: string,
+  ): Promise<EnsureResult> {
     switch (backend) {
       case 'llama_cpp':
         return this.ensureGguf(config, catalog, model);
@@ -80,9 +88,19 @@ export default class ModelsEnsure extends NerionCommand {
       case 'vllm': {
         const family = resolveFamily(catalog, model);
         const url = new URL(baseUrlFor(config, 'vllm'));
-        const instructions = vllmInstructions(family, { host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname, port: Number(url.port || 8000) });
+        const instructions = vllmInstructions(family, {
+          host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname,
+          port: Number(url.port || 8000),
+        });
         this.log(instructions.lines.join('\n'));
-        return { backend, model, family: family.id, status: 'instructions', commands: instructions.commands.map((command) => [...command]), env: { ...instructions.env } };
+        return {
+          backend,
+          model,
+          family: family.id,
+          status: 'instructions',
+          commands: instructions.commands.map((command) => [...command]),
+          env: { ...instructions.env },
+        };
       }
       case 'exllamav2': {
         const family = resolveFamily(catalog, model);
@@ -130,7 +148,9 @@ export default class ModelsEnsure extends NerionCommand {
         `Warning: ${result.path} is unverified — no expected sha256 applies to ${result.source.url}${result.source.origin === 'override' ? ' (set LLAMA_CPP_MODEL_SHA256 to check it)' : ''}. Its sha256 is ${result.sha256}.`,
       );
     }
-    this.log(`llama_cpp ${family?.id ?? model}: ${result.status} ${result.path}${result.verified ? ' (sha256 verified)' : ' (unverified)'}`);
+    this.log(
+      `llama_cpp ${family?.id ?? model}: ${result.status} ${result.path}${result.verified ? ' (sha256 verified)' : ' (unverified)'}`,
+    );
     return {
       backend: 'llama_cpp',
       model,
@@ -148,15 +168,29 @@ export default class ModelsEnsure extends NerionCommand {
     const tag = resolution.name;
     const baseUrl = baseUrlFor(config, 'ollama');
     const ollama = await import('@nerion/backend-ollama').catch((error: unknown) => {
-      throw new NerionError('NOT_AVAILABLE', 'The Ollama backend package (@nerion/backend-ollama) cannot be loaded, so nerion cannot pull through Ollama. Run `ollama pull ' + tag + '` yourself.', { cause: error });
+      throw new NerionError(
+        'NOT_AVAILABLE',
+        'The Ollama backend package (@nerion/backend-ollama) cannot be loaded, so nerion cannot pull through Ollama. Run `ollama pull ' +
+          tag +
+          '` yourself.',
+        { cause: error },
+      );
     });
     const backend = ollama.createOllamaBackend({ model: tag, baseUrl });
     try {
       const probe = await backend.probe();
       if (probe.details?.reachable === false) {
-        throw new NerionError('BACKEND_UNREACHABLE', probe.reason ?? `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\`.`, { data: { baseUrl } });
+        throw new NerionError(
+          'BACKEND_UNREACHABLE',
+          probe.reason ?? `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\`.`,
+          { data: { baseUrl } },
+        );
       }
-      const base = { backend: 'ollama' as const, model, ...(resolution.family ? { family: resolution.family.id } : {}) };
+      const base = {
+        backend: 'ollama' as const,
+        model,
+        ...(resolution.family ? { family: resolution.family.id } : {}),
+      };
       if (probe.modelAvailable) {
         this.log(`ollama ${tag}: present`);
         return { ...base, status: 'present' };

@@ -1,6 +1,14 @@
 import * as v from 'valibot';
 import { describeError, sameOllamaModel, type BackendId, type NerionConfig } from '@nerion/backend-core';
-import { CATALOG_BACKENDS, defaultExllamaDir, findProvisionedGguf, hasExllamaModel, resolveModelForBackend, type Catalog, type CatalogFamily } from '@nerion/catalog';
+import {
+  CATALOG_BACKENDS,
+  defaultExllamaDir,
+  findProvisionedGguf,
+  hasExllamaModel,
+  resolveModelForBackend,
+  type Catalog,
+  type CatalogFamily,
+} from '@nerion/catalog';
 import { NerionCommand } from '../../base-command.js';
 import { baseUrlFor, loadCatalogForConfig } from '../../catalog.js';
 
@@ -49,7 +57,11 @@ export default class ModelsList extends NerionCommand {
   static override summary = 'List catalog families × backends, with what is installed or available now.';
   static override description =
     'llama_cpp: a provisioned GGUF is present; ollama: the tag is in /api/tags of the running Ollama; vllm: the server at the vLLM URL serves it; exllamav2: the model directory holds config.json and .safetensors files.';
-  static override examples = ['<%= config.bin %> models list', '<%= config.bin %> models list --json', 'NERION_MODEL_CATALOG=~/my-catalog.yaml <%= config.bin %> models list'];
+  static override examples = [
+    '<%= config.bin %> models list',
+    '<%= config.bin %> models list --json',
+    'NERION_MODEL_CATALOG=~/my-catalog.yaml <%= config.bin %> models list',
+  ];
 
   async run(): Promise<ModelListResult> {
     await this.parse(ModelsList);
@@ -71,25 +83,38 @@ export default class ModelsList extends NerionCommand {
       String(family.parametersB),
     ]);
     const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-    const line = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
+    const line = (cells: string[]): string =>
+      cells
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd();
     this.log(line(header));
     for (const row of rows) this.log(line(row));
     for (const family of result.families) {
-      for (const entry of family.backends) if (entry.state === 'installed' && entry.location) this.log(`  ${family.id} / ${entry.backend}: ${entry.location}`);
+      for (const entry of family.backends)
+        if (entry.state === 'installed' && entry.location)
+          this.log(`  ${family.id} / ${entry.backend}: ${entry.location}`);
     }
     if (ollama.reason) this.note(`ollama: ${ollama.reason}`);
     if (vllm.reason) this.note(`vllm: ${vllm.reason}`);
-    this.note(`Catalog: ${result.catalogSources.join(' + ')}. Provision with \`nerion models ensure --backend <b> --model <family>\`.`);
+    this.note(
+      `Catalog: ${result.catalogSources.join(' + ')}. Provision with \`nerion models ensure --backend <b> --model <family>\`.`,
+    );
   }
 
   /** Through the Ollama backend's probe (lazily imported), which reads /api/tags. */
   private async ollamaView(config: NerionConfig): Promise<EngineView> {
     const endpoint = baseUrlFor(config, 'ollama');
     const ollama = await import('@nerion/backend-ollama');
-    const backend = ollama.createOllamaBackend({ model: 'nerion-models-list', baseUrl: endpoint, probeTimeoutMs: 1500 });
+    const backend = ollama.createOllamaBackend({
+      model: 'nerion-models-list',
+      baseUrl: endpoint,
+      probeTimeoutMs: 1500,
+    });
     try {
       const probe = await backend.probe();
-      if (probe.details?.reachable === false) return { models: undefined, endpoint, reason: probe.reason ?? `Ollama is not answering at ${endpoint}.` };
+      if (probe.details?.reachable === false)
+        return { models: undefined, endpoint, reason: probe.reason ?? `Ollama is not answering at ${endpoint}.` };
       return { models: probe.models ?? [], endpoint };
     } finally {
       await backend.close();
@@ -101,17 +126,33 @@ export default class ModelsList extends NerionCommand {
     const endpoint = baseUrlFor(config, 'vllm');
     try {
       const response = await fetch(`${endpoint}/v1/models`, { signal: AbortSignal.timeout(1500) });
-      if (!response.ok) return { models: undefined, endpoint, reason: `${endpoint}/v1/models answered HTTP ${response.status}.` };
+      if (!response.ok)
+        return { models: undefined, endpoint, reason: `${endpoint}/v1/models answered HTTP ${response.status}.` };
       const parsed = v.safeParse(VllmModelsSchema, await response.json());
-      if (!parsed.success) return { models: undefined, endpoint, reason: `${endpoint}/v1/models did not answer like an OpenAI-compatible server.` };
+      if (!parsed.success)
+        return {
+          models: undefined,
+          endpoint,
+          reason: `${endpoint}/v1/models did not answer like an OpenAI-compatible server.`,
+        };
       return { models: parsed.output.data.map((model) => model.id), endpoint };
     } catch (error) {
-      return { models: undefined, endpoint, reason: `No vLLM server answers at ${endpoint} (${describeError(error)}); start one with the command \`nerion models ensure --backend vllm --model <family>\` prints.` };
+      return {
+        models: undefined,
+        endpoint,
+        reason: `No vLLM server answers at ${endpoint} (${describeError(error)}); start one with the command \`nerion models ensure --backend vllm --model <family>\` prints.`,
+      };
     }
   }
 }
 
-function describeFamily(catalog: Catalog, family: CatalogFamily, config: NerionConfig, ollama: EngineView, vllm: EngineView): ModelListFamily {
+function describeFamily(
+  catalog: Catalog,
+  family: CatalogFamily,
+  config: NerionConfig,
+  ollama: EngineView,
+  vllm: EngineView,
+): ModelListFamily {
   const backends = CATALOG_BACKENDS.map((backend): ModelListEntry => {
     const resolution = resolveModelForBackend(catalog, backend, family.id);
     if (!resolution.entry) return { backend, state: 'no-build', detail: resolution.missingEntry };
@@ -119,22 +160,45 @@ function describeFamily(catalog: Catalog, family: CatalogFamily, config: NerionC
     switch (backend) {
       case 'llama_cpp': {
         const path = findProvisionedGguf(config.cacheDir, family);
-        return path ? { backend, name, state: 'installed', location: path } : { backend, name, state: 'missing', detail: `run \`nerion models ensure --backend llama_cpp --model ${family.id}\`` };
+        return path
+          ? { backend, name, state: 'installed', location: path }
+          : {
+              backend,
+              name,
+              state: 'missing',
+              detail: `run \`nerion models ensure --backend llama_cpp --model ${family.id}\``,
+            };
       }
       case 'ollama': {
         if (!ollama.models) return { backend, name, state: 'unknown', detail: ollama.reason };
         const found = ollama.models.some((model) => sameOllamaModel(model, name));
-        return found ? { backend, name, state: 'installed', location: ollama.endpoint } : { backend, name, state: 'missing', detail: `run \`nerion models ensure --backend ollama --model ${family.id}\`` };
+        return found
+          ? { backend, name, state: 'installed', location: ollama.endpoint }
+          : {
+              backend,
+              name,
+              state: 'missing',
+              detail: `run \`nerion models ensure --backend ollama --model ${family.id}\``,
+            };
       }
       case 'vllm': {
         if (!vllm.models) return { backend, name, state: 'unknown', detail: vllm.reason };
         const served = vllm.models.some((model) => model === name || resolution.alternatives.includes(model));
-        return served ? { backend, name, state: 'installed', location: vllm.endpoint } : { backend, name, state: 'missing', detail: `the server at ${vllm.endpoint} does not serve it` };
+        return served
+          ? { backend, name, state: 'installed', location: vllm.endpoint }
+          : { backend, name, state: 'missing', detail: `the server at ${vllm.endpoint} does not serve it` };
       }
       default: {
         const directory = defaultExllamaDir(config.cacheDir, family.id);
         const present = hasExllamaModel(directory);
-        return present ? { backend, name, state: 'installed', location: directory } : { backend, name, state: 'missing', detail: `run \`nerion models ensure --backend exllamav2 --model ${family.id}\`` };
+        return present
+          ? { backend, name, state: 'installed', location: directory }
+          : {
+              backend,
+              name,
+              state: 'missing',
+              detail: `run \`nerion models ensure --backend exllamav2 --model ${family.id}\``,
+            };
       }
     }
   });

@@ -27,7 +27,11 @@ export default class ModelsStop extends NerionCommand {
   ].join('\n');
   static override examples = ['<%= config.bin %> models stop', '<%= config.bin %> models stop --port 8000 --json'];
   static override flags = {
-    port: Flags.integer({ summary: 'Stop only the server recorded for this port (default: every recorded one).', min: 1, max: 65535 }),
+    port: Flags.integer({
+      summary: 'Stop only the server recorded for this port (default: every recorded one).',
+      min: 1,
+      max: 65535,
+    }),
     grace: Flags.integer({ summary: 'Seconds to wait after SIGTERM before SIGKILL.', default: 15, min: 0 }),
   };
 
@@ -35,7 +39,11 @@ export default class ModelsStop extends NerionCommand {
     const { flags } = await this.parse(ModelsStop);
     const config = this.resolveConfig();
     const { stopVllmServers } = await import('@nerion/backend-vllm');
-    const stopped = await stopVllmServers({ cacheDir: config.cacheDir, ...(flags.port === undefined ? {} : { port: flags.port }), graceMs: flags.grace * 1000 });
+    const stopped = await stopVllmServers({
+      cacheDir: config.cacheDir,
+      ...(flags.port === undefined ? {} : { port: flags.port }),
+      graceMs: flags.grace * 1000,
+    });
     const result: StopResult = {
       stopped: stopped.map((server) => ({
         backend: 'vllm',
@@ -50,7 +58,9 @@ export default class ModelsStop extends NerionCommand {
     };
     if (!this.jsonEnabled()) {
       if (result.stopped.length === 0) {
-        this.log(`No autostarted vLLM server is recorded${flags.port === undefined ? '' : ` for port ${flags.port}`} (pid files live in ${config.cacheDir}/run/).`);
+        this.log(
+          `No autostarted vLLM server is recorded${flags.port === undefined ? '' : ` for port ${flags.port}`} (pid files live in ${config.cacheDir}/run/).`,
+        );
       }
       for (const server of result.stopped) {
         this.log(
