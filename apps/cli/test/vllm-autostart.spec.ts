@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePaths, vllmStandInCommand, freePort } from '@nerion/test-support';
-import { isProcessAlive, listVllmServers, stopVllmServers } from '@nerion/backend-vllm';
+import { isProcessAlive } from '@nerion/backend-core';
+import { listVllmServers, stopVllmServers } from '@nerion/backend-vllm';
 import { runCli } from './run-cli.js';
 
 const CATALOG = (ggufPath: string): string => `version: 1

@@ -60,3 +60,4 @@ export {
   validateGenerateRequest,
 } from './request-lifecycle.js';
 export { parseJsonOutput, validateJsonSchema, type JsonSchemaIssue } from './json-output.js';
+export { isProcessAlive, processStartTicks, type SpawnFunction } from './process.js';

@@ -4,7 +4,7 @@
  * fails every request in flight with a typed error, and the next request spawns a new one.
  */
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { NerionError, describeError, type NerionErrorCode } from '@nerion/backend-core';
+import { NerionError, describeError, type NerionErrorCode, type SpawnFunction } from '@nerion/backend-core';
 import * as v from 'valibot';
 import {
   BRIDGE_SCRIPT_PATH,
@@ -14,8 +14,6 @@ import {
   type BridgeHello,
   type BridgeOperation,
 } from './bridge-protocol.js';
-
-export type SpawnFunction = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
 export interface BridgeProcessSettings {
   /** The Python interpreter (NERION_PYTHON; default `python3`). */

@@ -1,10 +1,10 @@
 /**
  * `createExllamaBackend(settings)`: exllamav2 as a CoderBackend v1 (experimental).
  * With a `baseUrl`, it talks to an OpenAI-compatible exllama server (TabbyAPI) through the shared
- * client of @nerion/backend-vllm; otherwise it runs the Python bridge shipped in this package.
+ * client of @nerion/backend-openai-compatible; otherwise it runs the Python bridge shipped in this package.
  */
 import type { CoderBackend } from '@nerion/backend-core';
-import { createOpenAICompatibleBackend } from '@nerion/backend-vllm';
+import { createOpenAICompatibleBackend } from '@nerion/backend-openai-compatible';
 import { ExllamaBridgeBackend, type ExllamaBridgeBackendSettings } from './exllama-bridge-backend.js';
 
 export interface ExllamaBackendSettings extends ExllamaBridgeBackendSettings {
@@ -27,6 +27,7 @@ export function createExllamaBackend(settings: ExllamaBackendSettings): ExllamaB
       serverName: 'TabbyAPI (exllamav2)',
       startHint:
         'start TabbyAPI with this model loaded, or unset NERION_CODER_BASE_URL to run exllamav2 through the local Python bridge',
+      startFix: { settings: ['NERION_CODER_BASE_URL'] },
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
       ...(settings.fetch ? { fetch: settings.fetch } : {}),
       ...(settings.probeTimeoutMs ? { probeTimeoutMs: settings.probeTimeoutMs } : {}),

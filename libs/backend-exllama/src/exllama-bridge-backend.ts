@@ -21,11 +21,12 @@ import {
   type GenerateResult,
   type ProbeOptions,
   type ProbeResult,
+  type SpawnFunction,
   type StreamPart,
   raceAbort,
 } from '@nerion/backend-core';
 import * as v from 'valibot';
-import { BridgeProcess, type SpawnFunction } from './bridge-process.js';
+import { BridgeProcess } from './bridge-process.js';
 import {
   DoneSchema,
   DeltaSchema,

@@ -1,5 +1,5 @@
 // @nerion/backend-exllama: exllamav2 as a CoderBackend v1 (experimental) — a Python bridge over JSON
-// lines, or an OpenAI-compatible exllama server (TabbyAPI) through @nerion/backend-vllm's shared client.
+// lines, or an OpenAI-compatible exllama server (TabbyAPI) through @nerion/backend-openai-compatible.
 export { createExllamaBackend, type ExllamaBackend, type ExllamaBackendSettings } from './exllama-backend.js';
 export {
   DEFAULT_PROBE_TIMEOUT_MS,
@@ -7,7 +7,7 @@ export {
   extractJson,
   type ExllamaBridgeBackendSettings,
 } from './exllama-bridge-backend.js';
-export { BridgeProcess, type BridgeProcessSettings, type SpawnFunction } from './bridge-process.js';
+export { BridgeProcess, type BridgeProcessSettings } from './bridge-process.js';
 export {
   BRIDGE_PROTOCOL_VERSION,
   BRIDGE_SCRIPT_PATH,
@@ -23,7 +23,6 @@ export {
   exllamaModelDirFor,
   prepareExllamaModelDir,
   shellQuote,
-  type DownloadSpawnFunction,
   type PrepareExllamaModelDirSettings,
   type PreparedModelDir,
 } from './prepare-model-dir.js';

@@ -3,13 +3,11 @@
  * Downloads only with network consent, into a temporary sibling folder renamed into place on success;
  * without consent it fails with CONSENT_REQUIRED carrying the exact command a user would run.
  */
-import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { NerionError, describeError } from '@nerion/backend-core';
-
-export type DownloadSpawnFunction = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+import { NerionError, describeError, type SpawnFunction } from '@nerion/backend-core';
 
 /**
  * The Hugging Face CLI download: `hf download <repo> --revision <branch> --local-dir <dir>`. `hf` is the
@@ -32,7 +30,7 @@ export interface PrepareExllamaModelDirSettings {
   /** The downloader, split into words (default `hf download`); spawned without a shell. */
   command?: readonly string[];
   env?: Readonly<Record<string, string | undefined>>;
-  spawn?: DownloadSpawnFunction;
+  spawn?: SpawnFunction;
   /** Progress lines (the downloader's output). */
   onProgress?: (line: string) => void;
   signal?: AbortSignal;
@@ -105,7 +103,7 @@ export async function prepareExllamaModelDir(settings: PrepareExllamaModelDirSet
 }
 
 function run(command: readonly string[], settings: PrepareExllamaModelDirSettings): Promise<void> {
-  const spawn = settings.spawn ?? (nodeSpawn as DownloadSpawnFunction);
+  const spawn = settings.spawn ?? (nodeSpawn as SpawnFunction);
   const [program, ...args] = command as [string, ...string[]];
   const options: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'], shell: false, windowsHide: true };
   if (settings.env) options.env = { ...settings.env } as NodeJS.ProcessEnv;

@@ -1,5 +1,5 @@
 /**
- * exllamav2's HTTP mode (a base URL set: TabbyAPI) goes through @nerion/backend-vllm's shared
+ * exllamav2's HTTP mode (a base URL set: TabbyAPI) goes through @nerion/backend-openai-compatible's
  * OpenAI-compatible client. TabbyAPI cannot run here, so this runs against the protocol-faithful
  * local OpenAI-compatible server from @nerion/test-support (vLLM-shaped, real GGUF via node-llama-cpp).
  */

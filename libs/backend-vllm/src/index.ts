@@ -1,11 +1,5 @@
-// @nerion/backend-vllm: vLLM (and any OpenAI-compatible server) as a CoderBackend v1, with opt-in autostart.
-export {
-  DEFAULT_PROBE_TIMEOUT_MS,
-  createOpenAICompatibleBackend,
-  serverRootFromBaseUrl,
-  type OpenAICompatibleBackend,
-  type OpenAICompatibleBackendSettings,
-} from './openai-compatible-backend.js';
+// @nerion/backend-vllm: vLLM as a CoderBackend v1 (over @nerion/backend-openai-compatible), with opt-in autostart
+// of a local `vllm serve` and the pid files that let `nerion models stop` stop it.
 export {
   DEFAULT_VLLM_BASE_URL,
   createVllmBackend,
@@ -14,28 +8,12 @@ export {
 } from './vllm-backend.js';
 export {
   DEFAULT_SERVER_START_TIMEOUT_MS,
-  DEFAULT_VLLM_COMMAND,
   ensureVllmServer,
-  isProcessAlive,
-  isRecordedProcessAlive,
-  processStartTicks,
-  listVllmServers,
-  readLogTail,
-  readVllmPidFile,
-  serverAddressFromBaseUrl,
-  stopProcessGroup,
   stopVllmServers,
-  vllmLogFile,
-  vllmPidFile,
-  vllmServeArguments,
   type EnsureVllmServerOptions,
   type EnsuredVllmServer,
-  type ServerAddress,
-  type SpawnFunction,
-  type StopProcessResult,
   type StoppedVllmServer,
   type VllmAutostartSettings,
-  type VllmPidRecord,
-  type VllmServeArgumentsInput,
-  type VllmServerRecord,
 } from './vllm-server.js';
+export { DEFAULT_VLLM_COMMAND, vllmServeArguments, type VllmServeArgumentsInput } from './serve-arguments.js';
+export { listVllmServers, vllmLogFile, vllmPidFile, type VllmPidRecord, type VllmServerRecord } from './pid-file.js';

@@ -7,13 +7,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePaths, vllmStandInCommand, freePort, rejection } from '@nerion/test-support';
+import { isProcessAlive } from '@nerion/backend-core';
+import { readVllmPidFile } from './pid-file.js';
+import { stopProcessGroup } from './process-group.js';
 import {
   createVllmBackend,
   ensureVllmServer,
-  isProcessAlive,
   listVllmServers,
-  readVllmPidFile,
-  stopProcessGroup,
   stopVllmServers,
   vllmLogFile,
   vllmPidFile,

@@ -9,7 +9,7 @@ import {
   closedPort,
   rejection,
 } from '@nerion/test-support';
-import { createOpenAICompatibleBackend, createVllmBackend } from './index.js';
+import { createVllmBackend } from './index.js';
 
 const SERVED = 'qwen2.5-coder';
 const SCHEMA: JsonSchema = {
@@ -255,6 +255,20 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
       expect(error.message).toContain(`vLLM is not answering at ${deadUrl}`);
       expect(error.message).toContain(`--served-model-name ${SERVED} --host 127.0.0.1 --port ${new URL(deadUrl).port}`);
       expect(error.message).toContain('NERION_AUTOSTART_VLLM=1');
+      expect(error.fix).toEqual({
+        settings: ['NERION_AUTOSTART_VLLM', 'NERION_CODER_BASE_URL'],
+        command: [
+          'vllm',
+          'serve',
+          '<hugging-face-repo>',
+          '--served-model-name',
+          SERVED,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          new URL(deadUrl).port,
+        ],
+      });
     } finally {
       await backend.close();
     }
@@ -270,29 +284,6 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
       );
     } finally {
       await withRepo.close();
-    }
-  });
-
-  it('createOpenAICompatibleBackend serves another backend id and server name (the exllamav2 HTTP mode reuses it)', async () => {
-    const backend = createOpenAICompatibleBackend({
-      id: 'exllamav2',
-      model: SERVED,
-      baseUrl: `${server.url}/v1/`,
-      serverName: 'TabbyAPI',
-      apiKey: 'secret',
-    });
-    try {
-      expect(backend.id).toBe('exllamav2');
-      expect(backend.baseUrl).toBe(server.url);
-      const result = await backend.generate({
-        messages: [{ role: 'user', content: 'hi' }],
-        maxTokens: 4,
-        temperature: 0,
-      });
-      expect(result.usage.completionTokens).toBeGreaterThan(0);
-      expect(await backend.listServedModels()).toContain(SERVED);
-    } finally {
-      await backend.close();
     }
   });
 });

@@ -4,18 +4,12 @@ import {
   createOpenAICompatibleBackend,
   serverRootFromBaseUrl,
   type OpenAICompatibleBackend,
-} from './openai-compatible-backend.js';
-import {
-  DEFAULT_VLLM_COMMAND,
-  ensureVllmServer,
-  readVllmPidFile,
-  serverAddressFromBaseUrl,
-  stopProcessGroup,
-  vllmPidFile,
-  vllmServeArguments,
-  type EnsuredVllmServer,
-  type VllmAutostartSettings,
-} from './vllm-server.js';
+} from '@nerion/backend-openai-compatible';
+import { readVllmPidFile, vllmPidFile } from './pid-file.js';
+import { stopProcessGroup } from './process-group.js';
+import { DEFAULT_VLLM_COMMAND, vllmServeArguments } from './serve-arguments.js';
+import { serverAddressFromBaseUrl } from './server-address.js';
+import { ensureVllmServer, type EnsuredVllmServer, type VllmAutostartSettings } from './vllm-server.js';
 
 export const DEFAULT_VLLM_BASE_URL = 'http://localhost:8000';
 
@@ -47,12 +41,13 @@ export function createVllmBackend(settings: VllmBackendSettings): VllmBackend {
   const autostart = settings.autostart && settings.autostart.enabled !== false ? settings.autostart : undefined;
   const address = serverAddressFromBaseUrl(baseUrl);
   // The command to suggest (or run): from the autostart settings even when autostart is off, so the hint names the repo.
-  const serveCommand = vllmServeArguments(settings.autostart?.command ?? DEFAULT_VLLM_COMMAND, {
+  const serveArgv = vllmServeArguments(settings.autostart?.command ?? DEFAULT_VLLM_COMMAND, {
     repo: settings.autostart?.repo ?? '<hugging-face-repo>',
     servedModelName: settings.model,
     host: '127.0.0.1',
     port: address.port,
-  }).join(' ');
+  });
+  const serveCommand = serveArgv.join(' ');
   let server: EnsuredVllmServer | undefined;
 
   const backend = createOpenAICompatibleBackend({
@@ -64,6 +59,9 @@ export function createVllmBackend(settings: VllmBackendSettings): VllmBackend {
     startHint: autostart
       ? `autostart could not make it answer; check the log under ${autostart.cacheDir}/logs/`
       : `start it with \`${serveCommand}\`, or set NERION_AUTOSTART_VLLM=1 to let nerion start it`,
+    startFix: autostart
+      ? { settings: ['NERION_CODER_BASE_URL'] }
+      : { settings: ['NERION_AUTOSTART_VLLM', 'NERION_CODER_BASE_URL'], command: serveArgv },
     probeTimeoutMs: settings.probeTimeoutMs,
     fetch: settings.fetch,
     ensureServer: autostart

@@ -2,18 +2,11 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NerionError } from '@nerion/backend-core';
-import {
-  isProcessAlive,
-  isRecordedProcessAlive,
-  processStartTicks,
-  listVllmServers,
-  readLogTail,
-  serverAddressFromBaseUrl,
-  stopVllmServers,
-  vllmPidFile,
-  vllmServeArguments,
-} from './vllm-server.js';
+import { NerionError, isProcessAlive, processStartTicks } from '@nerion/backend-core';
+import { isRecordedProcessAlive, listVllmServers, readLogTail, vllmPidFile } from './pid-file.js';
+import { vllmServeArguments } from './serve-arguments.js';
+import { serverAddressFromBaseUrl } from './server-address.js';
+import { stopVllmServers } from './vllm-server.js';
 
 const temporary = mkdtempSync(join(tmpdir(), 'nerion-vllm-unit-'));
 afterAll(() => rmSync(temporary, { recursive: true, force: true }));

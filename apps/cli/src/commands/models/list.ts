@@ -1,5 +1,4 @@
-import * as v from 'valibot';
-import { describeError, sameOllamaModel, type BackendId, type NerionConfig } from '@nerion/backend-core';
+import { NerionError, describeError, sameOllamaModel, type BackendId, type NerionConfig } from '@nerion/backend-core';
 import {
   CATALOG_BACKENDS,
   defaultExllamaDir,
@@ -50,8 +49,6 @@ interface EngineView {
   endpoint: string;
   reason?: string;
 }
-
-const VllmModelsSchema = v.object({ data: v.array(v.object({ id: v.string() })) });
 
 export default class ModelsList extends NerionCommand {
   static override summary = 'List catalog families × backends, with what is installed or available now.';
@@ -121,26 +118,28 @@ export default class ModelsList extends NerionCommand {
     }
   }
 
-  /** GET /v1/models of the OpenAI-compatible vLLM server. */
+  /** The served models of the vLLM server, through @nerion/backend-openai-compatible (lazily imported). */
   private async vllmView(config: NerionConfig): Promise<EngineView> {
     const endpoint = baseUrlFor(config, 'vllm');
+    const { listOpenAICompatibleModels } = await import('@nerion/backend-openai-compatible');
     try {
-      const response = await fetch(`${endpoint}/v1/models`, { signal: AbortSignal.timeout(1500) });
-      if (!response.ok)
-        return { models: undefined, endpoint, reason: `${endpoint}/v1/models answered HTTP ${response.status}.` };
-      const parsed = v.safeParse(VllmModelsSchema, await response.json());
-      if (!parsed.success)
+      return { models: await listOpenAICompatibleModels({ baseUrl: endpoint, timeoutMs: 1500 }), endpoint };
+    } catch (error) {
+      const data = NerionError.isInstance(error) ? error.data : {};
+      const failure = data.failure;
+      if (failure === 'http-status')
+        return { models: undefined, endpoint, reason: `${endpoint}/v1/models answered HTTP ${String(data.status)}.` };
+      if (failure === 'unexpected-body')
         return {
           models: undefined,
           endpoint,
           reason: `${endpoint}/v1/models did not answer like an OpenAI-compatible server.`,
         };
-      return { models: parsed.output.data.map((model) => model.id), endpoint };
-    } catch (error) {
+      const cause = failure === 'unreachable' ? (error as NerionError).cause : error;
       return {
         models: undefined,
         endpoint,
-        reason: `No vLLM server answers at ${endpoint} (${describeError(error)}); start one with the command \`nerion models ensure --backend vllm --model <family>\` prints.`,
+        reason: `No vLLM server answers at ${endpoint} (${describeError(cause)}); start one with the command \`nerion models ensure --backend vllm --model <family>\` prints.`,
       };
     }
   }

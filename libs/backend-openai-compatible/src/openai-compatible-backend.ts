@@ -24,8 +24,11 @@ import {
   type ProbeOptions,
   type ProbeResult,
   type StreamPart,
+  type NerionErrorFix,
   type TokenUsage,
 } from '@nerion/backend-core';
+import { fetchModelList, type ModelList } from './list-models.js';
+import { serverRootFromBaseUrl } from './server-root.js';
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 2000;
 
@@ -42,6 +45,8 @@ export interface OpenAICompatibleBackendSettings {
   serverName: string;
   /** What the user should do when nothing answers, e.g. "start it with `vllm serve <repo> …`". */
   startHint?: string;
+  /** The same as data: which settings or command make the server answer (carried on BACKEND_UNREACHABLE). */
+  startFix?: NerionErrorFix;
   /** Bound of probe() (default 2000 ms). */
   probeTimeoutMs?: number;
   /** Injectable fetch (tests, proxies); defaults to the global fetch. */
@@ -71,38 +76,7 @@ export interface OpenAICompatibleBackend extends CoderBackend {
   listServedModels(options?: ProbeOptions): Promise<string[]>;
 }
 
-const ModelListSchema = v.object({
-  data: v.array(
-    v.object({
-      id: v.string(),
-      owned_by: v.optional(v.nullable(v.string())),
-      root: v.optional(v.nullable(v.string())),
-      max_model_len: v.optional(v.nullable(v.number())),
-    }),
-  ),
-});
-type ModelList = v.InferOutput<typeof ModelListSchema>;
-
 const VersionSchema = v.object({ version: v.string() });
-
-/** `http://host:8000/v1/` → `http://host:8000`. */
-export function serverRootFromBaseUrl(baseUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch (error) {
-    throw new NerionError(
-      'CONFIG_INVALID',
-      `"${baseUrl}" is not a URL; write the server root like http://localhost:8000.`,
-      { cause: error },
-    );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new NerionError('CONFIG_INVALID', `"${baseUrl}" must be an http:// or https:// URL.`);
-  }
-  const path = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
-  return `${url.protocol}//${url.host}${path}`;
-}
 
 function mapFinishReason(reason: string | null | undefined): { finishReason: FinishReason; warning?: string } {
   if (reason === 'stop' || reason === 'tool_calls' || reason === 'function_call') return { finishReason: 'stop' };
@@ -146,6 +120,12 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
   });
 
   const unreachableMessage = (): string => `${serverName} is not answering at ${root} — ${startHint}.`;
+  const unreachableError = (cause: unknown): NerionError =>
+    new NerionError('BACKEND_UNREACHABLE', unreachableMessage(), {
+      cause,
+      data: { baseUrl: root },
+      ...(settings.startFix ? { fix: settings.startFix } : {}),
+    });
 
   async function getJson(path: string, signal: AbortSignal): Promise<unknown> {
     const response = await doFetch(`${root}${path}`, { headers, signal });
@@ -159,28 +139,19 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
   }
 
   async function fetchModels(options: ProbeOptions = {}): Promise<ModelList> {
-    const signal = AbortSignal.any([
-      AbortSignal.timeout(options.timeoutMs ?? probeTimeoutMs),
-      ...(options.signal ? [options.signal] : []),
-    ]);
-    let body: unknown;
     try {
-      body = await getJson('/v1/models', signal);
+      return await fetchModelList({
+        baseUrl: root,
+        serverName,
+        timeoutMs: options.timeoutMs ?? probeTimeoutMs,
+        fetch: doFetch,
+        ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     } catch (error) {
-      if (NerionError.isInstance(error)) throw error;
-      throw new NerionError('BACKEND_UNREACHABLE', unreachableMessage(), { cause: error, data: { baseUrl: root } });
+      if (NerionError.hasCode(error, 'BACKEND_UNREACHABLE')) throw unreachableError(error.cause);
+      throw error;
     }
-    const parsed = v.safeParse(ModelListSchema, body);
-    if (!parsed.success) {
-      throw new NerionError(
-        'BACKEND_ERROR',
-        `${serverName} at ${root} answered /v1/models with an unexpected body (${parsed.issues[0].message}); is this an OpenAI-compatible server?`,
-        {
-          data: { baseUrl: root },
-        },
-      );
-    }
-    return parsed.output;
   }
 
   async function fetchVersion(timeoutMs = probeTimeoutMs): Promise<string | undefined> {
@@ -219,6 +190,7 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       {
         cause,
         data: { model: settings.model, served, baseUrl: root },
+        fix: { settings: ['NERION_CODER_MODEL'] },
       },
     );
   }
@@ -242,7 +214,7 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       }
       if (error instanceof OpenAI.APIConnectionError) {
         serverReady = settings.ensureServer === undefined;
-        return new NerionError('BACKEND_UNREACHABLE', unreachableMessage(), { cause: error, data: { baseUrl: root } });
+        return unreachableError(error);
       }
       return new NerionError('BACKEND_ERROR', `${serverName} at ${root} failed: ${describeError(error)}`, {
         cause: error,

@@ -1,0 +1,6 @@
+import { createJestConfig } from '../../jest.preset.js';
+
+export default createJestConfig(
+  import.meta.dirname ?? new URL('.', import.meta.url).pathname,
+  'backend-openai-compatible',
+);

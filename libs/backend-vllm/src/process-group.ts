@@ -1,0 +1,59 @@
+/**
+ * Stopping a detached server: SIGTERM to its process group, SIGKILL after a grace period.
+ */
+import { NerionError, isProcessAlive } from '@nerion/backend-core';
+
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    // The server runs in its own process group (detached): signal the group so vLLM's workers go too.
+    process.kill(-pid, signal);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ESRCH' && code !== 'EPERM') throw error;
+    try {
+      process.kill(pid, signal);
+    } catch (inner) {
+      if ((inner as NodeJS.ErrnoException).code !== 'ESRCH') throw inner;
+    }
+  }
+}
+
+export interface StopProcessResult {
+  pid: number;
+  /** The signal that ended it; undefined when it was already gone. */
+  signal: NodeJS.Signals | undefined;
+}
+
+/** SIGTERM to the process group, then SIGKILL after `graceMs`; resolves once the pid is gone. */
+export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<StopProcessResult> {
+  if (!isProcessAlive(pid)) return { pid, signal: undefined };
+  signalGroup(pid, 'SIGTERM');
+  const termDeadline = performance.now() + graceMs;
+  while (performance.now() < termDeadline) {
+    await sleep(50);
+    if (!isProcessAlive(pid)) return { pid, signal: 'SIGTERM' };
+  }
+  signalGroup(pid, 'SIGKILL');
+  const killDeadline = performance.now() + 5000;
+  while (performance.now() < killDeadline) {
+    await sleep(50);
+    if (!isProcessAlive(pid)) return { pid, signal: 'SIGKILL' };
+  }
+  throw new NerionError('INTERNAL', `Process ${pid} survived SIGKILL for 5 s; stop it by hand (kill -9 ${pid}).`, {
+    data: { pid },
+  });
+}
