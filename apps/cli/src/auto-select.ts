@@ -16,7 +16,6 @@ import {
 import {
   chooseAutoSelection,
   findFamily,
-  hasExllamaModel,
   profileTask,
   type AutoCandidate,
   type AutoSelectResult,
@@ -130,7 +129,8 @@ async function availability(combination: Combination, config: NerionConfig): Pro
   };
   // A local exllamav2 model folder that does not exist cannot be served: say so without spawning Python.
   if (combination.backend === 'exllamav2' && !(config.backend === 'exllamav2' && config.baseUrl)) {
-    const { modelDir } = exllamaModelSource(combination.model, config);
+    const { modelDir } = await exllamaModelSource(combination.model, config);
+    const { hasExllamaModel } = await import('@nerion/backend-exllama');
     if (!hasExllamaModel(modelDir))
       return { ...base, available: false, reason: `no exllamav2 model (config.json and .safetensors) in ${modelDir}` };
   }

@@ -20,9 +20,9 @@ export {
 export {
   DEFAULT_DOWNLOAD_COMMAND,
   exllamaDownloadCommand,
-  exllamaModelDirFor,
   prepareExllamaModelDir,
-  shellQuote,
   type PrepareExllamaModelDirSettings,
   type PreparedModelDir,
 } from './prepare-model-dir.js';
+export { exllamaModelDir, hasExllamaModel } from './model-folder.js';
+export { ensureExllamaModel, type EnsureExllamaModelOptions, type EnsuredExllamaModel } from './ensure-model.js';

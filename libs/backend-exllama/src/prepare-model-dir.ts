@@ -7,7 +7,8 @@ import { spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { NerionError, describeError, type SpawnFunction } from '@nerion/backend-core';
+import { NerionError, describeError, shellQuote, type SpawnFunction } from '@nerion/backend-core';
+import { exllamaModelDir } from './model-folder.js';
 
 /**
  * The Hugging Face CLI download: `hf download <repo> --revision <branch> --local-dir <dir>`. `hf` is the
@@ -43,11 +44,6 @@ export interface PreparedModelDir {
   command: readonly string[];
 }
 
-/** `<cacheDir>/models/exl/<model>` — where an autostart-prepared model lives. */
-export function exllamaModelDirFor(cacheDir: string, model: string): string {
-  return join(cacheDir, 'models', 'exl', model.replace(/[^A-Za-z0-9._-]/g, '_'));
-}
-
 /** The exact download command for a user to run (words; join with spaces to print). */
 export function exllamaDownloadCommand(
   settings: Pick<PrepareExllamaModelDirSettings, 'repo' | 'revision' | 'command'>,
@@ -62,13 +58,8 @@ export function exllamaDownloadCommand(
   ];
 }
 
-/** Quotes a word for display in a POSIX shell (the command itself is always spawned without one). */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 export async function prepareExllamaModelDir(settings: PrepareExllamaModelDirSettings): Promise<PreparedModelDir> {
-  const modelDir = exllamaModelDirFor(settings.cacheDir, settings.model);
+  const modelDir = exllamaModelDir(settings.cacheDir, settings.model);
   const userCommand = exllamaDownloadCommand(settings, modelDir);
   if (existsSync(join(modelDir, 'config.json'))) return { modelDir, status: 'present', command: userCommand };
   const printable = userCommand.map(shellQuote).join(' ');
@@ -76,7 +67,10 @@ export async function prepareExllamaModelDir(settings: PrepareExllamaModelDirSet
     throw new NerionError(
       'CONSENT_REQUIRED',
       `The exllamav2 model "${settings.model}" is not at ${modelDir}, and downloading ${settings.repo}${settings.revision ? ` (branch ${settings.revision})` : ''} needs network consent: set NERION_ALLOW_NETWORK=1, or run it yourself: ${printable}`,
-      { data: { modelDir, repo: settings.repo, revision: settings.revision, command: userCommand } },
+      {
+        data: { modelDir, repo: settings.repo, revision: settings.revision, command: userCommand },
+        fix: { settings: ['NERION_ALLOW_NETWORK'], command: userCommand },
+      },
     );
   }
   await mkdir(dirname(modelDir), { recursive: true });
@@ -141,7 +135,11 @@ function run(command: readonly string[], settings: PrepareExllamaModelDirSetting
             missing
               ? `\`${program}\` was not found — install the Hugging Face CLI with \`python3 -m pip install -U huggingface_hub\` (it provides \`hf\`), then try again.`
               : `Could not start \`${program}\`: ${describeError(failure)}.`,
-            { cause: failure, data: { command } },
+            {
+              cause: failure,
+              data: { command },
+              ...(missing ? { fix: { command: ['python3', '-m', 'pip', 'install', '-U', 'huggingface_hub'] } } : {}),
+            },
           ),
         );
       } else if (code !== 0) {

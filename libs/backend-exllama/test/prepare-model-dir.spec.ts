@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rejection } from '@nerion/test-support';
-import { exllamaModelDirFor, prepareExllamaModelDir } from '../src/index.js';
+import { exllamaModelDir, prepareExllamaModelDir } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'nerion-exl-prepare-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -45,6 +45,7 @@ describe('prepareExllamaModelDir (a Node stand-in for the hf CLI as the download
     expect(error.message).toContain(`hf download ${REPO} --revision 6_5 --local-dir ${target}`);
     expect(error.message).toMatch(/NERION_ALLOW_NETWORK=1/);
     expect(error.data.command).toEqual(['hf', 'download', REPO, '--revision', '6_5', '--local-dir', target]);
+    expect(error.fix).toEqual({ settings: ['NERION_ALLOW_NETWORK'], command: error.data.command });
     expect(existsSync(cacheDir)).toBe(false);
   });
 
@@ -61,7 +62,7 @@ describe('prepareExllamaModelDir (a Node stand-in for the hf CLI as the download
       onProgress: (line) => progress.push(line),
     });
     expect(prepared.status).toBe('downloaded');
-    expect(prepared.modelDir).toBe(exllamaModelDirFor(cacheDir, 'qwen2.5-coder'));
+    expect(prepared.modelDir).toBe(exllamaModelDir(cacheDir, 'qwen2.5-coder'));
     const config = JSON.parse(readFileSync(join(prepared.modelDir, 'config.json'), 'utf8')) as {
       repo: string;
       revision: string;

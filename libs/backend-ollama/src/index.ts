@@ -22,3 +22,4 @@ export {
 } from './context-window.js';
 export { STRUCTURED_OUTPUTS_SINCE, compareVersions } from './ollama-version.js';
 export { modelMissingMessage, notRunningMessage } from './ollama-errors.js';
+export { ensureOllamaModel, type EnsureOllamaModelOptions, type EnsuredOllamaModel } from './ensure-model.js';

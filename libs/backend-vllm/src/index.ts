@@ -17,3 +17,4 @@ export {
 } from './vllm-server.js';
 export { DEFAULT_VLLM_COMMAND, vllmServeArguments, type VllmServeArgumentsInput } from './serve-arguments.js';
 export { listVllmServers, vllmLogFile, vllmPidFile, type VllmPidRecord, type VllmServerRecord } from './pid-file.js';
+export { ensureVllmModel, type EnsureVllmModelOptions, type EnsuredVllmModel } from './ensure-model.js';

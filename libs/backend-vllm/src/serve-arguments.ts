@@ -8,6 +8,8 @@ export const DEFAULT_VLLM_COMMAND: readonly string[] = ['vllm', 'serve'];
 export interface VllmServeArgumentsInput {
   /** What to serve: a Hugging Face repo or a local path (vLLM's model tag). */
   repo: string;
+  /** The repo's revision (`--revision`), right after the repo. */
+  revision?: string;
   servedModelName: string;
   host: string;
   port: number;
@@ -30,6 +32,7 @@ export function vllmServeArguments(command: readonly string[], input: VllmServeA
   return [
     ...command,
     ...(positional ? [input.repo] : ['--model', input.repo]),
+    ...(input.revision ? ['--revision', input.revision] : []),
     '--served-model-name',
     input.servedModelName,
     '--host',

@@ -6,6 +6,7 @@ import { NerionError, isProcessAlive, processStartTicks } from '@nerion/backend-
 import { isRecordedProcessAlive, listVllmServers, readLogTail, vllmPidFile } from './pid-file.js';
 import { vllmServeArguments } from './serve-arguments.js';
 import { serverAddressFromBaseUrl } from './server-address.js';
+import { ensureVllmModel } from './ensure-model.js';
 import { stopVllmServers } from './vllm-server.js';
 
 const temporary = mkdtempSync(join(tmpdir(), 'nerion-vllm-unit-'));
@@ -159,5 +160,42 @@ describe('pid files and logs', () => {
     expect(readLogTail(log, 3)).toEqual(['line 27', 'line 28', 'line 29']);
     expect(readLogTail(join(temporary, 'missing.log'))).toEqual([]);
     expect(isProcessAlive(process.pid)).toBe(true);
+  });
+});
+
+describe('ensureVllmModel', () => {
+  it('gives the exact serve command (repo, revision, served name, address) and the env that points nerion at it', () => {
+    const ensured = ensureVllmModel({
+      model: 'qwen2.5-coder',
+      displayName: 'Qwen2.5 Coder 7B',
+      repo: 'Qwen/Qwen2.5-Coder-7B-Instruct',
+      revision: 'main',
+      servedName: 'qwen2.5-coder',
+      port: 8001,
+    });
+    expect(ensured.status).toBe('instructions');
+    expect(ensured.commands).toEqual([
+      [
+        'vllm',
+        'serve',
+        'Qwen/Qwen2.5-Coder-7B-Instruct',
+        '--revision',
+        'main',
+        '--served-model-name',
+        'qwen2.5-coder',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '8001',
+      ],
+    ]);
+    expect(ensured.env).toEqual({
+      NERION_CODER_BACKEND: 'vllm',
+      NERION_CODER_MODEL: 'qwen2.5-coder',
+      NERION_CODER_BASE_URL: 'http://127.0.0.1:8001',
+    });
+    expect(ensured.lines).toContain(
+      'vllm serve Qwen/Qwen2.5-Coder-7B-Instruct --revision main --served-model-name qwen2.5-coder --host 127.0.0.1 --port 8001',
+    );
   });
 });

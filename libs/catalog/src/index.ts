@@ -21,9 +21,7 @@ export {
 } from './resolve-model.js';
 export {
   PROVISIONED_FILE_NAME,
-  defaultExllamaDir,
   defaultGgufPath,
-  hasExllamaModel,
   findProvisioned,
   findProvisionedGguf,
   ggufDirectory,
@@ -58,7 +56,6 @@ export {
   type ModelSelection,
   type SelectModelOptions,
 } from './select-model.js';
-export { exllamaInstructions, shellJoin, vllmInstructions, type BackendInstructions } from './backend-instructions.js';
 export {
   chooseAutoSelection,
   profileTask,

@@ -2,7 +2,7 @@
  * What `nerion models ensure` provisioned, recorded in `<cacheDir>/provisioned.json` (written atomically),
  * so later runs find a downloaded GGUF without any environment variable.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as v from 'valibot';
 import { NerionError, type BackendId } from '@nerion/backend-core';
@@ -18,17 +18,6 @@ export function ggufDirectory(cacheDir: string): string {
 /** The default download path of a family's GGUF: `<cacheDir>/models/llama.cpp/<filename>`. */
 export function defaultGgufPath(cacheDir: string, filename: string): string {
   return join(ggufDirectory(cacheDir), filename);
-}
-
-/** The default exllamav2 model directory of a family: `<cacheDir>/models/exl/<family id>`. */
-export function defaultExllamaDir(cacheDir: string, familyId: string): string {
-  return join(cacheDir, 'models', 'exl', familyId);
-}
-
-/** Whether `directory` holds an exllamav2 (EXL2) model: its `config.json` and at least one `.safetensors` file. */
-export function hasExllamaModel(directory: string): boolean {
-  if (!existsSync(join(directory, 'config.json'))) return false;
-  return readdirSync(directory).some((name) => name.endsWith('.safetensors'));
 }
 
 const RecordSchema = v.object({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { NerionError } from '@nerion/backend-core';
-import { exllamaInstructions, loadCatalog, resolveFamily, selectModelForMachine, vllmInstructions } from './index.js';
+import { loadCatalog, selectModelForMachine } from './index.js';
 
 const GB = 1e9;
 const catalog = loadCatalog();
@@ -35,42 +35,5 @@ describe('selectModelForMachine', () => {
       expect(NerionError.hasCode(error, 'NOT_AVAILABLE')).toBe(true);
       expect((error as Error).message).toContain('qwen2.5-coder');
     }
-  });
-});
-
-describe('instructions for vLLM and exllamav2', () => {
-  it('vLLM: the exact serve command and the env that points nerion at it', () => {
-    const instructions = vllmInstructions(resolveFamily(catalog, 'qwen2.5-coder'));
-    expect(instructions.commands[0]).toEqual([
-      'vllm',
-      'serve',
-      'Qwen/Qwen2.5-Coder-7B-Instruct',
-      '--served-model-name',
-      'qwen2.5-coder',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '8000',
-    ]);
-    expect(instructions.env).toEqual({
-      NERION_CODER_BACKEND: 'vllm',
-      NERION_CODER_MODEL: 'qwen2.5-coder',
-      NERION_CODER_BASE_URL: 'http://127.0.0.1:8000',
-    });
-  });
-
-  it('exllamav2: the download of the repo/revision into the cache dir, and EXLLAMA_MODEL_DIR', () => {
-    const instructions = exllamaInstructions(resolveFamily(catalog, 'starcoder2'), '/cache');
-    expect(instructions.commands[0]).toEqual([
-      'hf',
-      'download',
-      'bartowski/starcoder2-15b-instruct-v0.1-exl2',
-      '--revision',
-      '5_0',
-      '--local-dir',
-      '/cache/models/exl/starcoder2',
-    ]);
-    expect(instructions.env.EXLLAMA_MODEL_DIR).toBe('/cache/models/exl/starcoder2');
-    expect(() => exllamaInstructions(resolveFamily(catalog, 'codellama'), '/cache')).toThrow(/no exllamav2/);
   });
 });

@@ -19,12 +19,13 @@ export interface ExllamaModelSource {
   catalog?: { family: string; repo: string; revision?: string };
 }
 
-/** EXLLAMA_MODEL_DIR when set; else the catalog family's folder under the cache dir. */
-export function exllamaModelSource(model: string, config: NerionConfig): ExllamaModelSource {
+/** EXLLAMA_MODEL_DIR when set; else the catalog family's folder under the cache dir (@nerion/backend-exllama's layout). */
+export async function exllamaModelSource(model: string, config: NerionConfig): Promise<ExllamaModelSource> {
   if (config.exllama.modelDir) return { modelDir: config.exllama.modelDir };
   const family = findFamily(loadCatalogForConfig(config), model);
   const familyId = family?.id ?? model;
-  const modelDir = join(config.cacheDir, 'models', 'exl', familyId);
+  const { exllamaModelDir } = await import('@nerion/backend-exllama');
+  const modelDir = exllamaModelDir(config.cacheDir, familyId);
   const entry = family?.backends.exllamav2;
   return entry
     ? {
@@ -56,7 +57,7 @@ export async function createExllamaFromConfig(model: string, context: BackendCon
   if (config.backend === 'exllamav2' && config.baseUrl)
     return createExllamaBackend(exllamaSettingsFromConfig(model, config, undefined));
 
-  const source = exllamaModelSource(model, config);
+  const source = await exllamaModelSource(model, config);
   if (config.autostartExl && !existsSync(join(source.modelDir, 'config.json'))) {
     if (config.exllama.modelDir) {
       throw new NerionError(

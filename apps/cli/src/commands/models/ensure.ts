@@ -2,16 +2,13 @@ import { freemem, totalmem } from 'node:os';
 import { Flags } from '@oclif/core';
 import { NerionError, type BackendId, type NerionConfig } from '@nerion/backend-core';
 import {
-  defaultExllamaDir,
-  exllamaInstructions,
   findFamily,
-  hasExllamaModel,
   provisionGguf,
   resolveFamily,
   resolveModelForBackend,
   selectModelForMachine,
-  vllmInstructions,
   type Catalog,
+  type CatalogFamily,
 } from '@nerion/catalog';
 import { NerionCommand } from '../../base-command.js';
 import { baseUrlFor, consentFor, createByteProgressRenderer, loadCatalogForConfig } from '../../catalog.js';
@@ -85,41 +82,62 @@ export default class ModelsEnsure extends NerionCommand {
         return this.ensureGguf(config, catalog, model);
       case 'ollama':
         return this.ensureOllama(config, catalog, model);
-      case 'vllm': {
-        const family = resolveFamily(catalog, model);
-        const url = new URL(baseUrlFor(config, 'vllm'));
-        const instructions = vllmInstructions(family, {
-          host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname,
-          port: Number(url.port || 8000),
-        });
-        this.log(instructions.lines.join('\n'));
-        return {
-          backend,
-          model,
-          family: family.id,
-          status: 'instructions',
-          commands: instructions.commands.map((command) => [...command]),
-          env: { ...instructions.env },
-        };
-      }
-      case 'exllamav2': {
-        const family = resolveFamily(catalog, model);
-        const directory = config.exllama.modelDir ?? defaultExllamaDir(config.cacheDir, family.id);
-        const instructions = exllamaInstructions(family, config.cacheDir, directory);
-        const present = hasExllamaModel(directory);
-        if (present) this.note(`The exllamav2 model directory ${directory} is present.`);
-        else this.log(instructions.lines.join('\n'));
-        return {
-          backend,
-          model,
-          family: family.id,
-          status: present ? 'present' : 'instructions',
-          path: directory,
-          commands: instructions.commands.map((command) => [...command]),
-          env: { ...instructions.env },
-        };
-      }
+      case 'vllm':
+        return this.ensureVllm(config, catalog, model);
+      case 'exllamav2':
+        return this.ensureExllama(config, catalog, model);
     }
+  }
+
+  /** vLLM fetches its own model on first start: @nerion/backend-vllm gives the exact serve command. */
+  private async ensureVllm(config: NerionConfig, catalog: Catalog, model: string): Promise<EnsureResult> {
+    const family = resolveFamily(catalog, model);
+    const entry = catalogEntry(family, 'vllm', 'vLLM');
+    const url = new URL(baseUrlFor(config, 'vllm'));
+    const { ensureVllmModel } = await import('@nerion/backend-vllm');
+    const ensured = ensureVllmModel({
+      model: family.id,
+      displayName: family.displayName,
+      repo: entry.repo,
+      ...(entry.revision ? { revision: entry.revision } : {}),
+      servedName: entry.servedName,
+      host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname,
+      port: Number(url.port || 8000),
+    });
+    this.log(ensured.lines.join('\n'));
+    return {
+      backend: 'vllm',
+      model,
+      family: family.id,
+      status: ensured.status,
+      commands: ensured.commands.map((command) => [...command]),
+      env: { ...ensured.env },
+    };
+  }
+
+  /** exllamav2: @nerion/backend-exllama owns the model folder and the download command. */
+  private async ensureExllama(config: NerionConfig, catalog: Catalog, model: string): Promise<EnsureResult> {
+    const family = resolveFamily(catalog, model);
+    const entry = catalogEntry(family, 'exllamav2', 'exllamav2 (EXL2)');
+    const { ensureExllamaModel, exllamaModelDir } = await import('@nerion/backend-exllama');
+    const ensured = ensureExllamaModel({
+      model: family.id,
+      displayName: family.displayName,
+      repo: entry.repo,
+      ...(entry.revision ? { revision: entry.revision } : {}),
+      modelDir: config.exllama.modelDir ?? exllamaModelDir(config.cacheDir, family.id),
+    });
+    if (ensured.status === 'present') this.note(`The exllamav2 model directory ${ensured.modelDir} is present.`);
+    else this.log(ensured.lines.join('\n'));
+    return {
+      backend: 'exllamav2',
+      model,
+      family: family.id,
+      status: ensured.status,
+      path: ensured.modelDir,
+      commands: ensured.commands.map((command) => [...command]),
+      env: { ...ensured.env },
+    };
   }
 
   private async ensureGguf(config: NerionConfig, catalog: Catalog, model: string): Promise<EnsureResult> {
@@ -163,6 +181,7 @@ export default class ModelsEnsure extends NerionCommand {
     };
   }
 
+  /** Pull through the running Ollama (@nerion/backend-ollama), after consent; the CLI only renders progress. */
   private async ensureOllama(config: NerionConfig, catalog: Catalog, model: string): Promise<EnsureResult> {
     const resolution = resolveModelForBackend(catalog, 'ollama', model);
     const tag = resolution.name;
@@ -176,64 +195,60 @@ export default class ModelsEnsure extends NerionCommand {
         { cause: error },
       );
     });
-    const backend = ollama.createOllamaBackend({ model: tag, baseUrl });
+    let lastStatus = '';
+    const progress = createByteProgressRenderer(`Pulling ${tag}`);
+    let started: number | undefined;
+    let ensured;
     try {
-      const probe = await backend.probe();
-      if (probe.details?.reachable === false) {
-        throw new NerionError(
-          'BACKEND_UNREACHABLE',
-          probe.reason ?? `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\`.`,
-          { data: { baseUrl } },
-        );
-      }
-      const base = {
-        backend: 'ollama' as const,
-        model,
-        ...(resolution.family ? { family: resolution.family.id } : {}),
-      };
-      if (probe.modelAvailable) {
-        this.log(`ollama ${tag}: present`);
-        return { ...base, status: 'present' };
-      }
-      const consent = await consentFor(config)({ url: `ollama pull ${tag}`, destination: baseUrl });
-      if (!consent) {
-        throw new NerionError(
-          'CONSENT_REQUIRED',
-          `Pulling ${tag} through Ollama at ${baseUrl} downloads it from the internet and needs your consent. Set NERION_ALLOW_NETWORK=1, pass --yes, or answer y at the prompt on a terminal. Nothing was downloaded.`,
-          { data: { model: tag } },
-        );
-      }
-      let lastStatus = '';
-      const progress = createByteProgressRenderer(`Pulling ${tag}`);
-      const started = performance.now();
-      try {
-        await backend.pull(tag, {
-          onProgress: (record) => {
-            if (record.total && record.completed !== undefined) {
-              const seconds = Math.max((performance.now() - started) / 1000, 1e-3);
-              const rate = record.completed / seconds;
-              progress.update({
-                receivedBytes: record.completed,
-                totalBytes: record.total,
-                resumedFromBytes: 0,
-                bytesPerSecond: rate,
-                etaSeconds: rate > 0 ? (record.total - record.completed) / rate : undefined,
-                done: record.completed >= record.total,
-              });
-            } else if (record.status !== lastStatus) {
-              lastStatus = record.status;
-              progress.finish();
-              this.note(`ollama: ${record.status}`);
-            }
-          },
-        });
-      } finally {
-        progress.finish();
-      }
-      this.log(`ollama ${tag}: pulled`);
-      return { ...base, status: 'pulled' };
+      ensured = await ollama.ensureOllamaModel({
+        tag,
+        baseUrl,
+        consent: consentFor(config),
+        onProgress: (record) => {
+          started ??= performance.now();
+          if (record.total && record.completed !== undefined) {
+            const seconds = Math.max((performance.now() - started) / 1000, 1e-3);
+            const rate = record.completed / seconds;
+            progress.update({
+              receivedBytes: record.completed,
+              totalBytes: record.total,
+              resumedFromBytes: 0,
+              bytesPerSecond: rate,
+              etaSeconds: rate > 0 ? (record.total - record.completed) / rate : undefined,
+              done: record.completed >= record.total,
+            });
+          } else if (record.status !== lastStatus) {
+            lastStatus = record.status;
+            progress.finish();
+            this.note(`ollama: ${record.status}`);
+          }
+        },
+      });
     } finally {
-      await backend.close();
+      progress.finish();
     }
+    this.log(`ollama ${tag}: ${ensured.status}`);
+    return {
+      backend: 'ollama',
+      model,
+      ...(resolution.family ? { family: resolution.family.id } : {}),
+      status: ensured.status,
+    };
   }
+}
+
+/** The family's build for a backend nerion gives instructions for; NOT_AVAILABLE when the catalog has none. */
+function catalogEntry<B extends 'vllm' | 'exllamav2'>(
+  family: CatalogFamily,
+  backend: B,
+  label: string,
+): NonNullable<CatalogFamily['backends'][B]> {
+  const entry = family.backends[backend];
+  if (!entry)
+    throw new NerionError(
+      'NOT_AVAILABLE',
+      `The catalog has no ${label} build of ${family.id}; choose another model (\`nerion models list\`).`,
+      { data: { family: family.id } },
+    );
+  return entry;
 }

@@ -1,13 +1,12 @@
 import { NerionError, describeError, sameOllamaModel, type BackendId, type NerionConfig } from '@nerion/backend-core';
 import {
   CATALOG_BACKENDS,
-  defaultExllamaDir,
   findProvisionedGguf,
-  hasExllamaModel,
   resolveModelForBackend,
   type Catalog,
   type CatalogFamily,
 } from '@nerion/catalog';
+import type * as ExllamaModule from '@nerion/backend-exllama';
 import { NerionCommand } from '../../base-command.js';
 import { baseUrlFor, loadCatalogForConfig } from '../../catalog.js';
 
@@ -65,7 +64,8 @@ export default class ModelsList extends NerionCommand {
     const config = this.resolveConfig();
     const catalog = loadCatalogForConfig(config);
     const [ollama, vllm] = await Promise.all([this.ollamaView(config), this.vllmView(config)]);
-    const families = catalog.families.map((family) => describeFamily(catalog, family, config, ollama, vllm));
+    const exllama = await import('@nerion/backend-exllama');
+    const families = catalog.families.map((family) => describeFamily(catalog, family, config, ollama, vllm, exllama));
     const result: ModelListResult = { catalogSources: [...catalog.sources], families };
     if (!this.jsonEnabled()) this.render(result, ollama, vllm);
     return result;
@@ -151,6 +151,7 @@ function describeFamily(
   config: NerionConfig,
   ollama: EngineView,
   vllm: EngineView,
+  exllama: Pick<typeof ExllamaModule, 'exllamaModelDir' | 'hasExllamaModel'>,
 ): ModelListFamily {
   const backends = CATALOG_BACKENDS.map((backend): ModelListEntry => {
     const resolution = resolveModelForBackend(catalog, backend, family.id);
@@ -188,8 +189,8 @@ function describeFamily(
           : { backend, name, state: 'missing', detail: `the server at ${vllm.endpoint} does not serve it` };
       }
       default: {
-        const directory = defaultExllamaDir(config.cacheDir, family.id);
-        const present = hasExllamaModel(directory);
+        const directory = exllama.exllamaModelDir(config.cacheDir, family.id);
+        const present = exllama.hasExllamaModel(directory);
         return present
           ? { backend, name, state: 'installed', location: directory }
           : {

@@ -1,0 +1,52 @@
+/**
+ * `nerion models ensure --backend ollama`: the tag is present in the running Ollama, or pulled through
+ * it — a download from the internet, so only after `consent()` says yes (product-spec §2, §5).
+ */
+import { NerionError } from '@nerion/backend-core';
+import { createOllamaBackend } from './ollama-backend.js';
+import type { OllamaPullProgress } from './ollama-pull.js';
+
+export interface EnsureOllamaModelOptions {
+  /** The Ollama tag, e.g. `qwen2.5-coder:7b`. */
+  tag: string;
+  /** Where Ollama answers (default http://localhost:11434). */
+  baseUrl: string;
+  /** Asked before pulling; false leaves everything as it was (CONSENT_REQUIRED). */
+  consent: (request: { url: string; destination: string }) => Promise<boolean>;
+  /** Ollama's progress records while pulling. */
+  onProgress?: (record: OllamaPullProgress) => void;
+  fetch?: typeof fetch;
+}
+
+export interface EnsuredOllamaModel {
+  /** present: Ollama has the tag; pulled: pulled now. */
+  status: 'present' | 'pulled';
+  tag: string;
+}
+
+export async function ensureOllamaModel(options: EnsureOllamaModelOptions): Promise<EnsuredOllamaModel> {
+  const { tag, baseUrl } = options;
+  const backend = createOllamaBackend({ model: tag, baseUrl, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  try {
+    const probe = await backend.probe();
+    if (probe.details?.reachable === false) {
+      throw new NerionError(
+        'BACKEND_UNREACHABLE',
+        probe.reason ?? `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\`.`,
+        { data: { baseUrl }, fix: { settings: ['NERION_CODER_BASE_URL'], command: ['ollama', 'serve'] } },
+      );
+    }
+    if (probe.modelAvailable) return { status: 'present', tag };
+    if (!(await options.consent({ url: `ollama pull ${tag}`, destination: baseUrl }))) {
+      throw new NerionError(
+        'CONSENT_REQUIRED',
+        `Pulling ${tag} through Ollama at ${baseUrl} downloads it from the internet and needs your consent. Set NERION_ALLOW_NETWORK=1, pass --yes, or answer y at the prompt on a terminal. Nothing was downloaded.`,
+        { data: { model: tag }, fix: { settings: ['NERION_ALLOW_NETWORK'], command: ['ollama', 'pull', tag] } },
+      );
+    }
+    await backend.pull(tag, options.onProgress ? { onProgress: options.onProgress } : {});
+    return { status: 'pulled', tag };
+  } finally {
+    await backend.close();
+  }
+}
