@@ -23,9 +23,13 @@
  * older than 0.5 that accepts `format` but ignores it, and make it die in the middle of a stream.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ChatMessage, CoderBackend, GenerateRequest, GenerateResult, JsonSchema } from '@nerion/backend-core';
+import { HttpError, listen, readRequestText, sendBody } from '../http/http-helpers.js';
 import { readGgufModelCard, type GgufModelCard } from './gguf-model-card.js';
+import { normalizeTag, parseKeepAlive } from './keep-alive.js';
+import { ModelSlots, type InstalledModel } from './model-slots.js';
+
+export { parseKeepAlive } from './keep-alive.js';
 
 export interface OllamaEngineOptions {
   /** The Ollama tag being served, e.g. "nerion-tiny:latest". */
@@ -79,61 +83,8 @@ export interface LocalOllamaServer {
   close(): Promise<void>;
 }
 
-interface InstalledModel {
-  tag: string;
-  card: GgufModelCard;
-  modifiedAt: string;
-}
-
-interface LoadedModel {
-  tag: string;
-  contextSize: number;
-  engine: Promise<CoderBackend>;
-  expiresAt: Date;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const DEFAULT_KEEP_ALIVE_MS = 5 * 60_000;
-
-/** Ollama's implicit tag. */
-function normalizeTag(name: string): string {
-  const trimmed = name.trim();
-  return trimmed.slice(trimmed.lastIndexOf('/') + 1).includes(':') ? trimmed : `${trimmed}:latest`;
-}
-
-/** keep_alive: a number of seconds, or a Go duration ("5m", "1h30m", "10s", "-1"); negative keeps the model forever. */
-export function parseKeepAlive(value: unknown): number {
-  if (value === undefined || value === null) return DEFAULT_KEEP_ALIVE_MS;
-  if (typeof value === 'number') return value < 0 ? Infinity : value * 1000;
-  if (typeof value !== 'string')
-    throw new HttpError(400, `json: cannot unmarshal ${typeof value} into Go struct field .keep_alive of type string`);
-  const text = value.trim();
-  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text) < 0 ? Infinity : Number(text) * 1000;
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const pattern = /(-?\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-  let total = 0;
-  let consumed = '';
-  for (const match of text.matchAll(pattern)) {
-    total += Number(match[1]) * units[match[2]!]!;
-    consumed += match[0];
-  }
-  if (consumed !== text || consumed === '') throw new HttpError(400, `time: invalid duration "${text}"`);
-  return total < 0 ? Infinity : total;
-}
-
 async function readJsonBody(request: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readRequestText(request);
   if (text.trim() === '') throw new HttpError(400, 'missing request body');
   let body: unknown;
   try {
@@ -147,12 +98,7 @@ async function readJsonBody(request: IncomingMessage): Promise<Record<string, un
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-  });
-  response.end(text);
+  sendBody(response, status, JSON.stringify(body), 'application/json; charset=utf-8');
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -192,69 +138,10 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
   }
   const pullable = new Map(Object.entries(options.pullable ?? {}).map(([name, path]) => [normalizeTag(name), path]));
 
-  const loaded = new Map<string, LoadedModel>();
+  const slots = new ModelSlots(engineFactory, threads);
   const requests: RecordedOllamaRequest[] = [];
-  // Like Ollama with OLLAMA_NUM_PARALLEL=1: one generation at a time, the rest queue.
-  let queue: Promise<void> = Promise.resolve();
-  const exclusive = <T>(task: () => Promise<T>): Promise<T> => {
-    const run = queue.then(task, task);
-    queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  };
-
   function findInstalled(name: unknown): InstalledModel | undefined {
     return typeof name === 'string' && name.trim() !== '' ? installed.get(normalizeTag(name)) : undefined;
-  }
-
-  async function unload(tag: string): Promise<void> {
-    const entry = loaded.get(tag);
-    if (!entry) return;
-    loaded.delete(tag);
-    if (entry.timer) clearTimeout(entry.timer);
-    const engine = await entry.engine.catch(() => undefined);
-    await engine?.close();
-  }
-
-  function scheduleExpiry(entry: LoadedModel, keepAliveMs: number): void {
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.timer = undefined;
-    entry.expiresAt = new Date(Number.isFinite(keepAliveMs) ? Date.now() + keepAliveMs : 8.64e15);
-    if (Number.isFinite(keepAliveMs)) {
-      entry.timer = setTimeout(() => void unload(entry.tag), keepAliveMs);
-      entry.timer.unref?.();
-    }
-  }
-
-  /** The engine for `model` at `numCtx` (clamped to the trained context); a different size reloads the model, as Ollama does. */
-  async function engineFor(
-    model: InstalledModel,
-    numCtx: number,
-  ): Promise<{ engine: CoderBackend; entry: LoadedModel }> {
-    const contextSize = Math.max(16, Math.min(numCtx, model.card.contextLength));
-    let entry = loaded.get(model.tag);
-    if (entry && entry.contextSize !== contextSize) {
-      await unload(model.tag);
-      entry = undefined;
-    }
-    if (!entry) {
-      entry = {
-        tag: model.tag,
-        contextSize,
-        engine: engineFactory({ tag: model.tag, modelPath: model.card.path, contextSize, threads }),
-        expiresAt: new Date(),
-        timer: undefined,
-      };
-      loaded.set(model.tag, entry);
-    }
-    try {
-      return { engine: await entry.engine, entry };
-    } catch (error) {
-      loaded.delete(model.tag);
-      throw error;
-    }
   }
 
   function details(model: InstalledModel): Record<string, unknown> {
@@ -336,10 +223,12 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
     if (empty) {
       // An empty request loads the model; with keep_alive 0 it unloads it (docs/api.md "Load/Unload a model").
       const unloading = keepAliveMs === 0;
-      if (unloading) await unload(model.tag);
+      if (unloading) await slots.unload(model.tag);
       else {
-        const { entry } = await exclusive(() => engineFor(model, numberOption(options, 'num_ctx') ?? defaultNumCtx));
-        scheduleExpiry(entry, keepAliveMs);
+        const { entry } = await slots.exclusive(() =>
+          slots.engineFor(model, numberOption(options, 'num_ctx') ?? defaultNumCtx),
+        );
+        slots.scheduleExpiry(entry, keepAliveMs);
       }
       const text = kind === 'chat' ? { message: { role: 'assistant', content: '' } } : { response: '' };
       sendJson(response, 200, {
@@ -395,9 +284,9 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
       }
     };
 
-    await exclusive(async () => {
+    await slots.exclusive(async () => {
       if (cancel.signal.aborted) return;
-      const { engine, entry } = await engineFor(model, numCtx);
+      const { engine, entry } = await slots.engineFor(model, numCtx);
       const loadedAt = performance.now();
       const maxTokens =
         numPredict === undefined || numPredict < 0 ? entry.contextSize : Math.max(1, Math.floor(numPredict));
@@ -452,7 +341,7 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
           return;
         }
       } finally {
-        scheduleExpiry(entry, keepAliveMs);
+        slots.scheduleExpiry(entry, keepAliveMs);
       }
       if (!result || died) return;
       const finished = performance.now();
@@ -558,7 +447,7 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
         return;
       case 'GET /api/ps': {
         const models = [];
-        for (const entry of loaded.values()) {
+        for (const entry of slots.loaded()) {
           const model = installed.get(entry.tag);
           if (!model) continue;
           models.push({
@@ -617,11 +506,7 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
       else response.end(`${JSON.stringify({ error: message })}\n`);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port ?? 0, '127.0.0.1');
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -638,7 +523,7 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([...loaded.keys()].map((tag) => unload(tag)));
+      await slots.unloadAll();
     },
   };
 }

@@ -11,7 +11,7 @@
  * It is NOT vLLM: no batching, no tokenizer endpoints, no logprobs. Test names that use it say so.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { HttpError, listen, readRequestText, sendBody } from '../http/http-helpers.js';
 import {
   NerionError,
   type CoderBackend,
@@ -64,29 +64,17 @@ export interface OpenAICompatibleServer {
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function errorBody(status: number, type: string, message: string): string {
   return JSON.stringify({ object: 'error', message, type, param: null, code: status });
 }
 
 async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readRequestText(request);
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new HttpError(400, 'BadRequestError', `The request body is not valid JSON: ${(error as Error).message}`);
+    throw new HttpError(400, `The request body is not valid JSON: ${(error as Error).message}`, 'BadRequestError');
   }
 }
 
@@ -102,12 +90,12 @@ interface ParsedRequest {
 }
 
 function parseCompletionRequest(body: unknown, kind: 'chat' | 'completion'): ParsedRequest {
-  if (!isRecord(body)) throw new HttpError(400, 'BadRequestError', 'The request body must be a JSON object.');
-  if (typeof body.model !== 'string') throw new HttpError(400, 'BadRequestError', '`model` is required.');
+  if (!isRecord(body)) throw new HttpError(400, 'The request body must be a JSON object.', 'BadRequestError');
+  if (typeof body.model !== 'string') throw new HttpError(400, '`model` is required.', 'BadRequestError');
   const generate: GenerateRequest = {};
   if (kind === 'chat') {
     if (!Array.isArray(body.messages) || body.messages.length === 0)
-      throw new HttpError(400, 'BadRequestError', '`messages` must be a non-empty array.');
+      throw new HttpError(400, '`messages` must be a non-empty array.', 'BadRequestError');
     generate.messages = body.messages.map((message, index): ChatMessage => {
       if (
         !isRecord(message) ||
@@ -116,27 +104,27 @@ function parseCompletionRequest(body: unknown, kind: 'chat' | 'completion'): Par
       ) {
         throw new HttpError(
           400,
-          'BadRequestError',
           `messages[${index}] must have a role (system, user, assistant) and string content.`,
+          'BadRequestError',
         );
       }
       return { role: message.role as ChatMessage['role'], content: message.content };
     });
   } else {
-    if (typeof body.prompt !== 'string') throw new HttpError(400, 'BadRequestError', '`prompt` must be a string.');
+    if (typeof body.prompt !== 'string') throw new HttpError(400, '`prompt` must be a string.', 'BadRequestError');
     generate.prompt = body.prompt;
   }
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
   if (maxTokens !== undefined && maxTokens !== null) {
     if (!Number.isInteger(maxTokens) || (maxTokens as number) < 1)
-      throw new HttpError(400, 'BadRequestError', `max_tokens must be at least 1, got ${JSON.stringify(maxTokens)}.`);
+      throw new HttpError(400, `max_tokens must be at least 1, got ${JSON.stringify(maxTokens)}.`, 'BadRequestError');
     generate.maxTokens = maxTokens as number;
   } else {
     generate.maxTokens = 256;
   }
   if (body.temperature !== undefined && body.temperature !== null) {
     if (typeof body.temperature !== 'number' || body.temperature < 0 || body.temperature > 2)
-      throw new HttpError(400, 'BadRequestError', 'temperature must be between 0 and 2.');
+      throw new HttpError(400, 'temperature must be between 0 and 2.', 'BadRequestError');
     generate.temperature = body.temperature;
   } else {
     generate.temperature = 1;
@@ -148,20 +136,20 @@ function parseCompletionRequest(body: unknown, kind: 'chat' | 'completion'): Par
   const format = body.response_format;
   if (format !== undefined && format !== null) {
     if (!isRecord(format) || typeof format.type !== 'string')
-      throw new HttpError(400, 'BadRequestError', '`response_format` must be an object with a `type`.');
+      throw new HttpError(400, '`response_format` must be an object with a `type`.', 'BadRequestError');
     if (format.type === 'json_schema') {
       const spec = format.json_schema;
       if (!isRecord(spec) || !isRecord(spec.schema))
         throw new HttpError(
           400,
-          'BadRequestError',
           '`response_format.json_schema.schema` is required for type json_schema.',
+          'BadRequestError',
         );
       generate.jsonSchema = spec.schema as JsonSchema;
     } else if (format.type === 'json_object') {
       generate.jsonSchema = { type: 'object' };
     } else if (format.type !== 'text') {
-      throw new HttpError(400, 'BadRequestError', `Unknown response_format type "${format.type}".`);
+      throw new HttpError(400, `Unknown response_format type "${format.type}".`, 'BadRequestError');
     }
   }
   const streamOptions = isRecord(body.stream_options) ? body.stream_options : undefined;
@@ -227,7 +215,7 @@ export async function startOpenAICompatibleServer(
 
   const backendFor = (model: string): Promise<CoderBackend> => {
     const path = options.models[model];
-    if (path === undefined) throw new HttpError(404, 'NotFoundError', `The model \`${model}\` does not exist.`);
+    if (path === undefined) throw new HttpError(404, `The model \`${model}\` does not exist.`, 'NotFoundError');
     let backend = backends.get(model);
     if (!backend) {
       backend = createBackend(model, path);
@@ -236,10 +224,8 @@ export async function startOpenAICompatibleServer(
     return backend;
   };
 
-  const send = (response: ServerResponse, status: number, body: string, contentType = 'application/json'): void => {
-    response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-    response.end(body);
-  };
+  const send = (response: ServerResponse, status: number, body: string, contentType = 'application/json'): void =>
+    sendBody(response, status, body, contentType);
 
   async function complete(
     kind: 'chat' | 'completion',
@@ -384,7 +370,7 @@ export async function startOpenAICompatibleServer(
       requests.push({ method, path, body });
       return complete(path === '/v1/chat/completions' ? 'chat' : 'completion', body, request, response);
     }
-    throw new HttpError(404, 'NotFoundError', `Not Found: ${method} ${path}`);
+    throw new HttpError(404, `Not Found: ${method} ${path}`, 'NotFoundError');
   }
 
   const server: Server = createServer((request, response) => {
@@ -404,14 +390,7 @@ export async function startOpenAICompatibleServer(
     log(`INFO:     stand-in: loading models for ${options.startupDelayMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, options.startupDelayMs));
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port ?? 0, host);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log(`INFO:     Uvicorn running on ${url} (Press CTRL+C to quit)`);
 
