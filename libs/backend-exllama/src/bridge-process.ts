@@ -254,7 +254,7 @@ export class BridgeProcess {
         missing
           ? `The Python interpreter \`${python}\` was not found — install Python 3 (3.8 or newer) or set NERION_PYTHON to its path; the exllamav2 backend runs through it.`
           : `Could not start the exllamav2 bridge with \`${python}\`: ${describeError(spawnError)} — check NERION_PYTHON.`,
-        { cause: spawnError, data: { python } },
+        { cause: spawnError, data: { python }, fix: { settings: ['NERION_PYTHON'] } },
       );
     }
     const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
@@ -271,6 +271,7 @@ export class BridgeProcess {
       `The exllamav2 bridge (${python}) ${how}${during}${tail ? `; its last output: ${tail}` : ''}. ${advice}`,
       {
         data: { python, exitCode: code, signal, stderr: this.stderrTail.slice(-2000) },
+        ...(beforeHello ? { fix: { settings: ['NERION_PYTHON'] } } : {}),
       },
     );
   }

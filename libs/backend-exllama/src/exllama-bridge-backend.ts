@@ -324,6 +324,8 @@ export class ExllamaBridgeBackend implements CoderBackend {
     if (!hello.exllamav2.available)
       throw new NerionError('BINDINGS_UNAVAILABLE', this.bindingsMessage(hello), {
         data: { python: this.python, error: hello.exllamav2.error },
+        // The install command is in the message (the bridge's hint differs for missing and outdated bindings).
+        fix: { settings: ['NERION_PYTHON'] },
       });
     const generation = this.bridge.childGeneration;
     if (this.loaded?.generation === generation) return { info: this.loaded.info, loadMs: undefined };
@@ -331,6 +333,7 @@ export class ExllamaBridgeBackend implements CoderBackend {
     if (problem)
       throw new NerionError('MODEL_NOT_FOUND', problem, {
         data: { modelDir: this.settings.modelDir, model: this.model },
+        fix: { settings: ['EXLLAMA_MODEL_DIR', 'NERION_AUTOSTART_EXL', 'NERION_ALLOW_NETWORK'] },
       });
     if (this.loading?.generation !== generation) {
       const promise = this.bridge

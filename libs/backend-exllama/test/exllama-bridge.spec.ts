@@ -183,6 +183,7 @@ describe('the exllamav2 backend over the bridge (pure-Python exllamav2 stand-in)
       expect(error.code).toBe('BINDINGS_UNAVAILABLE');
       expect(error.message).toMatch(/exllamav2/);
       expect(error.message).not.toMatch(/\bNone\b/);
+      expect(error.fix?.settings).toEqual(['NERION_PYTHON']);
       await backend.probe();
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/-m pip install exllamav2/);
@@ -213,6 +214,7 @@ describe('the exllamav2 backend over the bridge (pure-Python exllamav2 stand-in)
       const error = await rejection(backend.generate({ prompt: 'x', maxTokens: 2 }));
       expect(error.code).toBe('BINDINGS_UNAVAILABLE');
       expect(error.message).toMatch(/was not found/);
+      expect(error.fix).toEqual({ settings: ['NERION_PYTHON'] });
     } finally {
       await backend.close();
     }

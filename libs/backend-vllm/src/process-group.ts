@@ -55,5 +55,6 @@ export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<S
   }
   throw new NerionError('INTERNAL', `Process ${pid} survived SIGKILL for 5 s; stop it by hand (kill -9 ${pid}).`, {
     data: { pid },
+    fix: { command: ['kill', '-9', String(pid)] },
   });
 }

@@ -2,7 +2,7 @@
  * Waiting until a starting vLLM server answers `/health` and lists the model in `/v1/models`; a failure
  * carries the last lines of the server's log.
  */
-import { NerionError, describeError, isProcessAlive } from '@nerion/backend-core';
+import { NerionError, describeError, isProcessAlive, type NerionErrorFix } from '@nerion/backend-core';
 import { listOpenAICompatibleModels } from '@nerion/backend-openai-compatible';
 import { readLogTail } from './pid-file.js';
 import { sleep } from './process-group.js';
@@ -38,6 +38,7 @@ export function startFailure(
   logFile: string | undefined,
   data: Record<string, unknown>,
   cause?: unknown,
+  fix?: NerionErrorFix,
 ): NerionError {
   const tail = logFile ? readLogTail(logFile, 20) : [];
   const logPart = logFile
@@ -46,6 +47,7 @@ export function startFailure(
   return new NerionError('SERVER_START_FAILED', `${message}${logPart}`, {
     cause,
     data: { ...data, logFile, logTail: tail },
+    ...(fix ? { fix } : {}),
   });
 }
 
@@ -107,6 +109,8 @@ export async function waitUntilReady(options: WaitOptions): Promise<void> {
           `The vLLM server at ${options.root} (pid ${options.pid}) is up but serves ${models.join(', ')}, not "${options.model}"; stop it with \`nerion models stop\` and retry.`,
           options.logFile,
           { ...data, served: models },
+          undefined,
+          { command: ['nerion', 'models', 'stop'] },
         );
       }
     }
@@ -116,6 +120,8 @@ export async function waitUntilReady(options: WaitOptions): Promise<void> {
         `The vLLM server (pid ${options.pid}) was not ready within ${Math.round(options.timeoutMs / 1000)} s (last check: ${healthy ? `"${options.model}" not yet in /v1/models` : lastProblem})${options.isOurs ? '; it was stopped' : ''}. Raise NERION_SERVER_START_TIMEOUT if the model needs longer to load.`,
         options.logFile,
         { ...data, timeoutMs: options.timeoutMs },
+        undefined,
+        { settings: ['NERION_SERVER_START_TIMEOUT'] },
       );
     }
     if (performance.now() - lastProgress >= every) {

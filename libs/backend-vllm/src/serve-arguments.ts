@@ -27,6 +27,7 @@ export function vllmServeArguments(command: readonly string[], input: VllmServeA
     throw new NerionError(
       'CONFIG_INVALID',
       'The vLLM launch command is empty; set NERION_VLLM_COMMAND (e.g. "vllm serve").',
+      { fix: { settings: ['NERION_VLLM_COMMAND'] } },
     );
   const positional = command[command.length - 1] === 'serve';
   return [

@@ -190,6 +190,7 @@ describe('vllm autostart with the vLLM stand-in as the launch command (real chil
         /was not ready within 3 s \(last check: \/health: .*ECONNREFUSED.*\); it was stopped/,
       );
       expect(error.message).toContain('NERION_SERVER_START_TIMEOUT');
+      expect(error.fix).toEqual({ settings: ['NERION_SERVER_START_TIMEOUT'] });
       expect(error.message).toContain('stand-in: loading models');
       expect(progress.some((line) => line.startsWith('Waiting for vLLM to load'))).toBe(true);
       const pid = error.data.pid as number;
@@ -230,6 +231,7 @@ describe('vllm autostart with the vLLM stand-in as the launch command (real chil
     );
     expect(error.code).toBe('SERVER_START_FAILED');
     expect(error.message).toContain('`nerion-no-such-vllm-binary`: it is not installed or not on PATH');
+    expect(error.fix).toEqual({ settings: ['NERION_VLLM_COMMAND'], command: ['pip', 'install', 'vllm'] });
     expect(error.message).toContain('NERION_VLLM_COMMAND');
   });
 

@@ -110,15 +110,14 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
     throw new NerionError(
       'BACKEND_UNREACHABLE',
       `vLLM is not answering at ${root}, and autostart only launches a server on this machine; start vLLM on ${address.host} yourself, or point NERION_CODER_BASE_URL at localhost.`,
-      {
-        data: { baseUrl: root },
-      },
+      { data: { baseUrl: root }, fix: { settings: ['NERION_CODER_BASE_URL'] } },
     );
   }
   if (address.protocol === 'https:') {
     throw new NerionError(
       'CONFIG_INVALID',
       `Autostart launches vLLM over plain http, but NERION_CODER_BASE_URL is ${options.baseUrl}; use http://127.0.0.1:${address.port}, or start vLLM with your TLS settings yourself.`,
+      { fix: { settings: ['NERION_CODER_BASE_URL'] } },
     );
   }
 
@@ -159,6 +158,7 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
       logFile,
       { argv },
       error,
+      missing ? { settings: ['NERION_VLLM_COMMAND'], command: ['pip', 'install', 'vllm'] } : undefined,
     );
   } finally {
     closeSync(logFd);
