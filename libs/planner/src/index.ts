@@ -52,3 +52,4 @@ export {
   type LlmPlanOutcome,
   type LlmPlannerSettings,
 } from './llm-planner.js';
+export * as source from './source/index.js';
