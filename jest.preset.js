@@ -15,6 +15,7 @@ export function createJestConfig(projectDir, displayName) {
     extensionsToTreatAsEsm: ['.ts'],
     moduleNameMapper: {
       '^@nerion/backend-core/testing$': join(workspaceRoot, 'libs/backend-core/src/testing/index.ts'),
+      '^@nerion/planner/source$': join(workspaceRoot, 'libs/planner/src/source/index.ts'),
       '^@nerion/((?!cli$)[a-z-]+)$': join(workspaceRoot, 'libs/$1/src/index.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },

@@ -179,7 +179,9 @@ function insertIntoClass(
   if (python) {
     const first = members[0];
     const memberIndent =
-      first && first.startPosition.row > owner.node.startPosition.row ? indentOf(text, first.startIndex) : classIndent + unit;
+      first && first.startPosition.row > owner.node.startPosition.row
+        ? indentOf(text, first.startIndex)
+        : classIndent + unit;
     const code = reindent(payload.code, memberIndent);
     // A body that is only `pass` or `...` is replaced by the new method.
     if (
@@ -331,7 +333,8 @@ function deleteLines(context: EditContext, payload: ActionPayload<'delete_lines'
 
 function findLines(lines: string[], wanted: string[]): number | undefined {
   outer: for (let start = 0; start + wanted.length <= lines.length; start += 1) {
-    for (let offset = 0; offset < wanted.length; offset += 1) if (lines[start + offset] !== wanted[offset]) continue outer;
+    for (let offset = 0; offset < wanted.length; offset += 1)
+      if (lines[start + offset] !== wanted[offset]) continue outer;
     return start + 1;
   }
   return undefined;
@@ -408,11 +411,16 @@ function updateImport(context: EditContext, payload: ActionPayload<'update_impor
           : `import { ${names} } from ${JSON.stringify(payload.module)};`;
         return insertImportStatement(text, root, grammar, statement);
       }
-      refuse(`${what}: ${payload.path} does not import ${payload.module}.`, { path: payload.path, module: payload.module });
+      refuse(`${what}: ${payload.path} does not import ${payload.module}.`, {
+        path: payload.path,
+        module: payload.module,
+      });
     }
     const splices: Splice[] = [];
     const removed = new Set<string>();
     const handled = new Set<number>();
+    const removedNodes = new Set<number>();
+    const wholeRemovals = new Set<Splice>();
     // Removals, per statement.
     const toRemove = new Set(payload.remove_names ?? []);
     if (toRemove.size > 0) {
@@ -439,9 +447,33 @@ function updateImport(context: EditContext, payload: ActionPayload<'update_impor
           removed.add(binding.imported);
           removed.add(binding.local);
         }
-        handled.add(statement.id);
-        if (drop.length === bindings.length) splices.push(removeStatement(text, statement));
-        else splices.push(...removeListItems(text, drop.map((item) => item.binding.node)));
+        for (const { binding } of drop) removedNodes.add(binding.node.id);
+        if (drop.length === bindings.length) {
+          handled.add(statement.id);
+          const whole = removeStatement(text, statement);
+          wholeRemovals.add(whole);
+          splices.push(whole);
+          continue;
+        }
+        const named = bindings.filter((item) => item.binding.kind === 'named');
+        const namedList = named[0]?.binding.node.parent;
+        if (!python && named.length > 0 && named.every((item) => drop.includes(item)) && namedList) {
+          // `import x, { a } from 'm'` without a: drop the braces and their comma too.
+          const before = /,\s*$/u.exec(text.slice(0, namedList.startIndex));
+          splices.push({ start: namedList.startIndex - (before?.[0].length ?? 0), end: namedList.endIndex, text: '' });
+          splices.push(
+            ...removeListItems(
+              text,
+              drop.filter((item) => item.binding.kind !== 'named').map((item) => item.binding.node),
+            ),
+          );
+        } else
+          splices.push(
+            ...removeListItems(
+              text,
+              drop.map((item) => item.binding.node),
+            ),
+          );
       }
       const missing = [...toRemove].filter(
         (name) => !removed.has(name) && ![...removed].some((item) => item.split('.').pop() === name),
@@ -455,39 +487,49 @@ function updateImport(context: EditContext, payload: ActionPayload<'update_impor
     }
     // Additions go to the first statement with a named list (or one that can take one).
     const toAdd = (payload.add_names ?? []).filter(
-      (name) => !entries.some((entry) => entry.bindings.some((binding) => binding.kind === 'named' && binding.imported === name)),
+      (name) =>
+        !entries.some((entry) =>
+          entry.bindings.some((binding) => binding.kind === 'named' && binding.imported === name),
+        ),
     );
     if (toAdd.length > 0) {
       const target = entries.find((entry) => !handled.has(entry.statement.id) && canTakeNames(entry, python));
-      if (target) splices.push(addNames(text, target, toAdd, python));
+      if (target) splices.push(addNames(text, target, toAdd, python, removedNodes));
       else {
         const module = payload.new_module ?? payload.module;
         const statement = python
           ? `from ${module} import ${toAdd.join(', ')}`
           : `import { ${toAdd.join(', ')} } from ${JSON.stringify(module)};`;
         const anchor = entries[entries.length - 1]!.statement;
-        splices.push({ start: lineEnd(text, anchor.endIndex), end: lineEnd(text, anchor.endIndex), text: statement + '\n' });
+        splices.push({
+          start: lineEnd(text, anchor.endIndex),
+          end: lineEnd(text, anchor.endIndex),
+          text: statement + '\n',
+        });
       }
     }
     if (payload.new_module !== undefined) {
       for (const entry of entries) {
-        if (handled.has(entry.statement.id) && splices.some((splice) => splice.start === lineStart(text, entry.statement.startIndex)))
+        if (
+          handled.has(entry.statement.id) &&
+          splices.some((splice) => splice.start === lineStart(text, entry.statement.startIndex))
+        )
           continue;
         splices.push({ start: entry.moduleNode.startIndex, end: entry.moduleNode.endIndex, text: payload.new_module });
       }
     }
-    return applySplices(text, dedupeSplices(splices));
+    return applySplices(text, dedupeSplices(splices, wholeRemovals));
   });
   if (next === text) return 'unchanged';
   ws.write(payload.path, next);
   return 'applied';
 }
 
-function dedupeSplices(splices: Splice[]): Splice[] {
-  // A statement removed whole wins over edits inside it.
-  const wholes = splices.filter((splice) => splice.text === '' && splice.end - splice.start > 0);
+/** A statement removed whole wins over edits inside it. */
+function dedupeSplices(splices: Splice[], wholes: ReadonlySet<Splice>): Splice[] {
   return splices.filter(
-    (splice) => wholes.includes(splice) || !wholes.some((whole) => splice.start >= whole.start && splice.end <= whole.end),
+    (splice) =>
+      wholes.has(splice) || ![...wholes].some((whole) => splice.start >= whole.start && splice.end <= whole.end),
   );
 }
 
@@ -496,15 +538,26 @@ function canTakeNames(entry: ImportEntry, python: boolean): boolean {
   return !entry.bindings.some((binding) => binding.kind === 'namespace');
 }
 
-function addNames(text: string, entry: ImportEntry, names: string[], python: boolean): Splice {
-  const named = entry.bindings.filter((binding) => binding.kind === 'named');
+function addNames(
+  text: string,
+  entry: ImportEntry,
+  names: string[],
+  python: boolean,
+  removedNodes: ReadonlySet<number>,
+): Splice {
+  const named = entry.bindings.filter((binding) => binding.kind === 'named' && !removedNodes.has(binding.node.id));
   const last = named[named.length - 1];
-  if (last) return { start: last.node.endIndex, end: last.node.endIndex, text: names.map((name) => `, ${name}`).join('') };
+  if (last)
+    return { start: last.node.endIndex, end: last.node.endIndex, text: names.map((name) => `, ${name}`).join('') };
   if (python) refuse(`cannot add names to ${entry.statement.text}`);
   // ES: `import x from 'm'` → `import x, { y } from 'm'`; `import 'm'` → `import { y } from 'm'`.
   const defaultBinding = entry.bindings.find((binding) => binding.kind === 'default');
   if (defaultBinding)
-    return { start: defaultBinding.node.endIndex, end: defaultBinding.node.endIndex, text: `, { ${names.join(', ')} }` };
+    return {
+      start: defaultBinding.node.endIndex,
+      end: defaultBinding.node.endIndex,
+      text: `, { ${names.join(', ')} }`,
+    };
   const source = entry.moduleNode.parent ?? entry.moduleNode;
   return { start: source.startIndex, end: source.startIndex, text: `{ ${names.join(', ')} } from ` };
 }
@@ -513,7 +566,8 @@ function addNames(text: string, entry: ImportEntry, names: string[], python: boo
 function removeStatement(text: string, statement: Node): Splice {
   const start = lineStart(text, statement.startIndex);
   const end = lineEnd(text, statement.endIndex);
-  const onlyOnLines = text.slice(start, statement.startIndex).trim() === '' && text.slice(statement.endIndex, end).trim() === '';
+  const onlyOnLines =
+    text.slice(start, statement.startIndex).trim() === '' && text.slice(statement.endIndex, end).trim() === '';
   return onlyOnLines ? { start, end, text: '' } : { start: statement.startIndex, end: statement.endIndex, text: '' };
 }
 
@@ -534,7 +588,10 @@ function removeListItems(text: string, items: Node[]): Splice[] {
 function pythonDocstringLiteral(docstring: string, indent: string): string {
   const escaped = docstring.trim().replace(/\\/gu, '\\\\').replace(/"""/gu, '\\"\\"\\"');
   if (!escaped.includes('\n')) return `"""${escaped}"""`;
-  return `"""${escaped.split('\n').map((line, index) => (index === 0 || line === '' ? line : indent + line)).join('\n')}\n${indent}"""`;
+  return `"""${escaped
+    .split('\n')
+    .map((line, index) => (index === 0 || line === '' ? line : indent + line))
+    .join('\n')}\n${indent}"""`;
 }
 
 function jsDocComment(docstring: string, indent: string): string {
@@ -677,9 +734,9 @@ function ensureTest(context: EditContext, payload: ActionPayload<'ensure_test'>,
   const next = withRoot(context, grammar, payload.test_path, text, what, (root) => {
     if (hasTest(root, grammar, payload.test_name)) return undefined;
     // The new code's imports join the file's imports; the rest goes at the end.
-    const tree = context.parsers.parse(grammar, code);
+    const parsedCode = context.parsers.parse(grammar, code);
     try {
-      const statements = kids(tree.rootNode);
+      const statements = kids(parsedCode.tree.rootNode);
       const importTypes = new Set(['import_statement', 'import_from_statement', 'future_import_statement']);
       const codeImports = statements.filter((statement) => importTypes.has(statement.type));
       let rest = code;
@@ -691,14 +748,14 @@ function ensureTest(context: EditContext, payload: ActionPayload<'ensure_test'>,
         if (existingImports.has(statement.text.trim())) continue;
         const current = context.parsers.parse(grammar, result);
         try {
-          result = insertImportStatement(result, current.rootNode, grammar, statement.text.trim());
+          result = insertImportStatement(result, current.tree.rootNode, grammar, statement.text.trim());
         } finally {
-          current.delete();
+          current.release();
         }
       }
       return insertBlock(result, result.length, reindent(rest, ''), isPython(grammar) ? 2 : 1);
     } finally {
-      tree.delete();
+      parsedCode.release();
     }
   });
   if (next === undefined) {
@@ -741,7 +798,11 @@ function stripPrefix(name: string | undefined): string | undefined {
   return /^[ab]\//u.test(value) ? value.slice(2) : value;
 }
 
-function applyUnifiedDiff(context: EditContext, payload: ActionPayload<'apply_unified_diff'>, what: string): ActionOutcome {
+function applyUnifiedDiff(
+  context: EditContext,
+  payload: ActionPayload<'apply_unified_diff'>,
+  what: string,
+): ActionOutcome {
   const { ws } = context;
   let patches;
   try {
@@ -784,16 +845,17 @@ function exportDefault(context: EditContext, payload: ActionPayload<'export_defa
   const text = ws.read(payload.path, what);
   const next = withRoot(context, grammar, payload.path, text, what, (root) => {
     const existing = kids(root).find(
-      (statement) => statement.type === 'export_statement' && allChildren(statement).some((child) => child.type === 'default'),
+      (statement) =>
+        statement.type === 'export_statement' && allChildren(statement).some((child) => child.type === 'default'),
     );
     if (existing) {
       const value = existing.childForFieldName('value') ?? existing.childForFieldName('declaration');
       const name = value?.childForFieldName('name')?.text ?? value?.text;
       if (name === payload.name) return undefined;
-      refuse(
-        `${what}: ${payload.path} already has a default export (line ${existing.startPosition.row + 1}).`,
-        { path: payload.path, line: existing.startPosition.row + 1 },
-      );
+      refuse(`${what}: ${payload.path} already has a default export (line ${existing.startPosition.row + 1}).`, {
+        path: payload.path,
+        line: existing.startPosition.row + 1,
+      });
     }
     assertDeclared(root, grammar, payload.name, payload.path, what);
     return insertBlock(text, text.length, `export default ${payload.name};`, 1);
@@ -830,13 +892,21 @@ function exportNamed(context: EditContext, payload: ActionPayload<'export_named'
       for (const clause of kids(statement).filter((child) => child.type === 'export_clause'))
         for (const specifier of kids(clause)) {
           const alias = specifier.childForFieldName('alias');
-          exported.add((payload.from === undefined ? alias : undefined)?.text ?? specifier.childForFieldName('name')?.text ?? '');
+          exported.add(
+            (payload.from === undefined ? alias : undefined)?.text ?? specifier.childForFieldName('name')?.text ?? '',
+          );
         }
     }
     const missing = payload.names.filter((name) => !exported.has(name));
     if (missing.length === 0) return undefined;
     if (payload.from !== undefined)
-      return insertBlock(text, text.length, `export { ${missing.join(', ')} } from ${JSON.stringify(payload.from)};`, 1, 0);
+      return insertBlock(
+        text,
+        text.length,
+        `export { ${missing.join(', ')} } from ${JSON.stringify(payload.from)};`,
+        1,
+        0,
+      );
     const splices: Splice[] = [];
     const listed: string[] = [];
     const definitions = definitionsIn(root, grammar);

@@ -1,4 +1,5 @@
 import type { PlanCondition } from '@nerion/planner';
+import { findSymbol } from '@nerion/planner/source';
 import { firstSyntaxError, grammarFor, type Parsers } from './source.js';
 import { hasSymbol } from './syntax.js';
 
@@ -18,19 +19,23 @@ export function checkCondition(
     case 'symbol_absent': {
       const wanted = condition.kind === 'symbol_exists';
       if (condition.symbol === undefined) return `${condition.kind} on ${condition.path} names no symbol`;
-      if (text === null) return wanted ? `${condition.path} does not exist (looking for ${condition.symbol})` : undefined;
+      if (text === null)
+        return wanted ? `${condition.path} does not exist (looking for ${condition.symbol})` : undefined;
       const grammar = grammarFor(condition.path);
       if (grammar === undefined) return `nerion has no parser for ${condition.path} (looking for ${condition.symbol})`;
-      const tree = parsers.parse(grammar, text);
+      const source = parsers.parse(grammar, text);
       try {
-        const error = firstSyntaxError(tree);
-        if (error) return `${condition.path} does not parse (line ${error.line}), so ${condition.symbol} cannot be looked up`;
-        const found = hasSymbol(tree.rootNode, grammar, condition.symbol);
+        const error = firstSyntaxError(source);
+        if (error)
+          return `${condition.path} does not parse (line ${error.line}), so ${condition.symbol} cannot be looked up`;
+        const found =
+          findSymbol(source, condition.symbol) !== undefined ||
+          hasSymbol(source.tree.rootNode, grammar, condition.symbol);
         if (wanted && !found) return `${condition.path} does not define ${condition.symbol}`;
         if (!wanted && found) return `${condition.path} defines ${condition.symbol}`;
         return undefined;
       } finally {
-        tree.delete();
+        source.release();
       }
     }
   }

@@ -40,16 +40,16 @@ export function withRoot<T>(
   what: string,
   use: (root: Node) => T,
 ): T {
-  const tree = context.parsers.parse(grammar, text);
+  const source = context.parsers.parse(grammar, text);
   try {
-    const error = firstSyntaxError(tree);
+    const error = firstSyntaxError(source);
     if (error)
       refuse(
         `${what}: ${path} does not parse as ${grammar} (first error at line ${error.line}, column ${error.column}); fix the file first.`,
         { path, line: error.line, column: error.column },
       );
-    return use(tree.rootNode);
+    return use(source.tree.rootNode);
   } finally {
-    tree.delete();
+    source.release();
   }
 }

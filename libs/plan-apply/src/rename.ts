@@ -26,7 +26,11 @@ const SKIPPED_DIRECTORIES = new Set([
 const PYTHON_EXTENSIONS = /\.pyi?$/u;
 const SCRIPT_EXTENSIONS = /\.(?:[cm]?[jt]s|[jt]sx)$/u;
 
-export function renameSymbol(context: EditContext, payload: ActionPayload<'rename_symbol'>, what: string): ActionOutcome {
+export function renameSymbol(
+  context: EditContext,
+  payload: ActionPayload<'rename_symbol'>,
+  what: string,
+): ActionOutcome {
   const { ws } = context;
   const grammar = grammarOf(payload.path, payload.language, what);
   const [owner, member] = splitDotted(payload.old_name, what);
@@ -43,7 +47,10 @@ export function renameSymbol(context: EditContext, payload: ActionPayload<'renam
         ? renameIdentifiers(root, grammar, owner, payload.new_name)
         : renameMember(root, grammar, owner, member, payload.new_name, true);
     if (splices.length === 0)
-      refuse(`${what}: ${payload.path} has no ${payload.old_name} to rename.`, { path: payload.path, name: payload.old_name });
+      refuse(`${what}: ${payload.path} has no ${payload.old_name} to rename.`, {
+        path: payload.path,
+        name: payload.old_name,
+      });
     if (member === undefined && isPython(grammar)) splices.push(...renameInDunderAll(root, owner, payload.new_name));
     return applySplices(text, splices);
   });
@@ -68,9 +75,12 @@ function isNameReference(node: Node, grammar: SourceGrammar): boolean {
     if (parent?.type === 'keyword_argument' && parent.childForFieldName('name')?.id === node.id) return false;
     return true;
   }
-  return ['identifier', 'type_identifier', 'shorthand_property_identifier', 'shorthand_property_identifier_pattern'].includes(
-    node.type,
-  );
+  return [
+    'identifier',
+    'type_identifier',
+    'shorthand_property_identifier',
+    'shorthand_property_identifier_pattern',
+  ].includes(node.type);
 }
 
 /** Renames every reference to a plain name in a file; shorthand properties keep their key (`{ a }` → `{ a: b }`). */
@@ -78,7 +88,8 @@ function renameIdentifiers(root: Node, grammar: SourceGrammar, oldName: string, 
   const splices: Splice[] = [];
   for (const node of descendants(root)) {
     if (node.text !== oldName || !isNameReference(node, grammar)) continue;
-    const shorthand = node.type === 'shorthand_property_identifier' || node.type === 'shorthand_property_identifier_pattern';
+    const shorthand =
+      node.type === 'shorthand_property_identifier' || node.type === 'shorthand_property_identifier_pattern';
     splices.push({ start: node.startIndex, end: node.endIndex, text: shorthand ? `${oldName}: ${newName}` : newName });
   }
   return splices;
@@ -118,7 +129,8 @@ function renameMember(
     if (!owner) return [];
     const body = owner.node.childForFieldName('body');
     for (const statement of body ? kids(body) : []) {
-      const definition = statement.type === 'decorated_definition' ? statement.childForFieldName('definition') : statement;
+      const definition =
+        statement.type === 'decorated_definition' ? statement.childForFieldName('definition') : statement;
       const name = definition?.childForFieldName('name') ?? definition?.childForFieldName('property');
       if (name?.text === member && definition?.type !== 'class_definition')
         splices.push({ start: name.startIndex, end: name.endIndex, text: newName });
@@ -132,7 +144,8 @@ function renameMember(
     const object = node.childForFieldName('object');
     const property = node.childForFieldName(python ? 'attribute' : 'property');
     if (!object || property?.text !== member) continue;
-    const inside = owner !== undefined && node.startIndex >= owner.node.startIndex && node.endIndex <= owner.node.endIndex;
+    const inside =
+      owner !== undefined && node.startIndex >= owner.node.startIndex && node.endIndex <= owner.node.endIndex;
     const self = python ? ['self', 'cls', 'super()'] : ['this', 'super'];
     if (object.text === className || (inside && self.includes(object.text)))
       splices.push({ start: property.startIndex, end: property.endIndex, text: newName });
@@ -165,9 +178,10 @@ function renameAcrossRepository(
       continue;
     }
     if (!text.includes(owner)) continue;
-    const tree = context.parsers.parse(fileGrammar, text);
+    const parsed = context.parsers.parse(fileGrammar, text);
     let splices: Splice[];
     try {
+      const tree = parsed.tree;
       if (tree.rootNode.hasError) {
         context.notes.push(`rename_symbol: skipped ${file}, which does not parse`);
         continue;
@@ -176,7 +190,7 @@ function renameAcrossRepository(
         ? pythonReferences(tree.rootNode, file, payload.path, owner, member, payload.new_name)
         : scriptReferences(tree.rootNode, fileGrammar, file, payload.path, owner, member, payload.new_name);
     } finally {
-      tree.delete();
+      parsed.release();
     }
     if (splices.length === 0) continue;
     context.ws.write(file, applySplices(text, splices));
@@ -224,7 +238,11 @@ export function listRepositoryFiles(root: string, limit: number, notes: string[]
 
 /** The dotted module names a Python file can be imported as (`app/calc.py` → `app.calc`, `src/app/…` → `app.…`). */
 function pythonModuleNames(path: string): string[] {
-  const dotted = path.replace(/\.pyi?$/u, '').replace(/\/__init__$/u, '').split('/').join('.');
+  const dotted = path
+    .replace(/\.pyi?$/u, '')
+    .replace(/\/__init__$/u, '')
+    .split('/')
+    .join('.');
   const names = [dotted];
   for (const prefix of ['src.', 'lib.']) if (dotted.startsWith(prefix)) names.push(dotted.slice(prefix.length));
   return names;
@@ -260,7 +278,8 @@ function pythonReferences(
     if (entry.plainImport) {
       // `import app.calc [as c]` → `app.calc.add` / `c.add`.
       const binding = entry.bindings[0]!;
-      if (isTarget(entry.module)) moduleAliases.push(binding.node.type === 'aliased_import' ? binding.local : entry.module);
+      if (isTarget(entry.module))
+        moduleAliases.push(binding.node.type === 'aliased_import' ? binding.local : entry.module);
       continue;
     }
     const resolved = resolvePythonModule(file, entry.module);
@@ -275,13 +294,16 @@ function pythonReferences(
     } else {
       // `from app import calc [as c]` → `calc.add`.
       for (const binding of entry.bindings)
-        if (binding.kind === 'named' && targets.has(`${resolved}.${binding.imported}`)) moduleAliases.push(binding.local);
+        if (binding.kind === 'named' && targets.has(`${resolved}.${binding.imported}`))
+          moduleAliases.push(binding.local);
     }
   }
   if (member !== undefined) {
     // `Class.member` in a file that imports the class.
     const importsClass = importsIn(root, 'python').some(
-      (entry) => isTarget(entry.module) && entry.bindings.some((binding) => binding.imported === owner && binding.local === owner),
+      (entry) =>
+        isTarget(entry.module) &&
+        entry.bindings.some((binding) => binding.imported === owner && binding.local === owner),
     );
     return importsClass ? renameMember(root, 'python', owner, member, newName, false) : [];
   }
@@ -299,7 +321,20 @@ function pythonReferences(
   return dedupe(splices);
 }
 
-const SCRIPT_RESOLUTION = ['', '.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs', '/index.ts', '/index.tsx', '/index.js'];
+const SCRIPT_RESOLUTION = [
+  '',
+  '.ts',
+  '.tsx',
+  '.mts',
+  '.cts',
+  '.js',
+  '.jsx',
+  '.mjs',
+  '.cjs',
+  '/index.ts',
+  '/index.tsx',
+  '/index.js',
+];
 
 /** Whether a relative specifier in `importer` names `target` (`./calc`, `./calc.js` for calc.ts, folders' index). */
 function specifierNames(importer: string, specifier: string, target: string): boolean {
@@ -321,7 +356,9 @@ function scriptReferences(
   const splices: Splice[] = [];
   let renameUses = false;
   const namespaces: string[] = [];
-  const entries: ImportEntry[] = importsIn(root, grammar).filter((entry) => specifierNames(file, entry.module, definingPath));
+  const entries: ImportEntry[] = importsIn(root, grammar).filter((entry) =>
+    specifierNames(file, entry.module, definingPath),
+  );
   for (const entry of entries) {
     for (const binding of entry.bindings) {
       if (binding.kind === 'namespace') namespaces.push(binding.local);
@@ -345,7 +382,11 @@ function scriptReferences(
         const name = specifier.childForFieldName('name');
         if (name?.text === owner && member === undefined) {
           const alias = specifier.childForFieldName('alias');
-          splices.push({ start: name.startIndex, end: name.endIndex, text: alias ? newName : `${newName} as ${owner}` });
+          splices.push({
+            start: name.startIndex,
+            end: name.endIndex,
+            text: alias ? newName : `${newName} as ${owner}`,
+          });
         }
       }
   }

@@ -60,7 +60,8 @@ function pythonDefinitions(statement: Node, outer: Node, inClass: boolean, resul
     case 'type_alias_statement': {
       const nameNode = statement.childForFieldName('left') ?? kids(statement)[0];
       const identifier = nameNode?.type === 'identifier' ? nameNode : nameNode?.descendantsOfType('identifier')[0];
-      if (identifier) result.push({ name: identifier.text, kind: 'type_alias', node: statement, outer, nameNode: identifier });
+      if (identifier)
+        result.push({ name: identifier.text, kind: 'type_alias', node: statement, outer, nameNode: identifier });
       return;
     }
     case 'expression_statement': {
@@ -112,7 +113,8 @@ function scriptDefinitions(statement: Node, outer: Node, inClass: boolean, resul
       if (name?.type !== 'identifier') continue;
       const value = declarator.childForFieldName('value');
       const isFunction =
-        value !== null && ['arrow_function', 'function_expression', 'function', 'generator_function'].includes(value.type);
+        value !== null &&
+        ['arrow_function', 'function_expression', 'function', 'generator_function'].includes(value.type);
       result.push({
         name: name.text,
         kind: isFunction ? 'function' : 'variable',
@@ -347,7 +349,11 @@ export function pythonFunctionDocstring(definition: Node): Node | undefined {
 /** The `/** … *\/` comment right before a node (only whitespace between), if any. */
 export function leadingJsDoc(node: Node): Node | undefined {
   const previous = node.previousSibling;
-  if (previous?.type === 'comment' && previous.text.startsWith('/**') && node.startPosition.row - previous.endPosition.row <= 1)
+  if (
+    previous?.type === 'comment' &&
+    previous.text.startsWith('/**') &&
+    node.startPosition.row - previous.endPosition.row <= 1
+  )
     return previous;
   return undefined;
 }

@@ -115,7 +115,11 @@ export function insertBlock(text: string, at: number, block: string, blank: numb
 /** 1-based line number of an index. */
 export function lineNumberAt(text: string, index: number): number {
   let line = 1;
-  for (let position = text.indexOf('\n'); position !== -1 && position < index; position = text.indexOf('\n', position + 1))
+  for (
+    let position = text.indexOf('\n');
+    position !== -1 && position < index;
+    position = text.indexOf('\n', position + 1)
+  )
     line += 1;
   return line;
 }

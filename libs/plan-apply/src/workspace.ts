@@ -110,9 +110,13 @@ function readState(root: string, path: string): FileState {
     });
   }
   if (decoded.includes('\0'))
-    throw new NerionError('PRECONDITION_FAILED', `${path} looks binary (it holds NUL bytes); nerion edits text files only.`, {
-      data: { path },
-    });
+    throw new NerionError(
+      'PRECONDITION_FAILED',
+      `${path} looks binary (it holds NUL bytes); nerion edits text files only.`,
+      {
+        data: { path },
+      },
+    );
   const bom = decoded.startsWith('\uFEFF');
   const body = bom ? decoded.slice(1) : decoded;
   const lineBreaks = body.match(/\n/gu)?.length ?? 0;
