@@ -102,7 +102,7 @@ function readState(root: string, path: string): FileState {
   }
   let decoded: string;
   try {
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch (error) {
     throw new NerionError('PRECONDITION_FAILED', `${path} is not UTF-8 text; nerion edits text files only.`, {
       cause: error,
