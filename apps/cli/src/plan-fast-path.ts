@@ -104,7 +104,12 @@ export async function lookupPlan(options: {
   args: PlanArguments;
   cwd: string;
   note: (message: string) => void;
-}): Promise<{ hit: true } | { hit: false; key: string; root: string; git: boolean; target: string | undefined }> {
+  /** Print a hit on stdout (default); `nerion plan --apply/--diff` takes the plan instead. */
+  print?: boolean;
+}): Promise<
+  | { hit: true; plan: unknown; root: string }
+  | { hit: false; key: string; root: string; git: boolean; target: string | undefined }
+> {
   const planCache = await import('@nerion/plan-cache');
   const { root, git } = planCache.findRepoRoot(options.cwd);
   const target = options.args.file === undefined ? undefined : toRepoPath(root, options.args.file, options.cwd);
@@ -134,8 +139,8 @@ export async function lookupPlan(options: {
   if (plan === undefined) return { hit: false, key, root, git, target };
   planner.assertPathsInsideRepo(root, planner.planPaths(plan as Parameters<typeof planner.planPaths>[0]));
   options.note(`plan cache hit (${planCache.PLAN_CACHE_FILE})`);
-  process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-  return { hit: true };
+  if (options.print !== false) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+  return { hit: true, plan, root };
 }
 
 type Miss = Extract<Awaited<ReturnType<typeof lookupPlan>>, { hit: false }>;

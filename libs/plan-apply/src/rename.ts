@@ -197,7 +197,7 @@ function renameAcrossRepository(
     touched += 1;
   }
   context.notes.push(
-    `rename_symbol: renamed ${payload.old_name} in ${payload.path} and ${touched} other file${touched === 1 ? '' : 's'} that import it`,
+    `rename_symbol: renamed ${payload.old_name} in ${payload.path} and ${touched} other file${touched === 1 ? ' that imports' : 's that import'} it`,
   );
 }
 

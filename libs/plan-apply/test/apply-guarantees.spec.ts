@@ -20,7 +20,12 @@ function setup(extra: Record<string, string> = {}): TempRepo {
 
 const insertPy = {
   kind: 'insert_function' as const,
-  payload: { path: 'app/calc.py', language: 'python' as const, name: 'sub', code: 'def sub(a, b):\n    return a - b\n' },
+  payload: {
+    path: 'app/calc.py',
+    language: 'python' as const,
+    name: 'sub',
+    code: 'def sub(a, b):\n    return a - b\n',
+  },
 };
 const insertTs = {
   kind: 'insert_function' as const,
@@ -37,11 +42,7 @@ describe('apply: all or nothing', () => {
     setup();
     const before = snapshot(repo, files);
     const plan = makePlan(
-      [
-        insertPy,
-        insertTs,
-        { kind: 'create_file', payload: { path: 'app/deep/er/new.py', content: 'X = 1\n' } },
-      ],
+      [insertPy, insertTs, { kind: 'create_file', payload: { path: 'app/deep/er/new.py', content: 'X = 1\n' } }],
       {
         postconditions: [
           { kind: 'symbol_exists', path: 'app/calc.py', symbol: 'sub' },
@@ -51,7 +52,9 @@ describe('apply: all or nothing', () => {
     );
     await expect(applyPlan(plan, { root: repo.root })).rejects.toMatchObject({
       code: 'APPLY_FAILED',
-      message: expect.stringMatching(/postcondition symbol_exists src\/calc.ts mul does not hold.*Every file was restored/u),
+      message: expect.stringMatching(
+        /postcondition symbol_exists src\/calc.ts mul does not hold.*Every file was restored/u,
+      ),
       data: expect.objectContaining({ restored: true }),
     });
     expect(snapshot(repo, files)).toEqual(before);
@@ -83,7 +86,13 @@ describe('apply: all or nothing', () => {
       insertPy,
       {
         kind: 'replace_node',
-        payload: { path: 'src/calc.ts', language: 'typescript', node_kind: 'function', name: 'add', code: 'function add( {' },
+        payload: {
+          path: 'src/calc.ts',
+          language: 'typescript',
+          node_kind: 'function',
+          name: 'add',
+          code: 'function add( {',
+        },
       },
     ]);
     await expect(applyPlan(plan, { root: repo.root })).rejects.toMatchObject({
@@ -96,7 +105,10 @@ describe('apply: all or nothing', () => {
 
   it('a write that fails part-way (a folder in the way is a file) restores the files already written', async () => {
     setup({ 'app/blocker': 'not a folder\n' });
-    const plan = makePlan([insertPy, { kind: 'create_file', payload: { path: 'app/blocker/new.py', content: 'X = 1\n' } }]);
+    const plan = makePlan([
+      insertPy,
+      { kind: 'create_file', payload: { path: 'app/blocker/new.py', content: 'X = 1\n' } },
+    ]);
     await expect(applyPlan(plan, { root: repo.root })).rejects.toMatchObject({
       code: 'APPLY_FAILED',
       message: expect.stringContaining('writing failed'),
@@ -108,9 +120,12 @@ describe('apply: all or nothing', () => {
   it('a failing precondition refuses the plan before anything is computed or written', async () => {
     setup();
     await expect(
-      applyPlan(makePlan([insertPy], { preconditions: [{ kind: 'symbol_exists', path: 'app/calc.py', symbol: 'mul' }] }), {
-        root: repo.root,
-      }),
+      applyPlan(
+        makePlan([insertPy], { preconditions: [{ kind: 'symbol_exists', path: 'app/calc.py', symbol: 'mul' }] }),
+        {
+          root: repo.root,
+        },
+      ),
     ).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringContaining('does not define mul') });
     expect(repo.read('app/calc.py')).toBe(PY);
   });
@@ -125,7 +140,10 @@ describe('apply: all or nothing', () => {
         ]),
         { root: repo.root },
       ),
-    ).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', data: expect.objectContaining({ start_line: 1, end_line: 1 }) });
+    ).rejects.toMatchObject({
+      code: 'PRECONDITION_FAILED',
+      data: expect.objectContaining({ start_line: 1, end_line: 1 }),
+    });
     expect(repo.read('app/calc.py')).toBe(PY);
   });
 });
@@ -140,7 +158,9 @@ describe('apply: refusals', () => {
       code: 'PLAN_INVALID',
       message: expect.stringContaining('bundle_id does not match'),
     });
-    expect(() => parsePlanText(JSON.stringify(edited), 'plan.json')).toThrow(expect.objectContaining({ code: 'PLAN_INVALID' }));
+    expect(() => parsePlanText(JSON.stringify(edited), 'plan.json')).toThrow(
+      expect.objectContaining({ code: 'PLAN_INVALID' }),
+    );
     expect(() => parsePlanText('{not json', 'plan.json')).toThrow(
       expect.objectContaining({ code: 'PLAN_INVALID', message: expect.stringContaining('plan.json is not JSON') }),
     );
@@ -149,10 +169,15 @@ describe('apply: refusals', () => {
 
   it('refuses a plan that asks for clarification unless forced', async () => {
     setup();
-    const plan = makePlan([{ kind: 'append_to_file', payload: { path: 'app/calc.py', content: '# TODO(nerion): make it better' } }], {
-      metadata: { clarification_needed: true, questions: ['Which function?'] },
-    });
-    await expect(applyPlan(plan, { root: repo.root, forceCommand: ['nerion', 'apply', '--force', 'p.json'] })).rejects.toMatchObject({
+    const plan = makePlan(
+      [{ kind: 'append_to_file', payload: { path: 'app/calc.py', content: '# TODO(nerion): make it better' } }],
+      {
+        metadata: { clarification_needed: true, questions: ['Which function?'] },
+      },
+    );
+    await expect(
+      applyPlan(plan, { root: repo.root, forceCommand: ['nerion', 'apply', '--force', 'p.json'] }),
+    ).rejects.toMatchObject({
       code: 'PRECONDITION_FAILED',
       message: expect.stringContaining('asks for clarification (Which function?)'),
       fix: { command: ['nerion', 'apply', '--force', 'p.json'] },
@@ -189,7 +214,13 @@ describe('apply: refusals', () => {
         makePlan([
           {
             kind: 'rename_symbol',
-            payload: { path: 'app/calc.py', language: 'python', old_name: 'add', new_name: 'plus', scope: 'repository' },
+            payload: {
+              path: 'app/calc.py',
+              language: 'python',
+              old_name: 'add',
+              new_name: 'plus',
+              scope: 'repository',
+            },
           },
         ]),
         { root: repo.root },
@@ -233,12 +264,17 @@ describe('apply: dry run, diff, line ends', () => {
         root: repo.root,
         dryRun: true,
       }),
-    ).rejects.toMatchObject({ code: 'APPLY_FAILED', message: expect.stringContaining('Nothing was written (dry run)') });
+    ).rejects.toMatchObject({
+      code: 'APPLY_FAILED',
+      message: expect.stringContaining('Nothing was written (dry run)'),
+    });
   });
 
   it('keeps CRLF line ends and a BOM', async () => {
     setup({ 'app/win.py': '\uFEFFdef add(a, b):\r\n    return a + b\r\n' });
-    await applyPlan(makePlan([{ ...insertPy, payload: { ...insertPy.payload, path: 'app/win.py' } }]), { root: repo.root });
+    await applyPlan(makePlan([{ ...insertPy, payload: { ...insertPy.payload, path: 'app/win.py' } }]), {
+      root: repo.root,
+    });
     expect(repo.read('app/win.py')).toBe(
       '\uFEFFdef add(a, b):\r\n    return a + b\r\n\r\n\r\ndef sub(a, b):\r\n    return a - b\r\n',
     );

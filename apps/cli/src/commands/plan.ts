@@ -22,6 +22,8 @@ export default class Plan extends NerionCommand {
   static override enableJsonFlag = false;
   static override examples = [
     '<%= config.bin %> plan -i "add a function slugify to src/text.ts"',
+    '<%= config.bin %> plan -i "rename add to plus in app/calc.py" --diff',
+    '<%= config.bin %> plan -i "add module docstring \'Calculator.\'" -f app/calc.py --apply',
     '<%= config.bin %> plan -i "add module docstring" -f src/app.py --llm --json-grammar',
     'NERION_CODER_BACKEND=llama_cpp LLAMA_CPP_MODEL_PATH=./model.gguf <%= config.bin %> plan -i "rename foo to bar" -f src/a.ts --llm',
   ];
@@ -41,10 +43,22 @@ export default class Plan extends NerionCommand {
     }),
     model: Flags.string({ summary: 'Model name, optionally prefixed by a backend, e.g. ollama:qwen2.5-coder.' }),
     cache: Flags.boolean({ summary: 'Use the plan cache (--no-cache skips it).', default: true, allowNo: true }),
+    apply: Flags.boolean({
+      summary: 'Apply the plan too (as `nerion apply` does); stdout then lists the changed files.',
+      default: false,
+      exclusive: ['diff'],
+    }),
+    diff: Flags.boolean({
+      summary: 'Print the unified diff the plan would make, and write nothing.',
+      aliases: ['dry-run'],
+      default: false,
+    }),
+    force: Flags.boolean({ summary: 'With --apply: apply a plan that asks for clarification.', default: false }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Plan);
+    const applying = flags.apply || flags.diff;
     const args: PlanArguments = {
       instruction: flags.instruction,
       file: flags.file,
@@ -78,8 +92,11 @@ export default class Plan extends NerionCommand {
     if (args.cache) {
       const lookup =
         takeEarlierMiss(args, config, cwd) ??
-        (await lookupPlan({ config, args, cwd, note: (message) => this.note(message) }));
-      if (lookup.hit) return;
+        (await lookupPlan({ config, args, cwd, note: (message) => this.note(message), print: !applying }));
+      if (lookup.hit) {
+        if (applying) await this.applyPlanned(lookup.plan, lookup.root, flags);
+        return;
+      }
       ({ root, target, key } = lookup);
     } else {
       root = planCache.findRepoRoot(cwd).root;
@@ -129,7 +146,26 @@ export default class Plan extends NerionCommand {
       });
       await cache.set(key, plan, { ...(target === undefined ? {} : { target }), instruction: args.instruction });
     }
+    if (applying) return this.applyPlanned(plan, root, flags);
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+  }
+
+  /** `--apply` / `--diff`: the plan goes to `nerion apply`'s engine instead of stdout. */
+  private async applyPlanned(plan: unknown, root: string, flags: { diff: boolean; force: boolean }): Promise<void> {
+    const { renderApplyResult, runApply } = await import('../apply-report.js');
+    const result = await runApply(
+      {
+        plan,
+        root,
+        dryRun: flags.diff,
+        force: flags.force,
+        forceCommand: ['nerion', 'plan', ...this.argv.filter((argument) => argument !== '--force'), '--force'],
+      },
+      (message) => this.note(message),
+    );
+    const rendered = renderApplyResult(result);
+    for (const line of rendered.stderr) this.note(line);
+    process.stdout.write(rendered.stdout);
   }
 
   /**
