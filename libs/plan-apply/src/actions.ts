@@ -547,8 +547,20 @@ function addNames(
 ): Splice {
   const named = entry.bindings.filter((binding) => binding.kind === 'named' && !removedNodes.has(binding.node.id));
   const last = named[named.length - 1];
-  if (last)
-    return { start: last.node.endIndex, end: last.node.endIndex, text: names.map((name) => `, ${name}`).join('') };
+  if (last) {
+    const node = last.node;
+    if (text.slice(lineStart(text, node.startIndex), node.startIndex).trim() === '') {
+      // One name per line: the new names get lines of their own, trailing comma kept if the list has one.
+      const indent = indentOf(text, node.startIndex);
+      const comma = /^[ \t]*,/u.exec(text.slice(node.endIndex));
+      if (comma) {
+        const at = node.endIndex + comma[0].length;
+        return { start: at, end: at, text: names.map((name) => `\n${indent}${name},`).join('') };
+      }
+      return { start: node.endIndex, end: node.endIndex, text: names.map((name) => `,\n${indent}${name}`).join('') };
+    }
+    return { start: node.endIndex, end: node.endIndex, text: names.map((name) => `, ${name}`).join('') };
+  }
   if (python) refuse(`cannot add names to ${entry.statement.text}`);
   // ES: `import x from 'm'` → `import x, { y } from 'm'`; `import 'm'` → `import { y } from 'm'`.
   const defaultBinding = entry.bindings.find((binding) => binding.kind === 'default');
@@ -571,14 +583,23 @@ function removeStatement(text: string, statement: Node): Splice {
   return onlyOnLines ? { start, end, text: '' } : { start: statement.startIndex, end: statement.endIndex, text: '' };
 }
 
-/** Removes items from a comma-separated list (import names), with their separating comma. */
+/**
+ * Removes items from a comma-separated list (import names) with their separating comma; an item alone on its
+ * line (a parenthesised multi-line list) takes its line with it.
+ */
 function removeListItems(text: string, items: Node[]): Splice[] {
   return items.map((item) => {
-    const after = /^\s*,[ \t]*/u.exec(text.slice(item.endIndex));
-    if (after) return { start: item.startIndex, end: item.endIndex + after[0].length, text: '' };
+    let splice: Splice;
+    const after = /^[ \t]*,[ \t]*/u.exec(text.slice(item.endIndex));
     const before = /,\s*$/u.exec(text.slice(0, item.startIndex));
-    if (before) return { start: item.startIndex - before[0].length, end: item.endIndex, text: '' };
-    return { start: item.startIndex, end: item.endIndex, text: '' };
+    if (after) splice = { start: item.startIndex, end: item.endIndex + after[0].length, text: '' };
+    else if (before) splice = { start: item.startIndex - before[0].length, end: item.endIndex, text: '' };
+    else splice = { start: item.startIndex, end: item.endIndex, text: '' };
+    const start = lineStart(text, splice.start);
+    const end = lineEnd(text, splice.end);
+    if (text.slice(start, splice.start).trim() === '' && text.slice(splice.end, end).trim() === '')
+      return { start, end, text: '' };
+    return splice;
   });
 }
 

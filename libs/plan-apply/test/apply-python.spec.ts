@@ -445,3 +445,18 @@ describe('apply: every action kind on real Python files', () => {
     ).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringContaining('does not import json') });
   });
 });
+
+describe('apply: import lists over several lines', () => {
+  it('update_import removes a name on its own line with its line, and adds after the last name', async () => {
+    setup({ 'app/multi.py': 'from x import (\n    a,\n    b,\n    c,\n)\n\nprint(a, c)\n' });
+    await apply(
+      makePlan([
+        {
+          kind: 'update_import',
+          payload: { path: 'app/multi.py', language: 'python', module: 'x', remove_names: ['b'], add_names: ['d'] },
+        },
+      ]),
+    );
+    expect(repo.read('app/multi.py')).toBe('from x import (\n    a,\n    c,\n    d,\n)\n\nprint(a, c)\n');
+  });
+});
