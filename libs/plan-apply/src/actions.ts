@@ -367,7 +367,8 @@ function insertImportStatement(text: string, root: Node, grammar: SourceGrammar,
   // No imports yet: at the top, after leading comments (shebang, licence, encoding line).
   let at = 0;
   for (const node of kids(root)) {
-    if (node.type !== 'comment' || node.startPosition.row !== text.slice(0, at).split('\n').length - 1) break;
+    if (node.type !== 'comment' && node.type !== 'hash_bang_line') break;
+    if (node.startPosition.row !== text.slice(0, at).split('\n').length - 1) break;
     at = lineEnd(text, node.endIndex);
   }
   if (at > 0) return insertBlock(text, at, statement, 1, 1);

@@ -3,9 +3,9 @@
  * comments and other objects' properties are not. Repository scope follows imports of the defining file
  * (docs/plans.md, "Renaming across the repository", lists exactly what is found and what is missed).
  */
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import type { ActionPayload } from '@nerion/planner';
+import { normaliseRepoPath, type ActionPayload } from '@nerion/planner';
 import { grammarOf, refuse, withRoot, type ActionOutcome, type EditContext } from './context.js';
 import { grammarFor, kids, type Node, type SourceGrammar } from './source.js';
 import { descendants, findClass, hasSymbol, importsIn, isPython, stringValue, type ImportEntry } from './syntax.js';
@@ -165,19 +165,24 @@ function renameAcrossRepository(
 ): void {
   const python = isPython(grammar);
   const family = python ? PYTHON_EXTENSIONS : SCRIPT_EXTENSIONS;
-  const files = listRepositoryFiles(context.root, context.maxRepositoryFiles, context.notes).filter(
-    (file) => family.test(file) && file !== payload.path,
-  );
+  const files = listRepositoryFiles(context.root, context.maxRepositoryFiles, context.notes, (file) =>
+    family.test(file),
+  ).filter((file) => file !== normaliseRepoPath(payload.path));
   let touched = 0;
   for (const file of files) {
     const fileGrammar = grammarFor(file)!;
+    // A quick look first, so only files that mention the name are held in memory.
+    try {
+      if (!readFileSync(join(context.root, file), 'utf8').includes(owner)) continue;
+    } catch {
+      continue;
+    }
     let text: string;
     try {
       text = context.ws.read(file, 'rename_symbol');
     } catch {
       continue;
     }
-    if (!text.includes(owner)) continue;
     const parsed = context.parsers.parse(fileGrammar, text);
     let splices: Splice[];
     try {
@@ -202,7 +207,12 @@ function renameAcrossRepository(
 }
 
 /** Repo-relative files, walked without following symbolic links, skipping hidden and build folders. */
-export function listRepositoryFiles(root: string, limit: number, notes: string[]): string[] {
+export function listRepositoryFiles(
+  root: string,
+  limit: number,
+  notes: string[],
+  wanted: (path: string) => boolean,
+): string[] {
   const files: string[] = [];
   const queue = [''];
   while (queue.length > 0) {
@@ -224,7 +234,7 @@ export function listRepositoryFiles(root: string, limit: number, notes: string[]
       }
       if (stats.isDirectory()) {
         if (!SKIPPED_DIRECTORIES.has(name)) queue.push(path);
-      } else if (stats.isFile() && stats.size <= 1024 * 1024) {
+      } else if (stats.isFile() && stats.size <= 1024 * 1024 && wanted(path)) {
         files.push(path);
         if (files.length >= limit) {
           notes.push(`rename_symbol: looked at the first ${limit} files of the repository only`);

@@ -451,4 +451,25 @@ describe('apply: every action kind on real TypeScript and JavaScript files', () 
       message: expect.stringContaining('already has a default export'),
     });
   });
+
+  it('insert_import into a script with a shebang and no imports goes below the shebang', async () => {
+    setup({ 'bin/tool.js': "#!/usr/bin/env node\nconsole.log('hi');\n" });
+    await apply(
+      makePlan([
+        {
+          kind: 'insert_import',
+          payload: {
+            path: 'bin/tool.js',
+            language: 'javascript',
+            module: 'node:fs',
+            names: ['readFileSync'],
+            statement: "import { readFileSync } from 'node:fs';",
+          },
+        },
+      ]),
+    );
+    expect(repo.read('bin/tool.js')).toBe(
+      "#!/usr/bin/env node\n\nimport { readFileSync } from 'node:fs';\n\nconsole.log('hi');\n",
+    );
+  });
 });
