@@ -17,6 +17,7 @@ import {
   importInsertionPoint,
   importsIn,
   isPython,
+  isPythonDocstring,
   leadingJsDoc,
   pythonFunctionDocstring,
   pythonModuleDocstring,
@@ -183,17 +184,22 @@ function insertIntoClass(
         ? indentOf(text, first.startIndex)
         : classIndent + unit;
     const code = reindent(payload.code, memberIndent);
-    // A body that is only `pass` or `...` is replaced by the new method.
+    // A placeholder body (`pass` or `...`, after a docstring or alone) is replaced by the new method.
+    const placeholder = members[members.length - 1];
+    const isPlaceholder = (node: Node | undefined): boolean =>
+      node !== undefined &&
+      (node.type === 'pass_statement' || (node.type === 'expression_statement' && node.text === '...'));
     if (
       anchor === undefined &&
-      members.length === 1 &&
-      (first!.type === 'pass_statement' || (first!.type === 'expression_statement' && first!.text === '...'))
+      isPlaceholder(placeholder) &&
+      members.slice(0, -1).every((member, index) => index === 0 && isPythonDocstring(member))
     ) {
-      if (first!.startPosition.row === owner.node.startPosition.row) {
+      const stub = placeholder!;
+      if (stub.startPosition.row === owner.node.startPosition.row) {
         // `class C: pass` on one line.
-        return text.slice(0, first!.startIndex).trimEnd() + '\n' + code + text.slice(first!.endIndex);
+        return text.slice(0, stub.startIndex).trimEnd() + '\n' + code + text.slice(stub.endIndex);
       }
-      return text.slice(0, lineStart(text, first!.startIndex)) + code + text.slice(first!.endIndex);
+      return text.slice(0, lineStart(text, stub.startIndex)) + code + text.slice(stub.endIndex);
     }
     const after = anchor ?? members[members.length - 1] ?? body;
     return insertBlock(text, lineEnd(text, after.endIndex), code, 1);

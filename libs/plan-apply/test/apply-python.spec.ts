@@ -459,4 +459,25 @@ describe('apply: import lists over several lines', () => {
     );
     expect(repo.read('app/multi.py')).toBe('from x import (\n    a,\n    c,\n    d,\n)\n\nprint(a, c)\n');
   });
+
+  it('insert_function into a class whose body is a docstring and `pass` replaces the `pass`', async () => {
+    setup({ 'app/models.py': 'class UserRepo:\n    """Stores users."""\n\n    pass\n' });
+    await apply(
+      makePlan([
+        {
+          kind: 'insert_function',
+          payload: {
+            path: 'app/models.py',
+            language: 'python',
+            name: 'save',
+            class_name: 'UserRepo',
+            code: 'def save(self):\n    """Save."""\n',
+          },
+        },
+      ]),
+    );
+    expect(repo.read('app/models.py')).toBe(
+      'class UserRepo:\n    """Stores users."""\n\n    def save(self):\n        """Save."""\n',
+    );
+  });
 });
