@@ -310,10 +310,14 @@ function deleteLines(context: EditContext, payload: ActionPayload<'delete_lines'
     );
   const selected = lines.slice(payload.start_line - 1, payload.end_line);
   if (payload.expected_text !== undefined) {
-    const expected = payload.expected_text.replace(/\r\n/gu, '\n').replace(/\n$/u, '');
+    // The lines joined by "\n"; one extra final line break in expected_text is tolerated.
+    const given = payload.expected_text.replace(/\r\n/gu, '\n');
     const actual = selected.join('\n');
-    if (actual !== expected) {
-      const expectedLines = expected.split('\n');
+    if (given !== actual && given !== `${actual}\n`) {
+      const expectedLines = given.split('\n');
+      if (expectedLines.length === selected.length + 1 && expectedLines[expectedLines.length - 1] === '')
+        expectedLines.pop();
+      const expected = expectedLines.join('\n');
       const movedTo = findLines(lines, expectedLines);
       refuse(
         `${what}: lines ${payload.start_line}-${payload.end_line} of ${payload.path} no longer hold the expected text` +

@@ -480,4 +480,22 @@ describe('apply: import lists over several lines', () => {
       'class UserRepo:\n    """Stores users."""\n\n    def save(self):\n        """Save."""\n',
     );
   });
+
+  it('delete_lines takes expected_text that ends with blank lines (lines joined by a line break)', async () => {
+    setup();
+    await apply(
+      makePlan([
+        {
+          kind: 'delete_lines',
+          payload: {
+            path: 'app/calc.py',
+            start_line: 11,
+            end_line: 14,
+            expected_text: 'def sub(a, b):\n    return a - b\n\n',
+          },
+        },
+      ]),
+    );
+    expect(repo.read('app/calc.py')).toBe(CALC.replace('def sub(a, b):\n    return a - b\n\n\n', ''));
+  });
 });
