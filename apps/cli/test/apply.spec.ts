@@ -102,6 +102,13 @@ describe('nerion apply and nerion plan --apply/--diff (built binary, temp git re
     const dry = await runCli(['apply', '-', '--dry-run'], { cwd: repo, input: JSON.stringify(plan) });
     expect(dry.status).toBe(0);
     expect(dry.stdout).toContain('+def sub(a, b):');
+    // No argument: the plan is read from stdin when stdin is not a terminal.
+    const piped = await runCli(['apply', '--diff'], { cwd: repo, input: JSON.stringify(plan, null, 2) });
+    expect(piped.status).toBe(0);
+    expect(piped.stdout).toBe(dry.stdout);
+    const empty = await runCli(['apply'], { cwd: repo, input: '' });
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain('stdin is empty');
     expect(readFileSync(join(repo, 'app', 'calc.py'), 'utf8')).toBe(CALC);
 
     const run = await runCli(['apply', path, '--json'], { cwd: repo });

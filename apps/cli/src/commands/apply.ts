@@ -19,6 +19,8 @@ export default class Apply extends NerionCommand {
     plan: Args.string({
       description:
         'The plan file (JSON printed by `nerion plan`), or - to read it from stdin (the default when stdin is not a terminal).',
+      // nerion reads stdin itself: oclif's own stdin read gives up after 10 ms and can lose a slow pipe.
+      ignoreStdin: true,
     }),
   };
   static override flags = {
@@ -40,6 +42,12 @@ export default class Apply extends NerionCommand {
         { fix: { command: ['nerion', 'apply', 'plan.json'] } },
       );
     const text = await readPlan(source);
+    if (text.trim() === '')
+      throw new NerionError(
+        'INVALID_REQUEST',
+        `${source === '-' ? 'stdin' : source} is empty: pass the JSON plan printed by \`nerion plan\` (\`nerion plan -i … | nerion apply\`).`,
+        { data: { source } },
+      );
     const { parsePlanText } = await import('@nerion/plan-apply');
     const plan = parsePlanText(text, source === '-' ? 'stdin' : source);
     const { findRepoRoot } = await import('@nerion/plan-cache');
