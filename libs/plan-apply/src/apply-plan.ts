@@ -98,11 +98,28 @@ function validateForApply(value: unknown, source: string): Plan {
     throw new NerionError(
       'PLAN_INVALID',
       `The plan in ${source} was changed after it was made: its bundle_id does not match its content. nerion applies only plans whose content is what was planned; plan again with \`nerion plan\`.`,
-      { data: { source, issues: result.issues.slice(0, 20) }, fix: { command: ['nerion', 'plan', '-i', '…'] } },
+      { data: { source, issues: result.issues.slice(0, 20) }, fix: { command: replanCommand(value) } },
     );
   throw new NerionError('PLAN_INVALID', `The plan in ${source} is not valid: ${describeIssues(result.issues)}.`, {
     data: { source, issues: result.issues.slice(0, 20) },
   });
+}
+
+/** The `nerion plan` command line that plans the same instruction again (shown as a fix, never run). */
+function replanCommand(value: unknown): string[] {
+  const plan = (typeof value === 'object' && value !== null ? value : {}) as {
+    target_file?: unknown;
+    metadata?: { instruction?: unknown; source?: unknown };
+  };
+  const instruction = typeof plan.metadata?.instruction === 'string' ? plan.metadata.instruction : '<instruction>';
+  return [
+    'nerion',
+    'plan',
+    '-i',
+    instruction,
+    ...(typeof plan.target_file === 'string' ? ['-f', plan.target_file] : []),
+    ...(plan.metadata?.source === 'llm' ? ['--llm'] : []),
+  ];
 }
 
 /** Applies (or, with dryRun, previews) a plan. See the file comment for the order of work and the guarantees. */
@@ -132,7 +149,10 @@ export async function applyPlan(input: unknown, options: ApplyOptions): Promise<
     throw new NerionError(
       'PRECONDITION_FAILED',
       `The plan does not fit the repository as it is now: ${failedPre.map((entry) => entry.reason).join('; ')}. Nothing was changed; plan again.`,
-      { data: { preconditions: failedPre.map((entry) => ({ condition: entry.condition, reason: entry.reason })) } },
+      {
+        data: { preconditions: failedPre.map((entry) => ({ condition: entry.condition, reason: entry.reason })) },
+        fix: { command: replanCommand(plan) },
+      },
     );
 
   // 2. Every edit, in memory.
@@ -143,12 +163,20 @@ export async function applyPlan(input: unknown, options: ApplyOptions): Promise<
     notes: [],
     maxRepositoryFiles: options.maxRepositoryFiles ?? 20_000,
   };
-  const actions: ActionReport[] = plan.actions.map((action, index) => ({
-    index,
-    kind: action.kind,
-    path: normaliseRepoPath(action.payload.path),
-    outcome: applyAction(context, action, index),
-  }));
+  let actions: ActionReport[];
+  try {
+    actions = plan.actions.map((action, index) => ({
+      index,
+      kind: action.kind,
+      path: normaliseRepoPath(action.payload.path),
+      outcome: applyAction(context, action, index),
+    }));
+  } catch (error) {
+    // An action that does not fit the files: planning again (from the files as they are) is the fix.
+    if (NerionError.hasCode(error, 'PRECONDITION_FAILED') && error.fix === undefined)
+      throw new NerionError(error.code, error.message, { data: error.data, fix: { command: replanCommand(plan) } });
+    throw error;
+  }
   const changed = ws.changed();
   // A repository-scope rename may touch files the plan does not name: jail them too.
   assertPathsInsideRepo(
@@ -229,7 +257,10 @@ export async function applyPlan(input: unknown, options: ApplyOptions): Promise<
       unrestored.length === 0
         ? `The plan was not applied: ${failures.join('; ')}. Every file was restored as it was.`
         : `The plan was not applied: ${failures.join('; ')}. Restoring failed for ${unrestored.join(', ')}; check those files (git diff).`,
-      { data: { failures, restored: unrestored.length === 0, unrestored, bundle_id: plan.bundle_id } },
+      {
+        data: { failures, restored: unrestored.length === 0, unrestored, bundle_id: plan.bundle_id },
+        fix: { command: replanCommand(plan) },
+      },
     );
   }
   result.applied = true;

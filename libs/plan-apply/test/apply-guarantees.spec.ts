@@ -143,6 +143,7 @@ describe('apply: all or nothing', () => {
     ).rejects.toMatchObject({
       code: 'PRECONDITION_FAILED',
       data: expect.objectContaining({ start_line: 1, end_line: 1 }),
+      fix: { command: ['nerion', 'plan', '-i', 'test'] },
     });
     expect(repo.read('app/calc.py')).toBe(PY);
   });
