@@ -281,3 +281,91 @@ describe('apply: dry run, diff, line ends', () => {
     );
   });
 });
+
+describe('apply: a failing postcondition rolls back every action kind', () => {
+  const files: Record<string, string> = {
+    'app/calc.py': 'import os\n\n\ndef add(a, b):\n    return a + b\n',
+    'src/calc.ts':
+      "import { a } from './x';\n\nexport function add(x: number): number {\n  return x;\n}\n\nexport const K = a;\n",
+  };
+  const paths = ['app/calc.py', 'src/calc.ts', 'app/new.py', 'tests/test_calc.py'];
+  const py = { path: 'app/calc.py', language: 'python' as const };
+  const ts = { path: 'src/calc.ts', language: 'typescript' as const };
+  const cases: Array<[string, Parameters<typeof makePlan>[0][number]]> = [
+    ['create_file', { kind: 'create_file', payload: { path: 'app/new.py', content: 'X = 1\n' } }],
+    ['append_to_file', { kind: 'append_to_file', payload: { path: 'app/calc.py', content: 'Y = 2' } }],
+    ['insert_function', { kind: 'insert_function', payload: { ...py, name: 'sub', code: 'def sub():\n    pass\n' } }],
+    ['insert_class', { kind: 'insert_class', payload: { ...py, name: 'C', code: 'class C:\n    pass\n' } }],
+    ['insert_import', { kind: 'insert_import', payload: { ...py, module: 'sys', statement: 'import sys' } }],
+    [
+      'replace_node',
+      {
+        kind: 'replace_node',
+        payload: { ...py, node_kind: 'function', name: 'add', code: 'def add(a, b):\n    return 0\n' },
+      },
+    ],
+    ['rename_symbol', { kind: 'rename_symbol', payload: { ...ts, old_name: 'add', new_name: 'plus', scope: 'file' } }],
+    [
+      'delete_lines',
+      {
+        kind: 'delete_lines',
+        payload: { path: 'app/calc.py', start_line: 1, end_line: 1, expected_text: 'import os' },
+      },
+    ],
+    [
+      'ensure_test',
+      {
+        kind: 'ensure_test',
+        payload: {
+          ...py,
+          test_path: 'tests/test_calc.py',
+          framework: 'pytest',
+          test_name: 'test_add',
+          code: 'def test_add():\n    pass\n',
+        },
+      },
+    ],
+    ['add_module_docstring', { kind: 'add_module_docstring', payload: { ...py, docstring: 'Calc.' } }],
+    [
+      'add_function_docstring',
+      { kind: 'add_function_docstring', payload: { ...ts, function_name: 'add', docstring: 'Adds.' } },
+    ],
+    [
+      'apply_unified_diff',
+      {
+        kind: 'apply_unified_diff',
+        payload: {
+          path: 'app/calc.py',
+          diff: '--- a/app/calc.py\n+++ b/app/calc.py\n@@ -1,1 +1,1 @@\n-import os\n+import sys\n',
+        },
+      },
+    ],
+    ['update_import', { kind: 'update_import', payload: { ...ts, module: './x', new_module: './y.js' } }],
+    ['export_default', { kind: 'export_default', payload: { ...ts, name: 'add' } }],
+    ['export_named', { kind: 'export_named', payload: { ...ts, names: ['a'] } }],
+    ['insert_interface', { kind: 'insert_interface', payload: { ...ts, name: 'I', code: 'interface I {}' } }],
+    ['insert_type_alias', { kind: 'insert_type_alias', payload: { ...ts, name: 'T', code: 'type T = number;' } }],
+  ];
+
+  it('covers all 17 kinds', () => {
+    expect(new Set(cases.map(([kind]) => kind)).size).toBe(17);
+  });
+
+  it.each(cases)('%s: written, then restored when the postcondition fails', async (_kind, action) => {
+    repo = tempRepo(files);
+    const before = snapshot(repo, paths);
+    const plan = makePlan([action], {
+      postconditions: [{ kind: 'symbol_exists', path: 'src/calc.ts', symbol: 'NeverDefined' }],
+    });
+    // The action alone applies (its dry run changes a file) …
+    const preview = await applyPlan(makePlan([action]), { root: repo.root, dryRun: true });
+    expect(preview.files.length).toBeGreaterThan(0);
+    // … and with the failing postcondition nothing of it remains.
+    await expect(applyPlan(plan, { root: repo.root })).rejects.toMatchObject({
+      code: 'APPLY_FAILED',
+      data: expect.objectContaining({ restored: true }),
+    });
+    expect(snapshot(repo, paths)).toEqual(before);
+    expect(repo.exists('tests')).toBe(false);
+  });
+});
