@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, statfs as nodeStatfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
+import { nodeHttpFetch } from './node-http-fetch.js';
 
 /** The parts of a fetch Response the downloader reads (undici's and Node's fetch both fit). */
 export interface DownloadResponse {
@@ -45,9 +46,9 @@ export interface DownloadFileOptions {
   expectedSha256?: string;
   /** When given, checked against the server's size and used for the disk-space check before the request. */
   expectedSizeBytes?: number;
-  /** Default: undici's fetch, imported when first needed. */
+  /** Default: Node's http/https (`nodeHttpFetch`); undici's fetch only when a `dispatcher` is given. */
   fetch?: DownloadFetch;
-  /** An undici Dispatcher (proxy, custom TLS), passed to fetch. */
+  /** An undici Dispatcher (proxy, custom TLS): the download then goes through undici's fetch with it. */
   dispatcher?: unknown;
   /** Default: fs.promises.statfs. Injectable so tests can simulate a full disk. */
   statfs?: StatfsFunction;
@@ -86,7 +87,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   if (options.expectedSizeBytes !== undefined)
     await ensureFreeSpace(statfs, directory, options.expectedSizeBytes - offset, url);
 
-  const fetchFunction = options.fetch ?? (await defaultFetch());
+  const fetchFunction = options.fetch ?? (options.dispatcher === undefined ? nodeHttpFetch : await undiciFetch());
   const headers: Record<string, string> = { 'user-agent': 'nerion' };
   if (offset > 0) headers.range = `bytes=${offset}-`;
   let response: DownloadResponse;
@@ -307,11 +308,12 @@ function parseContentRange(
 }
 
 async function discardBody(response: DownloadResponse): Promise<void> {
-  const body = response.body as { cancel?: () => Promise<void> } | null;
+  const body = response.body as { cancel?: () => Promise<void>; destroy?: () => void } | null;
   if (body && typeof body.cancel === 'function') await body.cancel();
+  else if (body && typeof body.destroy === 'function') body.destroy();
 }
 
-async function defaultFetch(): Promise<DownloadFetch> {
+async function undiciFetch(): Promise<DownloadFetch> {
   const undici = await import('undici');
   return undici.fetch as unknown as DownloadFetch;
 }

@@ -42,6 +42,7 @@ export {
   type DownloadResult,
   type StatfsFunction,
 } from './download-file.js';
+export { nodeHttpFetch, DOWNLOAD_IDLE_TIMEOUT_MS } from './node-http-fetch.js';
 export {
   ggufSourceFor,
   provisionGguf,
