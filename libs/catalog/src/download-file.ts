@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, statfs as nodeStatfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
+import { withDestinationLock } from './download-lock.js';
 import { nodeHttpFetch } from './node-http-fetch.js';
 
 /** The parts of a fetch Response the downloader reads (undici's and Node's fetch both fit). */
@@ -56,6 +57,13 @@ export interface DownloadFileOptions {
   /** Minimum time between progress reports (the last one is always sent). Default 250 ms. */
   progressIntervalMs?: number;
   signal?: AbortSignal;
+  /**
+   * True when the caller already holds `withDestinationLock(destination)` (as provisionGguf does);
+   * otherwise downloadFile takes it, so two downloads never write one `.part` file.
+   */
+  locked?: boolean;
+  /** Told once when another process holds the destination's lock and this one waits for it. */
+  onWait?: (message: string) => void;
 }
 
 export interface DownloadResult {
@@ -73,6 +81,23 @@ export function partPathOf(destination: string): string {
 }
 
 export async function downloadFile(options: DownloadFileOptions): Promise<DownloadResult> {
+  if (options.locked === true) return downloadLocked(options);
+  return withDestinationLock(
+    options.destination,
+    { ...(options.onWait ? { onWait: options.onWait } : {}), ...(options.signal ? { signal: options.signal } : {}) },
+    async (lockLost) => {
+      const signal = options.signal ? AbortSignal.any([options.signal, lockLost]) : lockLost;
+      try {
+        return await downloadLocked({ ...options, signal });
+      } catch (error) {
+        if (lockLost.aborted) throw lockLost.reason;
+        throw error;
+      }
+    },
+  );
+}
+
+async function downloadLocked(options: DownloadFileOptions): Promise<DownloadResult> {
   const { url, destination } = options;
   const part = partPathOf(destination);
   const directory = dirname(destination);
@@ -209,7 +234,17 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     );
   }
   await handle.sync();
+  const written = (await handle.stat()).size;
   await handle.close();
+  if (written !== received) {
+    // Something else wrote to the part file meanwhile: the streamed hash does not describe it.
+    await rm(part, { force: true });
+    throw new NerionError(
+      'DOWNLOAD_FAILED',
+      `${part} holds ${written} bytes but ${received} were downloaded into it: another process wrote to it at the same time. It was deleted; run the same command again.`,
+      { data: { url, part, receivedBytes: received, fileBytes: written } },
+    );
+  }
   if (total !== undefined && received !== total) {
     throw new NerionError(
       'DOWNLOAD_FAILED',

@@ -43,6 +43,7 @@ export {
   type StatfsFunction,
 } from './download-file.js';
 export { nodeHttpFetch, DOWNLOAD_IDLE_TIMEOUT_MS } from './node-http-fetch.js';
+export { lockPathOf, withDestinationLock, type DestinationLockOptions } from './download-lock.js';
 export {
   ggufSourceFor,
   provisionGguf,

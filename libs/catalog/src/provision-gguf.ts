@@ -14,6 +14,7 @@ import {
   type DownloadProgress,
   type StatfsFunction,
 } from './download-file.js';
+import { withDestinationLock } from './download-lock.js';
 import { defaultGgufPath, findProvisioned, recordProvisioned, type ProvisionedRecord } from './provisioned.js';
 
 export interface GgufSource {
@@ -92,6 +93,8 @@ export interface ProvisionGgufOptions {
   statfs?: StatfsFunction;
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignal;
+  /** Told once when another process is downloading the same file and this one waits for it. */
+  onWait?: (message: string) => void;
 }
 
 export interface ProvisionGgufResult {
@@ -109,6 +112,26 @@ export interface ProvisionGgufResult {
 export async function provisionGguf(options: ProvisionGgufOptions): Promise<ProvisionGgufResult> {
   const source = ggufSourceFor(options.family, { modelUrl: options.modelUrl, modelSha256: options.modelSha256 });
   const destination = options.destination ?? defaultGgufPath(options.cacheDir, source.filename);
+  return withDestinationLock(
+    destination,
+    { ...(options.onWait ? { onWait: options.onWait } : {}), ...(options.signal ? { signal: options.signal } : {}) },
+    async (lockLost) => {
+      const signal = options.signal ? AbortSignal.any([options.signal, lockLost]) : lockLost;
+      try {
+        return await provisionLocked({ ...options, signal }, source, destination);
+      } catch (error) {
+        if (lockLost.aborted) throw lockLost.reason;
+        throw error;
+      }
+    },
+  );
+}
+
+async function provisionLocked(
+  options: ProvisionGgufOptions,
+  source: GgufSource,
+  destination: string,
+): Promise<ProvisionGgufResult> {
   const familyId = options.family?.id;
 
   const recorded = findProvisioned(options.cacheDir, 'llama_cpp').find(
@@ -163,6 +186,7 @@ export async function provisionGguf(options: ProvisionGgufOptions): Promise<Prov
   const result = await downloadFile({
     url: source.url,
     destination,
+    locked: true,
     ...(source.sha256 === undefined ? {} : { expectedSha256: source.sha256 }),
     ...(source.sizeBytes === undefined ? {} : { expectedSizeBytes: source.sizeBytes }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),

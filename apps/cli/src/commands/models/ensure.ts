@@ -151,6 +151,7 @@ export default class ModelsEnsure extends NerionCommand {
         cacheDir: config.cacheDir,
         consent: consentFor(config),
         onProgress: (report) => progress.update(report),
+        onWait: (message) => this.note(message),
         ...(family === undefined ? {} : { family }),
         ...(modelUrl === undefined ? {} : { modelUrl }),
         ...(config.llamaCpp.modelSha256 === undefined ? {} : { modelSha256: config.llamaCpp.modelSha256 }),
