@@ -94,3 +94,147 @@ describe('two nerion models ensure processes for the same file at once', () => {
     expect(existsSync(part)).toBe(false);
   }, 60_000);
 });
+
+describe('nerion models ensure checks what it finds instead of trusting its record', () => {
+  const ggufPath = (cacheDir: string): string => join(cacheDir, 'models', 'llama.cpp', 'small.gguf');
+  const smallEnv = (env: Record<string, string>): Record<string, string> => ({
+    ...env,
+    LLAMA_CPP_MODEL_URL: `${slow.url}/small.gguf`,
+    LLAMA_CPP_MODEL_SHA256: smallSha,
+  });
+
+  it('a changed LLAMA_CPP_MODEL_SHA256 re-hashes the recorded file: CHECKSUM_MISMATCH naming --force, never "verified"', async () => {
+    const { env } = setup();
+    expect((await runCli(['models', 'ensure', '--yes'], { env: smallEnv(env) })).status).toBe(0);
+    const other = 'a'.repeat(64);
+    const result = await runCli(['models', 'ensure', '--yes', '--json'], {
+      env: { ...smallEnv(env), LLAMA_CPP_MODEL_SHA256: other },
+    });
+    expect(result.stdout).not.toContain('"verified": true');
+    expect(result.status).toBe(7);
+    expect(result.stderr).toContain('CHECKSUM_MISMATCH');
+    expect(result.stderr).toContain(smallSha);
+    expect(result.stderr).toContain('--force');
+  }, 60_000);
+
+  it('--verify re-hashes a recorded file that was changed in place (same size); --force downloads it again', async () => {
+    const { env, cacheDir } = setup();
+    expect((await runCli(['models', 'ensure', '--yes'], { env: smallEnv(env) })).status).toBe(0);
+    const tampered = Buffer.from(small);
+    tampered[1000] = tampered[1000]! ^ 0xff;
+    writeFileSync(ggufPath(cacheDir), tampered);
+    const verified = await runCli(['models', 'ensure', '--yes', '--verify'], { env: smallEnv(env) });
+    expect(verified.status).toBe(7);
+    expect(verified.stderr).toContain('CHECKSUM_MISMATCH');
+    // --force downloads it again; the result is the real file.
+    const forced = await runCli(['models', 'ensure', '--yes', '--force', '--json'], { env: smallEnv(env) });
+    expect(forced.status).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ status: 'downloaded', sha256: smallSha, verified: true });
+    expect(readFileSync(ggufPath(cacheDir)).equals(small)).toBe(true);
+  }, 60_000);
+
+  it('a recorded file that is not a GGUF (even with a matching sha256) is refused with the way out (--force), which then works', async () => {
+    const { env, cacheDir } = setup();
+    const html = Buffer.from('<!doctype html><title>Sign in</title>');
+    const htmlSha = createHash('sha256').update(html).digest('hex');
+    mkdirSync(join(cacheDir, 'models', 'llama.cpp'), { recursive: true });
+    writeFileSync(ggufPath(cacheDir), html);
+    // The record an older nerion would have written for it, with a matching sha256.
+    writeFileSync(
+      join(cacheDir, 'provisioned.json'),
+      JSON.stringify({
+        version: 1,
+        records: [
+          {
+            backend: 'llama_cpp',
+            name: 'small.gguf',
+            path: ggufPath(cacheDir),
+            url: `${slow.url}/small.gguf`,
+            sha256: htmlSha,
+            verified: true,
+            sizeBytes: html.length,
+            provisionedAt: new Date().toISOString(),
+          },
+        ],
+      }),
+    );
+    const htmlEnv = { ...smallEnv(env), LLAMA_CPP_MODEL_SHA256: htmlSha };
+    const refused = await runCli(['models', 'ensure', '--yes'], { env: htmlEnv });
+    expect(refused.stdout).not.toContain('present');
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toContain('MODEL_LOAD_FAILED');
+    expect(refused.stderr).toContain('is not a GGUF');
+    expect(refused.stderr).toContain('--force');
+    const forced = await runCli(['models', 'ensure', '--yes', '--force', '--json'], { env: smallEnv(env) });
+    expect(forced.status).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ status: 'downloaded', sha256: smallSha, verified: true });
+  }, 60_000);
+
+  it('doctor → ensure has a way out for a provisioned file that is not a GGUF: doctor names `ensure … --force`, and that works', async () => {
+    const { cacheDir, directory } = setup();
+    // A user catalog whose family's GGUF (no sha256 known here) is served by the slow local server.
+    const catalog = join(directory, 'catalog.yaml');
+    writeFileSync(
+      catalog,
+      `version: 1
+families:
+  - id: tiny-coder
+    aliases: [tiny]
+    display_name: Tiny Coder
+    parameters_b: 0.001
+    context_length: 2048
+    memory_gb: 0.1
+    languages: [python]
+    strengths: [plan, edit]
+    backends:
+      llama_cpp:
+        filename: tiny-coder.gguf
+        url: ${slow.url}/small.gguf
+        size_bytes: ${small.length}
+        sha256: "${smallSha}"
+`,
+    );
+    const catalogEnv = {
+      NERION_CACHE_DIR: cacheDir,
+      NERION_MODEL_CATALOG: catalog,
+      NERION_CODER_BACKEND: 'llama_cpp',
+      NERION_CODER_MODEL: 'tiny',
+    };
+    mkdirSync(join(cacheDir, 'models', 'llama.cpp'), { recursive: true });
+    writeFileSync(join(cacheDir, 'models', 'llama.cpp', 'tiny-coder.gguf'), '<html>sign in</html>');
+    const doctor = await runCli(['doctor', '--json'], { env: catalogEnv });
+    const llama = JSON.parse(doctor.stdout).backends.find(
+      (entry: { backend: string }) => entry.backend === 'llama_cpp',
+    );
+    const failed = llama.checks.find((check: { ok: boolean | null }) => check.ok === false);
+    expect(failed.fix).toContain('nerion models ensure --backend llama_cpp --model tiny --force');
+    const plain = await runCli(['models', 'ensure', '--yes'], { env: catalogEnv });
+    expect(plain.status).toBe(3);
+    expect(plain.stderr).toContain('--force');
+    const forced = await runCli(
+      ['models', 'ensure', '--backend', 'llama_cpp', '--model', 'tiny', '--force', '--yes', '--json'],
+      {
+        env: catalogEnv,
+      },
+    );
+    expect(forced.status).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ status: 'downloaded', sha256: smallSha, verified: true });
+  }, 60_000);
+
+  it('a download that is not a GGUF is not installed, even when its sha256 matches', async () => {
+    const { env, cacheDir } = setup();
+    const page = '<html>login</html>';
+    writeFileSync(join(served, 'page.gguf'), page);
+    const result = await runCli(['models', 'ensure', '--yes'], {
+      env: {
+        ...env,
+        LLAMA_CPP_MODEL_URL: `${server.url}/page.gguf`,
+        LLAMA_CPP_MODEL_SHA256: createHash('sha256').update(page).digest('hex'),
+      },
+    });
+    expect(result.status).toBe(7);
+    expect(result.stderr).toContain('DOWNLOAD_FAILED');
+    expect(existsSync(join(cacheDir, 'models', 'llama.cpp', 'page.gguf'))).toBe(false);
+    expect(existsSync(join(cacheDir, 'models', 'llama.cpp', 'page.gguf.part'))).toBe(false);
+  }, 60_000);
+});

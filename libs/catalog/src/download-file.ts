@@ -57,6 +57,8 @@ export interface DownloadFileOptions {
   /** Minimum time between progress reports (the last one is always sent). Default 250 ms. */
   progressIntervalMs?: number;
   signal?: AbortSignal;
+  /** When given, the file must start with these bytes (e.g. `GGUF`); otherwise it is deleted, not installed. */
+  expectedMagic?: Uint8Array;
   /**
    * True when the caller already holds `withDestinationLock(destination)` (as provisionGguf does);
    * otherwise downloadFile takes it, so two downloads never write one `.part` file.
@@ -274,8 +276,31 @@ async function finish(
       { data: { url: options.url, expected, actual: sha256 } },
     );
   }
+  if (options.expectedMagic !== undefined) {
+    const head = await readHead(part, options.expectedMagic.length);
+    if (!Buffer.from(options.expectedMagic).equals(head)) {
+      await rm(part, { force: true });
+      throw new NerionError(
+        'DOWNLOAD_FAILED',
+        `What ${options.url} sent is not the expected kind of file (it starts with ${JSON.stringify(head.toString('latin1'))}, not ${JSON.stringify(Buffer.from(options.expectedMagic).toString('latin1'))}): probably an error or login page. Nothing was installed; check the URL.`,
+        { data: { url: options.url, start: head.toString('hex') } },
+      );
+    }
+  }
   await rename(part, options.destination);
   return { path: options.destination, sha256, bytes, verified: expected !== undefined, resumedFromBytes };
+}
+
+/** The first `count` bytes of a file (fewer when it is shorter). */
+export async function readHead(path: string, count: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(count);
+    const { bytesRead } = await handle.read(buffer, 0, count, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The sha256 (hex) of a file, streamed. */

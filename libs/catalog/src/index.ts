@@ -34,6 +34,7 @@ export {
   downloadFile,
   formatBytes,
   partPathOf,
+  readHead,
   sha256OfFile,
   type DownloadFetch,
   type DownloadFileOptions,
@@ -47,6 +48,7 @@ export { lockPathOf, withDestinationLock, type DestinationLockOptions } from './
 export {
   ggufSourceFor,
   provisionGguf,
+  GGUF_MAGIC,
   type ConsentFunction,
   type GgufSource,
   type ProvisionGgufOptions,

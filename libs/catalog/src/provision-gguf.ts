@@ -2,13 +2,15 @@
  * Provisioning a GGUF for llama_cpp: decide where it comes from (the catalog, or LLAMA_CPP_MODEL_URL), ask
  * for consent only when a download is needed, download it verified, and record it in provisioned.json.
  */
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { NerionError } from '@nerion/backend-core';
 import type { CatalogFamily } from './catalog-schema.js';
 import {
   downloadFile,
   formatBytes,
+  partPathOf,
+  readHead,
   sha256OfFile,
   type DownloadFetch,
   type DownloadProgress,
@@ -93,6 +95,10 @@ export interface ProvisionGgufOptions {
   statfs?: StatfsFunction;
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignal;
+  /** Re-hash a file already present even when its record matches (`ensure --verify`). */
+  verify?: boolean;
+  /** Download again even when the file is present (`ensure --force`); needs consent like any download. */
+  force?: boolean;
   /** Told once when another process is downloading the same file and this one waits for it. */
   onWait?: (message: string) => void;
 }
@@ -108,6 +114,9 @@ export interface ProvisionGgufResult {
   readonly resumedFromBytes?: number;
   readonly record: ProvisionedRecord;
 }
+
+/** Every GGUF file starts with these four bytes. */
+export const GGUF_MAGIC: Uint8Array = Buffer.from('GGUF', 'latin1');
 
 export async function provisionGguf(options: ProvisionGgufOptions): Promise<ProvisionGgufResult> {
   const source = ggufSourceFor(options.family, { modelUrl: options.modelUrl, modelSha256: options.modelSha256 });
@@ -133,41 +142,12 @@ async function provisionLocked(
   destination: string,
 ): Promise<ProvisionGgufResult> {
   const familyId = options.family?.id;
-
-  const recorded = findProvisioned(options.cacheDir, 'llama_cpp').find(
-    (record) => record.path === destination && record.url === source.url,
-  );
-  if (recorded)
-    return {
-      status: 'present',
-      path: destination,
-      source,
-      verified: recorded.verified === true,
-      sha256: recorded.sha256,
-      record: recorded,
-    };
-
-  if (await isFile(destination)) {
-    // Found at the default path but not recorded (copied in by hand, or recorded by another cache): check and adopt it.
-    const sha256 = await sha256OfFile(destination);
-    if (source.sha256 !== undefined && sha256 !== source.sha256) {
-      throw new NerionError(
-        'CHECKSUM_MISMATCH',
-        `${destination} exists but its sha256 is ${sha256}, not the expected ${source.sha256}. Delete it and run \`nerion models ensure\` again.`,
-        { data: { path: destination, expected: source.sha256, actual: sha256 } },
-      );
-    }
-    const record = recordProvisioned(options.cacheDir, {
-      backend: 'llama_cpp',
-      name: source.filename,
-      path: destination,
-      url: source.url,
-      sha256,
-      verified: source.sha256 !== undefined,
-      sizeBytes: (await stat(destination)).size,
-      ...(familyId === undefined ? {} : { family: familyId }),
-    });
-    return { status: 'present', path: destination, source, verified: source.sha256 !== undefined, sha256, record };
+  if (options.force === true) {
+    // Download again from scratch: an old part file is not resumed; the present file stays until the new one is verified.
+    await rm(partPathOf(destination), { force: true });
+  } else {
+    const present = await checkPresent(options, source, destination);
+    if (present) return present;
   }
 
   const consented =
@@ -187,6 +167,7 @@ async function provisionLocked(
     url: source.url,
     destination,
     locked: true,
+    expectedMagic: GGUF_MAGIC,
     ...(source.sha256 === undefined ? {} : { expectedSha256: source.sha256 }),
     ...(source.sizeBytes === undefined ? {} : { expectedSizeBytes: source.sizeBytes }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
@@ -216,11 +197,88 @@ async function provisionLocked(
   };
 }
 
-async function isFile(path: string): Promise<boolean> {
+/**
+ * The file already at `destination`, checked (never trusted from the record alone): it must be a GGUF
+ * (magic), of the recorded and expected size; it is re-hashed when it is not recorded, when the expected
+ * sha256 differs from the recorded one, when its size changed, or with `verify`. Undefined when absent.
+ */
+async function checkPresent(
+  options: ProvisionGgufOptions,
+  source: GgufSource,
+  destination: string,
+): Promise<ProvisionGgufResult | undefined> {
+  let size: number;
   try {
-    return (await stat(path)).isFile();
+    size = (await stat(destination)).size;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+  const again = `run \`nerion models ensure --backend llama_cpp${options.family ? ` --model ${options.family.id}` : ''} --force\` to download it again`;
+  const fix = {
+    command: [
+      'nerion',
+      'models',
+      'ensure',
+      '--backend',
+      'llama_cpp',
+      ...(options.family ? ['--model', options.family.id] : []),
+      '--force',
+    ],
+  };
+  const head = await readHead(destination, GGUF_MAGIC.length);
+  if (!Buffer.from(GGUF_MAGIC).equals(head)) {
+    throw new NerionError(
+      'MODEL_LOAD_FAILED',
+      `${destination} exists but is not a GGUF file (it starts with ${JSON.stringify(head.toString('latin1'))}). Delete it, or ${again}${options.destination === undefined ? '' : ', or point LLAMA_CPP_MODEL_PATH at a GGUF file'}.`,
+      {
+        fix: { ...fix, ...(options.destination === undefined ? {} : { settings: ['LLAMA_CPP_MODEL_PATH'] }) },
+        data: { path: destination },
+      },
+    );
+  }
+  if (source.sizeBytes !== undefined && size !== source.sizeBytes) {
+    throw new NerionError(
+      'CHECKSUM_MISMATCH',
+      `${destination} is ${size} bytes, but ${source.sizeBytes} were expected (truncated or another build). ${capitalise(again)}.`,
+      { fix, data: { path: destination, expectedBytes: source.sizeBytes, actualBytes: size } },
+    );
+  }
+  const recorded = findProvisioned(options.cacheDir, 'llama_cpp').find(
+    (record) => record.path === destination && record.url === source.url,
+  );
+  const trustRecord =
+    recorded !== undefined &&
+    options.verify !== true &&
+    recorded.sha256 !== undefined &&
+    recorded.sizeBytes === size &&
+    (source.sha256 === undefined || recorded.sha256 === source.sha256);
+  if (trustRecord) {
+    const verified = recorded.verified === true && source.sha256 !== undefined;
+    return { status: 'present', path: destination, source, verified, sha256: recorded.sha256, record: recorded };
+  }
+  const sha256 = await sha256OfFile(destination);
+  if (source.sha256 !== undefined && sha256 !== source.sha256) {
+    throw new NerionError(
+      'CHECKSUM_MISMATCH',
+      `${destination} exists but its sha256 is ${sha256}, not the expected ${source.sha256}. ${capitalise(again)}, or delete it.`,
+      { fix, data: { path: destination, expected: source.sha256, actual: sha256 } },
+    );
+  }
+  const familyId = options.family?.id;
+  const record = recordProvisioned(options.cacheDir, {
+    backend: 'llama_cpp',
+    name: source.filename,
+    path: destination,
+    url: source.url,
+    sha256,
+    verified: source.sha256 !== undefined,
+    sizeBytes: size,
+    ...(familyId === undefined ? {} : { family: familyId }),
+  });
+  return { status: 'present', path: destination, source, verified: source.sha256 !== undefined, sha256, record };
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
