@@ -238,3 +238,37 @@ families:
     expect(existsSync(join(cacheDir, 'models', 'llama.cpp', 'page.gguf.part'))).toBe(false);
   }, 60_000);
 });
+
+describe('LLAMA_CPP_MODEL_PATH naming something that is not a GGUF file is refused before any byte is fetched', () => {
+  it('a directory: CONFIG_INVALID (exit 2) naming LLAMA_CPP_MODEL_PATH; no request, no .part', async () => {
+    const { env, directory } = setup();
+    const target = join(directory, 'models-dir');
+    mkdirSync(target);
+    const before = slow.requests.length;
+    const result = await runCli(['models', 'ensure', '--yes', '--json'], {
+      env: { ...env, LLAMA_CPP_MODEL_URL: `${slow.url}/small.gguf`, LLAMA_CPP_MODEL_PATH: target },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('CONFIG_INVALID');
+    expect(result.stderr).toContain('is a directory');
+    expect(JSON.parse(result.stdout).error.fix).toEqual({ settings: ['LLAMA_CPP_MODEL_PATH'] });
+    expect(slow.requests.length).toBe(before);
+    expect(existsSync(`${target}.part`)).toBe(false);
+  }, 60_000);
+
+  it('an existing file that is not a GGUF is not adopted as "present (unverified)"', async () => {
+    const { env, directory } = setup();
+    const target = join(directory, 'notes.gguf');
+    writeFileSync(target, 'these are my notes, not a model\n');
+    const before = slow.requests.length;
+    const result = await runCli(['models', 'ensure', '--yes'], {
+      env: { ...env, LLAMA_CPP_MODEL_URL: `${slow.url}/small.gguf`, LLAMA_CPP_MODEL_PATH: target },
+    });
+    expect(result.stdout).not.toContain('present');
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain('is not a GGUF');
+    expect(result.stderr).toContain('LLAMA_CPP_MODEL_PATH');
+    expect(readFileSync(target, 'utf8')).toBe('these are my notes, not a model\n');
+    expect(slow.requests.length).toBe(before);
+  }, 60_000);
+});

@@ -3,7 +3,7 @@
  * for consent only when a download is needed, download it verified, and record it in provisioned.json.
  */
 import { rm, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { NerionError } from '@nerion/backend-core';
 import type { CatalogFamily } from './catalog-schema.js';
 import {
@@ -121,6 +121,8 @@ export const GGUF_MAGIC: Uint8Array = Buffer.from('GGUF', 'latin1');
 export async function provisionGguf(options: ProvisionGgufOptions): Promise<ProvisionGgufResult> {
   const source = ggufSourceFor(options.family, { modelUrl: options.modelUrl, modelSha256: options.modelSha256 });
   const destination = options.destination ?? defaultGgufPath(options.cacheDir, source.filename);
+  // Before any lock, prompt or byte: the destination must be a file path (or nothing yet).
+  await refuseNonFile(destination, options.destination !== undefined);
   return withDestinationLock(
     destination,
     { ...(options.onWait ? { onWait: options.onWait } : {}), ...(options.signal ? { signal: options.signal } : {}) },
@@ -277,6 +279,32 @@ async function checkPresent(
     ...(familyId === undefined ? {} : { family: familyId }),
   });
   return { status: 'present', path: destination, source, verified: source.sha256 !== undefined, sha256, record };
+}
+
+/** The destination must be a regular file or not exist: a directory (or device, FIFO…) is refused up front. */
+async function refuseNonFile(destination: string, fromSetting: boolean): Promise<void> {
+  let stats;
+  try {
+    stats = await stat(destination);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR') {
+      throw new NerionError(
+        'CONFIG_INVALID',
+        `${destination} cannot be created: a part of its path is a file, not a folder. ${fromSetting ? 'Set LLAMA_CPP_MODEL_PATH to a file path such as /models/model.gguf' : 'Point NERION_CACHE_DIR at a folder'}. Nothing was downloaded.`,
+        { fix: { settings: [fromSetting ? 'LLAMA_CPP_MODEL_PATH' : 'NERION_CACHE_DIR'] }, data: { path: destination } },
+      );
+    }
+    throw error;
+  }
+  if (stats.isFile()) return;
+  const what = stats.isDirectory() ? 'a directory' : 'not a regular file';
+  throw new NerionError(
+    'CONFIG_INVALID',
+    `${fromSetting ? `LLAMA_CPP_MODEL_PATH=${destination}` : destination} is ${what}; the GGUF must go to a file path${fromSetting ? `, such as ${join(destination, 'model.gguf')}` : ''}. Nothing was downloaded.`,
+    { ...(fromSetting ? { fix: { settings: ['LLAMA_CPP_MODEL_PATH'] } } : {}), data: { path: destination } },
+  );
 }
 
 function capitalise(text: string): string {
