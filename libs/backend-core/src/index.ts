@@ -60,6 +60,12 @@ export {
   validateGenerateRequest,
 } from './request-lifecycle.js';
 export { parseJsonOutput, validateJsonSchema, type JsonSchemaIssue } from './json-output.js';
-export { isProcessAlive, processStartTicks, type SpawnFunction } from './process.js';
+export {
+  isProcessAlive,
+  processCommandLine,
+  processStartTicks,
+  processStartTime,
+  type SpawnFunction,
+} from './process.js';
 export { shellJoin, shellQuote } from './shell-quote.js';
 export { type ModelInstructions } from './model-instructions.js';
