@@ -95,7 +95,8 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
   if ((await answers(`${root}/health`, doFetch, 2000)).response?.ok) return { outcome: 'already-running' };
 
   const existing = readVllmPidFile(pidFile);
-  if (existing?.alive) {
+  // Reuse only what nerion provably launched; a forged or pre-identity pid file is dropped (never signalled).
+  if (existing?.alive && whyNotOurs(existing) === undefined) {
     progress(
       `Reusing the vLLM server nerion started earlier (pid ${existing.pid}, log ${existing.logFile}); waiting until it is ready…`,
     );
@@ -113,7 +114,7 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
     });
     return { outcome: 'reused', pid: existing.pid, pidFile, logFile: existing.logFile };
   }
-  if (existing) removeFile(pidFile); // stale: the recorded process is gone
+  if (existing) removeFile(pidFile); // stale: the recorded process is gone, or not one nerion launched
 
   if (!address.isLocal) {
     throw new NerionError(
