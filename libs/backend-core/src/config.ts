@@ -141,6 +141,14 @@ export function parseBaseUrl(value: string, name: string): string {
       data: { name, value },
     });
   }
+  if (url.username !== '' || url.password !== '') {
+    // fetch refuses such URLs, and the password would be printed wherever the URL is shown.
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `${name}="${value}" contains a user name or password; nerion does not send credentials in URLs. Remove the "user:password@" part from ${name} (put an authenticating proxy or a token-free URL there instead).`,
+      { fix: { settings: [name.startsWith('--') ? 'NERION_CODER_BASE_URL' : name] }, data: { name, value } },
+    );
+  }
   return url.toString().replace(/\/+$/, '');
 }
 

@@ -22,6 +22,7 @@ export {
   type NerionErrorFix,
   type NerionErrorOptions,
 } from './errors.js';
+export { redactSecrets, redactSecretsDeep, redactUrl } from './redact.js';
 export {
   normalizeBackendId,
   normalizeOllamaTag,
