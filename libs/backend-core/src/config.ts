@@ -358,7 +358,17 @@ export function loadConfigFile(path: string): { path: string; values: ConfigValu
       data: { file: path, line },
     });
   }
-  const values: unknown = isDocument(document) ? document.toJS() : parseYaml(source);
+  let values: unknown;
+  try {
+    // At most 100 alias expansions: a "billion laughs" document must not exhaust memory.
+    values = isDocument(document) ? document.toJS({ maxAliasCount: 100 }) : parseYaml(source, { maxAliasCount: 100 });
+  } catch (error) {
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `${path}: the config file could not be read as data (${(error as Error).message}); it uses too many YAML aliases (*name) — write the values out instead.`,
+      { cause: error, data: { file: path } },
+    );
+  }
   if (values === null || values === undefined) return { path, values: {} };
   if (typeof values !== 'object' || Array.isArray(values)) {
     throw new NerionError(
