@@ -2,6 +2,8 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import {
   NerionError,
   describeError,
+  redactSecrets,
+  redactSecretsDeep,
   type ConfigFlags,
   type NerionConfig,
   type AutoSelection,
@@ -29,9 +31,19 @@ export abstract class NerionCommand extends Command {
     return loadNerionConfig({ flags, auto });
   }
 
-  /** Diagnostics go to stderr, so stdout stays parseable. */
+  /** Diagnostics go to stderr, so stdout stays parseable. A URL's credentials and query values are hidden. */
   protected note(message: string): void {
-    process.stderr.write(`${message}\n`);
+    process.stderr.write(`${redactSecrets(message)}\n`);
+  }
+
+  /** Every line a command prints: a URL's credentials and query values are hidden (see backend-core redact.ts). */
+  override log(message = '', ...args: unknown[]): void {
+    super.log(redactSecrets(message), ...args);
+  }
+
+  /** `--json` results go through the same redaction, string by string. */
+  protected override toSuccessJson(result: unknown): unknown {
+    return redactSecretsDeep(super.toSuccessJson(result));
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {

@@ -3,7 +3,7 @@
  * render download progress (a bar on a terminal, occasional plain lines otherwise — always on stderr).
  */
 import { createInterface } from 'node:readline/promises';
-import { DEFAULT_BASE_URLS, type BackendId, type NerionConfig } from '@nerion/backend-core';
+import { DEFAULT_BASE_URLS, redactSecrets, type BackendId, type NerionConfig } from '@nerion/backend-core';
 import { formatBytes, loadCatalog, type Catalog, type DownloadProgress } from '@nerion/catalog';
 import { isInteractive } from './environment.js';
 
@@ -28,7 +28,7 @@ export function consentFor(
     if (config.allowNetwork) return true;
     if (process.stdin.isTTY !== true || !isInteractive(process.stderr)) return false;
     const size = sizeBytes === undefined ? '' : ` (${formatBytes(sizeBytes)})`;
-    return askYesNo(`Download ${url}${size} to ${destination}? [y/N] `);
+    return askYesNo(`Download ${redactSecrets(url)}${size} to ${destination}? [y/N] `);
   };
 }
 

@@ -59,7 +59,7 @@ function fixes(
     case 'llama_cpp':
       return {
         unconfigured: `nerion models ensure --backend llama_cpp --model ${model} --yes   # or: export LLAMA_CPP_MODEL_PATH=/path/to/model.gguf`,
-        unreachable: `export LLAMA_CPP_MODEL_PATH=/path/to/a/valid/model.gguf`,
+        unreachable: `nerion models ensure --backend llama_cpp --model ${model} --force   # downloads it again; or: export LLAMA_CPP_MODEL_PATH=/path/to/a/valid/model.gguf`,
         missingModel: `nerion models ensure --backend llama_cpp --model ${model} --yes`,
       };
     case 'vllm':

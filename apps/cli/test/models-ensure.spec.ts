@@ -7,7 +7,7 @@ import { startLocalFileServer, type LocalFileServer } from '@nerion/test-support
 import { runCli } from './run-cli.js';
 
 // A local HTTP file server on 127.0.0.1 stands in for the GGUF host; nothing here reaches the internet.
-const payload = randomBytes(200_000);
+const payload = Buffer.concat([Buffer.from('GGUF'), randomBytes(200_000)]); // GGUF magic, then noise
 const payloadSha = createHash('sha256').update(payload).digest('hex');
 let server: LocalFileServer;
 let baseUrl: string;

@@ -141,6 +141,14 @@ export function parseBaseUrl(value: string, name: string): string {
       data: { name, value },
     });
   }
+  if (url.username !== '' || url.password !== '') {
+    // fetch refuses such URLs, and the password would be printed wherever the URL is shown.
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `${name}="${value}" contains a user name or password; nerion does not send credentials in URLs. Remove the "user:password@" part from ${name} (put an authenticating proxy or a token-free URL there instead).`,
+      { fix: { settings: [name.startsWith('--') ? 'NERION_CODER_BASE_URL' : name] }, data: { name, value } },
+    );
+  }
   return url.toString().replace(/\/+$/, '');
 }
 
@@ -350,7 +358,17 @@ export function loadConfigFile(path: string): { path: string; values: ConfigValu
       data: { file: path, line },
     });
   }
-  const values: unknown = isDocument(document) ? document.toJS() : parseYaml(source);
+  let values: unknown;
+  try {
+    // At most 100 alias expansions: a "billion laughs" document must not exhaust memory.
+    values = isDocument(document) ? document.toJS({ maxAliasCount: 100 }) : parseYaml(source, { maxAliasCount: 100 });
+  } catch (error) {
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `${path}: the config file could not be read as data (${(error as Error).message}); it uses too many YAML aliases (*name) — write the values out instead.`,
+      { cause: error, data: { file: path } },
+    );
+  }
   if (values === null || values === undefined) return { path, values: {} };
   if (typeof values !== 'object' || Array.isArray(values)) {
     throw new NerionError(

@@ -2,6 +2,8 @@
  * The one error type of nerion. Consumers branch on `code` (or `NerionError.isInstance`),
  * never on message text. Messages are written for a person: they say what happened and what to do.
  */
+import { redactSecrets, redactSecretsDeep } from './redact.js';
+
 export const NERION_ERROR_CODES = [
   'BACKEND_UNREACHABLE',
   'BACKEND_CLOSED',
@@ -60,10 +62,11 @@ export class NerionError extends Error {
   readonly fix: NerionErrorFix | undefined;
 
   constructor(code: NerionErrorCode, message: string, options: NerionErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // A URL's credentials or query values never reach a message or its data (see redact.ts).
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'NerionError';
     this.code = code;
-    this.data = Object.freeze({ ...(options.data ?? {}) });
+    this.data = Object.freeze(redactSecretsDeep({ ...(options.data ?? {}) }));
     this.fix = options.fix === undefined ? undefined : Object.freeze({ ...options.fix });
   }
 
@@ -97,6 +100,5 @@ export class NerionError extends Error {
 
 /** The message of any thrown value, for wrapping it as a cause in a sentence. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
+  return redactSecrets(error instanceof Error ? error.message : String(error));
 }

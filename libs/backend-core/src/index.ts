@@ -22,6 +22,7 @@ export {
   type NerionErrorFix,
   type NerionErrorOptions,
 } from './errors.js';
+export { redactSecrets, redactSecretsDeep, redactUrl } from './redact.js';
 export {
   normalizeBackendId,
   normalizeOllamaTag,
@@ -60,6 +61,12 @@ export {
   validateGenerateRequest,
 } from './request-lifecycle.js';
 export { parseJsonOutput, validateJsonSchema, type JsonSchemaIssue } from './json-output.js';
-export { isProcessAlive, processStartTicks, type SpawnFunction } from './process.js';
+export {
+  isProcessAlive,
+  processCommandLine,
+  processStartTicks,
+  processStartTime,
+  type SpawnFunction,
+} from './process.js';
 export { shellJoin, shellQuote } from './shell-quote.js';
 export { type ModelInstructions } from './model-instructions.js';

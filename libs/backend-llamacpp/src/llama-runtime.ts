@@ -13,6 +13,7 @@ import type { GgufInsights, Llama, LlamaModel } from 'node-llama-cpp';
 type NodeLlamaCpp = typeof NodeLlamaCppModule;
 import {
   checkGgufMagic,
+  ensureCommand,
   checkModelPath,
   checkWeightsInFile,
   formatBytes,
@@ -252,7 +253,7 @@ async function loadModel(entry: ModelEntry, label: string, memoryLimitBytes: num
   } catch (error) {
     throw new NerionError(
       'MODEL_LOAD_FAILED',
-      `llama.cpp could not load ${entry.path} (${describeError(error)}) — the file may be damaged or of an unsupported architecture (${summary.architecture ?? 'unknown'}); re-download it with \`nerion models ensure --backend llama_cpp --model ${label}\`.`,
+      `llama.cpp could not load ${entry.path} (${describeError(error)}) — the file may be damaged or of an unsupported architecture (${summary.architecture ?? 'unknown'}); re-download it with \`${ensureCommand(label)}\`.`,
       {
         cause: error,
         data: { path: entry.path, model: label, architecture: summary.architecture },

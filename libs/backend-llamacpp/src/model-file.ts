@@ -20,8 +20,9 @@ export interface GgufSummary {
   dataOffset: number | undefined;
 }
 
+/** Downloads the file again: `--force`, because a plain `ensure` finds the (bad) file present and stops there. */
 export function ensureCommand(model: string): string {
-  return `nerion models ensure --backend llama_cpp --model ${model}`;
+  return `nerion models ensure --backend llama_cpp --model ${model} --force`;
 }
 
 /** Throws MODEL_NOT_FOUND unless `path` names an existing regular file. Returns its size. */

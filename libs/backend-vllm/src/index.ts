@@ -16,5 +16,12 @@ export {
   type VllmAutostartSettings,
 } from './vllm-server.js';
 export { DEFAULT_VLLM_COMMAND, vllmServeArguments, type VllmServeArgumentsInput } from './serve-arguments.js';
-export { listVllmServers, vllmLogFile, vllmPidFile, type VllmPidRecord, type VllmServerRecord } from './pid-file.js';
+export {
+  listVllmServers,
+  vllmLogFile,
+  vllmPidFile,
+  whyNotOurs,
+  type VllmPidRecord,
+  type VllmServerRecord,
+} from './pid-file.js';
 export { ensureVllmModel, type EnsureVllmModelOptions, type EnsuredVllmModel } from './ensure-model.js';

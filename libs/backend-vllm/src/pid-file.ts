@@ -4,7 +4,13 @@
 import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v from 'valibot';
-import { NerionError, isProcessAlive, processStartTicks } from '@nerion/backend-core';
+import {
+  NerionError,
+  isProcessAlive,
+  processCommandLine,
+  processStartTicks,
+  processStartTime,
+} from '@nerion/backend-core';
 
 const PidRecordSchema = v.object({
   pid: v.pipe(v.number(), v.integer(), v.minValue(1)),
@@ -17,6 +23,10 @@ const PidRecordSchema = v.object({
   startedAt: v.string(),
   /** The process start time in clock ticks since boot (Linux /proc/<pid>/stat field 22): tells a recycled pid apart. */
   startTicks: v.optional(v.number()),
+  /** Where /proc has no start ticks (macOS, BSD): the start time as `ps -o lstart=` prints it. */
+  startTime: v.optional(v.string()),
+  /** The launched process's command line as the OS reports it (/proc/<pid>/cmdline, or `ps -o command=`). */
+  cmdline: v.optional(v.array(v.string())),
   baseUrl: v.string(),
 });
 export type VllmPidRecord = v.InferOutput<typeof PidRecordSchema>;
@@ -44,11 +54,40 @@ export function vllmLogFile(cacheDir: string, port: number): string {
 }
 
 /** Whether the recorded server still runs: its pid is alive and, where known, started when it was recorded. */
-export function isRecordedProcessAlive(record: Pick<VllmPidRecord, 'pid' | 'startTicks'>): boolean {
+export function isRecordedProcessAlive(record: Pick<VllmPidRecord, 'pid' | 'startTicks' | 'startTime'>): boolean {
+  if (!Number.isSafeInteger(record.pid) || record.pid <= 1) return false;
   if (!isProcessAlive(record.pid)) return false;
-  if (record.startTicks === undefined) return true;
-  const now = processStartTicks(record.pid);
-  return now === undefined || now === record.startTicks;
+  if (record.startTicks !== undefined) {
+    const now = processStartTicks(record.pid);
+    return now === undefined || now === record.startTicks;
+  }
+  if (record.startTime !== undefined) {
+    const now = processStartTime(record.pid);
+    return now === undefined || now === record.startTime;
+  }
+  return true;
+}
+
+/**
+ * Why nerion must not signal the process a pid file names, or undefined when it is the server nerion
+ * launched: a real pid (> 1, not this process or its parent), a recorded start time equal to the
+ * process's, and the command line recorded at launch.
+ */
+export function whyNotOurs(
+  record: Pick<VllmPidRecord, 'pid' | 'startTicks' | 'startTime' | 'cmdline'>,
+): string | undefined {
+  const { pid } = record;
+  if (!Number.isSafeInteger(pid) || pid <= 1)
+    return `it names pid ${pid}, which is never a server nerion starts (signalling it would reach every process)`;
+  if (pid === process.pid || pid === process.ppid) return `it names pid ${pid}, which is this nerion or its parent`;
+  if (record.startTicks === undefined && record.startTime === undefined)
+    return `it records no start time for pid ${pid}, so nerion cannot tell that process is the server it started`;
+  if (record.cmdline === undefined)
+    return `it records no command line for pid ${pid}, so nerion cannot tell that process is the server it started`;
+  const now = processCommandLine(pid);
+  if (now !== undefined && JSON.stringify(now) !== JSON.stringify(record.cmdline))
+    return `pid ${pid} runs \`${now.join(' ').slice(0, 200)}\`, not the command line nerion launched (\`${record.cmdline.join(' ').slice(0, 200)}\`)`;
+  return undefined;
 }
 
 /** Reads one pid file; undefined when there is none. A corrupt file is an error naming it. */

@@ -18,6 +18,7 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   });
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  refuseSpecialPid(pid);
   try {
     // The server runs in its own process group (detached): signal the group so vLLM's workers go too.
     process.kill(-pid, signal);
@@ -38,8 +39,17 @@ export interface StopProcessResult {
   signal: NodeJS.Signals | undefined;
 }
 
+/** kill(-1) signals every process the caller may signal; kill(0) or kill(-0) the caller's own group. Never. */
+function refuseSpecialPid(pid: number): void {
+  if (!Number.isSafeInteger(pid) || pid <= 1 || pid === process.pid)
+    throw new NerionError('INTERNAL', `Refusing to signal pid ${pid}: it is never a server nerion started.`, {
+      data: { pid },
+    });
+}
+
 /** SIGTERM to the process group, then SIGKILL after `graceMs`; resolves once the pid is gone. */
 export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<StopProcessResult> {
+  refuseSpecialPid(pid);
   if (!isProcessAlive(pid)) return { pid, signal: undefined };
   signalGroup(pid, 'SIGTERM');
   const termDeadline = performance.now() + graceMs;

@@ -6,7 +6,14 @@
  */
 import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { NerionError, describeError, processStartTicks, type SpawnFunction } from '@nerion/backend-core';
+import {
+  NerionError,
+  describeError,
+  processCommandLine,
+  processStartTicks,
+  processStartTime,
+  type SpawnFunction,
+} from '@nerion/backend-core';
 import {
   listVllmServers,
   readVllmPidFile,
@@ -15,7 +22,9 @@ import {
   vllmLogFile,
   vllmPidFile,
   vllmRunDirectory,
+  whyNotOurs,
   type VllmPidRecord,
+  type VllmServerRecord,
 } from './pid-file.js';
 import { stopProcessGroup } from './process-group.js';
 import { answers, startFailure, waitUntilReady } from './readiness.js';
@@ -86,7 +95,8 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
   if ((await answers(`${root}/health`, doFetch, 2000)).response?.ok) return { outcome: 'already-running' };
 
   const existing = readVllmPidFile(pidFile);
-  if (existing?.alive) {
+  // Reuse only what nerion provably launched; a forged or pre-identity pid file is dropped (never signalled).
+  if (existing?.alive && whyNotOurs(existing) === undefined) {
     progress(
       `Reusing the vLLM server nerion started earlier (pid ${existing.pid}, log ${existing.logFile}); waiting until it is ready…`,
     );
@@ -104,7 +114,7 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
     });
     return { outcome: 'reused', pid: existing.pid, pidFile, logFile: existing.logFile };
   }
-  if (existing) removeFile(pidFile); // stale: the recorded process is gone
+  if (existing) removeFile(pidFile); // stale: the recorded process is gone, or not one nerion launched
 
   if (!address.isLocal) {
     throw new NerionError(
@@ -169,6 +179,8 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
   child.once('exit', (code, signal) => (exit = { code, signal }));
 
   const startTicks = processStartTicks(pid);
+  const startTime = startTicks === undefined ? processStartTime(pid) : undefined;
+  const cmdline = processCommandLine(pid);
   const record: VllmPidRecord = {
     pid,
     host: '127.0.0.1',
@@ -180,6 +192,8 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
     startedAt: new Date().toISOString(),
     baseUrl: root,
     ...(startTicks === undefined ? {} : { startTicks }),
+    ...(startTime === undefined ? {} : { startTime }),
+    ...(cmdline === undefined ? {} : { cmdline }),
   };
   try {
     writeFileSync(pidFile, `${JSON.stringify(record, null, 2)}\n`, { flag: 'wx' });
@@ -245,7 +259,12 @@ export interface StoppedVllmServer {
   signal: NodeJS.Signals | undefined;
 }
 
-/** Stops the autostarted vLLM servers recorded under `cacheDir` (all, or the one on `port`) and removes their pid files. */
+/**
+ * Stops the autostarted vLLM servers recorded under `cacheDir` (all, or the one on `port`) and removes their
+ * pid files. A record whose process is gone (or whose pid was recycled) is dropped without a signal. A
+ * record that names a live process nerion cannot prove it launched (pid ≤ 1, this process, no start
+ * time, another command line) is never signalled: after the others are stopped, CACHE_ERROR lists them.
+ */
 export async function stopVllmServers(options: {
   cacheDir: string;
   port?: number;
@@ -255,7 +274,14 @@ export async function stopVllmServers(options: {
     (record) => options.port === undefined || record.port === options.port,
   );
   const stopped: StoppedVllmServer[] = [];
+  const refused: Array<{ record: VllmServerRecord; reason: string }> = [];
   for (const record of records) {
+    // A dead or recycled pid is only a stale file to drop; pid ≤ 1 is refused even then.
+    const reason = record.pid <= 1 || record.alive ? whyNotOurs(record) : undefined;
+    if (reason !== undefined) {
+      refused.push({ record, reason });
+      continue;
+    }
     const result = record.alive
       ? await stopProcessGroup(record.pid, options.graceMs)
       : { pid: record.pid, signal: undefined };
@@ -270,6 +296,23 @@ export async function stopVllmServers(options: {
       wasRunning: record.alive,
       signal: result.signal,
     });
+  }
+  if (refused.length > 0) {
+    const lines = refused.map(
+      ({ record, reason }) =>
+        `${record.pidFile}: ${reason}. If it is a vLLM server you want stopped, stop it yourself, then delete that file.`,
+    );
+    const done = stopped.length === 0 ? '' : ` Stopped: ${stopped.map((server) => `pid ${server.pid}`).join(', ')}.`;
+    throw new NerionError(
+      'CACHE_ERROR',
+      `nerion did not signal ${refused.length === 1 ? 'a process' : 'processes'} it cannot prove it started:\n${lines.join('\n')}${done}`,
+      {
+        data: {
+          refused: refused.map(({ record, reason }) => ({ pid: record.pid, pidFile: record.pidFile, reason })),
+          stopped: stopped.map((server) => server.pid),
+        },
+      },
+    );
   }
   return stopped;
 }

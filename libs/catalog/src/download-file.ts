@@ -8,6 +8,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, statfs as nodeStatfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
+import { withDestinationLock } from './download-lock.js';
+import { nodeHttpFetch } from './node-http-fetch.js';
 
 /** The parts of a fetch Response the downloader reads (undici's and Node's fetch both fit). */
 export interface DownloadResponse {
@@ -45,9 +47,9 @@ export interface DownloadFileOptions {
   expectedSha256?: string;
   /** When given, checked against the server's size and used for the disk-space check before the request. */
   expectedSizeBytes?: number;
-  /** Default: undici's fetch, imported when first needed. */
+  /** Default: Node's http/https (`nodeHttpFetch`); undici's fetch only when a `dispatcher` is given. */
   fetch?: DownloadFetch;
-  /** An undici Dispatcher (proxy, custom TLS), passed to fetch. */
+  /** An undici Dispatcher (proxy, custom TLS): the download then goes through undici's fetch with it. */
   dispatcher?: unknown;
   /** Default: fs.promises.statfs. Injectable so tests can simulate a full disk. */
   statfs?: StatfsFunction;
@@ -55,6 +57,15 @@ export interface DownloadFileOptions {
   /** Minimum time between progress reports (the last one is always sent). Default 250 ms. */
   progressIntervalMs?: number;
   signal?: AbortSignal;
+  /** When given, the file must start with these bytes (e.g. `GGUF`); otherwise it is deleted, not installed. */
+  expectedMagic?: Uint8Array;
+  /**
+   * True when the caller already holds `withDestinationLock(destination)` (as provisionGguf does);
+   * otherwise downloadFile takes it, so two downloads never write one `.part` file.
+   */
+  locked?: boolean;
+  /** Told once when another process holds the destination's lock and this one waits for it. */
+  onWait?: (message: string) => void;
 }
 
 export interface DownloadResult {
@@ -72,6 +83,23 @@ export function partPathOf(destination: string): string {
 }
 
 export async function downloadFile(options: DownloadFileOptions): Promise<DownloadResult> {
+  if (options.locked === true) return downloadLocked(options);
+  return withDestinationLock(
+    options.destination,
+    { ...(options.onWait ? { onWait: options.onWait } : {}), ...(options.signal ? { signal: options.signal } : {}) },
+    async (lockLost) => {
+      const signal = options.signal ? AbortSignal.any([options.signal, lockLost]) : lockLost;
+      try {
+        return await downloadLocked({ ...options, signal });
+      } catch (error) {
+        if (lockLost.aborted) throw lockLost.reason;
+        throw error;
+      }
+    },
+  );
+}
+
+async function downloadLocked(options: DownloadFileOptions): Promise<DownloadResult> {
   const { url, destination } = options;
   const part = partPathOf(destination);
   const directory = dirname(destination);
@@ -86,7 +114,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   if (options.expectedSizeBytes !== undefined)
     await ensureFreeSpace(statfs, directory, options.expectedSizeBytes - offset, url);
 
-  const fetchFunction = options.fetch ?? (await defaultFetch());
+  const fetchFunction = options.fetch ?? (options.dispatcher === undefined ? nodeHttpFetch : await undiciFetch());
   const headers: Record<string, string> = { 'user-agent': 'nerion' };
   if (offset > 0) headers.range = `bytes=${offset}-`;
   let response: DownloadResponse;
@@ -208,7 +236,17 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
     );
   }
   await handle.sync();
+  const written = (await handle.stat()).size;
   await handle.close();
+  if (written !== received) {
+    // Something else wrote to the part file meanwhile: the streamed hash does not describe it.
+    await rm(part, { force: true });
+    throw new NerionError(
+      'DOWNLOAD_FAILED',
+      `${part} holds ${written} bytes but ${received} were downloaded into it: another process wrote to it at the same time. It was deleted; run the same command again.`,
+      { data: { url, part, receivedBytes: received, fileBytes: written } },
+    );
+  }
   if (total !== undefined && received !== total) {
     throw new NerionError(
       'DOWNLOAD_FAILED',
@@ -238,8 +276,31 @@ async function finish(
       { data: { url: options.url, expected, actual: sha256 } },
     );
   }
+  if (options.expectedMagic !== undefined) {
+    const head = await readHead(part, options.expectedMagic.length);
+    if (!Buffer.from(options.expectedMagic).equals(head)) {
+      await rm(part, { force: true });
+      throw new NerionError(
+        'DOWNLOAD_FAILED',
+        `What ${options.url} sent is not the expected kind of file (it starts with ${JSON.stringify(head.toString('latin1'))}, not ${JSON.stringify(Buffer.from(options.expectedMagic).toString('latin1'))}): probably an error or login page. Nothing was installed; check the URL.`,
+        { data: { url: options.url, start: head.toString('hex') } },
+      );
+    }
+  }
   await rename(part, options.destination);
   return { path: options.destination, sha256, bytes, verified: expected !== undefined, resumedFromBytes };
+}
+
+/** The first `count` bytes of a file (fewer when it is shorter). */
+export async function readHead(path: string, count: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(count);
+    const { bytesRead } = await handle.read(buffer, 0, count, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The sha256 (hex) of a file, streamed. */
@@ -307,11 +368,12 @@ function parseContentRange(
 }
 
 async function discardBody(response: DownloadResponse): Promise<void> {
-  const body = response.body as { cancel?: () => Promise<void> } | null;
+  const body = response.body as { cancel?: () => Promise<void>; destroy?: () => void } | null;
   if (body && typeof body.cancel === 'function') await body.cancel();
+  else if (body && typeof body.destroy === 'function') body.destroy();
 }
 
-async function defaultFetch(): Promise<DownloadFetch> {
+async function undiciFetch(): Promise<DownloadFetch> {
   const undici = await import('undici');
   return undici.fetch as unknown as DownloadFetch;
 }

@@ -34,6 +34,7 @@ export {
   downloadFile,
   formatBytes,
   partPathOf,
+  readHead,
   sha256OfFile,
   type DownloadFetch,
   type DownloadFileOptions,
@@ -42,9 +43,12 @@ export {
   type DownloadResult,
   type StatfsFunction,
 } from './download-file.js';
+export { nodeHttpFetch, DOWNLOAD_IDLE_TIMEOUT_MS } from './node-http-fetch.js';
+export { lockPathOf, withDestinationLock, type DestinationLockOptions } from './download-lock.js';
 export {
   ggufSourceFor,
   provisionGguf,
+  GGUF_MAGIC,
   type ConsentFunction,
   type GgufSource,
   type ProvisionGgufOptions,

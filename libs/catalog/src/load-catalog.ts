@@ -14,6 +14,9 @@ import { CatalogFileSchema, toCatalogFamily, type Catalog, type CatalogFamily } 
  * `config/model_catalog.yaml` (a test keeps them identical) and is listed in the package's `files`, so the
  * same relative path works from `src/` (tests) and from `dist/` (the published package).
  */
+/** YAML alias expansions allowed in a catalog (the yaml package's guard against alias bombs). */
+const MAX_YAML_ALIAS_COUNT = 100;
+
 export const PACKAGED_CATALOG_PATH: string = fileURLToPath(new URL('../model_catalog.yaml', import.meta.url));
 
 export interface LoadCatalogOptions {
@@ -74,7 +77,17 @@ function parseCatalogText(text: string, file: string): ParsedFile {
       },
     );
   }
-  const value: unknown = document.toJS();
+  let value: unknown;
+  try {
+    // At most 100 alias expansions: a "billion laughs" document must not exhaust memory.
+    value = document.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (error) {
+    throw new NerionError(
+      'CATALOG_INVALID',
+      `${file}: the catalog could not be read as data (${(error as Error).message}); it uses too many YAML aliases (*name) — write the values out instead.`,
+      { cause: error, data: { file } },
+    );
+  }
   if (value === null || value === undefined) {
     throw new NerionError(
       'CATALOG_INVALID',

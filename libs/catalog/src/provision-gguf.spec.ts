@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -13,7 +13,7 @@ import {
   type DownloadProgress,
 } from './index.js';
 
-const payload = randomBytes(300_000);
+const payload = Buffer.concat([Buffer.from('GGUF'), randomBytes(300_000)]); // GGUF magic, then noise
 const payloadSha = createHash('sha256').update(payload).digest('hex');
 
 // A local HTTP file server on 127.0.0.1 with Range support stands in for the GGUF host.
@@ -86,6 +86,20 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
     const again = await provisionGguf({ family, cacheDir, consent: false });
     expect(again.status).toBe('present');
     expect(requests.length).toBe(before);
+  });
+
+  it('breaks a stale download lock left by a process that died (not refreshed for over 30 s) and removes it after', async () => {
+    const cacheDir = tempCache();
+    const family = familyFor('/model.gguf');
+    const lock = join(cacheDir, 'models', 'llama.cpp', 'tiny.gguf.lock');
+    mkdirSync(lock, { recursive: true });
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(lock, old, old);
+    const waits: string[] = [];
+    const result = await provisionGguf({ family, cacheDir, consent: true, onWait: (message) => waits.push(message) });
+    expect(result).toMatchObject({ status: 'downloaded', verified: true });
+    expect(waits).toEqual([]);
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('resumes an interrupted transfer with a Range request and still verifies the whole file', async () => {

@@ -3,7 +3,9 @@
  * so later runs find a downloaded GGUF without any environment variable.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type * as ProperLockfile from 'proper-lockfile';
 import * as v from 'valibot';
 import { NerionError, type BackendId } from '@nerion/backend-core';
 import type { CatalogFamily } from './catalog-schema.js';
@@ -87,16 +89,46 @@ export function recordProvisioned(
   record: Omit<ProvisionedRecord, 'provisionedAt'> & { provisionedAt?: string },
 ): ProvisionedRecord {
   const full: ProvisionedRecord = { ...record, provisionedAt: record.provisionedAt ?? new Date().toISOString() };
-  const records = readProvisioned(cacheDir).filter(
-    (existing) => !(existing.backend === full.backend && existing.name === full.name),
-  );
-  records.push(full);
   const file = provisionedFilePath(cacheDir);
   mkdirSync(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify({ version: 1, records }, null, 2)}\n`);
-  renameSync(temporary, file);
+  // Read, change and write under a lock, so two nerions provisioning different models lose no record.
+  const release = lockProvisionedFile(file);
+  try {
+    const records = readProvisioned(cacheDir).filter(
+      (existing) => !(existing.backend === full.backend && existing.name === full.name),
+    );
+    records.push(full);
+    const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify({ version: 1, records }, null, 2)}\n`);
+    renameSync(temporary, file);
+  } finally {
+    release();
+  }
   return full;
+}
+
+const LOCK_WAIT_MS = 30_000;
+
+/** `provisioned.json.lock` (proper-lockfile: atomic mkdir, broken when stale), waited for up to 30 s. */
+function lockProvisionedFile(file: string): () => void {
+  const lockfile = createRequire(import.meta.url)('proper-lockfile') as typeof ProperLockfile;
+  const lockPath = `${file}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return lockfile.lockSync(file, { realpath: false, lockfilePath: lockPath, stale: 10_000 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED' || Date.now() > deadline) {
+        throw new NerionError(
+          'CACHE_ERROR',
+          `Cannot lock ${file} to record a download (${(error as Error).message}). If no other nerion is running, delete ${lockPath} and run the same command again.`,
+          { cause: error, data: { file, lockPath } },
+        );
+      }
+      Atomics.wait(pause, 0, 0, 20); // a short synchronous pause before the next try
+    }
+  }
 }
 
 /** The records for one backend (and family, when given) whose file or directory still exists. */

@@ -5,13 +5,45 @@
 import { NerionError, type BackendId } from '@nerion/backend-core';
 import type { Catalog, CatalogBackends, CatalogFamily } from './catalog-schema.js';
 
+interface CatalogIndex {
+  /** The families array the index was built from (a catalog built by hand may be replaced or grown). */
+  readonly families: readonly CatalogFamily[];
+  readonly length: number;
+  /** Lower-case id or alias → the first family (in catalog order) with that name. */
+  readonly byName: ReadonlyMap<string, CatalogFamily>;
+  /** Backend → the ids of the families that have a build for it, in catalog order. */
+  readonly withBuild: Map<BackendId, readonly string[]>;
+}
+
+// Built once per catalog (loaded catalogs are frozen), so a lookup costs the same for 4 families or 8,000:
+// `models list` resolves every family on every backend, which was quadratic with a linear search.
+const indexes = new WeakMap<Catalog, CatalogIndex>();
+
+function indexOf(catalog: Catalog): CatalogIndex {
+  const cached = indexes.get(catalog);
+  if (cached && cached.families === catalog.families && cached.length === catalog.families.length) return cached;
+  const byName = new Map<string, CatalogFamily>();
+  for (const family of catalog.families) {
+    for (const name of [family.id, ...family.aliases]) {
+      const key = name.toLowerCase();
+      if (!byName.has(key)) byName.set(key, family);
+    }
+  }
+  const index: CatalogIndex = {
+    families: catalog.families,
+    length: catalog.families.length,
+    byName,
+    withBuild: new Map(),
+  };
+  indexes.set(catalog, index);
+  return index;
+}
+
 /** The family whose id or alias is exactly `name`, or undefined. */
 export function findFamily(catalog: Catalog, name: string): CatalogFamily | undefined {
   const key = name.trim().toLowerCase();
   if (key === '') return undefined;
-  return catalog.families.find(
-    (family) => family.id.toLowerCase() === key || family.aliases.some((alias) => alias.toLowerCase() === key),
-  );
+  return indexOf(catalog).byName.get(key);
 }
 
 /** Like findFamily, but an unknown name is an UNKNOWN_MODEL error that lists the known names. */
@@ -29,9 +61,13 @@ export function resolveFamily(catalog: Catalog, name: string): CatalogFamily {
 
 /** `deepseek-coder-v2 (aliases: …), qwen2.5-coder (…)` — for error messages. */
 export function describeKnownNames(catalog: Catalog): string {
-  return catalog.families
+  // A large user catalog would make this message as long as the catalog: name the first 20, count the rest.
+  const shown = catalog.families
+    .slice(0, 20)
     .map((family) => (family.aliases.length > 0 ? `${family.id} (aliases: ${family.aliases.join(', ')})` : family.id))
     .join('; ');
+  const more = catalog.families.length - 20;
+  return more > 0 ? `${shown}; and ${more} more` : shown;
 }
 
 export interface BackendModelResolution<B extends BackendId = BackendId> {
@@ -108,9 +144,23 @@ export function resolveModelForBackend<B extends BackendId>(
   }
 }
 
+/** At most this many families are named in a "families that have one" hint; the rest are counted. */
+const MAX_ALTERNATIVES_NAMED = 10;
+
 function alternativesFor(catalog: Catalog, backendId: BackendId, except: CatalogFamily): string {
-  const others = catalog.families
-    .filter((family) => family !== except && family.backends[backendId])
-    .map((family) => family.id);
-  return others.length > 0 ? `; families that have one: ${others.join(', ')}` : '';
+  const index = indexOf(catalog);
+  let withBuild = index.withBuild.get(backendId);
+  if (withBuild === undefined) {
+    withBuild = catalog.families.filter((family) => family.backends[backendId]).map((family) => family.id);
+    index.withBuild.set(backendId, withBuild);
+  }
+  // `except` has no build for this backend (that is why it is asked), so it is never in the list.
+  const named: string[] = [];
+  for (const id of withBuild) {
+    if (named.length === MAX_ALTERNATIVES_NAMED) break;
+    if (id !== except.id) named.push(id);
+  }
+  if (named.length === 0) return '';
+  const more = withBuild.length - named.length;
+  return `; families that have one: ${named.join(', ')}${more > 0 ? ` and ${more} more (\`nerion models list\`)` : ''}`;
 }

@@ -5,6 +5,7 @@
 import {
   NerionError,
   describeError,
+  redactSecrets,
   type ChatMessage,
   type CoderBackend,
   type GenerateRequest,
@@ -266,7 +267,10 @@ export async function planWithLlm(input: LlmPlanInput, settings: LlmPlannerSetti
  * in `metadata.fallback_reason`, and exactly one warning line for stderr. `plannerId` names the LLM planner.
  */
 export function fallbackPlan(input: LlmPlanInput, plannerId: string, error: unknown): LlmPlanOutcome {
-  const reason = NerionError.isInstance(error) ? `[${error.code}] ${error.message}` : describeError(error);
+  // NerionError messages and describeError are already free of URL credentials and query values.
+  const reason = NerionError.isInstance(error)
+    ? `[${error.code}] ${redactSecrets(error.message)}`
+    : describeError(error);
   const heuristic = planHeuristically({
     instruction: input.instruction,
     ...(input.targetFile === undefined ? {} : { targetFile: input.targetFile }),

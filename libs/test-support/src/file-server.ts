@@ -8,6 +8,8 @@ export interface LocalFileServerOptions {
   failures?: Record<string, { status: number; body?: string }>;
   /** Paths that answer 302 with this location (e.g. `{ '/redirect.gguf': '/model.gguf' }`). */
   redirects?: Record<string, string>;
+  /** Send file bodies slowly: `chunkBytes` every `delayMs` (so two clients overlap in time). */
+  throttle?: { chunkBytes: number; delayMs: number };
 }
 
 export interface LocalFileServerRequest {
@@ -61,6 +63,19 @@ export async function startLocalFileServer(options: LocalFileServerOptions): Pro
       interruptAfter = undefined;
       // The client reads the partial body, then the connection drops mid-transfer.
       response.write(body.subarray(0, bytes), () => setTimeout(() => response.socket?.destroy(), 300));
+      return;
+    }
+    const throttle = options.throttle;
+    if (throttle) {
+      let sent = 0;
+      const sendNext = (): void => {
+        if (response.destroyed) return;
+        if (sent >= body.length) return void response.end();
+        const chunk = body.subarray(sent, sent + throttle.chunkBytes);
+        sent += chunk.length;
+        response.write(chunk, () => setTimeout(sendNext, throttle.delayMs));
+      };
+      sendNext();
       return;
     }
     response.end(body);

@@ -10,3 +10,4 @@ export {
   type LocalFileServerOptions,
   type LocalFileServerRequest,
 } from './file-server.js';
+export { startPythonHttpServer, type PythonHttpServer } from './python-http-server.js';

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { NerionError, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
+import { NerionError, redactSecrets, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
 import type { ExllamaBackendSettings } from '@nerion/backend-exllama';
 import { findFamily } from '@nerion/catalog';
 import { loadCatalogForConfig } from '../catalog.js';
@@ -47,7 +47,8 @@ export function exllamaSettingsFromConfig(
     python: config.exllama.python,
     ...(baseUrl ? { baseUrl } : {}),
     // The one warning when Python or the bindings are missing: stderr, so stdout stays parseable.
-    onWarning: (message) => process.stderr.write(`Warning: exllamav2 backend unavailable — ${message}\n`),
+    onWarning: (message) =>
+      process.stderr.write(`Warning: exllamav2 backend unavailable — ${redactSecrets(message)}\n`),
   };
 }
 

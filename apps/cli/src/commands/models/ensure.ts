@@ -52,6 +52,14 @@ export default class ModelsEnsure extends NerionCommand {
     backend: Flags.string({ summary: 'Backend to provision for (ollama, llama_cpp, vllm, exllamav2).' }),
     model: Flags.string({ summary: 'Model family or alias (see `nerion models list`); for ollama any tag.' }),
     yes: Flags.boolean({ char: 'y', summary: 'Consent to downloads without a prompt.', default: false }),
+    verify: Flags.boolean({
+      summary: 'llama_cpp: re-hash a GGUF that is already present instead of trusting its record.',
+      default: false,
+    }),
+    force: Flags.boolean({
+      summary: 'llama_cpp: download the GGUF again even when it is present (needs consent like any download).',
+      default: false,
+    }),
   };
 
   async run(): Promise<EnsureResult> {
@@ -67,7 +75,7 @@ export default class ModelsEnsure extends NerionCommand {
       reasons = [...selection.reasons];
       this.note(`Auto-selected ${model} for ${backend}: ${selection.reasons.join(' ')}`);
     }
-    const result = await this.ensure(config, catalog, backend, model);
+    const result = await this.ensure(config, catalog, backend, model, { verify: flags.verify, force: flags.force });
     return reasons ? { ...result, reasons } : result;
   }
 
@@ -76,10 +84,11 @@ export default class ModelsEnsure extends NerionCommand {
     catalog: Catalog,
     backend: BackendId,
     model: string,
+    gguf: { verify: boolean; force: boolean },
   ): Promise<EnsureResult> {
     switch (backend) {
       case 'llama_cpp':
-        return this.ensureGguf(config, catalog, model);
+        return this.ensureGguf(config, catalog, model, gguf);
       case 'ollama':
         return this.ensureOllama(config, catalog, model);
       case 'vllm':
@@ -140,7 +149,12 @@ export default class ModelsEnsure extends NerionCommand {
     };
   }
 
-  private async ensureGguf(config: NerionConfig, catalog: Catalog, model: string): Promise<EnsureResult> {
+  private async ensureGguf(
+    config: NerionConfig,
+    catalog: Catalog,
+    model: string,
+    gguf: { verify: boolean; force: boolean },
+  ): Promise<EnsureResult> {
     const modelUrl = config.llamaCpp.modelUrl;
     // With LLAMA_CPP_MODEL_URL the name may be a label; without it, it must be a catalog model.
     const family = modelUrl === undefined ? resolveFamily(catalog, model) : findFamily(catalog, model);
@@ -151,6 +165,9 @@ export default class ModelsEnsure extends NerionCommand {
         cacheDir: config.cacheDir,
         consent: consentFor(config),
         onProgress: (report) => progress.update(report),
+        onWait: (message) => this.note(message),
+        verify: gguf.verify,
+        force: gguf.force,
         ...(family === undefined ? {} : { family }),
         ...(modelUrl === undefined ? {} : { modelUrl }),
         ...(config.llamaCpp.modelSha256 === undefined ? {} : { modelSha256: config.llamaCpp.modelSha256 }),
