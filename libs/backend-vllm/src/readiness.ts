@@ -81,7 +81,14 @@ export async function waitUntilReady(options: WaitOptions): Promise<void> {
         { cause: options.signal.reason, data },
       );
     }
-    const exit = options.exited?.();
+    let exit = options.exited?.();
+    if (!exit && options.exited && !isProcessAlive(options.pid)) {
+      // Node reaps our child before it emits 'exit': give that event a moment, so the message can say how it ended.
+      for (let waited = 0; !exit && waited < 2000; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        exit = options.exited();
+      }
+    }
     if (exit || !isProcessAlive(options.pid)) {
       const how = exit ? (exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`) : 'exited';
       throw startFailure(`The vLLM server (pid ${options.pid}) ${how} before it was ready.`, options.logFile, {
