@@ -4,11 +4,10 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { NerionError } from '@nerion/backend-core';
+import { NerionError, formatBytes } from '@nerion/backend-core';
 import type { CatalogFamily } from './catalog-schema.js';
 import {
   downloadFile,
-  formatBytes,
   sha256OfFile,
   type DownloadFetch,
   type DownloadProgress,
@@ -49,6 +48,7 @@ export function ggufSourceFor(
     throw new NerionError(
       'UNKNOWN_MODEL',
       'No catalog model was named and LLAMA_CPP_MODEL_URL is not set, so there is nothing to download. Name a catalog model or set LLAMA_CPP_MODEL_URL.',
+      { fix: { settings: ['LLAMA_CPP_MODEL_URL'] } },
     );
   }
   if (!entry) {
@@ -56,6 +56,7 @@ export function ggufSourceFor(
       'NOT_AVAILABLE',
       `The catalog has no GGUF build of ${family.id}. Set LLAMA_CPP_MODEL_URL to a GGUF of it, or choose another model (\`nerion models list\`).`,
       {
+        fix: { settings: ['LLAMA_CPP_MODEL_URL'], command: ['nerion', 'models', 'list'] },
         data: { family: family.id },
       },
     );
@@ -131,7 +132,10 @@ export async function provisionGguf(options: ProvisionGgufOptions): Promise<Prov
       throw new NerionError(
         'CHECKSUM_MISMATCH',
         `${destination} exists but its sha256 is ${sha256}, not the expected ${source.sha256}. Delete it and run \`nerion models ensure\` again.`,
-        { data: { path: destination, expected: source.sha256, actual: sha256 } },
+        {
+          fix: { command: ['nerion', 'models', 'ensure'] },
+          data: { path: destination, expected: source.sha256, actual: sha256 },
+        },
       );
     }
     const record = recordProvisioned(options.cacheDir, {
@@ -156,7 +160,7 @@ export async function provisionGguf(options: ProvisionGgufOptions): Promise<Prov
     throw new NerionError(
       'CONSENT_REQUIRED',
       `Downloading ${source.url}${size} to ${destination} needs your consent. Set NERION_ALLOW_NETWORK=1, pass --yes, or answer y at the prompt on a terminal. Nothing was downloaded.`,
-      { data: { url: source.url, destination } },
+      { fix: { settings: ['NERION_ALLOW_NETWORK'] }, data: { url: source.url, destination } },
     );
   }
 

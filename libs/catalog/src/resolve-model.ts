@@ -2,8 +2,8 @@
  * Name resolution. Exact only: a family id or one of its aliases (trimmed, case-insensitive), never a
  * substring or a "closest" guess. Anything else is not a catalog model.
  */
-import { NerionError, type BackendId } from '@nerion/backend-core';
-import type { Catalog, CatalogBackends, CatalogFamily } from './catalog-schema.js';
+import { NerionError } from '@nerion/backend-core';
+import type { Catalog, CatalogBackends, CatalogFamily, CatalogBackendId } from './catalog-schema.js';
 
 /** The family whose id or alias is exactly `name`, or undefined. */
 export function findFamily(catalog: Catalog, name: string): CatalogFamily | undefined {
@@ -22,6 +22,7 @@ export function resolveFamily(catalog: Catalog, name: string): CatalogFamily {
     'UNKNOWN_MODEL',
     `"${name}" is not in the model catalog. Known models: ${describeKnownNames(catalog)}. Run \`nerion models list\` for details.`,
     {
+      fix: { command: ['nerion', 'models', 'list'] },
       data: { model: name, known: catalog.families.map((entry) => entry.id) },
     },
   );
@@ -34,7 +35,7 @@ export function describeKnownNames(catalog: Catalog): string {
     .join('; ');
 }
 
-export interface BackendModelResolution<B extends BackendId = BackendId> {
+export interface BackendModelResolution<B extends CatalogBackendId = CatalogBackendId> {
   /** What was asked for, unchanged. */
   readonly requested: string;
   /** The catalog family when `requested` is one of its names. */
@@ -58,7 +59,7 @@ export interface BackendModelResolution<B extends BackendId = BackendId> {
  * `backendId`; anything else (an explicit Ollama tag such as `qwen2.5-coder:14b`, a custom model)
  * passes through unchanged.
  */
-export function resolveModelForBackend<B extends BackendId>(
+export function resolveModelForBackend<B extends CatalogBackendId>(
   catalog: Catalog,
   backendId: B,
   name: string,
@@ -108,7 +109,7 @@ export function resolveModelForBackend<B extends BackendId>(
   }
 }
 
-function alternativesFor(catalog: Catalog, backendId: BackendId, except: CatalogFamily): string {
+function alternativesFor(catalog: Catalog, backendId: CatalogBackendId, except: CatalogFamily): string {
   const others = catalog.families
     .filter((family) => family !== except && family.backends[backendId])
     .map((family) => family.id);
