@@ -82,16 +82,10 @@ export function describeCoderBackendContract(options: CoderBackendContractOption
       await backend?.close();
     });
 
-    it('declares specification v1, its id and its model', async () => {
+    it('declares specification v1, its id and its model', () => {
       expect(backend.specificationVersion).toBe('v1');
-      // Any id is a backend id (core keeps no list); a second instance must declare the same one.
+      // Any id is a backend id (core keeps no closed list): the suite takes it from the backend it tests.
       expect(backend.id).toMatch(/^[a-z][a-z0-9_.-]*$/);
-      const again = await options.createBackend();
-      try {
-        expect(again.id).toBe(backend.id);
-      } finally {
-        await again.close();
-      }
       expect(backend.model.length).toBeGreaterThan(0);
     });
 
