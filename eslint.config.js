@@ -1,6 +1,10 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import nx from '@nx/eslint-plugin';
+import { ensureProjectGraph, moduleBoundaries } from './tools/lint/module-boundaries.js';
+
+ensureProjectGraph(import.meta.dirname);
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.nx/**', '.fixtures/**', 'coverage/**', 'tmp/**'] },
@@ -58,7 +62,19 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['node-llama-cpp', 'openai', 'ollama', 'undici', 'tinybench'].map((name) => ({
+          paths: [
+            'node-llama-cpp',
+            'openai',
+            'ollama',
+            'undici',
+            'tinybench',
+            // A backend package's main entry loads its engine client; its `./settings` entry is light.
+            '@nerion/backend-ollama',
+            '@nerion/backend-vllm',
+            '@nerion/backend-llamacpp',
+            '@nerion/backend-exllama',
+            '@nerion/backend-openai-compatible',
+          ].map((name) => ({
             name,
             message: 'Import engines with await import() inside the command that needs them.',
             allowTypeImports: true,
@@ -74,6 +90,35 @@ export default tseslint.config(
       'no-restricted-properties': [
         'error',
         { object: 'process', property: 'env', message: 'Read the environment only in apps/cli/src/environment.ts.' },
+      ],
+    },
+  },
+  // The arrows between packages (docs/architecture.md): tags in each package.json's `nx.tags`.
+  { plugins: { '@nx': nx } },
+  {
+    files: ['libs/*/src/**/*.ts', 'apps/cli/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', moduleBoundaries({ tests: false })] },
+  },
+  {
+    // Tests may also use test-support's stand-ins and a real engine.
+    files: ['**/*.spec.ts', 'libs/*/test/**/*.ts', 'apps/cli/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', moduleBoundaries({ tests: true })] },
+  },
+  {
+    // The fourth-party backend example is written against the open spec alone.
+    files: ['docs/examples/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^@nerion/(?!backend-core(/testing)?$)',
+              message: 'A fourth-party backend depends on @nerion/backend-core (and its ./testing suite) only.',
+            },
+          ],
+        },
       ],
     },
   },

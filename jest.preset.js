@@ -16,6 +16,7 @@ export function createJestConfig(projectDir, displayName) {
     moduleNameMapper: {
       '^@nerion/backend-core/testing$': join(workspaceRoot, 'libs/backend-core/src/testing/index.ts'),
       '^@nerion/planner/source$': join(workspaceRoot, 'libs/planner/src/source/index.ts'),
+      '^@nerion/(backend-[a-z]+)/settings$': join(workspaceRoot, 'libs/$1/src/settings.ts'),
       '^@nerion/((?!cli$)[a-z-]+)$': join(workspaceRoot, 'libs/$1/src/index.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },

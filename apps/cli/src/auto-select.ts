@@ -6,13 +6,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import {
-  BACKEND_IDS,
-  describeError,
-  type AutoSelection,
-  type BackendId,
-  type NerionConfig,
-} from '@nerion/backend-core';
+import { describeError } from '@nerion/backend-core';
+import { KNOWN_BACKEND_IDS, type AutoSelection, type NerionConfig, type KnownBackendId } from '@nerion/config';
 import {
   chooseAutoSelection,
   findFamily,
@@ -43,7 +38,7 @@ function readBenchFigures(config: NerionConfig, warn: (message: string) => void)
       (figure): figure is BenchFigure =>
         typeof figure === 'object' &&
         figure !== null &&
-        BACKEND_IDS.includes(figure.backend) &&
+        KNOWN_BACKEND_IDS.includes(figure.backend) &&
         typeof figure.model === 'string' &&
         typeof figure.latencySeconds === 'number' &&
         figure.latencySeconds > 0,
@@ -81,7 +76,7 @@ export function recordBenchFigures(
 }
 
 interface Combination {
-  backend: BackendId;
+  backend: KnownBackendId;
   family?: CatalogFamily;
   model: string;
 }
@@ -93,7 +88,7 @@ interface Combination {
 function combinations(config: NerionConfig): Combination[] {
   const catalog = loadCatalogForConfig(config);
   const list: Combination[] = [];
-  const backends = config.sources.backend === 'default' ? BACKEND_IDS : [config.backend];
+  const backends = config.sources.backend === 'default' ? KNOWN_BACKEND_IDS : [config.backend];
   const chosenFamily = config.sources.model === 'default' ? undefined : findFamily(catalog, config.model);
   const families = config.sources.model === 'default' ? catalog.families : chosenFamily ? [chosenFamily] : [];
   for (const backend of backends) {

@@ -1,15 +1,9 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import {
-  NerionError,
-  describeError,
-  redactSecrets,
-  redactSecretsDeep,
-  type ConfigFlags,
-  type NerionConfig,
-  type AutoSelection,
-} from '@nerion/backend-core';
+import { NerionError, describeError, redactSecrets, redactSecretsDeep } from '@nerion/backend-core';
+import { type ConfigFlags, type NerionConfig, type AutoSelection } from '@nerion/config';
 import { loadNerionConfig } from './environment.js';
-import { EXIT_STATUS, HINTS } from './exit-status.js';
+import { EXIT_STATUS } from './exit-status.js';
+import { renderError } from './render-error.js';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof NerionCommand)['baseFlags'] & T['flags']
@@ -54,17 +48,7 @@ export abstract class NerionCommand extends Command {
     }
     const nerionError = error as NerionError;
     const status = EXIT_STATUS[nerionError.code];
-    const verbose = this.argv.includes('--verbose');
-    const lines = [`Error [${nerionError.code}]: ${nerionError.message}`];
-    const hint = HINTS[nerionError.code];
-    // Most messages already name their fix (a `command` or a variable to set); the hint is for the rest.
-    if (hint && !/`|NERION_[A-Z_]+=/.test(nerionError.message)) lines.push(`Hint: ${hint}`);
-    if (verbose) {
-      for (let cause = nerionError.cause; cause !== undefined; cause = (cause as { cause?: unknown }).cause) {
-        lines.push(`Caused by: ${describeError(cause)}`);
-        if (!(cause instanceof Error)) break;
-      }
-    }
+    const lines = renderError(nerionError, this.argv.includes('--verbose'));
     process.stderr.write(`${lines.join('\n')}\n`);
     if (this.jsonEnabled())
       process.stdout.write(`${JSON.stringify({ error: { ...nerionError.toJSON(), exitStatus: status } }, null, 2)}\n`);

@@ -3,8 +3,11 @@
  * render download progress (a bar on a terminal, occasional plain lines otherwise — always on stderr).
  */
 import { createInterface } from 'node:readline/promises';
-import { DEFAULT_BASE_URLS, redactSecrets, type BackendId, type NerionConfig } from '@nerion/backend-core';
-import { formatBytes, loadCatalog, type Catalog, type DownloadProgress } from '@nerion/catalog';
+import { formatBytes, redactSecrets } from '@nerion/backend-core';
+import { ollamaBaseUrl } from '@nerion/backend-ollama/settings';
+import { vllmBaseUrl } from '@nerion/backend-vllm/settings';
+import type { KnownBackendId, NerionConfig } from '@nerion/config';
+import { loadCatalog, type Catalog, type DownloadProgress } from '@nerion/catalog';
 import { isInteractive } from './environment.js';
 
 /** The packaged catalog, extended/overridden by NERION_MODEL_CATALOG when set. */
@@ -12,9 +15,10 @@ export function loadCatalogForConfig(config: NerionConfig): Catalog {
   return loadCatalog(config.catalogPath === undefined ? {} : { catalogPath: config.catalogPath });
 }
 
-/** The endpoint of an HTTP backend: the configured one when that backend is selected, else its default. */
+/** The endpoint of an HTTP backend: the configured one when that backend is selected, else the backend's default. */
 export function baseUrlFor(config: NerionConfig, backend: 'ollama' | 'vllm'): string {
-  return config.backend === backend && config.baseUrl !== undefined ? config.baseUrl : DEFAULT_BASE_URLS[backend];
+  const configured = config.backend === backend ? config.baseUrl : undefined;
+  return backend === 'ollama' ? ollamaBaseUrl(configured) : vllmBaseUrl(configured);
 }
 
 /**
@@ -89,7 +93,7 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-export const BACKEND_LABELS: Readonly<Record<BackendId, string>> = {
+export const BACKEND_LABELS: Readonly<Record<KnownBackendId, string>> = {
   ollama: 'ollama',
   llama_cpp: 'llama_cpp',
   vllm: 'vllm',

@@ -2,15 +2,12 @@
  * `nerion doctor`: for every backend — configured? reachable? model present? strict JSON works? —
  * each failing check with the exact command that fixes it. Engines load lazily through the registry.
  */
-import {
-  BACKEND_IDS,
-  NerionError,
-  describeError,
-  type BackendId,
-  type CoderBackend,
-  type NerionConfig,
-} from '@nerion/backend-core';
+import { NerionError, describeError, type CoderBackend } from '@nerion/backend-core';
+import { KNOWN_BACKEND_IDS, type NerionConfig, type KnownBackendId } from '@nerion/config';
+import { DEFAULT_OLLAMA_BASE_URL } from '@nerion/backend-ollama/settings';
+import { DEFAULT_VLLM_BASE_URL } from '@nerion/backend-vllm/settings';
 import { createBackendRegistry } from './backends/index.js';
+import { baseUrlFor } from './catalog.js';
 
 export type CheckName = 'configured' | 'reachable' | 'model' | 'strict_json';
 
@@ -23,7 +20,7 @@ export interface DoctorCheck {
 }
 
 export interface DoctorBackendReport {
-  backend: BackendId;
+  backend: KnownBackendId;
   model: string;
   selected: boolean;
   usable: boolean;
@@ -31,7 +28,7 @@ export interface DoctorBackendReport {
 }
 
 export interface DoctorReport {
-  backend: BackendId;
+  backend: KnownBackendId;
   model: string;
   sources: Readonly<Record<string, string>>;
   backends: DoctorBackendReport[];
@@ -45,15 +42,15 @@ const STRICT_SCHEMA = {
 };
 
 function fixes(
-  backend: BackendId,
+  backend: KnownBackendId,
   model: string,
   config: NerionConfig,
 ): { unreachable: string; missingModel: string; unconfigured: string } {
   switch (backend) {
     case 'ollama':
       return {
-        unconfigured: `export NERION_CODER_BASE_URL=http://localhost:11434`,
-        unreachable: `ollama serve   # or point NERION_CODER_BASE_URL at your Ollama (now ${config.backend === 'ollama' ? config.baseUrl : 'http://localhost:11434'})`,
+        unconfigured: `export NERION_CODER_BASE_URL=${DEFAULT_OLLAMA_BASE_URL}`,
+        unreachable: `ollama serve   # or point NERION_CODER_BASE_URL at your Ollama (now ${baseUrlFor(config, 'ollama')})`,
         missingModel: `nerion models ensure --backend ollama --model ${model}   # or: ollama pull ${model}`,
       };
     case 'llama_cpp':
@@ -64,7 +61,7 @@ function fixes(
       };
     case 'vllm':
       return {
-        unconfigured: `export NERION_CODER_BASE_URL=http://localhost:8000`,
+        unconfigured: `export NERION_CODER_BASE_URL=${DEFAULT_VLLM_BASE_URL}`,
         unreachable: `vllm serve <hf-repo> --served-model-name ${model} --host 127.0.0.1 --port 8000   # or: export NERION_AUTOSTART_VLLM=1`,
         missingModel: `restart vLLM with --served-model-name ${model} (see \`nerion models ensure --backend vllm --model ${model}\`)`,
       };
@@ -78,7 +75,7 @@ function fixes(
 }
 
 async function checkBackend(
-  backend: BackendId,
+  backend: KnownBackendId,
   model: string,
   config: NerionConfig,
   timeoutMs: number,
@@ -161,7 +158,7 @@ async function checkBackend(
 export async function runDoctor(config: NerionConfig, options: { timeoutMs?: number } = {}): Promise<DoctorReport> {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const reports = await Promise.all(
-    BACKEND_IDS.map((backend) => checkBackend(backend, config.model, config, timeoutMs)),
+    KNOWN_BACKEND_IDS.map((backend) => checkBackend(backend, config.model, config, timeoutMs)),
   );
   return { backend: config.backend, model: config.model, sources: config.sources, backends: reports };
 }

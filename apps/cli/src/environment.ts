@@ -9,7 +9,7 @@ import {
   type AutoSelection,
   type ConfigFlags,
   type NerionConfig,
-} from '@nerion/backend-core';
+} from '@nerion/config';
 
 export interface LoadConfigOptions {
   flags?: ConfigFlags;

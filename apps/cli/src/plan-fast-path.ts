@@ -6,7 +6,8 @@
  * No inference engine is imported here; the planner and plan-cache libraries are light.
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { NerionError, type NerionConfig } from '@nerion/backend-core';
+import { NerionError } from '@nerion/backend-core';
+import { type NerionConfig } from '@nerion/config';
 import type { PlannerIdentity } from '@nerion/plan-cache';
 import { loadNerionConfig } from './environment.js';
 

@@ -1,12 +1,12 @@
-import { BACKEND_IDS, type BackendId, type CoderBackend } from './coder-backend.js';
+import type { BackendId, CoderBackend } from './coder-backend.js';
 import { NerionError } from './errors.js';
 
 /** Creates a backend for a model. Factories import their engine lazily, so registering costs nothing. */
 export type BackendFactory<Context> = (model: string, context: Context) => Promise<CoderBackend>;
 
 /**
- * Maps backend ids to lazy factories. The CLI registers the four packaged backends;
- * other tools can register their own or replace one (e.g. to inject settings).
+ * Maps backend ids to lazy factories. Any id can be registered: the CLI registers the four packaged backends;
+ * other tools can register their own (a fourth-party `acme`) or replace one (e.g. to inject settings).
  */
 export class BackendRegistry<Context = void> {
   private readonly factories = new Map<BackendId, BackendFactory<Context>>();
@@ -21,7 +21,7 @@ export class BackendRegistry<Context = void> {
   }
 
   ids(): BackendId[] {
-    return BACKEND_IDS.filter((id) => this.factories.has(id));
+    return [...this.factories.keys()];
   }
 
   async create(id: BackendId, model: string, context: Context): Promise<CoderBackend> {
@@ -30,7 +30,7 @@ export class BackendRegistry<Context = void> {
       throw new NerionError(
         'CONFIG_INVALID',
         `No backend "${id}" is registered. Registered: ${this.ids().join(', ') || 'none'}.`,
-        { data: { backend: id } },
+        { data: { backend: id, registered: this.ids() } },
       );
     }
     return factory(model, context);

@@ -4,8 +4,11 @@
  */
 export const CODER_BACKEND_SPECIFICATION_VERSION = 'v1' as const;
 
-export const BACKEND_IDS = ['ollama', 'llama_cpp', 'vllm', 'exllamav2'] as const;
-export type BackendId = (typeof BACKEND_IDS)[number];
+/**
+ * A backend's id (`ollama`, `llama_cpp`, `vllm`, `exllamav2`, or anyone's own, e.g. `acme`). Core keeps no closed
+ * list: the ids nerion ships and their aliases live in `@nerion/config`.
+ */
+export type BackendId = string;
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -80,17 +83,30 @@ export interface ProbeOptions {
   signal?: AbortSignal;
 }
 
-export interface ProbeResult {
+/**
+ * A backend's own probe facts (JSON-serialisable); each package exports a named type for its own
+ * (e.g. `LlamaCppProbeFacts`), so a caller that knows the backend reads them typed.
+ */
+export type ProbeFacts = Readonly<Record<string, unknown>>;
+
+export interface ProbeResult<Facts extends ProbeFacts = ProbeFacts> {
   available: boolean;
   /** When not available (or degraded): a sentence the user can act on. */
   reason?: string;
+  /**
+   * Whether the engine answered at all: false when nothing answers at its endpoint; undefined when the backend
+   * cannot tell (in-process engines, or a failure after the engine answered).
+   */
+  reachable?: boolean;
+  /** The endpoint an HTTP backend talks to (no trailing slash). */
+  endpoint?: string;
   /** Models the engine can serve right now, as the engine names them. */
   models?: readonly string[];
   /** Whether the configured model is among them (undefined when the backend cannot tell). */
   modelAvailable?: boolean;
   version?: string;
-  /** Backend-specific facts (device, file, context length, server pid, …). */
-  details?: Readonly<Record<string, unknown>>;
+  /** Backend-specific facts (device, file, context length, server pid, …), typed by the backend's package. */
+  facts?: Facts;
 }
 
 export interface CoderBackend {

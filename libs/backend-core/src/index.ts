@@ -1,5 +1,4 @@
 export {
-  BACKEND_IDS,
   CODER_BACKEND_SPECIFICATION_VERSION,
   type BackendId,
   type ChatMessage,
@@ -9,6 +8,7 @@ export {
   type GenerateResult,
   type GenerationTimings,
   type JsonSchema,
+  type ProbeFacts,
   type ProbeOptions,
   type ProbeResult,
   type StreamPart,
@@ -23,33 +23,9 @@ export {
   type NerionErrorOptions,
 } from './errors.js';
 export { redactSecrets, redactSecretsDeep, redactUrl } from './redact.js';
-export {
-  normalizeBackendId,
-  normalizeOllamaTag,
-  parseBackendId,
-  parseModelReference,
-  sameOllamaModel,
-  type ModelReference,
-} from './model-reference.js';
-export {
-  CONFIG_VARIABLES,
-  DEFAULT_BACKEND,
-  DEFAULT_BASE_URLS,
-  DEFAULT_MODEL,
-  defaultConfigFilePath,
-  loadConfigFile,
-  parseBaseUrl,
-  parseBoolean,
-  resolveConfig,
-  splitCommandLine,
-  type AutoSelection,
-  type ConfigFlags,
-  type ConfigSource,
-  type ConfigValues,
-  type ConfigVariable,
-  type NerionConfig,
-  type ResolveConfigInput,
-} from './config.js';
+export { parseBaseUrl, serverRoot, type ParseBaseUrlOptions } from './base-url.js';
+export { AsyncChannel } from './async-channel.js';
+export { formatBytes } from './format-bytes.js';
 export { BackendRegistry, type BackendFactory } from './backend-registry.js';
 export {
   DEFAULT_MAX_TOKENS,
@@ -60,7 +36,6 @@ export {
   raceAbort,
   validateGenerateRequest,
 } from './request-lifecycle.js';
-export { parseJsonOutput, validateJsonSchema, type JsonSchemaIssue } from './json-output.js';
 export {
   isProcessAlive,
   processCommandLine,
@@ -70,3 +45,10 @@ export {
 } from './process.js';
 export { shellJoin, shellQuote } from './shell-quote.js';
 export { type ModelInstructions } from './model-instructions.js';
+export {
+  extractJsonText,
+  jsonCandidates,
+  parseJsonOutput,
+  validateJsonSchema,
+  type JsonSchemaIssue,
+} from './json-output.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { NerionError } from './errors.js';
-import { parseJsonOutput, validateJsonSchema } from './json-output.js';
+import { extractJsonText, parseJsonOutput, validateJsonSchema } from './json-output.js';
 
 const schema = {
   type: 'object',
@@ -52,5 +52,15 @@ describe('parseJsonOutput', () => {
         expect((error as Error).message).toContain(fragment);
       }
     }
+  });
+});
+
+describe('extractJsonText (the one JSON extraction from model text)', () => {
+  it('takes the JSON out of fences and prose, and leaves plain JSON alone', () => {
+    expect(extractJsonText('```json\n{"a": 1}\n```')).toBe('{"a": 1}');
+    expect(extractJsonText('Here you go: {"a": [1]} hope it helps')).toBe('{"a": [1]}');
+    expect(extractJsonText(' [1, 2] ')).toBe('[1, 2]');
+    expect(extractJsonText('Plan [draft]: {"b": 2}')).toBe('{"b": 2}');
+    expect(extractJsonText('no json')).toBe('no json');
   });
 });

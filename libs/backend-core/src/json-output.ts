@@ -151,3 +151,34 @@ function describeType(value: unknown): string {
 function deepEqual(left: unknown, right: unknown): boolean {
   return JSON.stringify(left) === JSON.stringify(right);
 }
+
+/**
+ * Where JSON may sit in a model's reply, most literal first: the whole (trimmed) reply, the first fenced code
+ * block, and the span from the first `{` to the last `}` (and `[` … `]`) — prose around one value is dropped.
+ */
+export function jsonCandidates(text: string): string[] {
+  const trimmed = text.trim();
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/iu.exec(trimmed)?.[1]?.trim();
+  const span = (open: string, close: string): string | undefined => {
+    const start = trimmed.indexOf(open);
+    const end = trimmed.lastIndexOf(close);
+    return start >= 0 && end > start ? trimmed.slice(start, end + 1) : undefined;
+  };
+  const candidates = [trimmed, fenced, span('{', '}'), span('[', ']')].filter(
+    (candidate): candidate is string => candidate !== undefined && candidate.length > 0,
+  );
+  return [...new Set(candidates)];
+}
+
+/** The JSON text inside a model's reply: the first candidate (see jsonCandidates) that parses, else the trimmed reply. */
+export function extractJsonText(text: string): string {
+  for (const candidate of jsonCandidates(text)) {
+    try {
+      JSON.parse(candidate);
+      return candidate;
+    } catch {
+      // the next candidate
+    }
+  }
+  return text.trim();
+}

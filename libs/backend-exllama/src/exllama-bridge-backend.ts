@@ -13,6 +13,8 @@ import {
   collectStream,
   describeError,
   formatPlainPrompt,
+  AsyncChannel,
+  extractJsonText,
   parseJsonOutput,
   validateGenerateRequest,
   type ChatMessage,
@@ -75,33 +77,6 @@ interface LoadedModel {
   info: BridgeLoaded;
 }
 
-/** A queue that turns bridge callbacks into an async iterator. */
-class EventChannel<T> {
-  private readonly items: T[] = [];
-  private failure: { error: unknown } | undefined;
-  private wake: (() => void) | undefined;
-
-  push(item: T): void {
-    this.items.push(item);
-    this.wake?.();
-  }
-
-  fail(error: unknown): void {
-    this.failure ??= { error };
-    this.wake?.();
-  }
-
-  async next(): Promise<T> {
-    for (;;) {
-      if (this.failure) throw this.failure.error;
-      const item = this.items.shift();
-      if (item !== undefined) return item;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = undefined;
-    }
-  }
-}
-
 type Attempt = { type: 'delta'; text: string } | { type: 'done'; done: BridgeDone };
 
 export class ExllamaBridgeBackend implements CoderBackend {
@@ -154,9 +129,9 @@ export class ExllamaBridgeBackend implements CoderBackend {
           ),
       );
     } catch (error) {
-      return { available: false, reason: describeError(error), details: { python: this.python } };
+      return { available: false, reason: describeError(error), facts: { python: this.python } };
     }
-    const details = {
+    const facts = {
       python: this.python,
       pythonVersion: hello.python,
       executable: hello.executable ?? undefined,
@@ -166,7 +141,7 @@ export class ExllamaBridgeBackend implements CoderBackend {
       bridgePid: this.bridge.pid,
     };
     if (!hello.exllamav2.available) {
-      return { available: false, reason: this.bindingsMessage(hello), details };
+      return { available: false, reason: this.bindingsMessage(hello), facts };
     }
     const version = hello.exllamav2.version;
     const modelProblem = this.modelDirProblem();
@@ -177,9 +152,9 @@ export class ExllamaBridgeBackend implements CoderBackend {
         reason: modelProblem,
         models: [],
         ...(version ? { version } : {}),
-        details,
+        facts,
       };
-    return { available: true, modelAvailable: true, models: [this.model], ...(version ? { version } : {}), details };
+    return { available: true, modelAvailable: true, models: [this.model], ...(version ? { version } : {}), facts };
   }
 
   generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -236,7 +211,7 @@ export class ExllamaBridgeBackend implements CoderBackend {
           else lastDone = part.done;
         }
         firstDone ??= lastDone;
-        const candidate = extractJson(text);
+        const candidate = extractJsonText(text);
         try {
           const json = parseJsonOutput(candidate, schema, `exllamav2 (${info.model})`);
           if (attemptNumber > 1)
@@ -375,7 +350,7 @@ export class ExllamaBridgeBackend implements CoderBackend {
 
   /** One generate request on the bridge, as an async sequence of deltas and one done; abort cancels it. */
   private async *attempt(body: Record<string, unknown>, lifecycle: RequestLifecycle): AsyncGenerator<Attempt> {
-    const channel = new EventChannel<Attempt>();
+    const channel = new AsyncChannel<Attempt>();
     const pending = this.bridge.request('generate', body, (event: BridgeEvent) => {
       const delta = v.safeParse(DeltaSchema, event);
       if (delta.success && delta.output.text) channel.push({ type: 'delta', text: delta.output.text });
@@ -402,8 +377,7 @@ export class ExllamaBridgeBackend implements CoderBackend {
     lifecycle.signal.addEventListener('abort', onAbort, { once: true });
     let finished = false;
     try {
-      for (;;) {
-        const part = await channel.next();
+      for await (const part of channel) {
         if (part.type === 'done') finished = true;
         yield part;
         if (finished) return;
@@ -467,17 +441,6 @@ function jsonRequest(
     messages.push({ role: 'user', content: `That reply is not valid: ${previous.problem}. ${instruction}` });
   }
   return { ...request, prompt: undefined, messages };
-}
-
-/** The JSON inside a reply: fenced code blocks and prose around one object/array are dropped. */
-export function extractJson(text: string): string {
-  const trimmed = text.trim();
-  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(trimmed);
-  if (fenced?.[1]) return fenced[1].trim();
-  const start = trimmed.search(/[[{]/);
-  const end = Math.max(trimmed.lastIndexOf('}'), trimmed.lastIndexOf(']'));
-  if (start > 0 && end > start) return trimmed.slice(start, end + 1);
-  return trimmed;
 }
 
 function bounded<T>(

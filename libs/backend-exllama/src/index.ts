@@ -4,7 +4,6 @@ export { createExllamaBackend, type ExllamaBackend, type ExllamaBackendSettings 
 export {
   DEFAULT_PROBE_TIMEOUT_MS,
   ExllamaBridgeBackend,
-  extractJson,
   type ExllamaBridgeBackendSettings,
 } from './exllama-bridge-backend.js';
 export { BridgeProcess, type BridgeProcessSettings } from './bridge-process.js';

@@ -7,7 +7,7 @@ import { spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { NerionError, describeError, shellQuote, type SpawnFunction } from '@nerion/backend-core';
+import { NerionError, describeError, shellJoin, type SpawnFunction } from '@nerion/backend-core';
 import { exllamaModelDir } from './model-folder.js';
 
 /**
@@ -62,7 +62,7 @@ export async function prepareExllamaModelDir(settings: PrepareExllamaModelDirSet
   const modelDir = exllamaModelDir(settings.cacheDir, settings.model);
   const userCommand = exllamaDownloadCommand(settings, modelDir);
   if (existsSync(join(modelDir, 'config.json'))) return { modelDir, status: 'present', command: userCommand };
-  const printable = userCommand.map(shellQuote).join(' ');
+  const printable = shellJoin(userCommand);
   if (!settings.allowNetwork) {
     throw new NerionError(
       'CONSENT_REQUIRED',

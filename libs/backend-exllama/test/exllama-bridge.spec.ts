@@ -14,7 +14,6 @@ import {
   BRIDGE_SCRIPT_PATH,
   ExllamaBridgeBackend,
   createExllamaBackend,
-  extractJson,
   type ExllamaBackendSettings,
 } from '../src/index.js';
 import { PYTHON, bridgeEnv, isAlive, makeModelDir, removeModelDirs } from './stand-in.js';
@@ -380,18 +379,9 @@ describe('the exllamav2 backend over the bridge (pure-Python exllamav2 stand-in)
         models: ['tiny-exl2'],
         version: '0.0.0+nerion.stand-in',
       });
-      expect(probe.details).toMatchObject({ python: PYTHON, exllamav2: true, jsonFilter: null });
+      expect(probe.facts).toMatchObject({ python: PYTHON, exllamav2: true, jsonFilter: null });
     } finally {
       await backend.close();
     }
-  });
-});
-
-describe('extractJson', () => {
-  it('takes the JSON out of fences and prose, and leaves plain JSON alone', () => {
-    expect(extractJson('```json\n{"a": 1}\n```')).toBe('{"a": 1}');
-    expect(extractJson('Here you go: {"a": [1]} hope it helps')).toBe('{"a": [1]}');
-    expect(extractJson(' [1, 2] ')).toBe('[1, 2]');
-    expect(extractJson('no json')).toBe('no json');
   });
 });

@@ -1,4 +1,4 @@
-export { createLlamaCppBackend, type LlamaCppBackendSettings } from './llama-cpp-backend.js';
+export { createLlamaCppBackend, type LlamaCppBackendSettings, type LlamaCppProbeFacts } from './llama-cpp-backend.js';
 export { llamaCppRuntimeStats, detectMemoryLimitBytes, type LlamaCppRuntimeStats } from './llama-runtime.js';
 export { chooseThreadCount, detectCpuBudget, type CpuBudget } from './thread-count.js';
 export type { GgufSummary } from './model-file.js';

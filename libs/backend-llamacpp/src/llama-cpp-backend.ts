@@ -7,6 +7,7 @@
 import {
   CODER_BACKEND_SPECIFICATION_VERSION,
   DEFAULT_MAX_TOKENS,
+  AsyncChannel,
   NerionError,
   RequestLifecycle,
   collectStream,
@@ -34,10 +35,33 @@ import type {
   LlamaText,
   Token,
 } from 'node-llama-cpp';
-import { AsyncChannel, Mutex } from './async-channel.js';
+import { Mutex } from './mutex.js';
 import { ModelLease, checkModelFile, sharedLlama, type GpuSetting, type LoadedModel } from './llama-runtime.js';
 import { checkGgufMagic, checkModelPath, readGgufSummary, type GgufSummary } from './model-file.js';
 import { chooseThreadCount, detectCpuBudget, type CpuBudget } from './thread-count.js';
+
+/** What a llama_cpp probe reports beyond the common fields. */
+export type LlamaCppProbeFacts = {
+  /** The GGUF file. */
+  readonly file?: string;
+  /** The error code when the probe failed on the file or the runtime. */
+  readonly errorCode?: string;
+  readonly sizeBytes?: number;
+  readonly architecture?: string;
+  readonly name?: string;
+  readonly contextLength?: number;
+  readonly chatTemplate?: boolean;
+  /** `cpu`, the GPU kind (`cuda`, `metal`, `vulkan`), or `unknown` while llama.cpp is still starting. */
+  readonly device?: string;
+  readonly gpuDevices?: readonly string[];
+  readonly threads?: number;
+  readonly threadsSource?: 'settings' | 'auto';
+  readonly cpuBudget?: CpuBudget;
+  readonly loaded?: boolean;
+  /** Other labels sharing this backend's loaded model. */
+  readonly sharedWith?: readonly string[];
+  readonly bindings?: string;
+};
 
 export interface LlamaCppBackendSettings {
   /** The model name this backend answers to. With a file path given, it is a label (spec §2). */
@@ -101,6 +125,7 @@ class LlamaCppBackend implements CoderBackend {
       throw new NerionError(
         'CONFIG_INVALID',
         `llama_cpp threads must be a positive whole number, got ${String(settings.threads)} — fix NERION_LLAMA_THREADS or the threads setting.`,
+        { fix: { settings: ['NERION_LLAMA_THREADS'] } },
       );
     }
     if (settings.contextSize !== undefined && (!Number.isInteger(settings.contextSize) || settings.contextSize < 16)) {
@@ -135,7 +160,7 @@ class LlamaCppBackend implements CoderBackend {
     );
   }
 
-  async probe(options: ProbeOptions = {}): Promise<ProbeResult> {
+  async probe(options: ProbeOptions = {}): Promise<ProbeResult<LlamaCppProbeFacts>> {
     if (this.closed)
       return { available: false, reason: `The llama_cpp backend for "${this.model}" was closed; create a new one.` };
     const timeoutMs = options.timeoutMs ?? this.settings.probeTimeoutMs ?? 2000;
@@ -163,20 +188,20 @@ class LlamaCppBackend implements CoderBackend {
           reason,
           models: [this.model],
           ...(error.code === 'MODEL_NOT_FOUND' ? { modelAvailable: false } : {}),
-          details: { file: this.settings.modelPath, errorCode: error.code },
+          facts: { file: this.settings.modelPath, errorCode: error.code },
         };
       }
       return {
         available: false,
         reason: `The llama_cpp probe failed: ${describeError(error)}.`,
-        details: { file: this.settings.modelPath },
+        facts: { file: this.settings.modelPath },
       };
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async probeUnbounded(deadline: number): Promise<ProbeResult> {
+  private async probeUnbounded(deadline: number): Promise<ProbeResult<LlamaCppProbeFacts>> {
     // llama.cpp's first start in a process takes ~1 s (longer on a busy machine): start it now, but let the
     // file checks answer the probe when the bindings are still starting at the deadline.
     const starting = sharedLlama(this.gpu);
@@ -204,7 +229,11 @@ class LlamaCppBackend implements CoderBackend {
   }
 
   /** The probe's answer from the GGUF header, plus the device once llama.cpp has started (undefined: still starting). */
-  private async probeResult(summary: GgufSummary, llama: Llama | undefined, current: unknown): Promise<ProbeResult> {
+  private async probeResult(
+    summary: GgufSummary,
+    llama: Llama | undefined,
+    current: unknown,
+  ): Promise<ProbeResult<LlamaCppProbeFacts>> {
     const sharedWith = this.lease?.otherLabels() ?? [];
     const notes = this.labelWarnings();
     if (llama === undefined)
@@ -216,7 +245,7 @@ class LlamaCppBackend implements CoderBackend {
       modelAvailable: true,
       ...(llama === undefined ? {} : { version: `node-llama-cpp (llama.cpp ${llama.llamaCppRelease.release})` }),
       ...(notes.length > 0 ? { reason: notes.join(' ') } : {}),
-      details: {
+      facts: {
         file: summary.path,
         sizeBytes: summary.sizeBytes,
         architecture: summary.architecture,

@@ -6,17 +6,17 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { NerionError, describeError } from '@nerion/backend-core';
+import { NerionError, describeError, formatBytes } from '@nerion/backend-core';
 import type * as NodeLlamaCppModule from 'node-llama-cpp';
 import type { GgufInsights, Llama, LlamaModel } from 'node-llama-cpp';
 
 type NodeLlamaCpp = typeof NodeLlamaCppModule;
 import {
   checkGgufMagic,
-  ensureCommand,
   checkModelPath,
   checkWeightsInFile,
-  formatBytes,
+  ensureArgv,
+  ensureCommand,
   readGgufSummary,
   type GgufSummary,
 } from './model-file.js';
@@ -81,7 +81,7 @@ export function sharedLlama(gpu: GpuSetting): Promise<Llama> {
         throw new NerionError(
           'BINDINGS_UNAVAILABLE',
           `node-llama-cpp could not be imported (${describeError(error)}) — reinstall it with \`npm i -E node-llama-cpp@3.21.1\`.`,
-          { cause: error },
+          { fix: { command: ['npm', 'i', '-E', 'node-llama-cpp@3.21.1'] }, cause: error },
         );
       }
       try {
@@ -91,9 +91,7 @@ export function sharedLlama(gpu: GpuSetting): Promise<Llama> {
         throw new NerionError(
           'BINDINGS_UNAVAILABLE',
           `The llama.cpp bindings of node-llama-cpp did not load (${describeError(error)}) — reinstall node-llama-cpp (\`npm i -E node-llama-cpp@3.21.1\`) so its prebuilt binaries for ${process.platform}-${process.arch} are present.`,
-          {
-            cause: error,
-          },
+          { fix: { command: ['npm', 'i', '-E', 'node-llama-cpp@3.21.1'] }, cause: error },
         );
       }
     })();
@@ -255,6 +253,7 @@ async function loadModel(entry: ModelEntry, label: string, memoryLimitBytes: num
       'MODEL_LOAD_FAILED',
       `llama.cpp could not load ${entry.path} (${describeError(error)}) — the file may be damaged or of an unsupported architecture (${summary.architecture ?? 'unknown'}); re-download it with \`${ensureCommand(label)}\`.`,
       {
+        fix: { command: ensureArgv(label) },
         cause: error,
         data: { path: entry.path, model: label, architecture: summary.architecture },
       },

@@ -3,7 +3,7 @@
  * (llama.cpp's own failure is a bare "failed to load model").
  */
 import { open, stat } from 'node:fs/promises';
-import { NerionError, describeError } from '@nerion/backend-core';
+import { NerionError, describeError, shellJoin } from '@nerion/backend-core';
 import type { GgufFileInfo, GgufInsights, Llama } from 'node-llama-cpp';
 
 /** What the GGUF header says, for probe() and the memory check. */
@@ -22,7 +22,12 @@ export interface GgufSummary {
 
 /** Downloads the file again: `--force`, because a plain `ensure` finds the (bad) file present and stops there. */
 export function ensureCommand(model: string): string {
-  return `nerion models ensure --backend llama_cpp --model ${model} --force`;
+  return shellJoin(ensureArgv(model));
+}
+
+/** The command that provisions `model`'s GGUF again, as argv (a NerionError's `fix.command`). */
+export function ensureArgv(model: string): string[] {
+  return ['nerion', 'models', 'ensure', '--backend', 'llama_cpp', '--model', model, '--force'];
 }
 
 /** Throws MODEL_NOT_FOUND unless `path` names an existing regular file. Returns its size. */
@@ -34,9 +39,7 @@ export async function checkModelPath(
     throw new NerionError(
       'MODEL_NOT_FOUND',
       `No GGUF file is configured for llama_cpp model "${model}" — set LLAMA_CPP_MODEL_PATH=/path/to/model.gguf or run \`${ensureCommand(model)}\`.`,
-      {
-        data: { model },
-      },
+      { fix: { settings: ['LLAMA_CPP_MODEL_PATH'], command: ensureArgv(model) }, data: { model } },
     );
   }
   let stats;
@@ -49,6 +52,7 @@ export async function checkModelPath(
         'MODEL_NOT_FOUND',
         `The GGUF file ${path} does not exist — check LLAMA_CPP_MODEL_PATH or run \`${ensureCommand(model)}\` to download it.`,
         {
+          fix: { settings: ['LLAMA_CPP_MODEL_PATH'], command: ensureArgv(model) },
           cause: error,
           data: { path, model },
         },
@@ -64,16 +68,14 @@ export async function checkModelPath(
     throw new NerionError(
       'MODEL_NOT_FOUND',
       `${path} is a directory, not a GGUF file — set LLAMA_CPP_MODEL_PATH to the .gguf file itself (e.g. ${path.replace(/\/+$/, '')}/model.gguf).`,
-      {
-        data: { path, model },
-      },
+      { fix: { settings: ['LLAMA_CPP_MODEL_PATH'] }, data: { path, model } },
     );
   }
   if (!stats.isFile()) {
     throw new NerionError(
       'MODEL_LOAD_FAILED',
       `${path} is not a regular file — set LLAMA_CPP_MODEL_PATH to a .gguf file.`,
-      { data: { path, model } },
+      { fix: { settings: ['LLAMA_CPP_MODEL_PATH'] }, data: { path, model } },
     );
   }
   return { path, sizeBytes: stats.size };
@@ -103,9 +105,7 @@ export async function checkGgufMagic(path: string, model: string): Promise<void>
   throw new NerionError(
     'MODEL_LOAD_FAILED',
     `${path} is not a GGUF file (${looksLike}) — re-download it with \`${ensureCommand(model)}\` or point LLAMA_CPP_MODEL_PATH at a .gguf file.`,
-    {
-      data: { path, model },
-    },
+    { fix: { settings: ['LLAMA_CPP_MODEL_PATH'], command: ensureArgv(model) }, data: { path, model } },
   );
 }
 
@@ -123,10 +123,7 @@ export async function readGgufSummary(
     throw new NerionError(
       'MODEL_LOAD_FAILED',
       `${path} has a truncated or corrupt GGUF header (${describeError(error)}) — re-download it with \`${ensureCommand(model)}\`.`,
-      {
-        cause: error,
-        data: { path, model },
-      },
+      { fix: { command: ensureArgv(model) }, cause: error, data: { path, model } },
     );
   }
   const tensors = fileInfo.fullTensorInfo ?? fileInfo.tensorInfo ?? [];
@@ -179,15 +176,6 @@ function truncated(path: string, model: string, sizeBytes: number, requiredBytes
   return new NerionError(
     'MODEL_LOAD_FAILED',
     `${path} is truncated: its header describes at least ${requiredBytes} bytes of header and weights but the file has ${sizeBytes} — re-download it with \`${ensureCommand(model)}\`.`,
-    {
-      data: { path, model, sizeBytes, requiredBytes },
-    },
+    { fix: { command: ensureArgv(model) }, data: { path, model, sizeBytes, requiredBytes } },
   );
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
-  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-  if (bytes >= 2 ** 10) return `${(bytes / 2 ** 10).toFixed(1)} KiB`;
-  return `${bytes} B`;
 }

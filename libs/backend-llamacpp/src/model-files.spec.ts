@@ -104,7 +104,7 @@ describe('llama_cpp on bad model files (real node-llama-cpp, files in a temp dir
     const { error } = await failure({ modelPath: fixtures.tinyLlama, memoryLimitBytes: 64 * 1024 });
     expect(error.code).toBe('MODEL_LOAD_FAILED');
     expect(error.message).toContain(fixtures.tinyLlama);
-    expect(error.message).toMatch(/needs about .* of memory but this process can use 64\.0 KiB/);
+    expect(error.message).toMatch(/needs about .* of memory but this process can use 65\.5 KB/);
     expect(error.message).toContain('smaller quantisation');
   });
 

@@ -59,7 +59,7 @@ describe('llama_cpp model sharing and behaviour (real node-llama-cpp on the gene
       expect(a.warnings.join(' ')).toContain('is a label for');
       const probe = await coder.probe();
       expect(probe.available).toBe(true);
-      expect(probe.details?.sharedWith).toEqual(['deepseek-coder-v2']);
+      expect(probe.facts?.sharedWith).toEqual(['deepseek-coder-v2']);
       expect(probe.reason).toContain('same model');
       expect(llamaCppRuntimeStats().models.find((model) => model.path === path)).toMatchObject({
         refs: 2,
@@ -88,7 +88,7 @@ describe('llama_cpp model sharing and behaviour (real node-llama-cpp on the gene
       const probe = await backend.probe({ timeoutMs: 10_000 });
       expect(probe.available).toBe(true);
       expect(probe.models).toEqual(['tiny']);
-      expect(probe.details).toMatchObject({
+      expect(probe.facts).toMatchObject({
         file: fixtures.tinyLlama,
         architecture: 'llama',
         contextLength: 2048,
@@ -97,7 +97,7 @@ describe('llama_cpp model sharing and behaviour (real node-llama-cpp on the gene
         threadsSource: 'settings',
         device: 'cpu',
       });
-      expect(probe.details?.sizeBytes).toBeGreaterThan(100_000);
+      expect(probe.facts?.sizeBytes).toBeGreaterThan(100_000);
       expect(probe.version).toMatch(/llama\.cpp/);
     } finally {
       await backend.close();

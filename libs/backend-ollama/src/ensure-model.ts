@@ -29,7 +29,7 @@ export async function ensureOllamaModel(options: EnsureOllamaModelOptions): Prom
   const backend = createOllamaBackend({ model: tag, baseUrl, ...(options.fetch ? { fetch: options.fetch } : {}) });
   try {
     const probe = await backend.probe();
-    if (probe.details?.reachable === false) {
+    if (probe.reachable === false) {
       throw new NerionError(
         'BACKEND_UNREACHABLE',
         probe.reason ?? `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\`.`,

@@ -5,8 +5,11 @@ export {
   DEFAULT_OLLAMA_PROBE_TIMEOUT_MS,
   createOllamaBackend,
   type OllamaBackend,
+  type OllamaProbeFacts,
   type OllamaBackendSettings,
 } from './ollama-backend.js';
+export { ollamaBaseUrl } from './settings.js';
+export { normalizeOllamaTag, ollamaModelName, sameOllamaModel } from './ollama-tags.js';
 export {
   pullOllamaModel,
   type OllamaPullOptions,

@@ -115,7 +115,7 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
       const probe = await backend.probe();
       expect(probe).toMatchObject({ available: true, modelAvailable: true, version: '0.6.5' });
       expect(probe.models).toContain('nerion-tiny:latest');
-      expect(probe.details).toMatchObject({ installedAs: 'nerion-tiny:latest', quantization: 'F32' });
+      expect(probe.facts).toMatchObject({ installedAs: 'nerion-tiny:latest', quantization: 'F32' });
       await backend.close();
     }
     const missing = createOllamaBackend({ model: 'qwen2.5-coder:7b', baseUrl: server.url });
@@ -124,8 +124,14 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
     expect(probe.reason).toContain('nerion models ensure --backend ollama --model qwen2.5-coder:7b');
   });
 
-  it('rejects a model prefixed with another backend', () => {
-    expect(() => createOllamaBackend({ model: 'vllm:qwen', baseUrl: server.url })).toThrow(
+  it('takes its own ollama: prefix off the model, and rejects an empty name (other backends’ prefixes are @nerion/config’s)', async () => {
+    const backend = createOllamaBackend({ model: 'ollama:nerion-tiny', baseUrl: server.url });
+    try {
+      expect(backend.model).toBe('nerion-tiny');
+    } finally {
+      await backend.close();
+    }
+    expect(() => createOllamaBackend({ model: 'ollama: ', baseUrl: server.url })).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
     );
   });

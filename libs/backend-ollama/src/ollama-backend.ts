@@ -6,8 +6,6 @@ import {
   collectStream,
   describeError,
   parseJsonOutput,
-  parseModelReference,
-  sameOllamaModel,
   validateGenerateRequest,
   type CoderBackend,
   type FinishReason,
@@ -35,9 +33,11 @@ import {
   parseResponse,
   type GenerationRecord,
 } from './ollama-responses.js';
+import { ollamaModelName, sameOllamaModel } from './ollama-tags.js';
 import { STRUCTURED_OUTPUTS_SINCE, predatesStructuredOutputs } from './ollama-version.js';
 
-export const DEFAULT_OLLAMA_BASE_URL = 'http://localhost:11434';
+import { DEFAULT_OLLAMA_BASE_URL } from './settings.js';
+export { DEFAULT_OLLAMA_BASE_URL };
 export const DEFAULT_OLLAMA_KEEP_ALIVE = '5m';
 export const DEFAULT_OLLAMA_PROBE_TIMEOUT_MS = 2000;
 
@@ -57,8 +57,19 @@ export interface OllamaBackendSettings extends ContextWindowSettings {
 }
 
 /** The Ollama backend: CoderBackend v1 plus `pull` for `nerion models ensure`. */
+/** What an Ollama probe reports beyond the common fields, when the model is installed. */
+export type OllamaProbeFacts = {
+  /** The tag Ollama lists the model under (`qwen2.5-coder:latest`). */
+  readonly installedAs?: string;
+  readonly size?: number;
+  readonly digest?: string;
+  readonly parameterSize?: string;
+  readonly quantization?: string;
+};
+
 export interface OllamaBackend extends CoderBackend {
   readonly id: 'ollama';
+  probe(options?: ProbeOptions): Promise<ProbeResult<OllamaProbeFacts>>;
   readonly baseUrl: string;
   /** Downloads `model` (default: this backend's model) through Ollama, reporting its progress records. Needs network consent from the caller. */
   pull(model?: string, options?: OllamaPullOptions): Promise<OllamaPullResult>;
@@ -78,17 +89,8 @@ function perSecond(count: number | undefined, nanoseconds: number | undefined): 
 }
 
 export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBackend {
-  const reference = parseModelReference(settings.model);
-  if (reference.backend !== undefined && reference.backend !== 'ollama') {
-    throw new NerionError(
-      'CONFIG_INVALID',
-      `The model "${settings.model}" names the ${reference.backend} backend; the Ollama backend takes a plain Ollama model name such as "qwen2.5-coder:7b".`,
-      {
-        data: { model: settings.model },
-      },
-    );
-  }
-  const model = reference.model;
+  // An `ollama:` prefix is this backend's own; other prefixes are the caller's (the CLI's config strips them).
+  const model = ollamaModelName(settings.model);
   const baseUrl = (settings.baseUrl ?? DEFAULT_OLLAMA_BASE_URL).replace(/\/+$/, '');
   const keepAlive = settings.keepAlive ?? DEFAULT_OLLAMA_KEEP_ALIVE;
   const baseFetch: FetchFunction = settings.fetch ?? ((input, init) => fetch(input, init));
@@ -254,7 +256,7 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
     }
   }
 
-  async function probe(options: ProbeOptions = {}): Promise<ProbeResult> {
+  async function probe(options: ProbeOptions = {}): Promise<ProbeResult<OllamaProbeFacts>> {
     if (closed) return { available: false, reason: `This Ollama backend for "${model}" was closed; create a new one.` };
     const timeoutMs = options.timeoutMs ?? settings.probeTimeoutMs ?? DEFAULT_OLLAMA_PROBE_TIMEOUT_MS;
     const controller = new AbortController();
@@ -282,7 +284,8 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
           models,
           modelAvailable: false,
           version,
-          details: { baseUrl, reachable: true },
+          reachable: true,
+          endpoint: baseUrl,
         };
       }
       return {
@@ -290,9 +293,9 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
         models,
         modelAvailable: true,
         version,
-        details: {
-          baseUrl,
-          reachable: true,
+        reachable: true,
+        endpoint: baseUrl,
+        facts: {
           installedAs: installed.name,
           ...(installed.size !== undefined ? { size: installed.size } : {}),
           ...(installed.digest !== undefined ? { digest: installed.digest } : {}),
@@ -304,7 +307,8 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
       return {
         available: false,
         reason: probeFailureReason(error, timedOut, timeoutMs),
-        details: { baseUrl, reachable: false },
+        reachable: false,
+        endpoint: baseUrl,
       };
     } finally {
       clearTimeout(timer);

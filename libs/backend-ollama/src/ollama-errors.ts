@@ -1,9 +1,17 @@
-import { NerionError, describeError, type RequestLifecycle } from '@nerion/backend-core';
+import { NerionError, describeError, type NerionErrorFix, type RequestLifecycle } from '@nerion/backend-core';
 import { NOT_OLLAMA_BODY } from './fetch-with-signal.js';
 
 /** The sentence for "nothing answers": what happened and the command that fixes it. */
 export function notRunningMessage(baseUrl: string): string {
   return `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\` (or set NERION_CODER_BASE_URL to where it runs).`;
+}
+
+/** What fixes "nothing answers", as data: start Ollama, or point NERION_CODER_BASE_URL at it. */
+export const NOT_RUNNING_FIX: NerionErrorFix = { settings: ['NERION_CODER_BASE_URL'], command: ['ollama', 'serve'] };
+
+/** What fixes "the model is not installed", as data: the command that installs it. */
+export function modelMissingFix(model: string): NerionErrorFix {
+  return { command: ['nerion', 'models', 'ensure', '--backend', 'ollama', '--model', model] };
 }
 
 /** The sentence for "the model is not installed", with the command that installs it. */
@@ -70,6 +78,7 @@ export function toNerionError(error: unknown, context: ErrorContext): NerionErro
   if (status !== undefined) {
     if (status === 404 && /not found/i.test(message) && !message.startsWith(NOT_OLLAMA_BODY)) {
       return new NerionError('MODEL_NOT_FOUND', modelMissingMessage(context.model, context.baseUrl), {
+        fix: modelMissingFix(context.model),
         cause: error,
         data: { ...data, status },
       });
@@ -93,6 +102,7 @@ export function toNerionError(error: unknown, context: ErrorContext): NerionErro
   const code = connectionCode(error);
   if (context.phase === 'request' && code !== undefined) {
     return new NerionError('BACKEND_UNREACHABLE', notRunningMessage(context.baseUrl), {
+      fix: NOT_RUNNING_FIX,
       cause: error,
       data: { ...data, code },
     });
@@ -101,7 +111,7 @@ export function toNerionError(error: unknown, context: ErrorContext): NerionErro
     return new NerionError(
       'BACKEND_ERROR',
       `The connection to Ollama at ${context.baseUrl} broke in the middle of the ${context.what ?? 'reply'} (${message}${code ? `, ${code}` : ''}) — Ollama may have crashed or been stopped; check that \`ollama serve\` is running and its log, then retry.`,
-      { cause: error, data: { ...data, ...(code ? { code } : {}) } },
+      { fix: { command: ['ollama', 'serve'] }, cause: error, data: { ...data, ...(code ? { code } : {}) } },
     );
   }
   if (context.phase === 'reply') {

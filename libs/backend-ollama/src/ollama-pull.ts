@@ -1,4 +1,6 @@
-import { NerionError, RequestLifecycle, describeError, parseModelReference } from '@nerion/backend-core';
+import { NerionError, RequestLifecycle, describeError } from '@nerion/backend-core';
+import { DEFAULT_OLLAMA_BASE_URL } from './settings.js';
+import { ollamaModelName } from './ollama-tags.js';
 import { Ollama } from 'ollama';
 import { fetchWithSignal } from './fetch-with-signal.js';
 import { toNerionError } from './ollama-errors.js';
@@ -43,8 +45,8 @@ export async function pullOllamaModel(
   model: string,
   options: OllamaPullOptions = {},
 ): Promise<OllamaPullResult> {
-  const name = parseModelReference(model).model;
-  const baseUrl = (settings.baseUrl ?? 'http://localhost:11434').replace(/\/+$/, '');
+  const name = ollamaModelName(model);
+  const baseUrl = (settings.baseUrl ?? DEFAULT_OLLAMA_BASE_URL).replace(/\/+$/, '');
   const baseFetch =
     settings.fetch ?? ((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => fetch(input, init));
   const lifecycle = new RequestLifecycle({ signal: options.signal, timeoutMs: options.timeoutMs }, `pull of "${name}"`);

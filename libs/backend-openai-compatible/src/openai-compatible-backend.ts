@@ -485,8 +485,9 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
           : {
               reason: `${serverName} at ${root} answers but does not serve "${settings.model}" (${models.length === 0 ? 'it serves no models' : `it serves: ${models.join(', ')}`}); set NERION_CODER_MODEL to a served id, or start the server with --served-model-name ${settings.model}.`,
             }),
-        details: {
-          baseUrl: root,
+        reachable: true,
+        endpoint: root,
+        facts: {
           server: serverName,
           ...(version === undefined && versionProblem ? { versionUnavailable: versionProblem } : {}),
           ...(entry?.owned_by ? { ownedBy: entry.owned_by } : {}),
@@ -498,14 +499,15 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       result = {
         available: false,
         reason: NerionError.isInstance(error) ? error.message : `${unreachableMessage()} (${describeError(error)})`,
-        details: { baseUrl: root, server: serverName },
+        endpoint: root,
+        facts: { server: serverName },
       };
     }
     if (!settings.describeProbe) return result;
     try {
       return await settings.describeProbe(result);
     } catch (error) {
-      return { ...result, details: { ...result.details, probeExtraError: describeError(error) } };
+      return { ...result, facts: { ...result.facts, probeExtraError: describeError(error) } };
     }
   }
 

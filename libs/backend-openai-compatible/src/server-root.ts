@@ -1,20 +1,6 @@
-import { NerionError } from '@nerion/backend-core';
+import { parseBaseUrl, serverRoot } from '@nerion/backend-core';
 
-/** `http://host:8000/v1/` → `http://host:8000`. */
+/** `http://host:8000/v1/` → `http://host:8000` (parsed by core's one base-URL parser). */
 export function serverRootFromBaseUrl(baseUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch (error) {
-    throw new NerionError(
-      'CONFIG_INVALID',
-      `"${baseUrl}" is not a URL; write the server root like http://localhost:8000.`,
-      { cause: error },
-    );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new NerionError('CONFIG_INVALID', `"${baseUrl}" must be an http:// or https:// URL.`);
-  }
-  const path = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
-  return `${url.protocol}//${url.host}${path}`;
+  return serverRoot(parseBaseUrl(baseUrl, { example: 'http://localhost:8000' }), { dropV1: true });
 }

@@ -1,5 +1,6 @@
 // @nerion/backend-vllm: vLLM as a CoderBackend v1 (over @nerion/backend-openai-compatible), with opt-in autostart
 // of a local `vllm serve` and the pid files that let `nerion models stop` stop it.
+export { vllmBaseUrl } from './settings.js';
 export {
   DEFAULT_VLLM_BASE_URL,
   createVllmBackend,

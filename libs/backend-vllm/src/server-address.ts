@@ -1,7 +1,7 @@
 /**
  * Where a vLLM server is: the base URL parsed into protocol, host, port and whether it is this machine.
  */
-import { NerionError } from '@nerion/backend-core';
+import { parseBaseUrl } from '@nerion/backend-core';
 
 export interface ServerAddress {
   protocol: 'http:' | 'https:';
@@ -15,18 +15,10 @@ export interface ServerAddress {
 
 /** Parses the base URL properly (new URL; the scheme's default port when none is written). */
 export function serverAddressFromBaseUrl(baseUrl: string): ServerAddress {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch (error) {
-    throw new NerionError('CONFIG_INVALID', `"${baseUrl}" is not a URL; write it like http://localhost:8000.`, {
-      cause: error,
-    });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new NerionError('CONFIG_INVALID', `"${baseUrl}" must be an http:// or https:// URL.`);
+  const url = parseBaseUrl(baseUrl, { example: 'http://localhost:8000' });
+  const protocol = url.protocol as ServerAddress['protocol'];
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
   const isLocal = host === 'localhost' || host === '::1' || host === '0.0.0.0' || /^127\.\d+\.\d+\.\d+$/.test(host);
-  return { protocol: url.protocol, host, port, isLocal };
+  return { protocol, host, port, isLocal };
 }

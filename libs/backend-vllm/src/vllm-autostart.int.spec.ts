@@ -106,7 +106,7 @@ describe('vllm autostart with the vLLM stand-in as the launch command (real chil
       // A second nerion (a new backend, same cache dir) finds it answering and starts nothing.
       const second = createVllmBackend({ model: MODEL, baseUrl, autostart: autostart(cacheDir) });
       try {
-        expect((await second.probe()).details).toMatchObject({ serverPid: pid, serverAlive: true });
+        expect((await second.probe()).facts).toMatchObject({ serverPid: pid, serverAlive: true });
         await second.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 2, temperature: 0 });
         expect(second.server?.outcome).toBe('already-running');
         expect(listVllmServers(cacheDir).map((entry) => entry.pid)).toEqual([pid]);

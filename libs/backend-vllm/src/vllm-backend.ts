@@ -11,7 +11,8 @@ import { DEFAULT_VLLM_COMMAND, vllmServeArguments } from './serve-arguments.js';
 import { serverAddressFromBaseUrl } from './server-address.js';
 import { ensureVllmServer, type EnsuredVllmServer, type VllmAutostartSettings } from './vllm-server.js';
 
-export const DEFAULT_VLLM_BASE_URL = 'http://localhost:8000';
+import { DEFAULT_VLLM_BASE_URL } from './settings.js';
+export { DEFAULT_VLLM_BASE_URL };
 
 export interface VllmBackendSettings {
   /** The served model id (`--served-model-name`), e.g. `qwen2.5-coder`. */
@@ -79,16 +80,16 @@ export function createVllmBackend(settings: VllmBackendSettings): VllmBackend {
     describeProbe: (probe: ProbeResult): ProbeResult => {
       if (!autostart) return probe;
       const record = readVllmPidFile(vllmPidFile(autostart.cacheDir, address.port));
-      const details = {
-        ...probe.details,
+      const facts = {
+        ...probe.facts,
         autostart: true,
         ...(record ? { serverPid: record.pid, serverAlive: record.alive, serverLog: record.logFile } : {}),
       };
-      if (probe.available) return { ...probe, details };
+      if (probe.available) return { ...probe, facts };
       const reason = record?.alive
         ? `vLLM is not answering at ${baseUrl} yet; the server nerion started (pid ${record.pid}) is still loading — see ${record.logFile}.`
         : `vLLM is not answering at ${baseUrl}; autostart is on, so the first request starts \`${serveCommand}\` (log under ${autostart.cacheDir}/logs/).`;
-      return { ...probe, reason, details };
+      return { ...probe, reason, facts };
     },
     onClose: async () => {
       if (!autostart || autostart.keepRunning !== false || server?.outcome !== 'started' || server.pid === undefined)

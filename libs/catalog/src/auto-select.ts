@@ -4,7 +4,7 @@
  * passes what it found; nothing here touches the network or the environment.
  */
 import { NerionError, type BackendId } from '@nerion/backend-core';
-import type { CatalogFamily, CatalogStrength } from './catalog-schema.js';
+import type { CatalogFamily, CatalogStrength, CatalogBackendId } from './catalog-schema.js';
 import type { MachineMemory } from './select-model.js';
 
 export interface TaskProfile {
@@ -87,7 +87,7 @@ export function profileTask(input: {
 }
 
 export interface AutoCandidate {
-  backend: BackendId;
+  backend: CatalogBackendId;
   /** The catalog family; undefined for a configured file or model that is not in the catalog. */
   family?: CatalogFamily;
   /** The name the backend serves it under (Ollama tag, vLLM served name, GGUF label …). */
@@ -99,6 +99,7 @@ export interface AutoCandidate {
 
 /** Measured speed from an earlier `nerion models bench` run, when there is one. */
 export interface BenchFigure {
+  /** Any backend's figures may be recorded; only catalog backends are ranked. */
   backend: BackendId;
   model: string;
   latencySeconds: number;
@@ -119,7 +120,7 @@ export interface ScoredCandidate extends AutoCandidate {
 }
 
 export interface AutoSelectResult {
-  backend: BackendId;
+  backend: CatalogBackendId;
   model: string;
   family?: string;
   /** Sentences: why this one, shown on stderr and in --json output. */
@@ -129,9 +130,9 @@ export interface AutoSelectResult {
 }
 
 /** Ties go to the engines that are most robust for serving (Ollama, vLLM), then in-process llama.cpp. */
-const BACKEND_TIE_ORDER: readonly BackendId[] = ['ollama', 'vllm', 'llama_cpp', 'exllamav2'];
+const BACKEND_TIE_ORDER: readonly CatalogBackendId[] = ['ollama', 'vllm', 'llama_cpp', 'exllamav2'];
 /** Backends that load the weights into this machine's memory themselves, where fit is a hard limit. */
-const IN_PROCESS: ReadonlySet<BackendId> = new Set(['llama_cpp', 'exllamav2']);
+const IN_PROCESS: ReadonlySet<CatalogBackendId> = new Set(['llama_cpp', 'exllamav2']);
 const GB = 1e9;
 
 function scoreCandidate(candidate: AutoCandidate, input: AutoSelectInput): { score?: number; notes: string[] } {
@@ -207,7 +208,7 @@ export function chooseAutoSelection(input: AutoSelectInput): AutoSelectResult {
     throw new NerionError(
       'NOT_AVAILABLE',
       `NERION_CODER_AUTO=1 found no available local model. Provision one with \`nerion models ensure --auto\`, or start a backend (\`nerion doctor\` shows how).${why.length ? ` Considered: ${why.join(' | ')}` : ''}`,
-      { data: { considered: scored } },
+      { fix: { command: ['nerion', 'models', 'ensure', '--auto'] }, data: { considered: scored } },
     );
   }
   const reasons = [

@@ -4,7 +4,6 @@
  * silently ignored key.
  */
 import * as v from 'valibot';
-import type { BackendId } from '@nerion/backend-core';
 
 export const CATALOG_FORMAT_VERSION = 1 as const;
 
@@ -152,7 +151,10 @@ export interface Catalog {
 }
 
 /** Backends whose entry the catalog describes, in display order. */
-export const CATALOG_BACKENDS: readonly BackendId[] = ['ollama', 'llama_cpp', 'vllm', 'exllamav2'];
+/** The backends a catalog entry can describe (the keys of `backends:` in the catalog file). */
+export type CatalogBackendId = keyof CatalogBackends;
+
+export const CATALOG_BACKENDS: readonly CatalogBackendId[] = ['ollama', 'llama_cpp', 'vllm', 'exllamav2'];
 
 export function toCatalogFamily(input: CatalogFamilyInput, source: string): CatalogFamily {
   const backends: {

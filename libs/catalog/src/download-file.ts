@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, statfs as nodeStatfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { NerionError, describeError } from '@nerion/backend-core';
+import { NerionError, describeError, formatBytes } from '@nerion/backend-core';
 import { withDestinationLock } from './download-lock.js';
 import { nodeHttpFetch } from './node-http-fetch.js';
 
@@ -273,7 +273,7 @@ async function finish(
     throw new NerionError(
       'CHECKSUM_MISMATCH',
       `The file from ${options.url} has sha256 ${sha256}, but ${expected} was expected. The download was deleted; check the URL and the expected checksum (LLAMA_CPP_MODEL_SHA256 or the catalog).`,
-      { data: { url: options.url, expected, actual: sha256 } },
+      { fix: { settings: ['LLAMA_CPP_MODEL_SHA256'] }, data: { url: options.url, expected, actual: sha256 } },
     );
   }
   if (options.expectedMagic !== undefined) {
@@ -325,7 +325,7 @@ async function ensureFreeSpace(
     throw new NerionError(
       'INSUFFICIENT_DISK',
       `Downloading ${url} needs ${formatBytes(neededBytes)} in ${directory}, but only ${formatBytes(free)} is free. Free some space or point NERION_CACHE_DIR at a larger disk. Nothing was downloaded.`,
-      { data: { directory, neededBytes, freeBytes: free } },
+      { fix: { settings: ['NERION_CACHE_DIR'] }, data: { directory, neededBytes, freeBytes: free } },
     );
   }
 }
@@ -376,18 +376,4 @@ async function discardBody(response: DownloadResponse): Promise<void> {
 async function undiciFetch(): Promise<DownloadFetch> {
   const undici = await import('undici');
   return undici.fetch as unknown as DownloadFetch;
-}
-
-/** `1.5 GB`, `340 MB`, `12 KB`, `900 B` (decimal units, like the catalog's sizes). */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return unit === 0
-    ? `${Math.round(value)} B`
-    : `${value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)} ${units[unit]}`;
 }

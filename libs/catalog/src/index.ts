@@ -3,6 +3,7 @@ export {
   CATALOG_FORMAT_VERSION,
   CATALOG_STRENGTHS,
   type Catalog,
+  type CatalogBackendId,
   type CatalogBackends,
   type CatalogFamily,
   type CatalogStrength,
@@ -32,7 +33,6 @@ export {
 } from './provisioned.js';
 export {
   downloadFile,
-  formatBytes,
   partPathOf,
   readHead,
   sha256OfFile,

@@ -57,7 +57,7 @@ function parseCatalogFile(file: string): ParsedFile {
       missing
         ? `The model catalog ${file} does not exist. Fix NERION_MODEL_CATALOG or create the file (format: docs/catalog.md).`
         : `Cannot read the model catalog ${file}: ${(error as Error).message}`,
-      { cause: error, data: { file } },
+      { fix: missing ? { settings: ['NERION_MODEL_CATALOG'] } : undefined, cause: error, data: { file } },
     );
   }
   return parseCatalogText(text, file);

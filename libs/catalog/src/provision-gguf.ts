@@ -4,11 +4,10 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { NerionError } from '@nerion/backend-core';
+import { NerionError, formatBytes } from '@nerion/backend-core';
 import type { CatalogFamily } from './catalog-schema.js';
 import {
   downloadFile,
-  formatBytes,
   partPathOf,
   readHead,
   sha256OfFile,
@@ -52,6 +51,7 @@ export function ggufSourceFor(
     throw new NerionError(
       'UNKNOWN_MODEL',
       'No catalog model was named and LLAMA_CPP_MODEL_URL is not set, so there is nothing to download. Name a catalog model or set LLAMA_CPP_MODEL_URL.',
+      { fix: { settings: ['LLAMA_CPP_MODEL_URL'] } },
     );
   }
   if (!entry) {
@@ -59,6 +59,7 @@ export function ggufSourceFor(
       'NOT_AVAILABLE',
       `The catalog has no GGUF build of ${family.id}. Set LLAMA_CPP_MODEL_URL to a GGUF of it, or choose another model (\`nerion models list\`).`,
       {
+        fix: { settings: ['LLAMA_CPP_MODEL_URL'], command: ['nerion', 'models', 'list'] },
         data: { family: family.id },
       },
     );
@@ -161,7 +162,7 @@ async function provisionLocked(
     throw new NerionError(
       'CONSENT_REQUIRED',
       `Downloading ${source.url}${size} to ${destination} needs your consent. Set NERION_ALLOW_NETWORK=1, pass --yes, or answer y at the prompt on a terminal. Nothing was downloaded.`,
-      { data: { url: source.url, destination } },
+      { fix: { settings: ['NERION_ALLOW_NETWORK'] }, data: { url: source.url, destination } },
     );
   }
 

@@ -64,10 +64,7 @@ export function readProvisioned(cacheDir: string): ProvisionedRecord[] {
     throw new NerionError(
       'CACHE_ERROR',
       `${file} is not valid JSON (${(error as Error).message}). Delete it and run \`nerion models ensure\` again.`,
-      {
-        cause: error,
-        data: { file },
-      },
+      { fix: { command: ['nerion', 'models', 'ensure'] }, cause: error, data: { file } },
     );
   }
   const result = v.safeParse(FileSchema, json);
@@ -75,9 +72,7 @@ export function readProvisioned(cacheDir: string): ProvisionedRecord[] {
     throw new NerionError(
       'CACHE_ERROR',
       `${file} is not a nerion provisioning record (${v.getDotPath(result.issues[0]) ?? 'root'}: ${result.issues[0].message}). Delete it and run \`nerion models ensure\` again.`,
-      {
-        data: { file },
-      },
+      { fix: { command: ['nerion', 'models', 'ensure'] }, data: { file } },
     );
   }
   return result.output.records;

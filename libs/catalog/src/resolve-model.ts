@@ -2,8 +2,8 @@
  * Name resolution. Exact only: a family id or one of its aliases (trimmed, case-insensitive), never a
  * substring or a "closest" guess. Anything else is not a catalog model.
  */
-import { NerionError, type BackendId } from '@nerion/backend-core';
-import type { Catalog, CatalogBackends, CatalogFamily } from './catalog-schema.js';
+import { NerionError } from '@nerion/backend-core';
+import type { Catalog, CatalogBackends, CatalogFamily, CatalogBackendId } from './catalog-schema.js';
 
 interface CatalogIndex {
   /** The families array the index was built from (a catalog built by hand may be replaced or grown). */
@@ -12,7 +12,7 @@ interface CatalogIndex {
   /** Lower-case id or alias → the first family (in catalog order) with that name. */
   readonly byName: ReadonlyMap<string, CatalogFamily>;
   /** Backend → the ids of the families that have a build for it, in catalog order. */
-  readonly withBuild: Map<BackendId, readonly string[]>;
+  readonly withBuild: Map<CatalogBackendId, readonly string[]>;
 }
 
 // Built once per catalog (loaded catalogs are frozen), so a lookup costs the same for 4 families or 8,000:
@@ -54,6 +54,7 @@ export function resolveFamily(catalog: Catalog, name: string): CatalogFamily {
     'UNKNOWN_MODEL',
     `"${name}" is not in the model catalog. Known models: ${describeKnownNames(catalog)}. Run \`nerion models list\` for details.`,
     {
+      fix: { command: ['nerion', 'models', 'list'] },
       data: { model: name, known: catalog.families.map((entry) => entry.id) },
     },
   );
@@ -70,7 +71,7 @@ export function describeKnownNames(catalog: Catalog): string {
   return more > 0 ? `${shown}; and ${more} more` : shown;
 }
 
-export interface BackendModelResolution<B extends BackendId = BackendId> {
+export interface BackendModelResolution<B extends CatalogBackendId = CatalogBackendId> {
   /** What was asked for, unchanged. */
   readonly requested: string;
   /** The catalog family when `requested` is one of its names. */
@@ -94,7 +95,7 @@ export interface BackendModelResolution<B extends BackendId = BackendId> {
  * `backendId`; anything else (an explicit Ollama tag such as `qwen2.5-coder:14b`, a custom model)
  * passes through unchanged.
  */
-export function resolveModelForBackend<B extends BackendId>(
+export function resolveModelForBackend<B extends CatalogBackendId>(
   catalog: Catalog,
   backendId: B,
   name: string,
@@ -147,7 +148,7 @@ export function resolveModelForBackend<B extends BackendId>(
 /** At most this many families are named in a "families that have one" hint; the rest are counted. */
 const MAX_ALTERNATIVES_NAMED = 10;
 
-function alternativesFor(catalog: Catalog, backendId: BackendId, except: CatalogFamily): string {
+function alternativesFor(catalog: Catalog, backendId: CatalogBackendId, except: CatalogFamily): string {
   const index = indexOf(catalog);
   let withBuild = index.withBuild.get(backendId);
   if (withBuild === undefined) {

@@ -2,8 +2,8 @@
  * Choosing the best catalog model for this machine: the families that have a build for the backend and
  * whose `memory_gb` fits in the machine's memory, ranked by capability (plan strength, then size).
  */
-import { NerionError, type BackendId } from '@nerion/backend-core';
-import type { Catalog, CatalogFamily, CatalogStrength } from './catalog-schema.js';
+import { NerionError } from '@nerion/backend-core';
+import type { Catalog, CatalogFamily, CatalogStrength, CatalogBackendId } from './catalog-schema.js';
 
 export interface MachineMemory {
   /** os.totalmem() */
@@ -14,7 +14,7 @@ export interface MachineMemory {
 
 export interface SelectModelOptions {
   /** Only families with an entry for this backend. */
-  backend?: BackendId;
+  backend?: CatalogBackendId;
   /** Prefer families strong at this task kind. Default `plan`. */
   task?: CatalogStrength;
   /** Memory kept for the OS and other programs. Default 2 GB. */
@@ -53,9 +53,7 @@ export function selectModelForMachine(
     throw new NerionError(
       'NOT_AVAILABLE',
       `No catalog model has a ${options.backend} build. Choose another backend (\`nerion models list\`).`,
-      {
-        data: { backend: options.backend },
-      },
+      { fix: { command: ['nerion', 'models', 'list'] }, data: { backend: options.backend } },
     );
   }
   const fitting = candidates.filter((family) => family.memoryGb <= usableGb);
@@ -64,7 +62,10 @@ export function selectModelForMachine(
     throw new NerionError(
       'NOT_AVAILABLE',
       `No catalog model fits in this machine's memory (${(memory.totalBytes / GB).toFixed(1)} GB, ${reserve} GB kept free); the smallest, ${smallest.id}, needs about ${smallest.memoryGb} GB. Choose a model explicitly with --model, or add a smaller one to your catalog (NERION_MODEL_CATALOG).`,
-      { data: { totalBytes: memory.totalBytes, smallest: smallest.id, memoryGb: smallest.memoryGb } },
+      {
+        fix: { settings: ['NERION_CODER_MODEL', 'NERION_MODEL_CATALOG'] },
+        data: { totalBytes: memory.totalBytes, smallest: smallest.id, memoryGb: smallest.memoryGb },
+      },
     );
   }
   const rankOf = (family: CatalogFamily): number => {

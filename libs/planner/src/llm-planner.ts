@@ -6,6 +6,7 @@ import {
   NerionError,
   describeError,
   redactSecrets,
+  jsonCandidates,
   type ChatMessage,
   type CoderBackend,
   type GenerateRequest,
@@ -134,12 +135,8 @@ function typeName(schema: JsonSchema): string {
 /** Extracts the JSON object from a model's answer (tolerates code fences and text around it). */
 export function extractJson(text: string): unknown {
   const trimmed = text.trim();
-  const fenced = /```(?:json)?\s*([\s\S]*?)```/u.exec(trimmed)?.[1];
-  const candidates = [trimmed, fenced?.trim(), sliceObject(trimmed)].filter(
-    (candidate): candidate is string => candidate !== undefined && candidate.length > 0,
-  );
   let firstError: unknown;
-  for (const candidate of candidates) {
+  for (const candidate of jsonCandidates(text)) {
     try {
       return JSON.parse(candidate);
     } catch (error) {
@@ -149,17 +146,8 @@ export function extractJson(text: string): unknown {
   throw new NerionError(
     'INVALID_OUTPUT',
     `The model's answer is not JSON (${describeError(firstError ?? 'empty answer')}); it began: ${JSON.stringify(trimmed.slice(0, 120))}. Try --json-grammar, or a larger coder model.`,
-    {
-      cause: firstError,
-      data: { output: text.slice(0, 2000) },
-    },
+    { fix: { settings: ['NERION_JSON_GRAMMAR'] }, cause: firstError, data: { output: text.slice(0, 2000) } },
   );
-}
-
-function sliceObject(text: string): string | undefined {
-  const start = text.indexOf('{');
-  const end = text.lastIndexOf('}');
-  return start >= 0 && end > start ? text.slice(start, end + 1) : undefined;
 }
 
 function schemaViolation(issues: PlanIssue[], repaired: boolean): NerionError {
@@ -167,9 +155,7 @@ function schemaViolation(issues: PlanIssue[], repaired: boolean): NerionError {
   return new NerionError(
     'PLAN_INVALID',
     `The model's plan does not match the plan schema${repaired ? ' (even after one repair attempt)' : ''}: ${describeIssues(issues)}. Try --json-grammar, or a larger coder model.`,
-    {
-      data: { path: first?.path, issues: issues.slice(0, 20) },
-    },
+    { fix: { settings: ['NERION_JSON_GRAMMAR'] }, data: { path: first?.path, issues: issues.slice(0, 20) } },
   );
 }
 

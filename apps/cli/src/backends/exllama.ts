@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { NerionError, redactSecrets, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
+import { NerionError, redactSecrets, type CoderBackend } from '@nerion/backend-core';
+import { type NerionConfig } from '@nerion/config';
 import type { ExllamaBackendSettings } from '@nerion/backend-exllama';
 import { findFamily } from '@nerion/catalog';
 import { loadCatalogForConfig } from '../catalog.js';
@@ -64,14 +65,14 @@ export async function createExllamaFromConfig(model: string, context: BackendCon
       throw new NerionError(
         'MODEL_NOT_FOUND',
         `EXLLAMA_MODEL_DIR=${config.exllama.modelDir} holds no exllamav2 model (config.json is missing); NERION_AUTOSTART_EXL prepares only the catalog's folder — unset EXLLAMA_MODEL_DIR to use it, or point EXLLAMA_MODEL_DIR at an EXL2 model folder.`,
-        { data: { modelDir: config.exllama.modelDir } },
+        { fix: { settings: ['EXLLAMA_MODEL_DIR'] }, data: { modelDir: config.exllama.modelDir } },
       );
     }
     if (!source.catalog) {
       throw new NerionError(
         'MODEL_NOT_FOUND',
         `NERION_AUTOSTART_EXL=1, but the catalog has no exllamav2 (EXL2) build of "${model}" to fetch — set EXLLAMA_MODEL_DIR to a folder holding an EXL2 model, or choose a model with an EXL2 build (\`nerion models list\`).`,
-        { data: { model } },
+        { fix: { settings: ['EXLLAMA_MODEL_DIR'], command: ['nerion', 'models', 'list'] }, data: { model } },
       );
     }
     context.progress?.(

@@ -3,7 +3,8 @@
  * `nerion --help` and a plan-cache hit never load node-llama-cpp, openai or ollama.
  * Each backend's file maps the resolved NerionConfig to that package's settings.
  */
-import { BackendRegistry, type NerionConfig } from '@nerion/backend-core';
+import { BackendRegistry } from '@nerion/backend-core';
+import { type NerionConfig } from '@nerion/config';
 
 export interface BackendContext {
   config: NerionConfig;

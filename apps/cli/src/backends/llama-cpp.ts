@@ -1,4 +1,5 @@
-import { NerionError, type CoderBackend, type NerionConfig } from '@nerion/backend-core';
+import { NerionError, type CoderBackend } from '@nerion/backend-core';
+import { type NerionConfig } from '@nerion/config';
 import type { LlamaCppBackendSettings } from '@nerion/backend-llamacpp';
 import { findFamily, findProvisionedGguf } from '@nerion/catalog';
 import { loadCatalogForConfig } from '../catalog.js';
@@ -19,7 +20,13 @@ export function llamaCppModelPath(model: string, config: NerionConfig): string {
   throw new NerionError(
     'MODEL_NOT_FOUND',
     `${reason} — run \`nerion models ensure --backend llama_cpp --model ${family?.id ?? model}\` to download it, or set LLAMA_CPP_MODEL_PATH=/path/to/model.gguf.`,
-    { data: { model, backend: 'llama_cpp', cacheDir: config.cacheDir } },
+    {
+      fix: {
+        settings: ['LLAMA_CPP_MODEL_PATH'],
+        command: ['nerion', 'models', 'ensure', '--backend', 'llama_cpp', '--model', family?.id ?? model],
+      },
+      data: { model, backend: 'llama_cpp', cacheDir: config.cacheDir },
+    },
   );
 }
 

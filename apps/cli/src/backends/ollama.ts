@@ -1,7 +1,8 @@
-import { DEFAULT_BASE_URLS, sameOllamaModel, type NerionConfig } from '@nerion/backend-core';
+import { sameOllamaModel } from '@nerion/backend-ollama/settings';
+import { type NerionConfig } from '@nerion/config';
 import type { OllamaBackend, OllamaBackendSettings } from '@nerion/backend-ollama';
 import { resolveModelForBackend } from '@nerion/catalog';
-import { loadCatalogForConfig } from '../catalog.js';
+import { baseUrlFor, loadCatalogForConfig } from '../catalog.js';
 import type { BackendContext } from './index.js';
 
 /**
@@ -9,8 +10,7 @@ import type { BackendContext } from './index.js';
  * selected backend (NERION_CODER_BASE_URL names the selected backend's endpoint); otherwise Ollama's default.
  */
 export function ollamaSettingsFromConfig(model: string, config: NerionConfig): OllamaBackendSettings {
-  const baseUrl = config.backend === 'ollama' ? (config.baseUrl ?? DEFAULT_BASE_URLS.ollama) : DEFAULT_BASE_URLS.ollama;
-  return { model, baseUrl };
+  return { model, baseUrl: baseUrlFor(config, 'ollama') };
 }
 
 /**

@@ -7,7 +7,8 @@
  *   timeout NERION_SERVER_START_TIMEOUT, logs and pid files under NERION_CACHE_DIR; the server keeps
  *   running for the next nerion until `nerion models stop`.
  */
-import type { CoderBackend, NerionConfig } from '@nerion/backend-core';
+import type { CoderBackend } from '@nerion/backend-core';
+import type { NerionConfig } from '@nerion/config';
 import type { VllmBackendSettings } from '@nerion/backend-vllm';
 import { findFamily } from '@nerion/catalog';
 import { baseUrlFor, loadCatalogForConfig } from '../catalog.js';

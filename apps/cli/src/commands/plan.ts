@@ -1,13 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import {
-  NerionError,
-  describeError,
-  type AutoSelection,
-  type CoderBackend,
-  type NerionConfig,
-} from '@nerion/backend-core';
+import { NerionError, describeError, type CoderBackend } from '@nerion/backend-core';
+import { type AutoSelection, type NerionConfig } from '@nerion/config';
 import type { Plan as PlanDocument } from '@nerion/planner';
 import { NerionCommand } from '../base-command.js';
 import { lookupPlan, planConfigFlags, takeEarlierMiss, toRepoPath, type PlanArguments } from '../plan-fast-path.js';

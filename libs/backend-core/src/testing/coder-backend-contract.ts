@@ -84,7 +84,8 @@ export function describeCoderBackendContract(options: CoderBackendContractOption
 
     it('declares specification v1, its id and its model', () => {
       expect(backend.specificationVersion).toBe('v1');
-      expect(['ollama', 'llama_cpp', 'vllm', 'exllamav2']).toContain(backend.id);
+      // Any id is a backend id (core keeps no closed list): the suite takes it from the backend it tests.
+      expect(backend.id).toMatch(/^[a-z][a-z0-9_.-]*$/);
       expect(backend.model.length).toBeGreaterThan(0);
     });
 

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BACKEND_IDS, parseBackendId, type BackendId } from '@nerion/backend-core';
+import { KNOWN_BACKEND_IDS, parseBackendId, type KnownBackendId } from '@nerion/config';
 import type { BenchProgress, BenchReport, BenchResult } from '@nerion/bench';
 import { NerionCommand } from '../../base-command.js';
 import { createBackendRegistry } from '../../backends/index.js';
@@ -63,7 +63,7 @@ export default class ModelsBench extends NerionCommand {
 
   async run(): Promise<BenchReport> {
     const { flags } = await this.parse(ModelsBench);
-    const backends: BackendId[] = splitList(flags.backends ?? [...BACKEND_IDS]).map((value) =>
+    const backends: KnownBackendId[] = splitList(flags.backends ?? [...KNOWN_BACKEND_IDS]).map((value) =>
       parseBackendId(value, '--backends value'),
     );
     const models = splitList(flags.models ?? [...BENCH_DEFAULT_MODELS]);

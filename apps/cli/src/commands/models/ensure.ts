@@ -1,6 +1,7 @@
 import { freemem, totalmem } from 'node:os';
 import { Flags } from '@oclif/core';
-import { NerionError, type BackendId, type NerionConfig } from '@nerion/backend-core';
+import { NerionError } from '@nerion/backend-core';
+import { type NerionConfig, type KnownBackendId } from '@nerion/config';
 import {
   findFamily,
   provisionGguf,
@@ -14,7 +15,7 @@ import { NerionCommand } from '../../base-command.js';
 import { baseUrlFor, consentFor, createByteProgressRenderer, loadCatalogForConfig } from '../../catalog.js';
 
 export interface EnsureResult {
-  backend: BackendId;
+  backend: KnownBackendId;
   /** The model as asked for (or chosen by --auto). */
   model: string;
   family?: string;
@@ -82,7 +83,7 @@ export default class ModelsEnsure extends NerionCommand {
   private async ensure(
     config: NerionConfig,
     catalog: Catalog,
-    backend: BackendId,
+    backend: KnownBackendId,
     model: string,
     gguf: { verify: boolean; force: boolean },
   ): Promise<EnsureResult> {

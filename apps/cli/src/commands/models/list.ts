@@ -1,4 +1,6 @@
-import { NerionError, describeError, sameOllamaModel, type BackendId, type NerionConfig } from '@nerion/backend-core';
+import { NerionError, describeError } from '@nerion/backend-core';
+import { sameOllamaModel } from '@nerion/backend-ollama/settings';
+import type { KnownBackendId, NerionConfig } from '@nerion/config';
 import {
   CATALOG_BACKENDS,
   findProvisionedGguf,
@@ -14,7 +16,7 @@ import { baseUrlFor, loadCatalogForConfig } from '../../catalog.js';
 export type ModelState = 'installed' | 'missing' | 'no-build' | 'unknown';
 
 export interface ModelListEntry {
-  backend: BackendId;
+  backend: KnownBackendId;
   /** The backend-specific name (Ollama tag, GGUF file, vLLM served name, EXL2 repo). */
   name?: string;
   state: ModelState;
@@ -110,7 +112,7 @@ export default class ModelsList extends NerionCommand {
     });
     try {
       const probe = await backend.probe();
-      if (probe.details?.reachable === false)
+      if (probe.reachable === false)
         return { models: undefined, endpoint, reason: probe.reason ?? `Ollama is not answering at ${endpoint}.` };
       return { models: probe.models ?? [], endpoint };
     } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { normalizeBackendId, normalizeOllamaTag, parseModelReference, sameOllamaModel } from './model-reference.js';
+import { normalizeBackendId, parseModelReference } from './backend-ids.js';
 
 describe('model references', () => {
   it('splits a backend prefix only when it names a backend', () => {
@@ -13,14 +13,6 @@ describe('model references', () => {
   it('rejects empty references with a message that shows the shape', () => {
     expect(() => parseModelReference('  ')).toThrow('NERION_CODER_MODEL');
     expect(() => parseModelReference('vllm:')).toThrow('names a backend but no model');
-  });
-
-  it('normalises Ollama tags to :latest, leaving explicit tags and namespaces alone', () => {
-    expect(normalizeOllamaTag('qwen2.5-coder')).toBe('qwen2.5-coder:latest');
-    expect(normalizeOllamaTag('qwen2.5-coder:7b')).toBe('qwen2.5-coder:7b');
-    expect(normalizeOllamaTag('registry.local:5000/team/coder')).toBe('registry.local:5000/team/coder:latest');
-    expect(sameOllamaModel('deepseek-coder-v2', 'deepseek-coder-v2:latest')).toBe(true);
-    expect(sameOllamaModel('deepseek-coder-v2:16b', 'deepseek-coder-v2:latest')).toBe(false);
   });
 
   it('knows the backend aliases', () => {

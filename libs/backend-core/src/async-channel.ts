@@ -1,4 +1,7 @@
-/** A one-producer, one-consumer queue: callbacks push, an async iterator pulls. */
+/**
+ * A one-producer, one-consumer queue: engine callbacks push, an async iterator pulls (how a callback-style
+ * engine becomes a `stream()`). Items already pushed are delivered before the end or a failure.
+ */
 export class AsyncChannel<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
   private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
@@ -49,26 +52,5 @@ export class AsyncChannel<T> implements AsyncIterable<T> {
         });
       },
     };
-  }
-}
-
-/** Serialises access to the backend's one context sequence. */
-export class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-
-  /** `ready` resolves when it is this caller's turn; call `release` exactly once, even when giving up early. */
-  lock(): { ready: Promise<void>; release: () => void } {
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const ready = this.tail;
-    this.tail = this.tail.then(() => done);
-    return { ready, release };
-  }
-
-  /** Resolves once every holder so far has released. */
-  idle(): Promise<void> {
-    return this.tail;
   }
 }

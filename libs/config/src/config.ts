@@ -7,18 +7,13 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as YamlModule from 'yaml';
-import type { BackendId } from './coder-backend.js';
-import { NerionError } from './errors.js';
-import { parseBackendId, parseModelReference } from './model-reference.js';
+import { NerionError, parseBaseUrl, serverRoot } from '@nerion/backend-core';
+import { parseBackendId, parseModelReference, type KnownBackendId } from './backend-ids.js';
 
 export type ConfigSource = 'flag' | 'env' | 'file' | 'auto' | 'default';
 
-export const DEFAULT_BACKEND: BackendId = 'ollama';
+export const DEFAULT_BACKEND: KnownBackendId = 'ollama';
 export const DEFAULT_MODEL = 'deepseek-coder-v2';
-export const DEFAULT_BASE_URLS: Readonly<Record<'ollama' | 'vllm', string>> = {
-  ollama: 'http://localhost:11434',
-  vllm: 'http://localhost:8000',
-};
 
 /** Every variable the resolver reads (product-spec §2, plus the documented extras at the end). */
 export const CONFIG_VARIABLES = [
@@ -57,7 +52,7 @@ export interface ConfigFlags {
 }
 
 export interface AutoSelection {
-  backend: BackendId;
+  backend: KnownBackendId;
   model: string;
   reasons: readonly string[];
 }
@@ -73,21 +68,24 @@ export interface ResolveConfigInput {
 }
 
 export interface NerionConfig {
-  readonly backend: BackendId;
+  readonly backend: KnownBackendId;
   readonly model: string;
-  /** The endpoint for the selected backend (ollama/vllm default; exllamav2 only when configured). */
+  /**
+   * NERION_CODER_BASE_URL / --base-url as configured (no trailing slash), for the selected backend; undefined when
+   * unset — each backend package then applies its own default (e.g. `@nerion/backend-ollama/defaults`).
+   */
   readonly baseUrl: string | undefined;
-  /** NERION_CODER_BASE_URL exactly as configured (applies to whichever HTTP backend is selected). */
-  readonly configuredBaseUrl: string | undefined;
   readonly llamaCpp: {
     readonly modelPath: string | undefined;
     readonly modelUrl: string | undefined;
     readonly modelSha256: string | undefined;
     readonly threads: number | undefined;
   };
-  readonly exllama: { readonly modelDir: string | undefined; readonly python: string };
+  /** `python`: NERION_PYTHON when set; undefined lets the exllamav2 backend apply its own default (`python3`). */
+  readonly exllama: { readonly modelDir: string | undefined; readonly python: string | undefined };
   readonly vllm: { readonly command: readonly string[] | undefined };
-  readonly serverStartTimeoutMs: number;
+  /** NERION_SERVER_START_TIMEOUT in ms when set; undefined lets the backend apply its own default. */
+  readonly serverStartTimeoutMs: number | undefined;
   readonly allowNetwork: boolean;
   readonly autostartVllm: boolean;
   readonly autostartExl: boolean;
@@ -121,35 +119,10 @@ function parsePositiveInteger(value: string | number | boolean, name: string): n
   if (!Number.isInteger(number) || number < 1) {
     throw new NerionError('CONFIG_INVALID', `${name}="${value}" must be a positive whole number.`, {
       data: { name, value },
+      fix: { settings: [settingName(name)] },
     });
   }
   return number;
-}
-
-/** Parses an http(s) URL strictly; returns it without a trailing slash. */
-export function parseBaseUrl(value: string, name: string): string {
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw new NerionError('CONFIG_INVALID', `${name}="${value}" is not a URL. Write it like http://localhost:11434.`, {
-      data: { name, value },
-    });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new NerionError('CONFIG_INVALID', `${name}="${value}" must be an http:// or https:// URL.`, {
-      data: { name, value },
-    });
-  }
-  if (url.username !== '' || url.password !== '') {
-    // fetch refuses such URLs, and the password would be printed wherever the URL is shown.
-    throw new NerionError(
-      'CONFIG_INVALID',
-      `${name}="${value}" contains a user name or password; nerion does not send credentials in URLs. Remove the "user:password@" part from ${name} (put an authenticating proxy or a token-free URL there instead).`,
-      { fix: { settings: [name.startsWith('--') ? 'NERION_CODER_BASE_URL' : name] }, data: { name, value } },
-    );
-  }
-  return url.toString().replace(/\/+$/, '');
 }
 
 /** Splits a command line into words without a shell: whitespace separates, "double" or 'single' quotes group. */
@@ -161,6 +134,7 @@ export function splitCommandLine(value: string, name: string): string[] {
     throw new NerionError(
       'CONFIG_INVALID',
       `${name} is empty; give the command that starts the server, e.g. "vllm serve".`,
+      { fix: { settings: [settingName(name)] } },
     );
   return words;
 }
@@ -200,7 +174,7 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
   };
 
   // Backend and model: the model's prefix (`ollama:x`) is a backend choice at the model's level.
-  type Choice = { backend: BackendId; source: ConfigSource; from: string };
+  type Choice = { backend: KnownBackendId; source: ConfigSource; from: string };
   const choices: Choice[] = [];
   let model: { name: string; source: ConfigSource } | undefined;
   const considerModel = (raw: string | undefined, source: ConfigSource, from: string): void => {
@@ -233,13 +207,16 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
     throw new NerionError(
       'CONFIG_INVALID',
       `${top.from} selects backend "${top.backend}" but ${conflicting.from} selects "${conflicting.backend}". Drop the model prefix or make them agree.`,
-      { data: { backends: [top.backend, conflicting.backend] } },
+      {
+        data: { backends: [top.backend, conflicting.backend] },
+        fix: { settings: ['NERION_CODER_BACKEND', 'NERION_CODER_MODEL'] },
+      },
     );
   }
 
   const autoOn = bool('NERION_CODER_AUTO');
   const useAuto = autoOn && input.auto !== undefined;
-  let backend: BackendId;
+  let backend: KnownBackendId;
   if (top) {
     backend = top.backend;
     sources.backend = top.source;
@@ -264,12 +241,15 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
 
   const baseUrlRaw = flags.baseUrl ?? text('NERION_CODER_BASE_URL');
   if (flags.baseUrl !== undefined) sources.NERION_CODER_BASE_URL = 'flag';
-  const configuredBaseUrl =
+  const baseUrl =
     baseUrlRaw === undefined
       ? undefined
-      : parseBaseUrl(baseUrlRaw, flags.baseUrl !== undefined ? '--base-url' : 'NERION_CODER_BASE_URL');
-  const baseUrl =
-    configuredBaseUrl ?? (backend === 'ollama' || backend === 'vllm' ? DEFAULT_BASE_URLS[backend] : undefined);
+      : serverRoot(
+          parseBaseUrl(baseUrlRaw, {
+            name: flags.baseUrl !== undefined ? '--base-url' : 'NERION_CODER_BASE_URL',
+            example: 'http://localhost:11434',
+          }),
+        );
 
   const cacheDirRaw = text('NERION_CACHE_DIR');
   const cacheDir = cacheDirRaw ? resolve(cwd, expandHome(cacheDirRaw, homeDir)) : join(homeDir, '.cache', 'nerion');
@@ -282,10 +262,12 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
     throw new NerionError(
       'CONFIG_INVALID',
       `LLAMA_CPP_MODEL_SHA256 must be 64 hexadecimal characters (a sha256 digest), got "${sha}".`,
+      { fix: { settings: ['LLAMA_CPP_MODEL_SHA256'] } },
     );
   }
   const modelUrl = text('LLAMA_CPP_MODEL_URL');
-  if (modelUrl !== undefined) parseBaseUrl(modelUrl, 'LLAMA_CPP_MODEL_URL');
+  if (modelUrl !== undefined)
+    parseBaseUrl(modelUrl, { name: 'LLAMA_CPP_MODEL_URL', example: 'https://host/model.gguf' });
   const threadsRaw = text('NERION_LLAMA_THREADS');
   const commandRaw = text('NERION_VLLM_COMMAND');
   const startTimeoutRaw = text('NERION_SERVER_START_TIMEOUT');
@@ -294,18 +276,17 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
     backend,
     model: modelName,
     baseUrl,
-    configuredBaseUrl,
     llamaCpp: {
       modelPath: pathValue('LLAMA_CPP_MODEL_PATH'),
       modelUrl,
       modelSha256: sha,
       threads: threadsRaw === undefined ? undefined : parsePositiveInteger(threadsRaw, 'NERION_LLAMA_THREADS'),
     },
-    exllama: { modelDir: pathValue('EXLLAMA_MODEL_DIR'), python: text('NERION_PYTHON') ?? 'python3' },
+    exllama: { modelDir: pathValue('EXLLAMA_MODEL_DIR'), python: text('NERION_PYTHON') },
     vllm: { command: commandRaw === undefined ? undefined : splitCommandLine(commandRaw, 'NERION_VLLM_COMMAND') },
     serverStartTimeoutMs:
       startTimeoutRaw === undefined
-        ? 600_000
+        ? undefined
         : parsePositiveInteger(startTimeoutRaw, 'NERION_SERVER_START_TIMEOUT') * 1000,
     allowNetwork: bool('NERION_ALLOW_NETWORK', flags.yes === true ? true : undefined),
     autostartVllm: bool('NERION_AUTOSTART_VLLM'),
@@ -347,6 +328,7 @@ export function loadConfigFile(path: string): { path: string; values: ConfigValu
     throw new NerionError('CONFIG_INVALID', `Cannot read the config file ${path}: ${(error as Error).message}`, {
       cause: error,
       data: { file: path },
+      fix: { settings: ['NERION_CONFIG'] },
     });
   }
   const { parse: parseYaml, isDocument, parseDocument } = loadYaml();
@@ -393,6 +375,11 @@ export function loadConfigFile(path: string): { path: string; values: ConfigValu
     }
   }
   return { path, values: values as ConfigValues };
+}
+
+/** `NERION_LLAMA_THREADS in /path/config.yaml` → `NERION_LLAMA_THREADS`: the variable a message names. */
+function settingName(name: string): string {
+  return name.split(' ')[0]!;
 }
 
 function expandHome(path: string, homeDir: string): string {

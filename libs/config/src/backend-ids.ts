@@ -1,7 +1,14 @@
-import { BACKEND_IDS, type BackendId } from './coder-backend.js';
-import { NerionError } from './errors.js';
+import { NerionError } from '@nerion/backend-core';
 
-const BACKEND_ALIASES: Readonly<Record<string, BackendId>> = {
+/**
+ * The backends nerion ships, by id. Core keeps no closed list (a backend id is any string); this list is
+ * what the CLI's configuration accepts and the aliases it understands.
+ */
+export const KNOWN_BACKEND_IDS = ['ollama', 'llama_cpp', 'vllm', 'exllamav2'] as const;
+export type KnownBackendId = (typeof KNOWN_BACKEND_IDS)[number];
+
+/** Other spellings of the known ids (any case). */
+export const BACKEND_ALIASES: Readonly<Record<string, KnownBackendId>> = {
   ollama: 'ollama',
   llama_cpp: 'llama_cpp',
   llamacpp: 'llama_cpp',
@@ -13,19 +20,20 @@ const BACKEND_ALIASES: Readonly<Record<string, BackendId>> = {
 };
 
 /** `llamacpp` → `llama_cpp`, `exllama` → `exllamav2`; undefined for anything else. */
-export function normalizeBackendId(value: string): BackendId | undefined {
+export function normalizeBackendId(value: string): KnownBackendId | undefined {
   return BACKEND_ALIASES[value.trim().toLowerCase()];
 }
 
 /** Like normalizeBackendId, but an unknown name is a CONFIG_INVALID error listing the valid ones. */
-export function parseBackendId(value: string, source = 'backend'): BackendId {
+export function parseBackendId(value: string, source = 'backend'): KnownBackendId {
   const id = normalizeBackendId(value);
   if (!id) {
     throw new NerionError(
       'CONFIG_INVALID',
-      `Unknown ${source} "${value}". Use one of: ${BACKEND_IDS.join(', ')} (aliases: llamacpp, exllama).`,
+      `Unknown ${source} "${value}". Use one of: ${KNOWN_BACKEND_IDS.join(', ')} (aliases: llamacpp, exllama).`,
       {
         data: { value, source },
+        ...(source.startsWith('--backends') ? {} : { fix: { settings: ['NERION_CODER_BACKEND'] } }),
       },
     );
   }
@@ -34,7 +42,7 @@ export function parseBackendId(value: string, source = 'backend'): BackendId {
 
 export interface ModelReference {
   /** The backend the reference selects, when it carries a prefix such as `ollama:`. */
-  backend?: BackendId;
+  backend?: KnownBackendId;
   model: string;
 }
 
@@ -48,6 +56,7 @@ export function parseModelReference(reference: string): ModelReference {
     throw new NerionError(
       'CONFIG_INVALID',
       'The model name is empty; set NERION_CODER_MODEL or --model (e.g. qwen2.5-coder).',
+      { fix: { settings: ['NERION_CODER_MODEL'] } },
     );
   const colon = trimmed.indexOf(':');
   if (colon > 0) {
@@ -58,21 +67,10 @@ export function parseModelReference(reference: string): ModelReference {
         throw new NerionError(
           'CONFIG_INVALID',
           `The model reference "${reference}" names a backend but no model; write ${trimmed}<model>.`,
+          { fix: { settings: ['NERION_CODER_MODEL'] } },
         );
       return { backend, model };
     }
   }
   return { model: trimmed };
-}
-
-/** Ollama's implicit tag: `qwen2.5-coder` ≡ `qwen2.5-coder:latest`. */
-export function normalizeOllamaTag(model: string): string {
-  const name = model.trim();
-  const lastSlash = name.lastIndexOf('/');
-  return name.slice(lastSlash + 1).includes(':') ? name : `${name}:latest`;
-}
-
-/** Whether two Ollama model names refer to the same tag. */
-export function sameOllamaModel(left: string, right: string): boolean {
-  return normalizeOllamaTag(left) === normalizeOllamaTag(right);
 }

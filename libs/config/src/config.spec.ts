@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NerionError } from './errors.js';
+import { NerionError } from '@nerion/backend-core';
 import { defaultConfigFilePath, loadConfigFile, parseBoolean, resolveConfig } from './config.js';
 
 const home = '/home/tester';
@@ -18,12 +18,12 @@ function configError(run: () => unknown): NerionError {
 }
 
 describe('resolveConfig', () => {
-  it('defaults to ollama, deepseek-coder-v2, localhost:11434 and ~/.cache/nerion', () => {
+  it('defaults to ollama, deepseek-coder-v2, no base URL (the backend’s own default applies) and ~/.cache/nerion', () => {
     const config = resolveConfig({ env: {}, homeDir: home });
+    expect(config.baseUrl).toBeUndefined();
     expect(config).toMatchObject({
       backend: 'ollama',
       model: 'deepseek-coder-v2',
-      baseUrl: 'http://localhost:11434',
       cacheDir: '/home/tester/.cache/nerion',
       allowNetwork: false,
       strict: false,
@@ -34,10 +34,8 @@ describe('resolveConfig', () => {
     expect(Object.isFrozen(config.llamaCpp)).toBe(true);
   });
 
-  it('uses vLLM’s default port when vllm is selected, and an explicit base URL over either default', () => {
-    expect(resolveConfig({ env: { NERION_CODER_BACKEND: 'vllm' }, homeDir: home }).baseUrl).toBe(
-      'http://localhost:8000',
-    );
+  it('keeps no backend’s default URL (each backend package owns its own), and normalises a configured one', () => {
+    expect(resolveConfig({ env: { NERION_CODER_BACKEND: 'vllm' }, homeDir: home }).baseUrl).toBeUndefined();
     expect(
       resolveConfig({
         env: { NERION_CODER_BACKEND: 'vllm', NERION_CODER_BASE_URL: 'http://127.0.0.1:9000/' },
@@ -130,9 +128,15 @@ describe('resolveConfig', () => {
   });
 
   it('rejects malformed URLs, checksums and thread counts with the fix in the message', () => {
-    expect(configError(() => resolveConfig({ env: { NERION_CODER_BASE_URL: 'localhost:11434' } })).message).toContain(
-      'http://',
-    );
+    const badUrl = configError(() => resolveConfig({ env: { NERION_CODER_BASE_URL: 'localhost:11434' } }));
+    expect(badUrl.message).toContain('http://');
+    expect(badUrl.fix).toEqual({ settings: ['NERION_CODER_BASE_URL'] });
+    expect(configError(() => resolveConfig({ env: { NERION_LLAMA_THREADS: 'x' } })).fix).toEqual({
+      settings: ['NERION_LLAMA_THREADS'],
+    });
+    expect(configError(() => resolveConfig({ env: { NERION_CODER_BACKEND: 'tgi' } })).fix).toEqual({
+      settings: ['NERION_CODER_BACKEND'],
+    });
     expect(configError(() => resolveConfig({ env: { LLAMA_CPP_MODEL_SHA256: 'abc' } })).message).toContain(
       '64 hexadecimal',
     );

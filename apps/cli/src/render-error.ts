@@ -1,0 +1,37 @@
+/**
+ * How an error reads on stderr: `Error [CODE]: message`, then the fix the error carries as data — the variables
+ * to set (with the flag that sets each for one run, where one exists) and a command, shell-quoted — or, for an
+ * error without one, the hint for its code. Nothing here reads the message text.
+ */
+import { describeError, shellJoin, type NerionError, type NerionErrorFix } from '@nerion/backend-core';
+import { SETTING_FLAGS, type ConfigVariable } from '@nerion/config';
+import { HINTS } from './exit-status.js';
+
+/** `Fix:` lines for a NerionError's `fix` (none when it has none). */
+export function renderFix(fix: NerionErrorFix | undefined): string[] {
+  const lines: string[] = [];
+  if (fix?.settings?.length) {
+    const settings = fix.settings.map((name) => {
+      const flag = SETTING_FLAGS[name as ConfigVariable];
+      return flag ? `${name} (or ${flag})` : name;
+    });
+    lines.push(`Fix: set ${settings.join(', or ')}`);
+  }
+  if (fix?.command?.length) lines.push(`Fix: run \`${shellJoin(fix.command)}\``);
+  return lines;
+}
+
+/** Every line printed for `error` (`verbose` adds the cause chain). */
+export function renderError(error: NerionError, verbose: boolean): string[] {
+  const lines = [`Error [${error.code}]: ${error.message}`];
+  const fixLines = renderFix(error.fix);
+  if (fixLines.length > 0) lines.push(...fixLines);
+  else if (HINTS[error.code]) lines.push(`Hint: ${HINTS[error.code]}`);
+  if (verbose) {
+    for (let cause = error.cause; cause !== undefined; cause = (cause as { cause?: unknown }).cause) {
+      lines.push(`Caused by: ${describeError(cause)}`);
+      if (!(cause instanceof Error)) break;
+    }
+  }
+  return lines;
+}
