@@ -98,9 +98,9 @@ export interface AutoCandidate {
   reason?: string;
 }
 
-/** Measured speed from an earlier `nerion models bench` run, when there is one. */
+/** Measured speed from an earlier `nerion models bench` run, when there is one (read by @nerion/bench). */
 export interface BenchFigure {
-  backend: BackendId;
+  backend: string;
   model: string;
   latencySeconds: number;
 }
