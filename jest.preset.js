@@ -25,5 +25,7 @@ export function createJestConfig(projectDir, displayName) {
     },
     globalSetup: join(workspaceRoot, 'tools/fixtures/jest-global-setup.mjs'),
     testTimeout: 60_000,
+    // Used when Jest runs one project (Nx's `test` target): results for tools/scripts/test.mjs's count.
+    reporters: ['default', join(workspaceRoot, 'tools/scripts/jest-results-reporter.mjs')],
   };
 }

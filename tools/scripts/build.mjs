@@ -1,19 +1,19 @@
-// Builds every publishable package (TypeScript project references, in dependency order) and the CLI's
-// oclif manifest, so `nerion` starts without scanning its commands. Runs on `npm ci` (prepare) too.
+// Builds every publishable package (tsc per project, in dependency order) and the CLI's oclif manifest, so
+// `nerion` starts without scanning its commands — through Nx (`build` targets inferred from each
+// tsconfig.lib.json, the CLI's `manifest` target in apps/cli/package.json), whose cache skips what has
+// not changed. Runs on `npm ci` (prepare) too.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = (name) => join(root, 'node_modules', '.bin', name);
-
-function run(command, args, cwd = root) {
-  const result = spawnSync(command, args, { cwd, stdio: 'inherit' });
-  if (result.status !== 0) {
-    console.error(`build: ${[command, ...args].join(' ')} failed (exit ${result.status ?? result.signal})`);
-    process.exit(result.status ?? 1);
-  }
+const args = ['run-many', '-t', 'build', 'manifest', '--outputStyle=static', ...process.argv.slice(2)];
+const result = spawnSync(join(root, 'node_modules', '.bin', 'nx'), args, {
+  cwd: root,
+  stdio: 'inherit',
+  env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...process.env },
+});
+if (result.status !== 0) {
+  console.error(`build: nx ${args.join(' ')} failed (exit ${result.status ?? result.signal})`);
+  process.exit(result.status ?? 1);
 }
-
-run(bin('tsc'), ['-b', 'tsconfig.json']);
-run(bin('oclif'), ['manifest'], join(root, 'apps/cli'));

@@ -1,10 +1,11 @@
-// The README's test command: lint, build (incremental), type-check the tests (ts-jest only transpiles them),
-// then every project's Jest tests in one run. Ends with the plain line `N passed, N failed[, N skipped]`
-// computed from Jest's --json results (lint, build and the type-check count as one check each) and exits
-// non-zero on any failure.
+// The README's test command: format check, lint, build (through Nx, cached), type-check the tests (ts-jest
+// only transpiles them), then every project's Jest tests through Nx (`nx run-many -t test`, one Jest run per
+// project, cached by Nx). Ends with the plain line `N passed, N failed[, N skipped]` computed from Jest's
+// JSON results (each project's .jest-results.json, written by tools/scripts/jest-results-reporter.mjs; the
+// format check, lint, build and type-check count as one check each) and exits non-zero on any failure.
+// Extra arguments go to Jest; a path under libs/<name> or apps/<name> limits the run to those projects.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,25 +35,59 @@ for (const [label, command, args] of [
   }
 }
 
-const outputDir = mkdtempSync(join(tmpdir(), 'nerion-jest-'));
-const outputFile = join(outputDir, 'results.json');
-step('test', bin('jest'), ['--json', `--outputFile=${outputFile}`, '--maxWorkers=2', ...extraJestArgs], {
-  NODE_OPTIONS: [process.env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning']
-    .filter(Boolean)
-    .join(' '),
-});
-let results;
-try {
-  results = JSON.parse(readFileSync(outputFile, 'utf8'));
-} catch (error) {
-  console.log(`test: Jest wrote no results (${error.message})`);
-  failed += 1;
-}
-rmSync(outputDir, { recursive: true, force: true });
-if (results) {
+const RESULTS_FILE = '.jest-results.json';
+const projectDirs = ['libs', 'apps'].flatMap((folder) =>
+  readdirSync(join(root, folder))
+    .map((name) => `${folder}/${name}`)
+    .filter((dir) => existsSync(join(root, dir, 'jest.config.js'))),
+);
+const packageName = (dir) => JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).name;
+// `npm test -- libs/plan-cache` runs only that project's Jest (the pattern still filters its files).
+const named = extraJestArgs.filter((arg) => !arg.startsWith('-'));
+const chosen = named.length
+  ? projectDirs.filter((dir) => named.some((arg) => arg.replace(/^\.\//, '').startsWith(dir)))
+  : projectDirs;
+const selected = named.length && chosen.length ? chosen : projectDirs;
+for (const dir of projectDirs) rmSync(join(root, dir, RESULTS_FILE), { force: true });
+step(
+  'test',
+  bin('nx'),
+  [
+    'run-many',
+    '-t',
+    'test',
+    '-p',
+    selected.map(packageName).join(','),
+    '--parallel=1',
+    '--outputStyle=static',
+    '--',
+    '--maxWorkers=2',
+    ...(named.length ? ['--passWithNoTests'] : []),
+    ...extraJestArgs,
+  ],
+  {
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_TUI: 'false',
+    NODE_OPTIONS: [process.env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning']
+      .filter(Boolean)
+      .join(' '),
+  },
+);
+let totalTests = 0;
+for (const dir of selected) {
+  let results;
+  try {
+    results = JSON.parse(readFileSync(join(root, dir, RESULTS_FILE), 'utf8'));
+  } catch (error) {
+    console.log(`test: Jest wrote no results for ${dir} (${error.message})`);
+    failed += 1;
+    continue;
+  }
   passed += results.numPassedTests;
   failed += results.numFailedTests;
   skipped += results.numPendingTests + results.numTodoTests;
+  totalTests += results.numTotalTests;
   // A suite that fails to load has no failed tests of its own: count it, or it would vanish.
   for (const suite of results.testResults) {
     if (suite.status === 'failed' && suite.assertionResults.every((test) => test.status !== 'failed')) {
@@ -60,10 +95,10 @@ if (results) {
       console.log(`suite failed to run: ${suite.name.replace(root + '/', '')}\n${suite.message}`);
     }
   }
-  if (results.numTotalTests === 0) {
-    console.log('test: Jest ran no tests');
-    failed += 1;
-  }
+}
+if (totalTests === 0) {
+  console.log('test: Jest ran no tests');
+  failed += 1;
 }
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed === 0 ? 0 : 1);

@@ -1,11 +1,9 @@
 /**
  * NERION_CODER_AUTO=1: probe every backend × catalog model concurrently (bounded), then let
  * @nerion/catalog's chooseAutoSelection rank what is actually available for this task and machine,
- * using the last `nerion models bench` figures when there are any.
+ * using the last `nerion models bench` figures (@nerion/bench's readBenchFigures) when there are any.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
 import { describeError } from '@nerion/backend-core';
 import { KNOWN_BACKEND_IDS, type AutoSelection, type NerionConfig, type KnownBackendId } from '@nerion/config';
 import {
@@ -14,7 +12,6 @@ import {
   profileTask,
   type AutoCandidate,
   type AutoSelectResult,
-  type BenchFigure,
   type CatalogFamily,
 } from '@nerion/catalog';
 import { createBackendRegistry } from './backends/index.js';
@@ -22,58 +19,6 @@ import { exllamaModelSource } from './backends/exllama.js';
 import { loadCatalogForConfig } from './catalog.js';
 
 const PROBE_TIMEOUT_MS = 2500;
-
-/** Where `nerion models bench` leaves its last figures for auto-selection. */
-export function benchFiguresPath(config: NerionConfig): string {
-  return join(config.cacheDir, 'bench', 'last.json');
-}
-
-function readBenchFigures(config: NerionConfig, warn: (message: string) => void): BenchFigure[] {
-  const path = benchFiguresPath(config);
-  if (!existsSync(path)) return [];
-  try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as { figures?: unknown };
-    if (!Array.isArray(parsed.figures)) throw new Error('no "figures" list');
-    return parsed.figures.filter(
-      (figure): figure is BenchFigure =>
-        typeof figure === 'object' &&
-        figure !== null &&
-        KNOWN_BACKEND_IDS.includes(figure.backend) &&
-        typeof figure.model === 'string' &&
-        typeof figure.latencySeconds === 'number' &&
-        figure.latencySeconds > 0,
-    );
-  } catch (error) {
-    warn(
-      `ignoring the bench figures in ${path} (${describeError(error)}); run \`nerion models bench\` again to refresh them`,
-    );
-    return [];
-  }
-}
-
-/**
- * Keeps the latest latency per backend/model from a bench run for auto-selection (merged with earlier
- * figures; written to a temp file and renamed, so a reader never sees half a file).
- */
-export function recordBenchFigures(
-  config: NerionConfig,
-  figures: readonly BenchFigure[],
-  warn: (message: string) => void,
-): void {
-  if (figures.length === 0) return;
-  const merged = new Map(
-    readBenchFigures(config, warn).map((figure) => [`${figure.backend}\u0000${figure.model}`, figure]),
-  );
-  for (const figure of figures) merged.set(`${figure.backend}\u0000${figure.model}`, figure);
-  const path = benchFiguresPath(config);
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(
-    temporary,
-    `${JSON.stringify({ updatedAt: new Date().toISOString(), figures: [...merged.values()] }, null, 2)}\n`,
-  );
-  renameSync(temporary, path);
-}
 
 interface Combination {
   backend: KnownBackendId;
@@ -158,6 +103,7 @@ export async function autoSelect(
 ): Promise<AutoSelectResult & { selection: AutoSelection }> {
   const warn = options.warn ?? (() => undefined);
   const candidates = await Promise.all(combinations(config).map((combination) => availability(combination, config)));
+  const { readBenchFigures } = await import('@nerion/bench');
   const result = chooseAutoSelection({
     candidates,
     task: profileTask({
@@ -166,7 +112,7 @@ export async function autoSelect(
       ...(options.repoFileCount !== undefined ? { repoFileCount: options.repoFileCount } : {}),
     }),
     memory: { totalBytes: totalmem(), freeBytes: freemem() },
-    bench: readBenchFigures(config, warn),
+    bench: readBenchFigures(config.cacheDir, warn),
   });
   return { ...result, selection: { backend: result.backend, model: result.model, reasons: result.reasons } };
 }

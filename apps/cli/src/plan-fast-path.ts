@@ -3,12 +3,14 @@
  * start-ups, and a cache hit must stay within 3 (issue #7). bin/run.js calls servePlanFromCache() for
  * `plan` and falls through to oclif whenever it returns false — on a miss, on any flag it does not know,
  * and on any error (the full command then runs and reports it), so it never changes what the user sees.
- * No inference engine is imported here; the planner and plan-cache libraries are light.
+ * Both call @nerion/planner's runPlanFlow (here with lookupOnly). No inference engine, valibot or oclif is
+ * imported here; the planner's flow module and plan-cache are light.
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { NerionError } from '@nerion/backend-core';
 import { type NerionConfig } from '@nerion/config';
 import type { PlannerIdentity } from '@nerion/plan-cache';
+import type { PlanFlowCache, PlanFlowOutcome } from '@nerion/planner/flow';
 import { loadNerionConfig } from './environment.js';
 
 export interface PlanArguments {
@@ -96,66 +98,82 @@ export function toRepoPath(root: string, file: string, cwd: string): string {
   return inside.split(sep).join('/');
 }
 
+/** What the fast path and the command share for one request: the jail, the target and the cache. */
+export interface PreparedPlan {
+  root: string;
+  target: string | undefined;
+  /** undefined with --no-cache. */
+  cache: PlanFlowCache | undefined;
+  /** The cache file's name, for the hit note. */
+  cacheFile: string;
+}
+
 /**
- * Looks the plan up in the cache. Returns the printed plan's text on a hit (already written to stdout), or
- * undefined. Shared by the fast path and the command, so both compute the same key.
+ * Finds the repository, jails the target and, unless --no-cache, opens the plan cache under this request's
+ * key (computed the same way by the fast path and the command). The cache remembers its first answer, so
+ * a miss found by the fast path is not looked up again by the command.
  */
-export async function lookupPlan(options: {
+export async function preparePlan(options: {
   config: NerionConfig;
   args: PlanArguments;
   cwd: string;
   note: (message: string) => void;
-  /** Print a hit on stdout (default); `nerion plan --apply/--diff` takes the plan instead. */
-  print?: boolean;
-}): Promise<
-  | { hit: true; plan: unknown; root: string }
-  | { hit: false; key: string; root: string; git: boolean; target: string | undefined }
-> {
+}): Promise<PreparedPlan> {
   const planCache = await import('@nerion/plan-cache');
   const { root, git } = planCache.findRepoRoot(options.cwd);
   const target = options.args.file === undefined ? undefined : toRepoPath(root, options.args.file, options.cwd);
   // git runs in its own process while the plan schema loads here: the two overlap.
-  const pending = planCache.fingerprintRepository(root, git).then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
+  const pending = options.args.cache
+    ? planCache.fingerprintRepository(root, git).then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      )
+    : undefined;
   const planner = await import('@nerion/planner/validation');
   if (target !== undefined) planner.assertPathsInsideRepo(root, [target]);
+  if (pending === undefined) return { root, target, cache: undefined, cacheFile: planCache.PLAN_CACHE_FILE };
   const settled = await pending;
   if (!settled.ok) throw settled.error;
-  const fingerprint = settled.value;
   const key = planCache.computePlanCacheKey({
-    fingerprint: fingerprint.fingerprint,
+    fingerprint: settled.value.fingerprint,
     target,
     instruction: options.args.instruction,
     planner: plannerIdentity(options.config, options.args.llm),
     schemaVersion: planner.PLAN_SCHEMA_VERSION,
   });
-  const cache = new planCache.PlanCache({
-    root,
-    validate: planner.verifyStoredPlan,
-    onWarning: (message) => options.note(`warning: ${message}`),
-  });
-  const plan = await cache.get(key);
-  if (plan === undefined) return { hit: false, key, root, git, target };
-  planner.assertPathsInsideRepo(root, planner.planPaths(plan as Parameters<typeof planner.planPaths>[0]));
-  options.note(`plan cache hit (${planCache.PLAN_CACHE_FILE})`);
-  if (options.print !== false) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-  return { hit: true, plan, root };
+  const onWarning = (message: string) => options.note(`warning: ${message}`);
+  let looked: Promise<unknown> | undefined;
+  const cache: PlanFlowCache = {
+    get: () => (looked ??= new planCache.PlanCache({ root, validate: planner.verifyStoredPlan, onWarning }).get(key)),
+    set: async (plan) => {
+      // Stored plans pass the full schema (valibot), loaded only here, after a miss.
+      const { validatePlan } = await import('@nerion/planner');
+      await new planCache.PlanCache({ root, validate: validatePlan, onWarning }).set(key, plan, {
+        ...(target === undefined ? {} : { target }),
+        instruction: options.args.instruction,
+      });
+    },
+  };
+  return { root, target, cache, cacheFile: planCache.PLAN_CACHE_FILE };
 }
 
-type Miss = Extract<Awaited<ReturnType<typeof lookupPlan>>, { hit: false }>;
-let earlierMiss: { signature: string; result: Miss } | undefined;
+let earlierMiss: { signature: string; prepared: PreparedPlan } | undefined;
 
 function missSignature(args: PlanArguments, config: NerionConfig, cwd: string): string {
   return JSON.stringify([args, plannerIdentity(config, args.llm), cwd]);
 }
 
-/** The cache miss the fast path already found for exactly this command, if any (then taken, once). */
-export function takeEarlierMiss(args: PlanArguments, config: NerionConfig, cwd: string): Miss | undefined {
+/** The request the fast path already prepared (and missed) for exactly this command, if any (taken once). */
+export function takeEarlierMiss(args: PlanArguments, config: NerionConfig, cwd: string): PreparedPlan | undefined {
   const miss = earlierMiss;
   earlierMiss = undefined;
-  return miss !== undefined && miss.signature === missSignature(args, config, cwd) ? miss.result : undefined;
+  return miss !== undefined && miss.signature === missSignature(args, config, cwd) ? miss.prepared : undefined;
+}
+
+/** Prints the plan, the one JSON document on stdout (a cache hit says so on stderr first). */
+export function printPlan(outcome: PlanFlowOutcome, prepared: PreparedPlan, note: (message: string) => void): void {
+  if (outcome.cached) note(`plan cache hit (${prepared.cacheFile})`);
+  process.stdout.write(`${JSON.stringify(outcome.plan, null, 2)}\n`);
 }
 
 /**
@@ -170,10 +188,24 @@ export async function servePlanFromCache(argv: readonly string[]): Promise<boole
     // Auto-selection runs in the command (it may pick another backend/model): no fast path for it.
     if (args.llm && config.auto) return false;
     const cwd = process.cwd();
-    const result = await lookupPlan({ config, args, cwd, note: (message) => process.stderr.write(`${message}\n`) });
-    // On a miss the command (same process) takes this lookup over instead of repeating it.
-    if (!result.hit) earlierMiss = { signature: missSignature(args, config, cwd), result };
-    return result.hit;
+    const note = (message: string) => process.stderr.write(`${message}\n`);
+    const prepared = await preparePlan({ config, args, cwd, note });
+    const { runPlanFlow } = await import('@nerion/planner/flow');
+    const outcome = await runPlanFlow({
+      root: prepared.root,
+      instruction: args.instruction,
+      ...(prepared.target === undefined ? {} : { target: prepared.target }),
+      cache: prepared.cache,
+      lookupOnly: true,
+      note,
+    });
+    if (outcome === undefined) {
+      // On a miss the command (same process) takes this lookup over instead of repeating it.
+      earlierMiss = { signature: missSignature(args, config, cwd), prepared };
+      return false;
+    }
+    printPlan(outcome, prepared, note);
+    return true;
   } catch (error) {
     // Not swallowed: the full command runs next, hits the same error and reports it with its exit status.
     if (NerionError.isInstance(error) || error instanceof Error) return false;

@@ -82,3 +82,25 @@ describe('raceAbort', () => {
     await expect(raceAbort(Promise.resolve(3), controller.signal)).rejects.toBe(reason);
   });
 });
+
+describe('RequestLifecycle settings (used by @nerion/bench for a whole combination)', () => {
+  it('cuts with the given TIMEOUT message, and end() aborts the signal with its reason once', async () => {
+    const lifecycle = new RequestLifecycle({ timeoutMs: 5 }, 'bench', {
+      timeoutMessage: () => 'x/y did not finish (while in phase "load")',
+      keepAlive: true,
+    });
+    await new Promise((resolve) => lifecycle.signal.addEventListener('abort', resolve, { once: true }));
+    expect(lifecycle.signal.reason).toMatchObject({
+      code: 'TIMEOUT',
+      message: 'x/y did not finish (while in phase "load")',
+    });
+    lifecycle.end(new Error('later'));
+    expect(lifecycle.signal.reason).toMatchObject({ code: 'TIMEOUT' });
+
+    const finished = new RequestLifecycle({ timeoutMs: 60_000 }, 'bench');
+    const reason = new NerionError('ABORTED', 'The combination is finished.');
+    finished.end(reason);
+    expect(finished.signal.reason).toBe(reason);
+    expect(finished.aborted).toBe(false); // ended, not cut: toError() passes errors through
+  });
+});

@@ -42,6 +42,12 @@ export class RequestLifecycle {
   constructor(
     private readonly request: Pick<GenerateRequest, 'signal' | 'timeoutMs'>,
     private readonly what = 'generation',
+    private readonly settings: {
+      /** The TIMEOUT message, when the default ("The <what> did not finish within …") does not fit. */
+      timeoutMessage?: () => string;
+      /** Keep the process alive until the timeout (the default unrefs the timer). */
+      keepAlive?: boolean;
+    } = {},
   ) {
     this.signal = this.controller.signal;
     const external = request.signal;
@@ -51,7 +57,7 @@ export class RequestLifecycle {
     this.removeListener = () => external?.removeEventListener('abort', onAbort);
     this.timer =
       request.timeoutMs === undefined ? undefined : setTimeout(() => this.fire('TIMEOUT'), request.timeoutMs);
-    this.timer?.unref?.();
+    if (!settings.keepAlive) this.timer?.unref?.();
   }
 
   get elapsedMs(): number {
@@ -78,6 +84,12 @@ export class RequestLifecycle {
     this.removeListener();
   }
 
+  /** Ends the signal with `reason` (for work still holding it after the call is over), unless already cut. */
+  end(reason: unknown): void {
+    this.dispose();
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
   private fire(code: 'ABORTED' | 'TIMEOUT'): void {
     if (this.reasonCode) return;
     this.reasonCode = code;
@@ -88,7 +100,8 @@ export class RequestLifecycle {
     if (this.reasonCode === 'TIMEOUT') {
       return new NerionError(
         'TIMEOUT',
-        `The ${this.what} did not finish within ${this.request.timeoutMs} ms; raise timeoutMs or lower maxTokens.`,
+        this.settings.timeoutMessage?.() ??
+          `The ${this.what} did not finish within ${this.request.timeoutMs} ms; raise timeoutMs or lower maxTokens.`,
         {
           cause,
           data: { timeoutMs: this.request.timeoutMs },

@@ -1,6 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { describeCoderBackendContract } from '@nerion/backend-core/testing';
-import { fixturePaths } from '@nerion/test-support';
+import { fixturePaths } from '../../../tools/fixtures/fixture-paths.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLlamaCppBackend, llamaCppRuntimeStats } from './index.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { NerionError } from '@nerion/backend-core';
-import { fixturePaths } from '@nerion/test-support';
+import { fixturePaths } from '../../../tools/fixtures/fixture-paths.mjs';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

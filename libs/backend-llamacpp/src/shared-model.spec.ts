@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { collectStream, type StreamPart } from '@nerion/backend-core';
-import { fixturePaths } from '@nerion/test-support';
+import { fixturePaths } from '../../../tools/fixtures/fixture-paths.mjs';
 import { copyFileSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -33,3 +33,4 @@ export type {
   CreateBenchBackend,
   RunBenchOptions,
 } from './bench-types.js';
+export { benchFiguresPath, readBenchFigures, writeBenchFigures, type BenchFigure } from './bench-figures.js';

@@ -1,9 +1,11 @@
 /**
  * runBench: every backend × model combination, one after the other, each measured with tinybench.
  *
- * Per combination: create the backend, probe it (unavailable → a row with the probe's reason), send the
- * first warm-up request as part of the load (a lazy engine loads its model there), then the remaining
- * warm-up runs and the measured runs through a tinybench Task (one sample = one full `generate()` call).
+ * Per combination, one function per phase: create the backend (createPhase), probe it (probePhase;
+ * unavailable → a row with the probe's reason), send the first warm-up request as part of the load
+ * (loadPhase: a lazy engine loads its model there), then the remaining warm-up runs and the measured runs
+ * through a tinybench Task (runsPhase; one sample = one full `generate()` call), then TTFT (ttftPhase).
+ * The caller's abort and the time limit are core's RequestLifecycle and raceAbort.
  * A combination that does not finish within `timeoutMs` is cut — its signal aborts the request and the
  * bench stops waiting for it even when the backend ignores the signal — and reported, never blocking the rest.
  *
@@ -20,9 +22,19 @@ import {
   type GenerateRequest,
   type GenerateResult,
   type NerionErrorCode,
+  RequestLifecycle,
   raceAbort,
 } from '@nerion/backend-core';
-import type { BenchPhase, BenchReport, BenchResult, BenchRun, BenchStatus, RunBenchOptions } from './bench-types.js';
+import type {
+  BenchDistribution,
+  BenchLoad,
+  BenchPhase,
+  BenchReport,
+  BenchResult,
+  BenchRun,
+  BenchStatus,
+  RunBenchOptions,
+} from './bench-types.js';
 import { distribution, median } from './statistics.js';
 
 export const DEFAULT_BENCH_PROMPT =
@@ -103,6 +115,201 @@ interface CombinationInput {
   probeTimeoutMs: number;
 }
 
+/** What every phase of one combination shares: its signal, progress, warnings and measured runs. */
+interface Combination {
+  readonly input: CombinationInput;
+  readonly options: RunBenchOptions;
+  /** Aborts on the caller's signal, at `timeoutMs` (TIMEOUT naming the phase), and when the combination ends. */
+  readonly signal: AbortSignal;
+  phase: BenchPhase;
+  servedModel: string | undefined;
+  /** Shared with the result object, so a warning from close() (after the result is built) still lands in it. */
+  readonly warnings: string[];
+  readonly samples: BenchRun[];
+  progress(next: BenchPhase, iteration?: number, iterations?: number): void;
+  warn(message: string): void;
+  request(): GenerateRequest;
+}
+
+function startCombination(input: CombinationInput, options: RunBenchOptions, lifecycle: RequestLifecycle): Combination {
+  const combination: Combination = {
+    input,
+    options,
+    signal: lifecycle.signal,
+    phase: 'create',
+    servedModel: undefined,
+    warnings: [],
+    samples: [],
+    progress(next, iteration, iterations) {
+      combination.phase = next;
+      options.onProgress?.({
+        index: input.index,
+        total: input.total,
+        backend: input.backend,
+        model: input.model,
+        phase: next,
+        ...(iteration === undefined ? {} : { iteration, iterations }),
+      });
+    },
+    warn(message) {
+      if (!combination.warnings.includes(message)) combination.warnings.push(message);
+    },
+    request: () => ({
+      messages: input.messages,
+      maxTokens: input.maxTokens,
+      temperature: 0,
+      seed: 42,
+      signal: lifecycle.signal,
+    }),
+  };
+  return combination;
+}
+
+/** Phase "create": the caller's factory, raced against the combination's signal. */
+async function createPhase(
+  combination: Combination,
+  pending: (creation: Promise<CoderBackend>) => void,
+): Promise<{ backend: CoderBackend; createMs: number }> {
+  const { input, options, signal } = combination;
+  combination.progress('create');
+  const mark = performance.now();
+  const creation = options.createBackend(input.backend, input.model, { signal });
+  pending(creation);
+  const backend = await raceAbort(creation, signal);
+  combination.servedModel = backend.model;
+  return { backend, createMs: performance.now() - mark };
+}
+
+/** Phase "probe": the reason the combination cannot run here, if it cannot. */
+async function probePhase(
+  combination: Combination,
+  backend: CoderBackend,
+): Promise<{ probeMs: number; unavailable?: string }> {
+  const { input, signal } = combination;
+  combination.progress('probe');
+  const mark = performance.now();
+  const probe = await raceAbort(
+    backend.probe({ timeoutMs: Math.min(input.probeTimeoutMs, input.timeoutMs), signal }),
+    signal,
+  );
+  const probeMs = performance.now() - mark;
+  if (probe.available && probe.modelAvailable !== false) return { probeMs };
+  const unavailable =
+    probe.reason ??
+    (probe.available
+      ? `${input.backend} answers but does not have model "${backend.model}"; provision it with \`nerion models ensure --backend ${input.backend} --model ${input.model}\`.`
+      : `${input.backend} is not available (its probe gave no reason).`);
+  return { probeMs, unavailable };
+}
+
+/** Phase "load": the first warm-up request (a lazy engine loads its model there), kept apart from latency. */
+async function loadPhase(
+  combination: Combination,
+  backend: CoderBackend,
+  createMs: number,
+  probeMs: number,
+): Promise<BenchLoad> {
+  const { input, signal } = combination;
+  let firstRequestMs: number | undefined;
+  let engineLoadMs: number | undefined;
+  if (input.warmup > 0) {
+    combination.progress('load', 1, input.warmup);
+    const mark = performance.now();
+    const first = await raceAbort(backend.generate(combination.request()), signal);
+    firstRequestMs = performance.now() - mark;
+    engineLoadMs = first.timings.loadMs;
+    for (const warning of first.warnings) combination.warn(warning);
+    combination.servedModel = first.model || combination.servedModel;
+  }
+  return engineLoadMs !== undefined
+    ? {
+        totalMs: engineLoadMs,
+        source: 'engine' as const,
+        createMs,
+        probeMs,
+        engineLoadMs,
+        ...(firstRequestMs === undefined ? {} : { firstRequestMs }),
+      }
+    : {
+        totalMs: createMs + probeMs + (firstRequestMs ?? 0),
+        source: 'measured' as const,
+        createMs,
+        probeMs,
+        ...(firstRequestMs === undefined ? {} : { firstRequestMs }),
+      };
+}
+
+/**
+ * Phases "warmup" and "run": the remaining warm-up runs and the measured runs, timed by tinybench (exactly
+ * `runs` samples: time budget 0). Returns the latency distribution; the per-run details go to `samples`.
+ */
+async function runsPhase(combination: Combination, backend: CoderBackend): Promise<BenchDistribution> {
+  const { input, signal, samples } = combination;
+  const name = `${input.backend}/${input.model}`;
+  const { Bench } = await import('tinybench');
+  const rest = input.warmup - 1;
+  const bench = new Bench({
+    name,
+    iterations: input.runs,
+    time: 0,
+    warmup: rest > 0,
+    warmupIterations: Math.max(rest, 0),
+    warmupTime: 0,
+    retainSamples: true,
+    throws: true,
+    signal,
+  });
+  let mode: 'warmup' | 'run' = 'warmup';
+  let count = 0;
+  bench.add(
+    name,
+    async () => {
+      count += 1;
+      combination.progress(mode, mode === 'warmup' ? count + 1 : count, mode === 'warmup' ? input.warmup : input.runs);
+      const began = performance.now();
+      const result = await backend.generate(combination.request());
+      const latencyMs = performance.now() - began;
+      for (const warning of result.warnings) combination.warn(warning);
+      if (mode === 'run') samples.push(toRun(result, latencyMs));
+    },
+    {
+      async: true,
+      beforeAll: (hookMode) => {
+        mode = hookMode === 'warmup' ? 'warmup' : 'run';
+        count = 0;
+      },
+    },
+  );
+  await raceAbort(bench.run(), signal);
+  const result = bench.tasks[0]!.result;
+  if (result.state !== 'completed') {
+    throw new NerionError('INTERNAL', `tinybench ended the ${name} task in state "${result.state}".`);
+  }
+  // tinybench's samples (sorted) are the latency figures; ours carry the per-run details in order.
+  return distribution(result.latency.samples ?? samples.map((run) => run.latencyMs))!;
+}
+
+/**
+ * Phase "ttft": time to first token from the measured runs when generate() reports it; else from a few
+ * streamed requests (a non-streaming HTTP call cannot) — extra requests, never counted in the latency.
+ */
+async function ttftPhase(
+  combination: Combination,
+  backend: CoderBackend,
+): Promise<{ ttft?: BenchDistribution; source?: 'generate' | 'stream' }> {
+  const fromRuns = distribution(combination.samples.map((run) => run.timeToFirstTokenMs));
+  if (fromRuns) return { ttft: fromRuns, source: 'generate' };
+  const streamed: number[] = [];
+  const count = Math.min(combination.input.runs, STREAMED_TTFT_REQUESTS);
+  for (let index = 1; index <= count; index += 1) {
+    combination.progress('ttft', index, count);
+    const value = await raceAbort(streamedTimeToFirstToken(backend, combination.request()), combination.signal);
+    if (value !== undefined) streamed.push(value);
+  }
+  const ttft = distribution(streamed);
+  return ttft ? { ttft, source: 'stream' } : {};
+}
+
 async function measureCombination(
   input: CombinationInput,
   options: RunBenchOptions,
@@ -110,59 +317,25 @@ async function measureCombination(
 ): Promise<BenchResult> {
   const { backend: backendId, model, runs, warmup, timeoutMs } = input;
   const startedAt = performance.now();
-  const controller = new AbortController();
-  const signal = controller.signal;
-  let phase: BenchPhase = 'create';
-  const timer = setTimeout(() => {
-    controller.abort(
-      new NerionError(
-        'TIMEOUT',
-        `${backendId}/${model} did not finish within ${timeoutMs / 1000} s (while in phase "${phase}"); raise the timeout or lower maxTokens/runs.`,
-        {
-          data: { backend: backendId, model, timeoutMs },
-        },
-      ),
-    );
-  }, timeoutMs);
-  const onOuterAbort = (): void =>
-    controller.abort(new NerionError('ABORTED', 'The bench was aborted by the caller.', { cause: outer?.reason }));
-  if (outer?.aborted) onOuterAbort();
-  outer?.addEventListener('abort', onOuterAbort, { once: true });
-
-  const progress = (next: BenchPhase, iteration?: number, iterations?: number): void => {
-    phase = next;
-    options.onProgress?.({
-      index: input.index,
-      total: input.total,
-      backend: backendId,
-      model,
-      phase: next,
-      ...(iteration === undefined ? {} : { iteration, iterations }),
-    });
-  };
-  // One array shared with the result object, so a warning from close() (after the result is built) still lands in it.
-  const warnings: string[] = [];
-  const warn = (message: string): void => {
-    if (!warnings.includes(message)) warnings.push(message);
-  };
-  const samples: BenchRun[] = [];
-  const request = (): GenerateRequest => ({
-    messages: input.messages,
-    maxTokens: input.maxTokens,
-    temperature: 0,
-    seed: 42,
-    signal,
+  // The caller's signal and the combination's time limit, as core's RequestLifecycle (same as a request's).
+  const lifecycle = new RequestLifecycle({ ...(outer ? { signal: outer } : {}), timeoutMs }, 'bench', {
+    timeoutMessage: () =>
+      `${backendId}/${model} did not finish within ${timeoutMs / 1000} s (while in phase "${run.phase}"); raise the timeout or lower maxTokens/runs.`,
+    // A hung in-process engine may hold no handle: the time limit itself keeps the bench alive.
+    keepAlive: true,
   });
-  const base = { backend: backendId, model, runs, warmup };
+  const run: Combination = startCombination(input, options, lifecycle);
+  const { signal, samples, warnings } = run;
   let backend: CoderBackend | undefined;
   let creation: Promise<CoderBackend> | undefined;
-  let servedModel: string | undefined;
-
   const finish = (status: BenchStatus, extra: Partial<BenchResult>): BenchResult => ({
-    ...base,
-    ...(servedModel === undefined ? {} : { servedModel }),
+    backend: backendId,
+    model,
+    runs,
+    warmup,
+    ...(run.servedModel === undefined ? {} : { servedModel: run.servedModel }),
     status,
-    phase,
+    phase: run.phase,
     samples,
     warnings,
     elapsedMs: performance.now() - startedAt,
@@ -170,123 +343,18 @@ async function measureCombination(
   });
 
   try {
-    progress('create');
-    let mark = performance.now();
-    creation = options.createBackend(backendId, model, { signal });
-    backend = await raceAbort(creation, signal);
-    servedModel = backend.model;
-    const createMs = performance.now() - mark;
-
-    progress('probe');
-    mark = performance.now();
-    const probe = await raceAbort(
-      backend.probe({ timeoutMs: Math.min(input.probeTimeoutMs, timeoutMs), signal }),
-      signal,
-    );
-    const probeMs = performance.now() - mark;
-    if (!probe.available || probe.modelAvailable === false) {
-      const reason =
-        probe.reason ??
-        (probe.available
-          ? `${backendId} answers but does not have model "${backend.model}"; provision it with \`nerion models ensure --backend ${backendId} --model ${model}\`.`
-          : `${backendId} is not available (its probe gave no reason).`);
-      return finish('unavailable', { reason });
-    }
-
-    let firstRequestMs: number | undefined;
-    let engineLoadMs: number | undefined;
-    if (warmup > 0) {
-      progress('load', 1, warmup);
-      mark = performance.now();
-      const first = await raceAbort(backend.generate(request()), signal);
-      firstRequestMs = performance.now() - mark;
-      engineLoadMs = first.timings.loadMs;
-      for (const warning of first.warnings) warn(warning);
-      servedModel = first.model || servedModel;
-    }
-    const load =
-      engineLoadMs !== undefined
-        ? {
-            totalMs: engineLoadMs,
-            source: 'engine' as const,
-            createMs,
-            probeMs,
-            engineLoadMs,
-            ...(firstRequestMs === undefined ? {} : { firstRequestMs }),
-          }
-        : {
-            totalMs: createMs + probeMs + (firstRequestMs ?? 0),
-            source: 'measured' as const,
-            createMs,
-            probeMs,
-            ...(firstRequestMs === undefined ? {} : { firstRequestMs }),
-          };
-
-    // The remaining warm-up runs and the measured runs, timed by tinybench (exactly `runs` samples: time budget 0).
-    const { Bench } = await import('tinybench');
-    const rest = warmup - 1;
-    const bench = new Bench({
-      name: `${backendId}/${model}`,
-      iterations: runs,
-      time: 0,
-      warmup: rest > 0,
-      warmupIterations: Math.max(rest, 0),
-      warmupTime: 0,
-      retainSamples: true,
-      throws: true,
-      signal,
-    });
-    let mode: 'warmup' | 'run' = 'warmup';
-    let count = 0;
-    const currentBackend = backend;
-    bench.add(
-      `${backendId}/${model}`,
-      async () => {
-        count += 1;
-        progress(mode, mode === 'warmup' ? count + 1 : count, mode === 'warmup' ? warmup : runs);
-        const began = performance.now();
-        const result = await currentBackend.generate(request());
-        const latencyMs = performance.now() - began;
-        for (const warning of result.warnings) warn(warning);
-        if (mode === 'run') samples.push(toRun(result, latencyMs));
-      },
-      {
-        async: true,
-        beforeAll: (hookMode) => {
-          mode = hookMode === 'warmup' ? 'warmup' : 'run';
-          count = 0;
-        },
-      },
-    );
-    await raceAbort(bench.run(), signal);
-    const task = bench.tasks[0]!;
-    const result = task.result;
-    if (result.state !== 'completed') {
-      throw new NerionError('INTERNAL', `tinybench ended the ${backendId}/${model} task in state "${result.state}".`);
-    }
-    // tinybench's samples (sorted) are the latency figures; ours carry the per-run details in order.
-    const latencySamples = result.latency.samples ?? samples.map((run) => run.latencyMs);
-    const latency = distribution(latencySamples)!;
-    progress('done');
-    let ttft = distribution(samples.map((run) => run.timeToFirstTokenMs));
-    let ttftSource: 'generate' | 'stream' | undefined = ttft ? 'generate' : undefined;
-    if (!ttft) {
-      // The engine's generate() does not report TTFT (a non-streaming HTTP call): take it from a few
-      // streamed requests instead — extra requests, never counted in the latency.
-      const streamed: number[] = [];
-      const count = Math.min(runs, STREAMED_TTFT_REQUESTS);
-      for (let index = 1; index <= count; index += 1) {
-        progress('ttft', index, count);
-        const value = await raceAbort(streamedTimeToFirstToken(currentBackend, request()), signal);
-        if (value !== undefined) streamed.push(value);
-      }
-      ttft = distribution(streamed);
-      if (ttft) ttftSource = 'stream';
-    }
-    const decode = distribution(samples.map((run) => run.decodeTokensPerSecond));
-    const promptSpeed = distribution(samples.map((run) => run.promptTokensPerSecond));
-    const completionTokens = median(samples.map((run) => run.completionTokens));
-    const promptTokens = median(samples.map((run) => run.promptTokens));
+    const created = await createPhase(run, (pending) => (creation = pending));
+    backend = created.backend;
+    const { probeMs, unavailable } = await probePhase(run, backend);
+    if (unavailable !== undefined) return finish('unavailable', { reason: unavailable });
+    const load = await loadPhase(run, backend, created.createMs, probeMs);
+    const latency = await runsPhase(run, backend);
+    run.progress('done');
+    const { ttft, source: ttftSource } = await ttftPhase(run, backend);
+    const decode = distribution(samples.map((sample) => sample.decodeTokensPerSecond));
+    const promptSpeed = distribution(samples.map((sample) => sample.promptTokensPerSecond));
+    const completionTokens = median(samples.map((sample) => sample.completionTokens));
+    const promptTokens = median(samples.map((sample) => sample.promptTokens));
     return finish('ok', {
       latencyMs: latency.median,
       latency,
@@ -298,7 +366,7 @@ async function measureCombination(
       load,
     });
   } catch (error) {
-    const cut = signal.aborted ? signal.reason : undefined;
+    const cut = signal.aborted ? (signal.reason as unknown) : undefined;
     if (NerionError.hasCode(cut, 'ABORTED') && outer?.aborted) throw cut;
     if (NerionError.hasCode(cut, 'TIMEOUT')) return finish('timeout', { reason: cut.message, code: 'TIMEOUT' });
     if (NerionError.isInstance(error)) {
@@ -311,11 +379,9 @@ async function measureCombination(
     }
     return finish('error', { reason: `${backendId}/${model} failed: ${describeError(error)}` });
   } finally {
-    clearTimeout(timer);
-    outer?.removeEventListener('abort', onOuterAbort);
-    if (!signal.aborted) controller.abort(new NerionError('ABORTED', 'The combination is finished.'));
+    lifecycle.end(new NerionError('ABORTED', 'The combination is finished.'));
     const closeFailure = await closeBackend(backend, creation, options.onWarning);
-    if (closeFailure) warn(closeFailure);
+    if (closeFailure) run.warn(closeFailure);
   }
 }
 

@@ -3,9 +3,10 @@
  * now, pick the one that suits the task and this machine best. Pure: the CLI probes the backends and
  * passes what it found; nothing here touches the network or the environment.
  */
-import { NerionError, type BackendId } from '@nerion/backend-core';
+import { NerionError } from '@nerion/backend-core';
 import type { CatalogFamily, CatalogStrength, CatalogBackendId } from './catalog-schema.js';
 import type { MachineMemory } from './select-model.js';
+import { memoryFit } from './memory-fit.js';
 
 export interface TaskProfile {
   kind: CatalogStrength;
@@ -97,10 +98,10 @@ export interface AutoCandidate {
   reason?: string;
 }
 
-/** Measured speed from an earlier `nerion models bench` run, when there is one. */
+/** Measured speed from an earlier `nerion models bench` run, when there is one (read by @nerion/bench). */
 export interface BenchFigure {
   /** Any backend's figures may be recorded; only catalog backends are ranked. */
-  backend: BackendId;
+  backend: string;
   model: string;
   latencySeconds: number;
 }
@@ -133,7 +134,6 @@ export interface AutoSelectResult {
 const BACKEND_TIE_ORDER: readonly CatalogBackendId[] = ['ollama', 'vllm', 'llama_cpp', 'exllamav2'];
 /** Backends that load the weights into this machine's memory themselves, where fit is a hard limit. */
 const IN_PROCESS: ReadonlySet<CatalogBackendId> = new Set(['llama_cpp', 'exllamav2']);
-const GB = 1e9;
 
 function scoreCandidate(candidate: AutoCandidate, input: AutoSelectInput): { score?: number; notes: string[] } {
   const notes: string[] = [];
@@ -142,17 +142,17 @@ function scoreCandidate(candidate: AutoCandidate, input: AutoSelectInput): { sco
   if (!family)
     return { score: 0, notes: ['configured explicitly; not in the catalog, so nothing is known of its strengths'] };
   let score = 0;
-  const usableGb = input.memory.totalBytes / GB - (input.reserveGb ?? 2);
-  if (family.memoryGb > usableGb) {
+  const fit = memoryFit(family.memoryGb, input.memory, input.reserveGb);
+  if (!fit.fitsMachine) {
     if (IN_PROCESS.has(candidate.backend))
       return {
-        notes: [`needs about ${family.memoryGb} GB; this machine has ${(input.memory.totalBytes / GB).toFixed(1)} GB`],
+        notes: [`needs about ${family.memoryGb} GB; this machine has ${fit.totalGb.toFixed(1)} GB`],
       };
     score -= 30;
     notes.push(`needs about ${family.memoryGb} GB, more than this machine has (the server may still run it elsewhere)`);
   } else {
-    notes.push(`fits in memory (${family.memoryGb} GB of ${(input.memory.totalBytes / GB).toFixed(1)} GB)`);
-    if (family.memoryGb <= input.memory.freeBytes / GB) score += 5;
+    notes.push(`fits in memory (${family.memoryGb} GB of ${fit.totalGb.toFixed(1)} GB)`);
+    if (fit.fitsFreeMemory) score += 5;
   }
   const strength = family.strengths.indexOf(input.task.kind);
   if (strength !== -1) {

@@ -60,6 +60,7 @@ export {
   type ModelSelection,
   type SelectModelOptions,
 } from './select-model.js';
+export { DEFAULT_RESERVE_GB, memoryFit, type MemoryFit } from './memory-fit.js';
 export {
   chooseAutoSelection,
   profileTask,

@@ -4,6 +4,7 @@
  */
 import { NerionError } from '@nerion/backend-core';
 import type { Catalog, CatalogFamily, CatalogStrength, CatalogBackendId } from './catalog-schema.js';
+import { DEFAULT_RESERVE_GB, memoryFit } from './memory-fit.js';
 
 export interface MachineMemory {
   /** os.totalmem() */
@@ -42,9 +43,9 @@ export function selectModelForMachine(
   memory: MachineMemory,
   options: SelectModelOptions = {},
 ): ModelSelection {
-  const reserve = options.reserveGb ?? 2;
+  const reserve = options.reserveGb ?? DEFAULT_RESERVE_GB;
   const task = options.task ?? 'plan';
-  const usableGb = memory.totalBytes / GB - reserve;
+  const fit = (family: CatalogFamily) => memoryFit(family.memoryGb, memory, reserve);
   const freeGb = memory.freeBytes / GB;
   const candidates = catalog.families.filter(
     (family) => options.backend === undefined || family.backends[options.backend] !== undefined,
@@ -56,7 +57,7 @@ export function selectModelForMachine(
       { fix: { command: ['nerion', 'models', 'list'] }, data: { backend: options.backend } },
     );
   }
-  const fitting = candidates.filter((family) => family.memoryGb <= usableGb);
+  const fitting = candidates.filter((family) => fit(family).fitsMachine);
   if (fitting.length === 0) {
     const smallest = [...candidates].sort((left, right) => left.memoryGb - right.memoryGb)[0]!;
     throw new NerionError(
@@ -74,13 +75,13 @@ export function selectModelForMachine(
   };
   const ranked = [...fitting].sort(
     (left, right) =>
-      Number(right.memoryGb <= freeGb) - Number(left.memoryGb <= freeGb) ||
+      Number(fit(right).fitsFreeMemory) - Number(fit(left).fitsFreeMemory) ||
       rankOf(left) - rankOf(right) ||
       right.parametersB - left.parametersB ||
       left.memoryGb - right.memoryGb,
   );
   const family = ranked[0]!;
-  const fitsFreeMemory = family.memoryGb <= freeGb;
+  const fitsFreeMemory = fit(family).fitsFreeMemory;
   const reasons = [
     `${family.id} needs about ${family.memoryGb} GB; this machine has ${(memory.totalBytes / GB).toFixed(1)} GB (${freeGb.toFixed(1)} GB free now).`,
     rankOf(family) === Number.POSITIVE_INFINITY

@@ -1,15 +1,17 @@
 export {
-  PLAN_CACHE_FILE,
   PLAN_CACHE_FORMAT_VERSION,
-  PlanCache,
   computePlanCacheKey,
   normaliseInstruction,
   normaliseTarget,
+  type PlanCacheKeyInput,
+  type PlannerIdentity,
+} from './plan-cache-key.js';
+export {
+  PLAN_CACHE_FILE,
+  PlanCache,
   type PlanCacheEntry,
   type PlanCacheEntryInfo,
-  type PlanCacheKeyInput,
   type PlanCacheSettings,
-  type PlannerIdentity,
 } from './plan-cache.js';
 export {
   NERION_STATE_DIR,

@@ -1,65 +1,17 @@
 /**
- * `.nerion/plan_cache.json`: validated plans keyed by repository state, target, instruction and planner.
- * Writes are atomic (temp file + rename) and serialised across processes by a lock file (O_EXCL, stale-lock
- * detection) under which the file is re-read, merged and rewritten: no lost entries, no torn file.
- * A corrupt file is set aside as `plan_cache.json.corrupt-<timestamp>` and rebuilt. Size is bounded (LRU).
+ * `.nerion/plan_cache.json`, the store: validated plans under their keys (./plan-cache-key.ts). Writes are
+ * atomic (write-file-atomic: temp file, fsync, rename) and serialised across processes by the lock
+ * (./plan-cache-lock.ts), under which the file is re-read, merged and rewritten: no lost entries, no torn
+ * file. A corrupt file is set aside as `plan_cache.json.corrupt-<timestamp>` and rebuilt. Size is bounded
+ * (LRU). A cache hit only reads: the lock and write-file-atomic load on the first write.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { lstat, mkdir, open, readFile, rename, stat, unlink, link, writeFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
+import { PLAN_CACHE_FORMAT_VERSION } from './plan-cache-key.js';
 import { NERION_STATE_DIR } from './repo-fingerprint.js';
 
 export const PLAN_CACHE_FILE = 'plan_cache.json';
-export const PLAN_CACHE_FORMAT_VERSION = 1 as const;
-
-/** Who produced a plan: part of the key, so an LLM request never gets a heuristic plan (and vice versa). */
-export type PlannerIdentity =
-  { kind: 'heuristic' } | { kind: 'llm'; backend: string; model: string; strict: boolean; jsonGrammar: boolean };
-
-export interface PlanCacheKeyInput {
-  fingerprint: string;
-  /** Repo-relative target file, if any. */
-  target: string | undefined;
-  instruction: string;
-  planner: PlannerIdentity;
-  /** The plan schema version (a new schema never serves old plans). */
-  schemaVersion: number;
-}
-
-/** Trims and collapses whitespace; case is kept (renaming `Foo` to `foo` is not renaming `foo` to `foo`). */
-export function normaliseInstruction(instruction: string): string {
-  return instruction.normalize('NFC').trim().replace(/\s+/gu, ' ');
-}
-
-/** `./src//a.ts` → `src/a.ts`; undefined stays undefined. */
-export function normaliseTarget(target: string | undefined): string | undefined {
-  if (target === undefined || target.trim() === '') return undefined;
-  return posix.normalize(target.trim()).replace(/^\.\//u, '');
-}
-
-export function computePlanCacheKey(input: PlanCacheKeyInput): string {
-  const planner =
-    input.planner.kind === 'heuristic'
-      ? ['heuristic']
-      : [
-          'llm',
-          input.planner.backend,
-          input.planner.model,
-          input.planner.strict ? 'strict' : 'lenient',
-          input.planner.jsonGrammar ? 'grammar' : 'free',
-        ];
-  const parts = [
-    `cache-v${PLAN_CACHE_FORMAT_VERSION}`,
-    `schema-v${input.schemaVersion}`,
-    input.fingerprint,
-    normaliseTarget(input.target) ?? '',
-    normaliseInstruction(input.instruction),
-    ...planner,
-  ];
-  return createHash('sha256').update(parts.join('\0')).digest('hex');
-}
 
 export interface PlanCacheEntry {
   plan: unknown;
@@ -125,8 +77,6 @@ export interface PlanCacheEntryInfo {
   instruction?: string;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export class PlanCache {
   readonly directory: string;
   readonly file: string;
@@ -152,7 +102,7 @@ export class PlanCache {
   async get(key: string): Promise<unknown | undefined> {
     const read = await this.read();
     if (read.corrupt) {
-      await this.withLock(async () => {
+      await this.locked(async () => {
         const again = await this.read();
         if (again.corrupt) await this.setAside(again.reason);
       });
@@ -198,7 +148,7 @@ export class PlanCache {
   private async update(change: (data: CacheFile) => void): Promise<void> {
     await mkdir(this.directory, { recursive: true });
     await this.ensureIgnoreFile();
-    await this.withLock(async () => {
+    await this.locked(async () => {
       const read = await this.read();
       if (read.corrupt) await this.setAside(read.reason);
       const data: CacheFile = read.corrupt ? { version: PLAN_CACHE_FORMAT_VERSION, entries: {} } : read.data;
@@ -264,26 +214,31 @@ export class PlanCache {
   }
 
   private async write(data: CacheFile): Promise<void> {
-    const temporary = `${this.file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-    const handle = await open(temporary, 'wx', 0o644);
+    const { default: writeFileAtomic } = await import('write-file-atomic');
     try {
-      await handle.writeFile(`${JSON.stringify(data)}\n`, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temporary, this.file);
+      await writeFileAtomic(this.file, `${JSON.stringify(data)}\n`, { encoding: 'utf8', mode: 0o644 });
     } catch (error) {
-      await unlink(temporary).catch((cleanupError: unknown) =>
-        this.warn(`could not remove ${temporary}: ${describeError(cleanupError)}`),
-      );
       throw new NerionError(
         'CACHE_ERROR',
         `Cannot write the plan cache ${this.file} (${describeError(error)}); fix the folder's permissions or run with --no-cache.`,
         { cause: error },
       );
     }
+  }
+
+  /** Runs `work` holding `plan_cache.json.lock` (see ./plan-cache-lock.ts). */
+  private async locked<T>(work: () => Promise<T>): Promise<T> {
+    const { withLock } = await import('./plan-cache-lock.js');
+    return withLock(
+      {
+        lockFile: this.lockFile,
+        timeoutMs: this.settings.lockTimeoutMs,
+        staleMs: this.settings.staleLockMs,
+        now: this.settings.now,
+        warn: (message) => this.warn(message),
+      },
+      work,
+    );
   }
 
   private async ensureIgnoreFile(): Promise<void> {
@@ -296,121 +251,8 @@ export class PlanCache {
     );
   }
 
-  /** Runs `work` holding `plan_cache.json.lock` (created with O_EXCL); breaks stale locks. */
-  private async withLock<T>(work: () => Promise<T>): Promise<T> {
-    await mkdir(this.directory, { recursive: true });
-    const token = `${hostname()}:${process.pid}:${randomBytes(8).toString('hex')}`;
-    const started = this.settings.now();
-    let delay = 2;
-    for (;;) {
-      try {
-        const handle = await open(this.lockFile, 'wx', 0o644);
-        try {
-          await handle.writeFile(JSON.stringify({ token, pid: process.pid, host: hostname(), created: Date.now() }));
-        } finally {
-          await handle.close();
-        }
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new NerionError(
-            'CACHE_ERROR',
-            `Cannot create the plan cache lock ${this.lockFile} (${describeError(error)}); fix the folder's permissions or run with --no-cache.`,
-            { cause: error },
-          );
-        }
-      }
-      if (await this.breakIfStale()) continue;
-      if (this.settings.now() - started > this.settings.lockTimeoutMs) {
-        throw new NerionError(
-          'CACHE_ERROR',
-          `Timed out after ${this.settings.lockTimeoutMs} ms waiting for the plan cache lock ${this.lockFile}; another nerion process holds it. Retry, delete the lock if no nerion is running, or use --no-cache.`,
-          {
-            data: { lockFile: this.lockFile },
-          },
-        );
-      }
-      await sleep(delay + Math.floor(Math.random() * delay));
-      delay = Math.min(delay * 2, 50);
-    }
-    try {
-      return await work();
-    } finally {
-      await this.releaseLock(token);
-    }
-  }
-
-  private async releaseLock(token: string): Promise<void> {
-    const held = await readFile(this.lockFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw error;
-    });
-    if (held === undefined || !held.includes(token)) {
-      this.warn(
-        `the plan cache lock was taken from this process (it was considered stale); the cache file is still whole.`,
-      );
-      return;
-    }
-    await unlink(this.lockFile);
-  }
-
-  /** True when a stale lock was removed (then the caller retries at once). */
-  private async breakIfStale(): Promise<boolean> {
-    let content: string;
-    let modified: number;
-    try {
-      content = await readFile(this.lockFile, 'utf8');
-      modified = (await stat(this.lockFile)).mtimeMs;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-      throw error;
-    }
-    let owner: { token?: string; pid?: number; host?: string } = {};
-    try {
-      owner = JSON.parse(content) as typeof owner;
-    } catch {
-      // A lock whose content is not written yet (or torn by a crash) is judged by its age alone.
-      owner = {};
-    }
-    const age = Date.now() - modified;
-    const deadOwner = owner.host === hostname() && typeof owner.pid === 'number' && !isAlive(owner.pid);
-    if (!deadOwner && age < this.settings.staleLockMs) return false;
-    if (owner.token === undefined && age < this.settings.staleLockMs) return false;
-    // Move the lock aside atomically, then make sure it was the one judged stale (not a fresh one).
-    const aside = `${this.lockFile}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
-    try {
-      await rename(this.lockFile, aside);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-      throw error;
-    }
-    const moved = await readFile(aside, 'utf8');
-    if (moved !== content) {
-      // A fresh lock replaced the stale one in between: put it back if nobody holds the name now.
-      await link(aside, this.lockFile).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
-      });
-      await unlink(aside);
-      return false;
-    }
-    await unlink(aside);
-    this.warn(
-      `broke a stale plan cache lock (${deadOwner ? `process ${owner.pid} is gone` : `${Math.round(age / 1000)} s old`}).`,
-    );
-    return true;
-  }
-
   private warn(message: string): void {
     this.settings.onWarning?.(`plan cache: ${message}`);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

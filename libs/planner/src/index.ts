@@ -53,3 +53,10 @@ export {
   type LlmPlannerSettings,
 } from './llm-planner.js';
 export * as source from './source/index.js';
+export {
+  runPlanFlow,
+  type PlanFlowCache,
+  type PlanFlowLlm,
+  type PlanFlowOutcome,
+  type PlanFlowRequest,
+} from './plan-flow.js';

@@ -3,9 +3,8 @@ import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { NerionError, describeError, type CoderBackend } from '@nerion/backend-core';
 import { type AutoSelection, type NerionConfig } from '@nerion/config';
-import type { Plan as PlanDocument } from '@nerion/planner';
 import { NerionCommand } from '../base-command.js';
-import { lookupPlan, planConfigFlags, takeEarlierMiss, toRepoPath, type PlanArguments } from '../plan-fast-path.js';
+import { planConfigFlags, preparePlan, printPlan, takeEarlierMiss, type PlanArguments } from '../plan-fast-path.js';
 
 /** Bytes of the target file read for the LLM prompt's excerpt (the planner bounds the excerpt itself). */
 const TARGET_READ_LIMIT = 256 * 1024;
@@ -78,71 +77,40 @@ export default class Plan extends NerionCommand {
       }
     }
 
-    // Light modules only (valibot-based planner, plan-cache); engines load after a cache miss, in the registry.
-    const [planner, planCache] = await Promise.all([import('@nerion/planner'), import('@nerion/plan-cache')]);
+    // The flow (cache lookup → LLM → fallback → jail → store) is @nerion/planner's runPlanFlow; engines load
+    // only when the LLM planner runs, in the registry.
     const cwd = process.cwd();
-    let root: string;
-    let target: string | undefined;
-    let key: string | undefined;
-    if (args.cache) {
-      const lookup =
-        takeEarlierMiss(args, config, cwd) ??
-        (await lookupPlan({ config, args, cwd, note: (message) => this.note(message), print: !applying }));
-      if (lookup.hit) {
-        if (applying) await this.applyPlanned(lookup.plan, lookup.root, flags);
-        return;
-      }
-      ({ root, target, key } = lookup);
-    } else {
-      root = planCache.findRepoRoot(cwd).root;
-      target = args.file === undefined ? undefined : toRepoPath(root, args.file, cwd);
-      if (target !== undefined) planner.assertPathsInsideRepo(root, [target]);
+    const note = (message: string) => this.note(message);
+    const prepared =
+      (args.cache ? takeEarlierMiss(args, config, cwd) : undefined) ?? (await preparePlan({ config, args, cwd, note }));
+    const { runPlanFlow } = await import('@nerion/planner/flow');
+    const { root, target } = prepared;
+    const outcome = await runPlanFlow({
+      root,
+      instruction: args.instruction,
+      ...(target === undefined ? {} : { target }),
+      cache: prepared.cache,
+      note,
+      ...(args.llm
+        ? {
+            llm: {
+              plannerId: `${config.backend}/${config.model}`,
+              jsonGrammar: config.jsonGrammar,
+              strict: config.strict,
+              readTarget: async () => (target === undefined ? undefined : readTarget(root, target)),
+              createBackend: async (): Promise<CoderBackend> => {
+                const { createBackendRegistry } = await import('../backends/index.js');
+                return createBackendRegistry().create(config.backend, config.model, { config, progress: note });
+              },
+            },
+          }
+        : {}),
+    });
+    if (applying) {
+      if (outcome.cached) note(`plan cache hit (${prepared.cacheFile})`);
+      return this.applyPlanned(outcome.plan, root, flags);
     }
-
-    const input = { instruction: args.instruction, ...(target === undefined ? {} : { targetFile: target }) };
-    let plan: PlanDocument;
-    if (!args.llm) {
-      plan = planner.planHeuristically(input);
-      planner.assertPathsInsideRepo(root, planner.planPaths(plan));
-    } else {
-      const plannerId = `${config.backend}/${config.model}`;
-      let backend: CoderBackend | undefined;
-      try {
-        const targetContent = target === undefined ? undefined : await readTarget(root, target);
-        const { createBackendRegistry } = await import('../backends/index.js');
-        backend = await createBackendRegistry().create(config.backend, config.model, {
-          config,
-          progress: (message) => this.note(message),
-        });
-        const outcome = await planner.planWithLlm(
-          { ...input, ...(targetContent === undefined ? {} : { targetContent }) },
-          { backend, jsonGrammar: config.jsonGrammar, strict: true },
-        );
-        for (const warning of outcome.warnings) this.note(`warning: ${warning}`);
-        planner.assertPathsInsideRepo(root, planner.planPaths(outcome.plan));
-        plan = outcome.plan;
-      } catch (error) {
-        if (config.strict || NerionError.hasCode(error, 'ABORTED')) throw error;
-        const fallback = planner.fallbackPlan(input, plannerId, error);
-        for (const warning of fallback.warnings) this.note(warning);
-        plan = fallback.plan;
-        planner.assertPathsInsideRepo(root, planner.planPaths(plan));
-      } finally {
-        await backend?.close();
-      }
-    }
-
-    // A fallback is not cached under the LLM identity: the next run tries the model again.
-    if (key !== undefined && plan.metadata.source !== 'heuristic-fallback') {
-      const cache = new planCache.PlanCache({
-        root,
-        validate: planner.validatePlan,
-        onWarning: (message) => this.note(`warning: ${message}`),
-      });
-      await cache.set(key, plan, { ...(target === undefined ? {} : { target }), instruction: args.instruction });
-    }
-    if (applying) return this.applyPlanned(plan, root, flags);
-    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    printPlan(outcome, prepared, note);
   }
 
   /** `--apply` / `--diff`: the plan goes to `nerion apply`'s engine instead of stdout. */

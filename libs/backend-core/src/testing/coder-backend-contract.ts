@@ -119,10 +119,12 @@ export function describeCoderBackendContract(options: CoderBackendContractOption
     });
 
     it('maxTokens bounds the output and reports finishReason "length"', async () => {
+      // Greedy decoding of the test models runs on for thousands of tokens (see the abort case below), so
+      // a 4-token cap is always the reason the generation ended.
       const result = await backend.generate({ messages: PROMPT_MESSAGES, maxTokens: 4, temperature: 0 });
-      if (result.usage.completionTokens !== undefined) expect(result.usage.completionTokens).toBeLessThanOrEqual(4);
-      if (result.finishReason === 'length' && result.usage.completionTokens !== undefined)
-        expect(result.usage.completionTokens).toBe(4);
+      expect(result.finishReason).toBe('length');
+      expect(result.text.length).toBeGreaterThan(0);
+      if (result.usage.completionTokens !== undefined) expect(result.usage.completionTokens).toBe(4);
     });
 
     it('stream() text equals generate() text for the same greedy request, and ends with one finish part', async () => {

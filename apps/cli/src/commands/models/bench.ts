@@ -114,10 +114,9 @@ export default class ModelsBench extends NerionCommand {
         },
       });
       progressLine?.clear();
-      // Measured speed feeds NERION_CODER_AUTO's ranking (auto-select reads these figures).
-      const { recordBenchFigures } = await import('../../auto-select.js');
-      recordBenchFigures(
-        this.resolveConfig({}),
+      // Measured speed feeds NERION_CODER_AUTO's ranking (auto-select reads these figures back).
+      bench.writeBenchFigures(
+        this.resolveConfig({}).cacheDir,
         report.results.flatMap((result) =>
           result.status === 'ok' && result.latencyMs !== undefined
             ? [{ backend: result.backend, model: result.model, latencySeconds: result.latencyMs / 1000 }]

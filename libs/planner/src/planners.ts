@@ -1,0 +1,3 @@
+// The planners runPlanFlow loads on a cache miss (valibot comes with them).
+export { planHeuristically } from './heuristic-planner.js';
+export { fallbackPlan, planWithLlm } from './llm-planner.js';
