@@ -12,6 +12,7 @@ import { join } from 'node:path';
 //   type:backend       ollama, llama_cpp, vllm, exllamav2 — the spec, plus a backend base
 //   type:app           the CLI — assembles everything (but not the test stand-ins)
 //   type:test-support  stand-ins and fixtures — for tests only
+//   type:example       docs/examples (a fourth-party backend) — the spec only
 const SOURCE = {
   'type:core': [],
   'type:consumer': ['type:core'],
@@ -19,6 +20,8 @@ const SOURCE = {
   'type:backend-base': ['type:core'],
   'type:backend': ['type:core', 'type:backend-base'],
   'type:app': ['type:core', 'type:consumer', 'type:plan-apply', 'type:backend-base', 'type:backend'],
+  // docs/examples: a fourth-party backend, written against the spec alone.
+  'type:example': ['type:core'],
   // The stand-ins run a real engine (node-llama-cpp through backend-llamacpp).
   'type:test-support': ['type:core', 'type:backend'],
 };
@@ -31,8 +34,6 @@ export function moduleBoundaries({ tests }) {
     enforceBuildableLibDependency: false,
     // The GGUF fixture builders live in tools/fixtures (plain .mjs shared with the Jest global setup).
     allow: ['../../../tools/fixtures/**', '../../../../tools/fixtures/**'],
-    // Known and being broken separately (#11): test-support's stand-ins run backend-llamacpp, whose tests use them.
-    ignoredCircularDependencies: [['@nerion/test-support', '@nerion/backend-llamacpp']],
     // The CLI imports backends lazily (await import) and only their light `./settings` entry statically;
     // the no-restricted-imports rule in eslint.config.js keeps their main entries out of static imports.
     // (Tests may import anything statically: lazy loading is about the CLI's start-up.)

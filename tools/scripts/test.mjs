@@ -36,12 +36,19 @@ for (const [label, command, args] of [
 }
 
 const RESULTS_FILE = '.jest-results.json';
-const projectDirs = ['libs', 'apps'].flatMap((folder) =>
+// docs/examples hold code too (a fourth-party backend passing the contract suite): an Nx project via project.json.
+const projectDirs = ['libs', 'apps', 'docs/examples'].flatMap((folder) =>
   readdirSync(join(root, folder))
     .map((name) => `${folder}/${name}`)
     .filter((dir) => existsSync(join(root, dir, 'jest.config.js'))),
 );
-const packageName = (dir) => JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).name;
+const packageName = (dir) =>
+  JSON.parse(
+    readFileSync(
+      join(root, dir, existsSync(join(root, dir, 'package.json')) ? 'package.json' : 'project.json'),
+      'utf8',
+    ),
+  ).name;
 // `npm test -- libs/plan-cache` runs only that project's Jest (the pattern still filters its files).
 const named = extraJestArgs.filter((arg) => !arg.startsWith('-'));
 const chosen = named.length
@@ -60,6 +67,9 @@ step(
     selected.map(packageName).join(','),
     '--parallel=1',
     '--outputStyle=static',
+    // CI runs every test for real: Nx's cache is machine-wide, and a result cached by an earlier run on the same
+    // machine would otherwise stand in for the test (it does not know about ../shared/models, for one).
+    ...(process.env.CI === 'true' ? ['--skip-nx-cache'] : []),
     '--',
     '--maxWorkers=2',
     ...(named.length ? ['--passWithNoTests'] : []),
