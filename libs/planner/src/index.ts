@@ -39,6 +39,12 @@ export { assertPathsInsideRepo, checkRepoRelativePath, diffHeaderPaths, normalis
 export { actionJsonSchema, planDraftJsonSchema } from './plan-json-schema.js';
 export { HEURISTIC_PLANNER_ID, languageOf, planHeuristically, type HeuristicPlanInput } from './heuristic-planner.js';
 export {
+  DEFAULT_REPOSITORY_LIMITS,
+  openRepository,
+  type RepositorySettings,
+  type RepositoryView,
+} from './repository.js';
+export {
   DEFAULT_EXCERPT_CHARS,
   buildPlanMessages,
   excerptOf,
@@ -53,3 +59,24 @@ export {
   type LlmPlannerSettings,
 } from './llm-planner.js';
 export * as source from './source/index.js';
+export {
+  checkPlanAgainst,
+  outcomeAsks,
+  type ExpectedAction,
+  type PayloadMatcher,
+  type PlanExpectation,
+  type PlanOutcome,
+  type PlanVerdict,
+  type PlanVerdictResult,
+} from './eval/check.js';
+export {
+  formatEvalReport,
+  loadPlanEvalSet,
+  planEvalDir,
+  runHeuristicEval,
+  summariseEval,
+  type PlanEvalCase,
+  type PlanEvalReport,
+  type PlanEvalResult,
+  type PlanEvalSet,
+} from './eval/plan-eval.js';

@@ -105,9 +105,11 @@ export default class Plan extends NerionCommand {
     }
 
     const input = { instruction: args.instruction, ...(target === undefined ? {} : { targetFile: target }) };
+    // The heuristic planner (and the LLM path's fallback) reads the target and the repository, bounded.
+    const repository = await planner.openRepository({ root });
     let plan: PlanDocument;
     if (!args.llm) {
-      plan = planner.planHeuristically(input);
+      plan = planner.planHeuristically(input, repository);
       planner.assertPathsInsideRepo(root, planner.planPaths(plan));
     } else {
       const plannerId = `${config.backend}/${config.model}`;
@@ -128,7 +130,7 @@ export default class Plan extends NerionCommand {
         plan = outcome.plan;
       } catch (error) {
         if (config.strict || NerionError.hasCode(error, 'ABORTED')) throw error;
-        const fallback = planner.fallbackPlan(input, plannerId, error);
+        const fallback = planner.fallbackPlan(input, plannerId, error, repository);
         for (const warning of fallback.warnings) this.note(warning);
         plan = fallback.plan;
         planner.assertPathsInsideRepo(root, planner.planPaths(plan));
