@@ -39,14 +39,18 @@ function readBenchFigures(config: NerionConfig, warn: (message: string) => void)
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as { figures?: unknown };
     if (!Array.isArray(parsed.figures)) throw new Error('no "figures" list');
+    const share = (value: unknown): boolean => typeof value === 'number' && value >= 0 && value <= 1;
     return parsed.figures.filter(
       (figure): figure is BenchFigure =>
         typeof figure === 'object' &&
         figure !== null &&
         BACKEND_IDS.includes(figure.backend) &&
         typeof figure.model === 'string' &&
-        typeof figure.latencySeconds === 'number' &&
-        figure.latencySeconds > 0,
+        ((typeof figure.latencySeconds === 'number' && figure.latencySeconds > 0) ||
+          (typeof figure.plan === 'object' &&
+            figure.plan !== null &&
+            share(figure.plan.right) &&
+            share(figure.plan.valid))),
     );
   } catch (error) {
     warn(
@@ -69,7 +73,11 @@ export function recordBenchFigures(
   const merged = new Map(
     readBenchFigures(config, warn).map((figure) => [`${figure.backend}\u0000${figure.model}`, figure]),
   );
-  for (const figure of figures) merged.set(`${figure.backend}\u0000${figure.model}`, figure);
+  // A latency run keeps the plan figures of the same backend/model, and a plan run keeps its latency.
+  for (const figure of figures) {
+    const key = `${figure.backend}\u0000${figure.model}`;
+    merged.set(key, { ...merged.get(key), ...figure });
+  }
   const path = benchFiguresPath(config);
   mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.tmp-${process.pid}`;

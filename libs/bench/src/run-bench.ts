@@ -3,7 +3,8 @@
  *
  * Per combination: create the backend, probe it (unavailable → a row with the probe's reason), send the
  * first warm-up request as part of the load (a lazy engine loads its model there), then the remaining
- * warm-up runs and the measured runs through a tinybench Task (one sample = one full `generate()` call).
+ * warm-up runs and the measured runs through a tinybench Task (one sample = one full `generate()` call, or
+ * one run of `options.task` — e.g. planning one instruction — whose valid/right verdicts sum to `quality`).
  * A combination that does not finish within `timeoutMs` is cut — its signal aborts the request and the
  * bench stops waiting for it even when the backend ignores the signal — and reported, never blocking the rest.
  *
@@ -22,7 +23,16 @@ import {
   type NerionErrorCode,
   raceAbort,
 } from '@nerion/backend-core';
-import type { BenchPhase, BenchReport, BenchResult, BenchRun, BenchStatus, RunBenchOptions } from './bench-types.js';
+import type {
+  BenchPhase,
+  BenchQuality,
+  BenchReport,
+  BenchResult,
+  BenchRun,
+  BenchStatus,
+  BenchTaskRun,
+  RunBenchOptions,
+} from './bench-types.js';
 import { distribution, median } from './statistics.js';
 
 export const DEFAULT_BENCH_PROMPT =
@@ -90,6 +100,34 @@ function toRun(result: GenerateResult, latencyMs: number): BenchRun {
   };
 }
 
+/** A measured run from a task's outcome: TTFT of its first generation, tokens summed over all of them. */
+function toTaskRun(outcome: BenchTaskRun, latencyMs: number, withQuality: boolean): BenchRun {
+  const [first, ...rest] = outcome.results;
+  const run: BenchRun = first ? toRun(first, latencyMs) : { latencyMs, finishReason: 'error' };
+  if (rest.length > 0) {
+    const sum = (values: (number | undefined)[]): number | undefined =>
+      values.every((value) => value === undefined) ? undefined : values.reduce<number>((a, b) => a + (b ?? 0), 0);
+    const completion = sum(outcome.results.map((result) => result.usage.completionTokens));
+    const prompt = sum(outcome.results.map((result) => result.usage.promptTokens));
+    if (completion !== undefined) run.completionTokens = completion;
+    if (prompt !== undefined) run.promptTokens = prompt;
+    run.finishReason = rest[rest.length - 1]!.finishReason;
+  }
+  if (withQuality) {
+    run.valid = outcome.valid;
+    run.right = outcome.right;
+    if (outcome.note !== undefined) run.note = outcome.note;
+  }
+  return run;
+}
+
+function summariseQuality(samples: readonly BenchRun[]): BenchQuality {
+  const runs = samples.length;
+  const valid = samples.filter((run) => run.valid === true).length;
+  const right = samples.filter((run) => run.right === true).length;
+  return { runs, valid, right, validShare: runs === 0 ? 0 : valid / runs, rightShare: runs === 0 ? 0 : right / runs };
+}
+
 interface CombinationInput {
   backend: BackendId;
   model: string;
@@ -154,6 +192,12 @@ async function measureCombination(
     signal,
   });
   const base = { backend: backendId, model, runs, warmup };
+  const timedTask = options.task;
+  /** One request: a generate() with the messages, or one run of the task. */
+  const perform = async (current: CoderBackend, iteration: number): Promise<BenchTaskRun> =>
+    timedTask
+      ? timedTask.run(current, iteration, signal)
+      : { results: [await current.generate(request())], valid: true, right: true };
   let backend: CoderBackend | undefined;
   let creation: Promise<CoderBackend> | undefined;
   let servedModel: string | undefined;
@@ -198,11 +242,12 @@ async function measureCombination(
     if (warmup > 0) {
       progress('load', 1, warmup);
       mark = performance.now();
-      const first = await raceAbort(backend.generate(request()), signal);
+      const firstRun = await raceAbort(perform(backend, -1), signal);
       firstRequestMs = performance.now() - mark;
-      engineLoadMs = first.timings.loadMs;
-      for (const warning of first.warnings) warn(warning);
-      servedModel = first.model || servedModel;
+      const first = firstRun.results[0];
+      engineLoadMs = first?.timings.loadMs;
+      for (const warning of firstRun.results.flatMap((result) => result.warnings)) warn(warning);
+      servedModel = first?.model || servedModel;
     }
     const load =
       engineLoadMs !== undefined
@@ -245,10 +290,10 @@ async function measureCombination(
         count += 1;
         progress(mode, mode === 'warmup' ? count + 1 : count, mode === 'warmup' ? warmup : runs);
         const began = performance.now();
-        const result = await currentBackend.generate(request());
+        const outcome = await perform(currentBackend, mode === 'run' ? count - 1 : -1 - count);
         const latencyMs = performance.now() - began;
-        for (const warning of result.warnings) warn(warning);
-        if (mode === 'run') samples.push(toRun(result, latencyMs));
+        for (const warning of outcome.results.flatMap((result) => result.warnings)) warn(warning);
+        if (mode === 'run') samples.push(toTaskRun(outcome, latencyMs, timedTask !== undefined));
       },
       {
         async: true,
@@ -270,7 +315,7 @@ async function measureCombination(
     progress('done');
     let ttft = distribution(samples.map((run) => run.timeToFirstTokenMs));
     let ttftSource: 'generate' | 'stream' | undefined = ttft ? 'generate' : undefined;
-    if (!ttft) {
+    if (!ttft && !timedTask) {
       // The engine's generate() does not report TTFT (a non-streaming HTTP call): take it from a few
       // streamed requests instead — extra requests, never counted in the latency.
       const streamed: number[] = [];
@@ -287,7 +332,9 @@ async function measureCombination(
     const promptSpeed = distribution(samples.map((run) => run.promptTokensPerSecond));
     const completionTokens = median(samples.map((run) => run.completionTokens));
     const promptTokens = median(samples.map((run) => run.promptTokens));
+    const quality = timedTask ? summariseQuality(samples) : undefined;
     return finish('ok', {
+      ...(quality ? { quality } : {}),
       latencyMs: latency.median,
       latency,
       ...(ttft ? { timeToFirstTokenMs: ttft, timeToFirstTokenSource: ttftSource } : {}),
@@ -427,6 +474,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
       maxTokens,
       messages,
       concurrency: 'sequential',
+      ...(options.task ? { task: options.task.name } : {}),
     },
     startedAt,
     elapsedMs: performance.now() - started,

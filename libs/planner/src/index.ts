@@ -80,3 +80,4 @@ export {
   type PlanEvalResult,
   type PlanEvalSet,
 } from './eval/plan-eval.js';
+export { planBenchCases, planCaseWithLlm, type LlmCaseResult, type LlmCaseSettings } from './eval/llm-eval.js';
