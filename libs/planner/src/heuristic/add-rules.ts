@@ -127,9 +127,10 @@ export const addFunction: Rule = (context) => {
   const path = needTarget(context, `add the function ${name}`);
   const language = needLanguage(context, path);
   const isAsync = match[1] !== undefined;
-  const className = new RegExp(String.raw`\b(?:to|in|into|on)\s+(?:the\s+)?class\s+[\x60'"]?(${IDENT})`, 'iu').exec(
-    text,
-  )?.[1];
+  const classMatch =
+    new RegExp(String.raw`\b(?:to|in|into|on|of)\s+(?:the\s+)?class\s+[\x60'"]?(${IDENT})`, 'iu').exec(text) ??
+    new RegExp(String.raw`\b(?:to|in|into|on|of)\s+(?:the\s+)?[\x60'"]?(${IDENT})[\x60'"]?\s+class\b`, 'iu').exec(text);
+  const className = classMatch?.[1];
   if (context.source) {
     if (className !== undefined) {
       const owner = findSymbol(context.source, className);
@@ -141,7 +142,7 @@ export const addFunction: Rule = (context) => {
   const docstring =
     description(
       text,
-      /\b(?:that|which|to)\s+((?!(?:the\s+)?(?:file|class)\b)(?![\w./-]+\.\w+\b).+?)(?:\s+(?:in|to|into)\s+(?:the\s+)?(?:file\s+)?[\w./-]+\.\w+)?$/iu,
+      /\b(?:that|which|to)\s+((?!(?:the\s+)?(?:file|class)\b)(?!(?:the\s+)?\S+\s+class\b)(?![\w./-]+\.\w+\b).+?)(?:\s+(?:in|to|into)\s+(?:the\s+)?(?:file\s+)?[\w./-]+\.\w+)?$/iu,
     ) ?? `${humanise(name)}.`;
   const exported = language !== 'python' && className === undefined;
   const notes =

@@ -37,6 +37,8 @@ import {
 } from './context.js';
 import { NerionError } from '@nerion/backend-core';
 
+/** Words that may stand before "import": "the type-only import of X", "the default import". */
+const KIND_OF_IMPORT = String.raw`(?:(?:type-only|type|named|default|namespace|es|python)\s+)?`;
 const FILE_WORD = String.raw`[\w@~+.\/-]+\.[A-Za-z]\w*`;
 /** Where a lazily matched word ends: a space, punctuation, or a full stop that ends the sentence. */
 const WORD_END = String.raw`(?=$|[\s,;!?]|\.(?:\s|$))`;
@@ -127,7 +129,7 @@ function importTargets(context: Context): ImportTarget[] | 'all-unused' | undefi
   if (match) return [{ what: match[1]!, module: match[2]!, unused }];
   // remove (the) (unused) import(s) (of|for) X (from M) — "from FILE" names the target, not a module
   match = new RegExp(
-    String.raw`\b(?:remove|delete|drop|strip|get rid of)\s+(?:the\s+|an?\s+)?(?:unused\s+)?imports?\s+(?:of\s+|for\s+|named\s+|called\s+)?(?:the\s+)?(?:module\s+|name\s+)?${token}(?:\s+from\s+${token})?${WORD_END}`,
+    String.raw`\b(?:remove|delete|drop|strip|get rid of)\s+(?:the\s+|an?\s+)?(?:unused\s+)?${KIND_OF_IMPORT}imports?\s+(?:of\s+|for\s+|named\s+|called\s+)?(?:the\s+)?(?:module\s+|name\s+)?${token}(?:\s+from\s+${token})?${WORD_END}`,
     'iu',
   ).exec(text);
   if (match && !/^(?:from|in|of|the|to|that|which|and)$/iu.test(match[1]!)) {
@@ -140,12 +142,19 @@ function importTargets(context: Context): ImportTarget[] | 'all-unused' | undefi
       (from === context.target || from.includes('/') || context.repository?.exists(from) === true);
     return [{ what: match[1]!, ...(from !== undefined && !fromIsFile ? { module: from } : {}), unused }];
   }
-  // remove the (unused) X import
+  // remove the (unused) X (and Y) import(s)
   match = new RegExp(
-    String.raw`\b(?:remove|delete|drop|strip|get rid of)\s+(?:the\s+|an?\s+)?(?:unused\s+)?${token}\s+imports?\b`,
+    String.raw`\b(?:remove|delete|drop|strip|get rid of)\s+(?:the\s+|an?\s+)?(?:unused\s+)?((?:[\x60'"]?[@\w./:-]+[\x60'"]?(?:\s*,\s*|\s+and\s+|,\s+and\s+))*[\x60'"]?[@\w./:-]+?[\x60'"]?)\s+${KIND_OF_IMPORT}imports?\b`,
     'iu',
   ).exec(text);
-  if (match && !/^(?:unused|all|the|every)$/iu.test(match[1]!)) return [{ what: match[1]!, unused }];
+  if (match) {
+    const names = match[1]!
+      .split(/\s*,\s*(?:and\s+)?|\s+and\s+/u)
+      .map((name) => name.replace(/^[\x60'"]|[\x60'"]$/gu, ''))
+      .filter((name) => name.length > 0);
+    if (names.every((name) => !/^(?:unused|all|the|every|type-only|type|named|default)$/iu.test(name)))
+      return names.map((name) => ({ what: name, unused }));
+  }
   // remove (all) unused imports
   if (/\b(?:remove|delete|drop|strip|get rid of)\s+(?:all\s+)?(?:the\s+)?unused\s+imports\b/iu.test(text))
     return 'all-unused';
