@@ -441,6 +441,7 @@ export const insertImport: Rule = (context) => {
   if (context.source) {
     const present = findImports(context.source).find(
       (item) =>
+        item.style !== 'reexport' &&
         item.module === spec.module &&
         (spec.names === undefined
           ? item.names.length === 0 && item.defaultName === spec.defaultName && item.namespace === spec.namespace

@@ -192,7 +192,7 @@ export const removeImport: Rule = (context) => {
   if (!context.repository)
     ask(rule, `nerion needs to read ${path} to remove an import exactly; run it inside the repository.`);
   const source = needSource(context, rule, 'remove an import from it')!;
-  const imports = findImports(source);
+  const imports = findImports(source).filter((item) => item.style !== 'reexport');
   const notes: string[] = [];
   let wanted: ImportTarget[];
   if (targets === 'all-unused') {
@@ -496,6 +496,8 @@ function referencingFiles(context: Context, name: string, className?: string): s
     if (file === target) continue;
     const language = sourceLanguageOf(file);
     if ((language === 'python') !== python) continue;
+    // Only files whose text has the name at all are parsed.
+    if (!repository.read(file)?.includes(name)) continue;
     const source = repository.parse(file);
     if (!source) continue;
     try {
@@ -624,7 +626,7 @@ export const changeImport: Rule = (context) => {
   const notes: string[] = [];
   if (context.repository) {
     const source = needSource(context, rule, 'change its imports')!;
-    const imports = findImports(source);
+    const imports = findImports(source).filter((item) => item.style !== 'reexport');
     const found = imports.filter((item) => item.module === from);
     if (found.length === 0) {
       const named = imports.find((item) => item.names.some((name) => name.name === from));
