@@ -1,3 +1,4 @@
+export { HEURISTIC_RULES_VERSION } from './plan-constants.js';
 export {
   ACTION_KINDS,
   ACTION_SCHEMAS,
