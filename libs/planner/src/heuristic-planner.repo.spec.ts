@@ -73,6 +73,13 @@ describe('the heuristic planner with a repository', () => {
     expect(plan.metadata.questions?.[0]).toMatch(/os is still used in app\/calc\.py/u);
   });
 
+  it('asks instead of editing a file that does not parse', async () => {
+    const view = await repo({ 'app/calc.py': 'import os\n\ndef broken(:\n    pass\n' });
+    const plan = planHeuristically({ instruction: 'remove unused import os', targetFile: 'app/calc.py' }, view);
+    expect(plan.metadata.clarification_needed).toBe(true);
+    expect(plan.metadata.questions?.[0]).toMatch(/app\/calc\.py has a syntax error on line 3/u);
+  });
+
   it('makes a rename repository-wide when another file imports the symbol, and file-wide otherwise', async () => {
     const view = await repo({ 'app/calc.py': CALC, 'app/main.py': 'from app.calc import add\n\nprint(add(1, 2))\n' });
     const add = planHeuristically({ instruction: 'rename add to plus in app/calc.py' }, view);

@@ -6,7 +6,7 @@
 import { NerionError } from '@nerion/backend-core';
 import type { PlanAction, PlanCondition, PlanLanguage } from '../plan-schema.js';
 import type { RepositoryView } from '../repository.js';
-import { lineText, type ParsedSource } from '../source/index.js';
+import { lineText, syntaxErrors, type ParsedSource } from '../source/index.js';
 
 export const IDENT = String.raw`[A-Za-z_$][\w$]*`;
 /** An identifier, optionally in backticks or quotes. */
@@ -108,6 +108,9 @@ export function needSource(context: Context, rule: string, what: string): Parsed
   const path = context.target!;
   if (context.text === undefined) ask(rule, `${path} does not exist (or cannot be read), so nerion cannot ${what}.`);
   if (!context.source) ask(rule, `${path} could not be parsed, so nerion cannot ${what}.`);
+  const problems = syntaxErrors(context.source);
+  if (problems.length > 0)
+    ask(rule, `${path} has a syntax error on line ${problems[0]!.line}; fix it first, so nerion can ${what} exactly.`);
   return context.source;
 }
 
