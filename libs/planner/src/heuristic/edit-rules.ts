@@ -15,6 +15,7 @@ import {
   lineText,
   mentionsName,
   sourceLanguageOf,
+  syntaxErrors,
   type ParsedSource,
   type SourceImport,
   type SourceSymbol,
@@ -70,6 +71,23 @@ export const deleteLines: Rule = (context) => {
   const lines = { text: context.text, lines: context.text.split('\n').map((line) => line.replace(/\r$/u, '')) };
   const total = lineCount(lines);
   if (end > total) ask('delete_lines', `${path} has ${total} lines; lines ${start}-${end} do not all exist.`);
+  // Deleting lines must not break a file that parses: check the result with the parser first.
+  if (context.source && syntaxErrors(context.source).length === 0) {
+    const kept = [...lines.lines.slice(0, start - 1), ...lines.lines.slice(end)].join('\n');
+    const after = context.repository.parser.parse(path, kept);
+    if (after) {
+      try {
+        const broken = syntaxErrors(after)[0];
+        if (broken)
+          ask(
+            'delete_lines',
+            `Deleting lines ${start}-${end} would leave ${path} unparseable (line ${broken.line}); delete a whole function, class or import instead?`,
+          );
+      } finally {
+        after.release();
+      }
+    }
+  }
   return {
     rule: 'delete_lines',
     actions: [deletionAction(path, lines, start, end, false)],
