@@ -71,8 +71,8 @@ export function planConfigFlags(args: Pick<PlanArguments, 'backend' | 'model' | 
   return { backend: args.backend, model: args.model, ...(args.jsonGrammar ? { jsonGrammar: true } : {}) };
 }
 
-/** Who plans: part of the cache key, so an LLM request never gets a heuristic plan. */
-export function plannerIdentity(config: NerionConfig, llm: boolean): PlannerIdentity {
+/** Who plans: part of the cache key, so an LLM request never gets a heuristic plan (nor older rules' plans). */
+export function plannerIdentity(config: NerionConfig, llm: boolean, heuristicRules?: number): PlannerIdentity {
   return llm
     ? {
         kind: 'llm',
@@ -81,7 +81,7 @@ export function plannerIdentity(config: NerionConfig, llm: boolean): PlannerIden
         strict: config.strict,
         jsonGrammar: config.jsonGrammar,
       }
-    : { kind: 'heuristic' };
+    : { kind: 'heuristic', ...(heuristicRules === undefined ? {} : { rules: heuristicRules }) };
 }
 
 /** `-f` relative to the working directory (or absolute), as a repo-relative POSIX path. */
@@ -138,7 +138,7 @@ export async function preparePlan(options: {
     fingerprint: settled.value.fingerprint,
     target,
     instruction: options.args.instruction,
-    planner: plannerIdentity(options.config, options.args.llm),
+    planner: plannerIdentity(options.config, options.args.llm, planner.HEURISTIC_RULES_VERSION),
     schemaVersion: planner.PLAN_SCHEMA_VERSION,
   });
   const onWarning = (message: string) => options.note(`warning: ${message}`);

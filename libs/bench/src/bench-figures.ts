@@ -11,18 +11,26 @@ import * as v from 'valibot';
 import writeFileAtomic from 'write-file-atomic';
 import { describeError } from '@nerion/backend-core';
 
-/** One measured latency: the median seconds per request of a backend/model in the last bench run. */
+/** What the last bench runs measured for a backend/model: latency, plan quality, or both. */
 export interface BenchFigure {
   backend: string;
   model: string;
-  latencySeconds: number;
+  /** Median seconds per request (`nerion models bench`). */
+  latencySeconds?: number;
+  /** Plan quality (`nerion models bench --task plan`): shares (0..1) of valid and of right plans over `cases`. */
+  plan?: { valid: number; right: number; cases: number };
 }
 
-const BenchFigureSchema = v.object({
-  backend: v.pipe(v.string(), v.minLength(1)),
-  model: v.string(),
-  latencySeconds: v.pipe(v.number(), v.finite(), v.gtValue(0)),
-});
+const share = v.pipe(v.number(), v.minValue(0), v.maxValue(1));
+const BenchFigureSchema = v.pipe(
+  v.object({
+    backend: v.pipe(v.string(), v.minLength(1)),
+    model: v.string(),
+    latencySeconds: v.optional(v.pipe(v.number(), v.finite(), v.gtValue(0))),
+    plan: v.optional(v.object({ valid: share, right: share, cases: v.pipe(v.number(), v.integer(), v.minValue(0)) })),
+  }),
+  v.check((figure) => figure.latencySeconds !== undefined || figure.plan !== undefined, 'a figure needs a value'),
+);
 
 /** The file: any `figures` list; entries that do not match BenchFigureSchema are skipped one by one. */
 const BenchFiguresFileSchema = v.object({ figures: v.array(v.unknown()) });
@@ -55,7 +63,7 @@ export function readBenchFigures(cacheDir: string, warn: (message: string) => vo
 }
 
 /**
- * Keeps the latest latency per backend/model (merged with earlier figures) and writes the file
+ * Keeps the latest figures per backend/model (merged with earlier figures) and writes the file
  * atomically (write-file-atomic: temp file, fsync, rename), so a reader never sees half a file.
  */
 export function writeBenchFigures(
@@ -66,7 +74,8 @@ export function writeBenchFigures(
   if (figures.length === 0) return;
   const key = (figure: BenchFigure) => `${figure.backend}\u0000${figure.model}`;
   const merged = new Map(readBenchFigures(cacheDir, warn).map((figure) => [key(figure), figure]));
-  for (const figure of figures) merged.set(key(figure), figure);
+  // A latency run keeps the plan figures of the same backend/model, and a plan run keeps its latency.
+  for (const figure of figures) merged.set(key(figure), { ...merged.get(key(figure)), ...figure });
   const path = benchFiguresPath(cacheDir);
   mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic.sync(

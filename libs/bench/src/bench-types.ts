@@ -1,4 +1,11 @@
-import type { BackendId, ChatMessage, CoderBackend, FinishReason, NerionErrorCode } from '@nerion/backend-core';
+import type {
+  BackendId,
+  ChatMessage,
+  CoderBackend,
+  FinishReason,
+  GenerateResult,
+  NerionErrorCode,
+} from '@nerion/backend-core';
 
 /** Creates the backend that serves `model` (the bench closes it when the combination is done). */
 export type CreateBenchBackend = (
@@ -42,6 +49,41 @@ export interface RunBenchOptions {
   onProgress?: (event: BenchProgress) => void;
   /** Things the caller should know that belong to no row (a backend created after its combination was cut failed to close, …). */
   onWarning?: (message: string) => void;
+  /**
+   * A task timed instead of one `generate()` with `messages` (e.g. planning an instruction: `--task plan`).
+   * Each warm-up and measured run is one `task.run()`; its quality (valid / right) is summed per combination.
+   */
+  task?: BenchTask;
+}
+
+/** A unit of work measured per run, with a quality verdict (see `BenchResult.quality`). */
+export interface BenchTask {
+  /** Its name in `settings.task` (`plan`). */
+  name: string;
+  /** Run `iteration` (0-based for measured runs; warm-ups get negative numbers). Throws like generate() would. */
+  run(backend: CoderBackend, iteration: number, signal: AbortSignal): Promise<BenchTaskRun>;
+}
+
+export interface BenchTaskRun {
+  /** Every generate() result the run made (the first one's TTFT, the summed tokens). */
+  results: GenerateResult[];
+  /** The answer was well-formed (for plans: it passed the plan schema). */
+  valid: boolean;
+  /** The answer was right (for plans: the evaluation set's checker said so). */
+  right: boolean;
+  /** What went wrong, for --json (a schema issue, the checker's reason). */
+  note?: string;
+}
+
+/** Quality of a task's measured runs. */
+export interface BenchQuality {
+  runs: number;
+  valid: number;
+  right: number;
+  /** valid / runs, 0..1. */
+  validShare: number;
+  /** right / runs, 0..1. */
+  rightShare: number;
 }
 
 export interface BenchProgress {
@@ -67,6 +109,10 @@ export interface BenchRun {
   /** Prompt evaluation speed, only where the engine reports it. */
   promptTokensPerSecond?: number;
   finishReason: FinishReason;
+  /** With a task: whether this run's answer was valid, and right, and why not. */
+  valid?: boolean;
+  right?: boolean;
+  note?: string;
 }
 
 /** Summary statistics of one figure over the measured runs (ms unless the name says otherwise). */
@@ -116,6 +162,8 @@ export interface BenchResult {
   completionTokens?: number;
   promptTokens?: number;
   load?: BenchLoad;
+  /** With a task: the share of valid and of right answers over the measured runs. */
+  quality?: BenchQuality;
   /** Every measured run, in order. */
   samples: BenchRun[];
   runs: number;
@@ -138,6 +186,8 @@ export interface BenchReport {
     messages: ChatMessage[];
     /** How combinations were scheduled, and why (see docs/bench.md). */
     concurrency: 'sequential';
+    /** The task timed instead of generate() (`plan`), when there was one. */
+    task?: string;
   };
   startedAt: string;
   elapsedMs: number;

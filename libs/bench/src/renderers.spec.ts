@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  PLAN_TSV_HEADER,
+  formatPlanTsvRow,
   formatTsvRow,
   formatUnavailableReason,
   quantile,
@@ -76,5 +78,26 @@ describe('renderers', () => {
     expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
     expect(quantile([10, 20], 0.95)).toBeCloseTo(19.5);
     expect(quantile([7], 0.95)).toBe(7);
+  });
+});
+
+describe('plan-quality columns (`--task plan`)', () => {
+  const planned: BenchResult = {
+    ...ok,
+    quality: { runs: 14, valid: 7, right: 2, validShare: 0.5, rightShare: 2 / 14 },
+  };
+
+  it('TSV: the seed columns, then valid_plans and right_plans as shares with 3 decimals, n/a when unavailable', () => {
+    expect(PLAN_TSV_HEADER).toBe('backend\tmodel\tlatency_s\tvalid_plans\tright_plans');
+    expect(formatPlanTsvRow(planned)).toBe('llama_cpp\tqwen2.5-coder\t0.123\t0.500\t0.143');
+    expect(formatPlanTsvRow(down)).toBe('ollama\tcodellama\tn/a\tn/a\tn/a');
+  });
+
+  it('CSV and Markdown add valid_share and right_share only when a result has quality', () => {
+    expect(renderCsv([ok]).split('\r\n')[0]).not.toContain('valid_share');
+    const [header, row] = renderCsv([planned, down]).split('\r\n');
+    expect(header).toMatch(/,runs,valid_share,right_share,reason$/u);
+    expect(row).toMatch(/,0\.500,0\.143,$/u);
+    expect(renderMarkdown([planned]).split('\n')[0]).toContain('| valid_share | right_share | reason |');
   });
 });

@@ -27,6 +27,23 @@ export function formatTsvRow(result: BenchResult): string {
   ].join('\t');
 }
 
+/** `--task plan`'s TSV header: the seed's three columns, then the shares of valid and of right plans. */
+export const PLAN_TSV_HEADER = `${TSV_HEADER}\tvalid_plans\tright_plans`;
+
+function share(value: number | undefined): string {
+  return value === undefined ? NOT_AVAILABLE : value.toFixed(3);
+}
+
+/** One `--task plan` row: the seed's row, then valid and right shares (0..1, 3 decimals) or `n/a`. */
+export function formatPlanTsvRow(result: BenchResult): string {
+  const ok = result.status === 'ok';
+  return [
+    formatTsvRow(result),
+    ok ? share(result.quality?.validShare) : NOT_AVAILABLE,
+    ok ? share(result.quality?.rightShare) : NOT_AVAILABLE,
+  ].join('\t');
+}
+
 /** The seed's table: header and one row per result, each line ending with a newline. */
 export function renderTsv(results: readonly BenchResult[]): string {
   return [TSV_HEADER, ...results.map(formatTsvRow)].map((line) => `${line}\n`).join('');
@@ -59,7 +76,15 @@ export const BENCH_COLUMNS = [
   'runs',
   'reason',
 ] as const;
-export type BenchColumn = (typeof BENCH_COLUMNS)[number];
+/** Columns added (before `reason`) when results carry a task's quality (`--task plan`). */
+export const QUALITY_COLUMNS = ['valid_share', 'right_share'] as const;
+export type BenchColumn = (typeof BENCH_COLUMNS)[number] | (typeof QUALITY_COLUMNS)[number];
+
+/** The CSV/Markdown columns for these results: the quality columns only when some result has them. */
+function columnsFor(results: readonly BenchResult[]): readonly BenchColumn[] {
+  if (!results.some((result) => result.quality)) return BENCH_COLUMNS;
+  return [...BENCH_COLUMNS.slice(0, -1), ...QUALITY_COLUMNS, 'reason'];
+}
 
 function fixed(value: number | undefined, digits: number): string {
   return value === undefined ? '' : value.toFixed(digits);
@@ -84,6 +109,8 @@ export function flattenResult(result: BenchResult): Record<BenchColumn, string> 
     load_ms: fixed(result.load?.totalMs, 1),
     completion_tokens: result.completionTokens === undefined ? '' : String(result.completionTokens),
     runs: String(result.samples.length),
+    valid_share: result.quality ? result.quality.validShare.toFixed(3) : '',
+    right_share: result.quality ? result.quality.rightShare.toFixed(3) : '',
     reason: result.reason ?? '',
   };
 }
@@ -95,9 +122,10 @@ function csvField(value: string): string {
 
 /** CSV with a header row, CRLF line ends (RFC 4180). */
 export function renderCsv(results: readonly BenchResult[]): string {
+  const columns = columnsFor(results);
   const lines = [
-    BENCH_COLUMNS.join(','),
-    ...results.map((result) => BENCH_COLUMNS.map((column) => csvField(flattenResult(result)[column])).join(',')),
+    columns.join(','),
+    ...results.map((result) => columns.map((column) => csvField(flattenResult(result)[column])).join(',')),
   ];
   return lines.map((line) => `${line}\r\n`).join('');
 }
@@ -109,11 +137,12 @@ function markdownCell(value: string): string {
 /** A GitHub-flavoured Markdown table; numbers right-aligned. */
 export function renderMarkdown(results: readonly BenchResult[]): string {
   const textColumns: ReadonlySet<BenchColumn> = new Set<BenchColumn>(['backend', 'model', 'status', 'reason']);
-  const header = `| ${BENCH_COLUMNS.join(' | ')} |`;
-  const rule = `| ${BENCH_COLUMNS.map((column) => (textColumns.has(column) ? '---' : '---:')).join(' | ')} |`;
+  const columns = columnsFor(results);
+  const header = `| ${columns.join(' | ')} |`;
+  const rule = `| ${columns.map((column) => (textColumns.has(column) ? '---' : '---:')).join(' | ')} |`;
   const rows = results.map((result) => {
     const cells = flattenResult(result);
-    return `| ${BENCH_COLUMNS.map((column) => markdownCell(cells[column])).join(' | ')} |`;
+    return `| ${columns.map((column) => markdownCell(cells[column])).join(' | ')} |`;
   });
   return [header, rule, ...rows].map((line) => `${line}\n`).join('');
 }

@@ -93,6 +93,49 @@ function setup(scripts: Partial<Record<string, Script>>) {
   return { calls, createBackend };
 }
 
+describe('runBench with a task (`--task plan`)', () => {
+  it('times one task run per sample, sums its valid/right verdicts into quality, and makes no streamed TTFT requests', async () => {
+    const { calls, createBackend } = setup({ 'llama_cpp/qwen2.5-coder': { noTimeToFirstToken: true } });
+    const iterations: number[] = [];
+    const report = await runBench({
+      backends: ['llama_cpp'],
+      models: ['qwen2.5-coder'],
+      createBackend,
+      runs: 4,
+      warmup: 1,
+      timeoutMs: 10_000,
+      task: {
+        name: 'plan',
+        async run(backend, iteration) {
+          iterations.push(iteration);
+          // A run may make several requests (a plan and its repair): tokens add up.
+          const results = [await backend.generate({ messages: [] }), await backend.generate({ messages: [] })];
+          return {
+            results,
+            valid: iteration !== 1,
+            right: iteration === 0 || iteration === 3,
+            note: `case ${iteration}`,
+          };
+        },
+      },
+    });
+    const [result] = report.results;
+    expect(result).toMatchObject({
+      status: 'ok',
+      quality: { runs: 4, valid: 3, right: 2, validShare: 0.75, rightShare: 0.5 },
+    });
+    expect(iterations).toEqual([-1, 0, 1, 2, 3]);
+    expect(result!.samples.map((run) => [run.valid, run.right, run.note, run.completionTokens])).toEqual([
+      [true, true, 'case 0', 20],
+      [false, false, 'case 1', 20],
+      [true, false, 'case 2', 20],
+      [true, true, 'case 3', 20],
+    ]);
+    expect(calls.get('llama_cpp/qwen2.5-coder')!.stream).toBe(0);
+    expect(report.settings.task).toBe('plan');
+  });
+});
+
 describe('runBench (scripted backends)', () => {
   it('measures every combination in order (backends outer, models inner) and streams each result', async () => {
     const { calls, createBackend } = setup({});

@@ -4,7 +4,8 @@
  * Per combination, one function per phase: create the backend (createPhase), probe it (probePhase;
  * unavailable → a row with the probe's reason), send the first warm-up request as part of the load
  * (loadPhase: a lazy engine loads its model there), then the remaining warm-up runs and the measured runs
- * through a tinybench Task (runsPhase; one sample = one full `generate()` call), then TTFT (ttftPhase).
+ * through a tinybench Task (runsPhase; one sample = one full `generate()` call, or one run of `options.task` —
+ * e.g. planning one instruction — whose valid/right verdicts sum to `quality`), then TTFT (ttftPhase).
  * The caller's abort and the time limit are core's RequestLifecycle and raceAbort.
  * A combination that does not finish within `timeoutMs` is cut — its signal aborts the request and the
  * bench stops waiting for it even when the backend ignores the signal — and reported, never blocking the rest.
@@ -29,10 +30,12 @@ import type {
   BenchDistribution,
   BenchLoad,
   BenchPhase,
+  BenchQuality,
   BenchReport,
   BenchResult,
   BenchRun,
   BenchStatus,
+  BenchTaskRun,
   RunBenchOptions,
 } from './bench-types.js';
 import { distribution, median } from './statistics.js';
@@ -102,6 +105,34 @@ function toRun(result: GenerateResult, latencyMs: number): BenchRun {
   };
 }
 
+/** A measured run from a task's outcome: TTFT of its first generation, tokens summed over all of them. */
+function toTaskRun(outcome: BenchTaskRun, latencyMs: number, withQuality: boolean): BenchRun {
+  const [first, ...rest] = outcome.results;
+  const run: BenchRun = first ? toRun(first, latencyMs) : { latencyMs, finishReason: 'error' };
+  if (rest.length > 0) {
+    const sum = (values: (number | undefined)[]): number | undefined =>
+      values.every((value) => value === undefined) ? undefined : values.reduce<number>((a, b) => a + (b ?? 0), 0);
+    const completion = sum(outcome.results.map((result) => result.usage.completionTokens));
+    const prompt = sum(outcome.results.map((result) => result.usage.promptTokens));
+    if (completion !== undefined) run.completionTokens = completion;
+    if (prompt !== undefined) run.promptTokens = prompt;
+    run.finishReason = rest[rest.length - 1]!.finishReason;
+  }
+  if (withQuality) {
+    run.valid = outcome.valid;
+    run.right = outcome.right;
+    if (outcome.note !== undefined) run.note = outcome.note;
+  }
+  return run;
+}
+
+function summariseQuality(samples: readonly BenchRun[]): BenchQuality {
+  const runs = samples.length;
+  const valid = samples.filter((run) => run.valid === true).length;
+  const right = samples.filter((run) => run.right === true).length;
+  return { runs, valid, right, validShare: runs === 0 ? 0 : valid / runs, rightShare: runs === 0 ? 0 : right / runs };
+}
+
 interface CombinationInput {
   backend: BackendId;
   model: string;
@@ -165,6 +196,14 @@ function startCombination(input: CombinationInput, options: RunBenchOptions, lif
   return combination;
 }
 
+/** One request of a combination: a generate() with the messages, or one run of the caller's task. */
+async function perform(combination: Combination, backend: CoderBackend, iteration: number): Promise<BenchTaskRun> {
+  const task = combination.options.task;
+  return task
+    ? task.run(backend, iteration, combination.signal)
+    : { results: [await backend.generate(combination.request())], valid: true, right: true };
+}
+
 /** Phase "create": the caller's factory, raced against the combination's signal. */
 async function createPhase(
   combination: Combination,
@@ -215,11 +254,12 @@ async function loadPhase(
   if (input.warmup > 0) {
     combination.progress('load', 1, input.warmup);
     const mark = performance.now();
-    const first = await raceAbort(backend.generate(combination.request()), signal);
+    const firstRun = await raceAbort(perform(combination, backend, -1), signal);
     firstRequestMs = performance.now() - mark;
-    engineLoadMs = first.timings.loadMs;
-    for (const warning of first.warnings) combination.warn(warning);
-    combination.servedModel = first.model || combination.servedModel;
+    const first = firstRun.results[0];
+    engineLoadMs = first?.timings.loadMs;
+    for (const warning of firstRun.results.flatMap((result) => result.warnings)) combination.warn(warning);
+    combination.servedModel = first?.model || combination.servedModel;
   }
   return engineLoadMs !== undefined
     ? {
@@ -267,10 +307,10 @@ async function runsPhase(combination: Combination, backend: CoderBackend): Promi
       count += 1;
       combination.progress(mode, mode === 'warmup' ? count + 1 : count, mode === 'warmup' ? input.warmup : input.runs);
       const began = performance.now();
-      const result = await backend.generate(combination.request());
+      const outcome = await perform(combination, backend, mode === 'run' ? count - 1 : -1 - count);
       const latencyMs = performance.now() - began;
-      for (const warning of result.warnings) combination.warn(warning);
-      if (mode === 'run') samples.push(toRun(result, latencyMs));
+      for (const warning of outcome.results.flatMap((result) => result.warnings)) combination.warn(warning);
+      if (mode === 'run') samples.push(toTaskRun(outcome, latencyMs, combination.options.task !== undefined));
     },
     {
       async: true,
@@ -299,6 +339,8 @@ async function ttftPhase(
 ): Promise<{ ttft?: BenchDistribution; source?: 'generate' | 'stream' }> {
   const fromRuns = distribution(combination.samples.map((run) => run.timeToFirstTokenMs));
   if (fromRuns) return { ttft: fromRuns, source: 'generate' };
+  // A task's runs are not plain requests: no extra streamed requests for it.
+  if (combination.options.task) return {};
   const streamed: number[] = [];
   const count = Math.min(combination.input.runs, STREAMED_TTFT_REQUESTS);
   for (let index = 1; index <= count; index += 1) {
@@ -355,7 +397,9 @@ async function measureCombination(
     const promptSpeed = distribution(samples.map((sample) => sample.promptTokensPerSecond));
     const completionTokens = median(samples.map((sample) => sample.completionTokens));
     const promptTokens = median(samples.map((sample) => sample.promptTokens));
+    const quality = options.task ? summariseQuality(samples) : undefined;
     return finish('ok', {
+      ...(quality ? { quality } : {}),
       latencyMs: latency.median,
       latency,
       ...(ttft ? { timeToFirstTokenMs: ttft, timeToFirstTokenSource: ttftSource } : {}),
@@ -493,6 +537,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
       maxTokens,
       messages,
       concurrency: 'sequential',
+      ...(options.task ? { task: options.task.name } : {}),
     },
     startedAt,
     elapsedMs: performance.now() - started,

@@ -97,6 +97,37 @@ describe('chooseAutoSelection', () => {
     expect(result.reasons.join(' ')).toContain('measured 0.500 s');
   });
 
+  it('ranks by plan quality when `models bench --task plan` figures exist, over speed', () => {
+    const both: AutoCandidate[] = [
+      { backend: 'ollama', family: family('qwen2.5-coder'), model: 'qwen2.5-coder:7b', available: true },
+      { backend: 'llama_cpp', family: family('qwen2.5-coder'), model: 'qwen2.5-coder', available: true },
+    ];
+    const task = profileTask({ instruction: 'add a function' });
+    const bench = [
+      // llama_cpp is 4x faster, but ollama's plans were right far more often.
+      {
+        backend: 'ollama' as const,
+        model: 'qwen2.5-coder',
+        latencySeconds: 2.0,
+        plan: { valid: 1, right: 0.8, cases: 14 },
+      },
+      {
+        backend: 'llama_cpp' as const,
+        model: 'qwen2.5-coder',
+        latencySeconds: 0.5,
+        plan: { valid: 0.5, right: 0.1, cases: 14 },
+      },
+    ];
+    const result = chooseAutoSelection({ candidates: both, task, memory: laptop, bench });
+    expect(result.backend).toBe('ollama');
+    expect(result.reasons.join(' ')).toContain('made right plans for 80% (valid: 100%) of 14 planning instructions');
+    // Plan figures without a latency figure still rank.
+    const planOnly = [
+      { backend: 'llama_cpp' as const, model: 'qwen2.5-coder', plan: { valid: 1, right: 0.5, cases: 14 } },
+    ];
+    expect(chooseAutoSelection({ candidates: both, task, memory: laptop, bench: planOnly }).backend).toBe('llama_cpp');
+  });
+
   it('with nothing available, fails with NOT_AVAILABLE saying how to provision one', () => {
     try {
       chooseAutoSelection({

@@ -98,12 +98,15 @@ export interface AutoCandidate {
   reason?: string;
 }
 
-/** Measured speed from an earlier `nerion models bench` run, when there is one (read by @nerion/bench). */
+/** Figures from earlier `nerion models bench` runs, when there are any. */
 export interface BenchFigure {
   /** Any backend's figures may be recorded; only catalog backends are ranked. */
   backend: string;
   model: string;
-  latencySeconds: number;
+  /** Median latency of one request (`nerion models bench`). */
+  latencySeconds?: number;
+  /** Plan quality (`nerion models bench --task plan`): shares (0..1) of valid and of right plans over `cases`. */
+  plan?: { valid: number; right: number; cases: number };
 }
 
 export interface AutoSelectInput {
@@ -176,10 +179,17 @@ function scoreCandidate(candidate: AutoCandidate, input: AutoSelectInput): { sco
     (figure) =>
       figure.backend === candidate.backend && (figure.model === candidate.model || figure.model === family.id),
   );
-  if (measured) {
-    const fastest = Math.min(...figures.map((figure) => figure.latencySeconds));
+  if (measured?.latencySeconds !== undefined) {
+    const fastest = Math.min(...figures.flatMap((figure) => (figure.latencySeconds ? [figure.latencySeconds] : [])));
     score += 20 * (fastest / measured.latencySeconds);
     notes.push(`measured ${measured.latencySeconds.toFixed(3)} s per request in the last bench`);
+  }
+  if (measured?.plan !== undefined) {
+    // The job nerion uses a coder model for: plan quality outweighs strengths, language and speed.
+    score += 80 * measured.plan.right + 10 * measured.plan.valid;
+    notes.push(
+      `made right plans for ${(100 * measured.plan.right).toFixed(0)}% (valid: ${(100 * measured.plan.valid).toFixed(0)}%) of ${measured.plan.cases} planning instructions in the last \`models bench --task plan\``,
+    );
   }
   return { score, notes };
 }

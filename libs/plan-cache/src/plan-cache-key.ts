@@ -10,7 +10,9 @@ export const PLAN_CACHE_FORMAT_VERSION = 1 as const;
 
 /** Who produced a plan: part of the key, so an LLM request never gets a heuristic plan (and vice versa). */
 export type PlannerIdentity =
-  { kind: 'heuristic' } | { kind: 'llm'; backend: string; model: string; strict: boolean; jsonGrammar: boolean };
+  /** `rules`: the heuristic planner's rules version — new rules never serve plans cached by older ones. */
+  | { kind: 'heuristic'; rules?: number }
+  | { kind: 'llm'; backend: string; model: string; strict: boolean; jsonGrammar: boolean };
 
 export interface PlanCacheKeyInput {
   fingerprint: string;
@@ -36,7 +38,7 @@ export function normaliseTarget(target: string | undefined): string | undefined 
 export function computePlanCacheKey(input: PlanCacheKeyInput): string {
   const planner =
     input.planner.kind === 'heuristic'
-      ? ['heuristic']
+      ? ['heuristic', ...(input.planner.rules === undefined ? [] : [`rules-v${input.planner.rules}`])]
       : [
           'llm',
           input.planner.backend,

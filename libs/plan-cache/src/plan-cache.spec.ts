@@ -48,6 +48,9 @@ describe('plan cache key', () => {
       computePlanCacheKey({ ...base, fingerprint: 'abd' }),
       computePlanCacheKey({ ...base, instruction: 'add a function F' }),
       computePlanCacheKey({ ...base, target: undefined }),
+      // New heuristic rules never serve plans cached by older ones.
+      computePlanCacheKey({ ...base, planner: { kind: 'heuristic', rules: 2 } }),
+      computePlanCacheKey({ ...base, planner: { kind: 'heuristic', rules: 3 } }),
     ];
     expect(new Set([same, ...variants]).size).toBe(variants.length + 1);
   });

@@ -1,3 +1,4 @@
+export { HEURISTIC_RULES_VERSION } from './plan-constants.js';
 export {
   ACTION_KINDS,
   ACTION_SCHEMAS,
@@ -39,6 +40,12 @@ export { assertPathsInsideRepo, checkRepoRelativePath, diffHeaderPaths, normalis
 export { actionJsonSchema, planDraftJsonSchema } from './plan-json-schema.js';
 export { HEURISTIC_PLANNER_ID, languageOf, planHeuristically, type HeuristicPlanInput } from './heuristic-planner.js';
 export {
+  DEFAULT_REPOSITORY_LIMITS,
+  openRepository,
+  type RepositorySettings,
+  type RepositoryView,
+} from './repository.js';
+export {
   DEFAULT_EXCERPT_CHARS,
   buildPlanMessages,
   excerptOf,
@@ -60,3 +67,25 @@ export {
   type PlanFlowOutcome,
   type PlanFlowRequest,
 } from './plan-flow.js';
+export {
+  checkPlanAgainst,
+  outcomeAsks,
+  type ExpectedAction,
+  type PayloadMatcher,
+  type PlanExpectation,
+  type PlanOutcome,
+  type PlanVerdict,
+  type PlanVerdictResult,
+} from './eval/check.js';
+export {
+  formatEvalReport,
+  loadPlanEvalSet,
+  planEvalDir,
+  runHeuristicEval,
+  summariseEval,
+  type PlanEvalCase,
+  type PlanEvalReport,
+  type PlanEvalResult,
+  type PlanEvalSet,
+} from './eval/plan-eval.js';
+export { planBenchCases, planCaseWithLlm, type LlmCaseResult, type LlmCaseSettings } from './eval/llm-eval.js';

@@ -16,6 +16,7 @@ import { ACTION_KINDS, type ActionKind, type Plan, type PlanDraft, type PlanMeta
 import { actionJsonSchema, planDraftJsonSchema } from './plan-json-schema.js';
 import { checkPlanDraft, describeIssues, finalizePlan, type PlanIssue } from './plan-validation.js';
 import { languageOf, planHeuristically } from './heuristic-planner.js';
+import type { RepositoryView } from './repository.js';
 
 export interface LlmPlanInput {
   instruction: string;
@@ -38,6 +39,8 @@ export interface LlmPlannerSettings {
   signal?: AbortSignal;
   /** Characters of the target file the prompt may carry (default 6000). */
   excerptChars?: number;
+  /** The repository view the heuristic fallback plans with (see `openRepository`). */
+  repository?: RepositoryView;
 }
 
 export interface LlmPlanOutcome {
@@ -244,7 +247,7 @@ export async function planWithLlm(input: LlmPlanInput, settings: LlmPlannerSetti
     return { plan, warnings, fromModel: true };
   } catch (error) {
     if (settings.strict === true || NerionError.hasCode(error, 'ABORTED')) throw error;
-    return fallbackPlan(input, llmPlannerId(settings.backend), error);
+    return fallbackPlan(input, llmPlannerId(settings.backend), error, settings.repository);
   }
 }
 
@@ -252,15 +255,23 @@ export async function planWithLlm(input: LlmPlanInput, settings: LlmPlannerSetti
  * The heuristic plan standing in for a failed LLM plan: `metadata.source: "heuristic-fallback"`, the reason
  * in `metadata.fallback_reason`, and exactly one warning line for stderr. `plannerId` names the LLM planner.
  */
-export function fallbackPlan(input: LlmPlanInput, plannerId: string, error: unknown): LlmPlanOutcome {
+export function fallbackPlan(
+  input: LlmPlanInput,
+  plannerId: string,
+  error: unknown,
+  repository?: RepositoryView,
+): LlmPlanOutcome {
   // NerionError messages and describeError are already free of URL credentials and query values.
   const reason = NerionError.isInstance(error)
     ? `[${error.code}] ${redactSecrets(error.message)}`
     : describeError(error);
-  const heuristic = planHeuristically({
-    instruction: input.instruction,
-    ...(input.targetFile === undefined ? {} : { targetFile: input.targetFile }),
-  });
+  const heuristic = planHeuristically(
+    {
+      instruction: input.instruction,
+      ...(input.targetFile === undefined ? {} : { targetFile: input.targetFile }),
+    },
+    repository,
+  );
   const metadata: PlanMetadata = {
     ...heuristic.metadata,
     source: 'heuristic-fallback',

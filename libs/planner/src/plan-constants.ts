@@ -28,3 +28,9 @@ export type ActionKind = (typeof ACTION_KINDS)[number];
 
 export const LANGUAGES = ['python', 'typescript', 'javascript'] as const;
 export type PlanLanguage = (typeof LANGUAGES)[number];
+
+/**
+ * The heuristic planner's rules version, part of the plan-cache key: raise it whenever the rules plan the
+ * same instruction differently, so plans cached by older rules are not served. 2: reads the repository.
+ */
+export const HEURISTIC_RULES_VERSION = 2;

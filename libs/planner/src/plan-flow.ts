@@ -73,10 +73,12 @@ export async function runPlanFlow(request: PlanFlowRequest): Promise<PlanFlowOut
     instruction: request.instruction,
     ...(request.target === undefined ? {} : { targetFile: request.target }),
   };
+  // The heuristic planner (and the LLM path's fallback) reads the target and the repository, bounded.
+  const repository = await planner.openRepository({ root });
   let plan: Plan;
   const llm = request.llm;
   if (!llm) {
-    plan = planner.planHeuristically(input);
+    plan = planner.planHeuristically(input, repository);
     assertPathsInsideRepo(root, planPaths(plan));
   } else {
     let backend: CoderBackend | undefined;
@@ -92,7 +94,7 @@ export async function runPlanFlow(request: PlanFlowRequest): Promise<PlanFlowOut
       plan = outcome.plan;
     } catch (error) {
       if (llm.strict || NerionError.hasCode(error, 'ABORTED')) throw error;
-      const fallback = planner.fallbackPlan(input, llm.plannerId, error);
+      const fallback = planner.fallbackPlan(input, llm.plannerId, error, repository);
       for (const warning of fallback.warnings) request.note(warning);
       plan = fallback.plan;
       assertPathsInsideRepo(root, planPaths(plan));

@@ -131,7 +131,10 @@ export const ACTION_SCHEMAS = {
         path: RepoPathSchema,
         start_line: v.pipe(v.number(), v.integer(), v.minValue(1)),
         end_line: v.pipe(v.number(), v.integer(), v.minValue(1)),
-        /** The lines' current text, so an applier can refuse when the file changed. */
+        /**
+         * The lines' current text (lines start_line..end_line joined by "\n", without the last line break),
+         * so an applier can refuse when the file changed.
+         */
         expected_text: v.optional(Text),
       }),
       v.check((payload) => payload.end_line >= payload.start_line, 'end_line must be >= start_line'),

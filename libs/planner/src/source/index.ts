@@ -12,6 +12,7 @@
  *   findSymbols(source)             // SourceSymbol[]: functions, classes, methods (`Class.m`), variables, interfaces, …
  *   findSymbol(source, 'Calc.add')  // one symbol by name or qualified name (first match), else undefined
  *   findImports(source)             // SourceImport[]: module, style, names, default/namespace/alias, statement span
+ *                                   // (style 'reexport' for `export … from 'm'`: refers to m, binds nothing)
  *   findIdentifiers(source, 'add')  // every identifier token `add` (not in strings/comments): rename targets
  *   hasSyntaxErrors(source)         // boolean; syntaxErrors(source) lists them (line, column, kind, text)
  *   lineText(source, 3, 5)          // exact text of lines 3..5, joined by "\n", without the last line break

@@ -161,6 +161,14 @@ describe('source parsing (tree-sitter, real grammars)', () => {
     ]);
   });
 
+  it('lists re-exports as style "reexport" (they refer to the module but bind nothing)', async () => {
+    const source = await parseSource('src/index.ts', "export { a, b as c } from './a.js';\nexport * from './b.js';\n");
+    expect(findImports(source).map((item) => [item.style, item.module, item.names, item.wildcard])).toEqual([
+      ['reexport', './a.js', [{ name: 'a' }, { name: 'b', alias: 'c' }], undefined],
+      ['reexport', './b.js', [], true],
+    ]);
+  });
+
   it('parses TSX and JavaScript with their own grammars', async () => {
     const parser = await loadSourceParser();
     const tsx = parser.parse('src/App.tsx', 'export function App() { return <div className="a">hi</div>; }\n')!;

@@ -47,8 +47,11 @@ export interface ImportedName {
 export interface SourceImport extends SourceSpan {
   /** `os`, `a.b`, `.sibling`, `./text.js`, `node:path`. */
   module: string;
-  /** `import` (Python `import m`), `from` (Python `from m import …`), `es` (ES `import … from 'm'` / `import 'm'`). */
-  style: 'import' | 'from' | 'es';
+  /**
+   * `import` (Python `import m`), `from` (Python `from m import …`), `es` (ES `import … from 'm'` / `import 'm'`),
+   * `reexport` (ES `export { a } from 'm'` / `export * from 'm'`: no local binding, but it refers to the module).
+   */
+  style: 'import' | 'from' | 'es' | 'reexport';
   /** Named imports (`from m import a, b as c`, `import { a, b as c } from 'm'`). */
   names: ImportedName[];
   /** Python `import m as alias`. */
@@ -391,6 +394,28 @@ function pythonImports(root: Node): SourceImport[] {
 function scriptImports(root: Node): SourceImport[] {
   const imports: SourceImport[] = [];
   for (const statement of namedChildren(root)) {
+    if (statement.type === 'export_statement') {
+      const source = stringValue(statement.childForFieldName('source'));
+      if (source === undefined) continue;
+      const clause = namedChildren(statement).find((node) => node.type === 'export_clause');
+      const names: ImportedName[] = [];
+      for (const specifier of clause ? namedChildren(clause) : []) {
+        const name = specifier.childForFieldName('name')?.text;
+        const alias = specifier.childForFieldName('alias')?.text;
+        if (name) names.push({ name, ...(alias ? { alias } : {}) });
+      }
+      const namespace = namedChildren(statement).find((node) => node.type === 'namespace_export');
+      imports.push({
+        ...spanOf(statement),
+        module: source,
+        style: 'reexport',
+        names,
+        ...(clause || namespace ? {} : { wildcard: true }),
+        statementModules: 1,
+        text: statement.text,
+      });
+      continue;
+    }
     if (statement.type !== 'import_statement') continue;
     const module = stringValue(statement.childForFieldName('source'));
     if (module === undefined) continue;

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { KNOWN_BACKEND_IDS, parseBackendId, type KnownBackendId } from '@nerion/config';
-import type { BenchProgress, BenchReport, BenchResult } from '@nerion/bench';
+import type { BenchFigure, BenchProgress, BenchReport, BenchResult, BenchTask } from '@nerion/bench';
 import { NerionCommand } from '../../base-command.js';
 import { createBackendRegistry } from '../../backends/index.js';
 import { isInteractive } from '../../environment.js';
@@ -26,11 +26,14 @@ export default class ModelsBench extends NerionCommand {
     'decode and prompt tokens/s, load time (kept apart from latency), and the n/a reasons.',
     'Combinations run one after the other (never concurrently) so engines sharing this machine do not distort each',
     "other's figures. Exit status 0 whenever the bench ran, even with n/a rows.",
+    'With --task plan each run plans one of a fixed set of instructions from the planner evaluation set with the',
+    'LLM planner, and the table adds `valid_plans` and `right_plans` (shares of schema-valid and of right plans).',
   ].join(' ');
   static override examples = [
     '<%= config.bin %> models bench --backends ollama llama_cpp vllm exllamav2 --models deepseek-coder-v2 qwen2.5-coder starcoder2 codellama',
     '<%= config.bin %> models bench --backends llama_cpp --models qwen2.5-coder --runs 5 --warmup 2 --json',
     '<%= config.bin %> models bench --backends ollama,vllm --models codellama --format markdown',
+    '<%= config.bin %> models bench --task plan --backends llama_cpp --models qwen2.5-coder --json-grammar',
   ];
   static override flags = {
     backends: Flags.string({
@@ -41,7 +44,11 @@ export default class ModelsBench extends NerionCommand {
       summary: 'Models to measure on every backend (space- or comma-separated). Default: the four catalog families.',
       multiple: true,
     }),
-    runs: Flags.integer({ summary: 'Measured runs per combination.', default: 3, min: 1 }),
+    runs: Flags.integer({
+      summary:
+        'Measured runs per combination (default 3; with --task plan: every instruction of the set, or the first N).',
+      min: 1,
+    }),
     warmup: Flags.integer({
       summary: 'Warm-up runs per combination (the first one is timed as part of the load).',
       default: 1,
@@ -53,7 +60,19 @@ export default class ModelsBench extends NerionCommand {
       min: 1,
     }),
     prompt: Flags.string({ summary: 'The user message sent on every run. Default: a short coding request.' }),
-    'max-tokens': Flags.integer({ summary: 'Generated-token limit of every run.', default: 64, min: 1 }),
+    'max-tokens': Flags.integer({
+      summary: 'Generated-token limit of every request (default 64; with --task plan the planner’s 1536).',
+      min: 1,
+    }),
+    task: Flags.string({
+      summary: 'What one run is: one `generate` request, or planning one instruction (`plan`).',
+      options: ['generate', 'plan'],
+      default: 'generate',
+    }),
+    'json-grammar': Flags.boolean({
+      summary: 'With --task plan: constrain decoding to the plan JSON Schema (same as NERION_JSON_GRAMMAR=1).',
+      default: false,
+    }),
     format: Flags.string({
       summary: 'Table format without --json.',
       options: ['tsv', 'csv', 'markdown'],
@@ -68,9 +87,11 @@ export default class ModelsBench extends NerionCommand {
     );
     const models = splitList(flags.models ?? [...BENCH_DEFAULT_MODELS]);
     // Resolving once up front turns a bad environment or config file into CONFIG_INVALID before anything runs.
-    this.resolveConfig({});
+    const jsonGrammar = this.resolveConfig(flags['json-grammar'] ? { jsonGrammar: true } : {}).jsonGrammar;
 
     const bench = await import('@nerion/bench');
+    const planTask =
+      flags.task === 'plan' ? await createPlanTask(flags.runs, flags['max-tokens'], jsonGrammar) : undefined;
     const json = this.jsonEnabled();
     const streamTsv = !json && flags.format === 'tsv';
     const progressLine = isInteractive(process.stderr) ? new ProgressLine() : undefined;
@@ -80,15 +101,16 @@ export default class ModelsBench extends NerionCommand {
     process.once('SIGINT', onInterrupt);
 
     const warned = new Set<string>();
-    if (streamTsv) process.stdout.write(`${bench.TSV_HEADER}\n`);
+    if (streamTsv) process.stdout.write(`${planTask ? bench.PLAN_TSV_HEADER : bench.TSV_HEADER}\n`);
     try {
       const report = await bench.runBench({
         backends,
         models,
-        runs: flags.runs,
+        runs: planTask?.runs ?? flags.runs ?? 3,
         warmup: flags.warmup,
         timeoutMs: flags.timeout * 1000,
-        maxTokens: flags['max-tokens'],
+        ...(flags['max-tokens'] === undefined ? {} : { maxTokens: flags['max-tokens'] }),
+        ...(planTask ? { task: planTask.task } : {}),
         ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
         signal: controller.signal,
         createBackend: async (backend, model) => {
@@ -103,7 +125,8 @@ export default class ModelsBench extends NerionCommand {
         },
         onResult: (result: BenchResult) => {
           progressLine?.clear();
-          if (streamTsv) process.stdout.write(`${bench.formatTsvRow(result)}\n`);
+          if (streamTsv)
+            process.stdout.write(`${planTask ? bench.formatPlanTsvRow(result) : bench.formatTsvRow(result)}\n`);
           const reason = bench.formatUnavailableReason(result);
           if (reason) this.note(reason);
           for (const warning of result.warnings) {
@@ -114,14 +137,28 @@ export default class ModelsBench extends NerionCommand {
         },
       });
       progressLine?.clear();
-      // Measured speed feeds NERION_CODER_AUTO's ranking (auto-select reads these figures back).
+      // Measured speed and plan quality feed NERION_CODER_AUTO's ranking (auto-select reads these figures back).
       bench.writeBenchFigures(
         this.resolveConfig({}).cacheDir,
-        report.results.flatMap((result) =>
-          result.status === 'ok' && result.latencyMs !== undefined
-            ? [{ backend: result.backend, model: result.model, latencySeconds: result.latencyMs / 1000 }]
-            : [],
-        ),
+        report.results.flatMap((result): BenchFigure[] => {
+          if (result.status !== 'ok') return [];
+          // A plan run records plan quality (its latency is a planning request's, not the generate bench's).
+          if (result.quality)
+            return [
+              {
+                backend: result.backend,
+                model: result.model,
+                plan: {
+                  valid: result.quality.validShare,
+                  right: result.quality.rightShare,
+                  cases: result.quality.runs,
+                },
+              },
+            ];
+          return result.latencyMs === undefined
+            ? []
+            : [{ backend: result.backend, model: result.model, latencySeconds: result.latencyMs / 1000 }];
+        }),
         (message) => this.note(`Warning: ${message}`),
       );
       if (!json && flags.format === 'csv') process.stdout.write(bench.renderCsv(report.results));
@@ -132,6 +169,39 @@ export default class ModelsBench extends NerionCommand {
       process.removeListener('SIGINT', onInterrupt);
     }
   }
+}
+
+/**
+ * `--task plan`: each run plans one instruction of the evaluation set's bench cases with the LLM planner
+ * (strict, no fallback) and checks it with the evaluation set's checker. `--runs N` takes the first N.
+ */
+async function createPlanTask(
+  runs: number | undefined,
+  maxTokens: number | undefined,
+  jsonGrammar: boolean,
+): Promise<{ task: BenchTask; runs: number }> {
+  const planner = await import('@nerion/planner');
+  const set = planner.loadPlanEvalSet();
+  const cases = planner.planBenchCases(set).slice(0, runs);
+  const task: BenchTask = {
+    name: 'plan',
+    run: async (backend, iteration, signal) => {
+      const item = cases[iteration < 0 ? 0 : iteration % cases.length]!;
+      const result = await planner.planCaseWithLlm(backend, item, {
+        fixturesDir: set.fixturesDir,
+        jsonGrammar,
+        signal,
+        ...(maxTokens === undefined ? {} : { maxTokens }),
+      });
+      return {
+        results: result.generations,
+        valid: result.valid,
+        right: result.verdict === 'right',
+        ...(result.reason ? { note: `${item.id}: ${result.reason}` } : {}),
+      };
+    },
+  };
+  return { task, runs: cases.length };
 }
 
 function describeProgress(event: BenchProgress): string {
