@@ -43,7 +43,8 @@ describe('credentials in URLs', () => {
     expect(JSON.parse(doctorJson.stdout).error).toMatchObject({ code: 'CONFIG_INVALID' });
   }, 60_000);
 
-  it('a ?token= in the base URL is redacted in the plan fallback reason, on stderr, and in doctor text and --json', async () => {
+  // The base URL is reduced to its server root (scheme, host, port, path), so a query never reaches a message.
+  it('a ?token= in the base URL never reaches the plan fallback reason, stderr, or doctor text and --json', async () => {
     const port = await closedPort();
     const env = { NERION_CODER_BACKEND: 'ollama', NERION_CODER_BASE_URL: `http://127.0.0.1:${port}/?token=${SECRET}` };
     const cwd = mkdtempSync(join(tmpdir(), 'nerion-secret-plan-'));
@@ -55,10 +56,9 @@ describe('credentials in URLs', () => {
     expect(plan.status).toBe(0);
     const reason = JSON.parse(plan.stdout).metadata.fallback_reason as string;
     expect(reason).toContain(`127.0.0.1:${port}`);
-    expect(reason).toContain('token=***');
     const doctor = await runCli(['doctor'], { env });
     const doctorJson = await runCli(['doctor', '--json'], { env });
-    expect(doctor.stdout + doctor.stderr).toContain('token=***');
+    expect(doctor.stdout + doctor.stderr).toContain(`127.0.0.1:${port}`);
     noSecret(plan.stdout, plan.stderr, doctor.stdout, doctor.stderr, doctorJson.stdout, doctorJson.stderr);
   }, 60_000);
 
