@@ -27,6 +27,7 @@ export const EXIT_STATUS: Readonly<Record<NerionErrorCode, number>> = {
   CACHE_ERROR: 1,
   INTERNAL: 1,
   ABORTED: 130,
+  UNKNOWN_COMMAND: 127,
 };
 
 /** A next step to print under the error, when the code alone says what helps. */

@@ -29,6 +29,7 @@ export const NERION_ERROR_CODES = [
   'APPLY_FAILED',
   'CACHE_ERROR',
   'NOT_AVAILABLE',
+  'UNKNOWN_COMMAND',
   'INTERNAL',
 ] as const;
 

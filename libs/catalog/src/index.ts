@@ -18,8 +18,10 @@ export {
   findFamily,
   resolveFamily,
   resolveModelForBackend,
+  unknownModelError,
   type BackendModelResolution,
 } from './resolve-model.js';
+export { nearestNames, suggestModelNames, type NearestNamesOptions } from './suggest-names.js';
 export {
   PROVISIONED_FILE_NAME,
   defaultGgufPath,

@@ -1,9 +1,10 @@
 /**
  * Name resolution. Exact only: a family id or one of its aliases (trimmed, case-insensitive), never a
- * substring or a "closest" guess. Anything else is not a catalog model.
+ * substring or a "closest" guess. Anything else is not a catalog model (its error suggests the nearest names).
  */
 import { NerionError } from '@nerion/backend-core';
 import type { Catalog, CatalogBackends, CatalogFamily, CatalogBackendId } from './catalog-schema.js';
+import { suggestModelNames } from './suggest-names.js';
 
 interface CatalogIndex {
   /** The families array the index was built from (a catalog built by hand may be replaced or grown). */
@@ -46,16 +47,38 @@ export function findFamily(catalog: Catalog, name: string): CatalogFamily | unde
   return indexOf(catalog).byName.get(key);
 }
 
-/** Like findFamily, but an unknown name is an UNKNOWN_MODEL error that lists the known names. */
-export function resolveFamily(catalog: Catalog, name: string): CatalogFamily {
+/** Like findFamily, but an unknown name is an UNKNOWN_MODEL error naming the nearest known names. */
+export function resolveFamily(
+  catalog: Catalog,
+  name: string,
+  options: { retry?: (suggestion: string) => readonly string[] } = {},
+): CatalogFamily {
   const family = findFamily(catalog, name);
   if (family) return family;
-  throw new NerionError(
+  throw unknownModelError(catalog, name, options);
+}
+
+/**
+ * The error for a model name the catalog does not know, everywhere a command resolves one: the nearest
+ * catalog names (`data.suggestions`), and as `fix` the command to run with the best of them (`retry`
+ * builds it; default `nerion models list`).
+ */
+export function unknownModelError(
+  catalog: Catalog,
+  name: string,
+  options: { retry?: (suggestion: string) => readonly string[]; context?: string } = {},
+): NerionError {
+  const suggestions = suggestModelNames(catalog, name);
+  const best = suggestions[0];
+  const command = best !== undefined && options.retry ? options.retry(best) : ['nerion', 'models', 'list'];
+  const didYouMean =
+    suggestions.length > 0 ? ` Did you mean ${suggestions.map((entry) => `"${entry}"`).join(' or ')}?` : '';
+  return new NerionError(
     'UNKNOWN_MODEL',
-    `"${name}" is not in the model catalog. Known models: ${describeKnownNames(catalog)}. Run \`nerion models list\` for details.`,
+    `"${name}" is not in the model catalog${options.context ?? ''}.${didYouMean} Known models: ${describeKnownNames(catalog)}. Run \`nerion models list\` for details.`,
     {
-      fix: { command: ['nerion', 'models', 'list'] },
-      data: { model: name, known: catalog.families.map((entry) => entry.id) },
+      data: { model: name, suggestions, known: catalog.families.map((entry) => entry.id) },
+      fix: { command },
     },
   );
 }

@@ -1,7 +1,7 @@
 import { NerionError, type CoderBackend } from '@nerion/backend-core';
 import { type NerionConfig } from '@nerion/config';
 import type { LlamaCppBackendSettings } from '@nerion/backend-llamacpp';
-import { findFamily, findProvisionedGguf } from '@nerion/catalog';
+import { findFamily, findProvisionedGguf, unknownModelError } from '@nerion/catalog';
 import { loadCatalogForConfig } from '../catalog.js';
 import type { BackendContext } from './index.js';
 
@@ -11,19 +11,24 @@ import type { BackendContext } from './index.js';
  */
 export function llamaCppModelPath(model: string, config: NerionConfig): string {
   if (config.llamaCpp.modelPath) return config.llamaCpp.modelPath;
-  const family = findFamily(loadCatalogForConfig(config), model);
-  const provisioned = family === undefined ? undefined : findProvisionedGguf(config.cacheDir, family);
+  const catalog = loadCatalogForConfig(config);
+  const family = findFamily(catalog, model);
+  // A name that is neither a catalog model nor backed by a configured file: suggest the nearest names.
+  if (family === undefined)
+    throw unknownModelError(catalog, model, {
+      context: ' and LLAMA_CPP_MODEL_PATH is not set',
+      retry: (suggestion) => ['nerion', 'models', 'ensure', '--backend', 'llama_cpp', '--model', suggestion],
+    });
+  const provisioned = findProvisionedGguf(config.cacheDir, family);
   if (provisioned) return provisioned;
-  const reason = family
-    ? `No GGUF file of ${family.id} is provisioned under ${config.cacheDir}`
-    : `"${model}" is not a catalog model and no GGUF file is configured for it`;
+  const reason = `No GGUF file of ${family.id} is provisioned under ${config.cacheDir}`;
   throw new NerionError(
     'MODEL_NOT_FOUND',
-    `${reason} — run \`nerion models ensure --backend llama_cpp --model ${family?.id ?? model}\` to download it, or set LLAMA_CPP_MODEL_PATH=/path/to/model.gguf.`,
+    `${reason} — run \`nerion models ensure --backend llama_cpp --model ${family.id}\` to download it, or set LLAMA_CPP_MODEL_PATH=/path/to/model.gguf.`,
     {
       fix: {
         settings: ['LLAMA_CPP_MODEL_PATH'],
-        command: ['nerion', 'models', 'ensure', '--backend', 'llama_cpp', '--model', family?.id ?? model],
+        command: ['nerion', 'models', 'ensure', '--backend', 'llama_cpp', '--model', family.id],
       },
       data: { model, backend: 'llama_cpp', cacheDir: config.cacheDir },
     },

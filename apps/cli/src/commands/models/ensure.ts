@@ -101,7 +101,7 @@ export default class ModelsEnsure extends NerionCommand {
 
   /** vLLM fetches its own model on first start: @nerion/backend-vllm gives the exact serve command. */
   private async ensureVllm(config: NerionConfig, catalog: Catalog, model: string): Promise<EnsureResult> {
-    const family = resolveFamily(catalog, model);
+    const family = resolveFamily(catalog, model, { retry: ensureRetry('vllm') });
     const entry = catalogEntry(family, 'vllm', 'vLLM');
     const url = new URL(baseUrlFor(config, 'vllm'));
     const { ensureVllmModel } = await import('@nerion/backend-vllm');
@@ -127,7 +127,7 @@ export default class ModelsEnsure extends NerionCommand {
 
   /** exllamav2: @nerion/backend-exllama owns the model folder and the download command. */
   private async ensureExllama(config: NerionConfig, catalog: Catalog, model: string): Promise<EnsureResult> {
-    const family = resolveFamily(catalog, model);
+    const family = resolveFamily(catalog, model, { retry: ensureRetry('exllamav2') });
     const entry = catalogEntry(family, 'exllamav2', 'exllamav2 (EXL2)');
     const { ensureExllamaModel, exllamaModelDir } = await import('@nerion/backend-exllama');
     const ensured = ensureExllamaModel({
@@ -158,7 +158,10 @@ export default class ModelsEnsure extends NerionCommand {
   ): Promise<EnsureResult> {
     const modelUrl = config.llamaCpp.modelUrl;
     // With LLAMA_CPP_MODEL_URL the name may be a label; without it, it must be a catalog model.
-    const family = modelUrl === undefined ? resolveFamily(catalog, model) : findFamily(catalog, model);
+    const family =
+      modelUrl === undefined
+        ? resolveFamily(catalog, model, { retry: ensureRetry('llama_cpp') })
+        : findFamily(catalog, model);
     const progress = createByteProgressRenderer(`Downloading ${family?.id ?? model}`);
     let result;
     try {
@@ -269,4 +272,9 @@ function catalogEntry<B extends 'vllm' | 'exllamav2'>(
       { data: { family: family.id } },
     );
   return entry;
+}
+
+/** `nerion models ensure --backend B --model <suggestion>`: the fix an unknown model name gets. */
+function ensureRetry(backend: BackendId): (suggestion: string) => string[] {
+  return (suggestion) => ['nerion', 'models', 'ensure', '--backend', backend, '--model', suggestion];
 }
