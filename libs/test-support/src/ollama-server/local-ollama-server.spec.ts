@@ -221,6 +221,24 @@ describe('protocol-faithful local Ollama stand-in (not Ollama; real GGUF via nod
     expect(await single.json()).toEqual({ error: 'pull model manifest: file does not exist' });
   });
 
+  it('DELETE /api/delete removes a model like Ollama: 200 with no body, gone from /api/tags; unknown 404, missing name 400', async () => {
+    await ndjson(await post(server, '/api/pull', { model: 'nerion-pullable:7b' }));
+    const del = (body: unknown): Promise<Response> =>
+      fetch(`${server.url}/api/delete`, {
+        method: 'DELETE',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const deleted = await del({ model: 'nerion-pullable:7b' });
+    expect(deleted.status).toBe(200);
+    expect(await deleted.text()).toBe('');
+    expect(server.installedModels()).not.toContain('nerion-pullable:7b');
+    const again = await del({ model: 'nerion-pullable:7b' });
+    expect(again.status).toBe(404);
+    expect(await again.json()).toEqual({ error: "model 'nerion-pullable:7b' not found" });
+    expect((await del({})).status).toBe(400);
+  });
+
   it('can die in the middle of a stream (the socket is destroyed, no done record)', async () => {
     server.dieMidStreamOnce(2);
     const response = await post(server, '/api/chat', {

@@ -13,6 +13,8 @@
  *                          eval_count, eval_duration (nanoseconds); `stream:false` answers one JSON object
  *   POST /api/pull         NDJSON progress: "pulling manifest", per-layer {status, digest, total, completed},
  *                          "verifying sha256 digest", "writing manifest", "removing any unused layers", "success"
+ *   DELETE /api/delete     {"model": "…"} (or the older "name"): 200 with an empty body; 404 {"error": "model '…' not found"};
+ *                          a loaded model is unloaded first
  *
  * Errors are `{"error": "…"}` with Ollama's statuses (400 bad request, 404 unknown model, 500 otherwise);
  * an error after streaming began is an `{"error": "…"}` line in the stream, as Ollama's streamResponse does.
@@ -490,6 +492,18 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
       case 'POST /api/pull':
         await handlePull(body!, response);
         return;
+      case 'DELETE /api/delete': {
+        // routes.go DeleteHandler: `name` is the older spelling of `model`; success is 200 with no body.
+        const name = body!.model ?? body!.name;
+        if (typeof name !== 'string' || name === '') throw new HttpError(400, 'model is required');
+        const model = findInstalled(name);
+        if (!model) throw new HttpError(404, `model '${name}' not found`);
+        await slots.unload(model.tag);
+        installed.delete(model.tag);
+        response.writeHead(200);
+        response.end();
+        return;
+      }
       default:
         // Gin's answer for an unknown route.
         response.writeHead(404, { 'Content-Type': 'text/plain' });
