@@ -27,3 +27,15 @@ export function loadNerionConfig(options: LoadConfigOptions = {}): NerionConfig 
 export function isInteractive(stream: NodeJS.WriteStream = process.stderr): boolean {
   return stream.isTTY === true && process.env.CI !== 'true' && process.env.TERM !== 'dumb';
 }
+
+/**
+ * Whether to colour what is written to `stream`: FORCE_COLOR (any value but `0`/`false`) forces it on,
+ * NO_COLOR (any non-empty value, https://no-color.org) turns it off, else only on an interactive terminal.
+ * FORCE_COLOR wins over NO_COLOR, as in Node's own `util.styleText`.
+ */
+export function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boolean {
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force.toLowerCase() !== 'false';
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  return stream.isTTY === true && process.env.TERM !== 'dumb';
+}

@@ -26,3 +26,9 @@ export {
 export { STRUCTURED_OUTPUTS_SINCE, compareVersions } from './ollama-version.js';
 export { modelMissingMessage, notRunningMessage } from './ollama-errors.js';
 export { ensureOllamaModel, type EnsureOllamaModelOptions, type EnsuredOllamaModel } from './ensure-model.js';
+export {
+  deleteOllamaModel,
+  listRunningOllamaModels,
+  type OllamaManageOptions,
+  type OllamaRunningModel,
+} from './ollama-manage.js';

@@ -26,6 +26,7 @@ export {
   PROVISIONED_FILE_NAME,
   defaultGgufPath,
   findProvisioned,
+  forgetProvisioned,
   findProvisionedGguf,
   ggufDirectory,
   provisionedFilePath,

@@ -126,6 +126,27 @@ function lockProvisionedFile(file: string): () => void {
   }
 }
 
+/**
+ * Drops the records whose path is `path` (after `nerion models rm` deleted it), under the same lock and
+ * with the same atomic rewrite as recordProvisioned. Returns the records dropped.
+ */
+export function forgetProvisioned(cacheDir: string, path: string): ProvisionedRecord[] {
+  const file = provisionedFilePath(cacheDir);
+  if (!existsSync(file)) return [];
+  const release = lockProvisionedFile(file);
+  try {
+    const all = readProvisioned(cacheDir);
+    const kept = all.filter((record) => record.path !== path);
+    if (kept.length === all.length) return [];
+    const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify({ version: 1, records: kept }, null, 2)}\n`);
+    renameSync(temporary, file);
+    return all.filter((record) => record.path === path);
+  } finally {
+    release();
+  }
+}
+
 /** The records for one backend (and family, when given) whose file or directory still exists. */
 export function findProvisioned(cacheDir: string, backend: BackendId, familyId?: string): ProvisionedRecord[] {
   return readProvisioned(cacheDir).filter(
