@@ -42,8 +42,21 @@ export abstract class NerionCommand extends Command {
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (!NerionError.isInstance(error)) {
-      // oclif's own errors (flag parsing, exit requests) keep their behaviour.
-      if (error.oclif !== undefined || error.exitCode !== undefined) throw error;
+      // An exit request (this.exit) keeps oclif's behaviour.
+      if ((error as { code?: string }).code === 'EEXIT') throw error;
+      // oclif's own errors (flag parsing: unknown, missing or invalid flags) keep their text and exit
+      // status on stderr; under --json they are an {"error": …} document too, like every other failure.
+      if (error.oclif !== undefined || error.exitCode !== undefined) {
+        if (!this.jsonEnabled()) throw error;
+        const status = error.oclif?.exit ?? error.exitCode ?? 2;
+        const usage = new NerionError('INVALID_REQUEST', error.message, {
+          fix: { command: ['nerion', ...this.id!.split(':'), '--help'] },
+        });
+        process.stderr.write(`${renderError(usage, false).join('\n')}\n`);
+        process.stdout.write(`${JSON.stringify({ error: { ...usage.toJSON(), exitStatus: status } }, null, 2)}\n`);
+        process.exitCode = status;
+        return undefined;
+      }
       error = new NerionError('INTERNAL', `Unexpected failure: ${describeError(error)}`, { cause: error });
     }
     const nerionError = error as NerionError;

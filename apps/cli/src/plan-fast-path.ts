@@ -49,6 +49,8 @@ export function parsePlanArguments(argv: readonly string[]): PlanArguments | und
     } else if (argument === '--llm') result.llm = true;
     else if (argument === '--json-grammar') result.jsonGrammar = true;
     else if (argument === '--no-cache') result.cache = false;
+    // The plan is one JSON document either way; --json only changes how failures print (oclif's path).
+    else if (argument === '--json') continue;
     else if (argument === '--cache') result.cache = true;
     else return undefined;
   }

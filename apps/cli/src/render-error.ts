@@ -1,10 +1,12 @@
 /**
  * How an error reads on stderr: `Error [CODE]: message`, then the fix the error carries as data — the variables
  * to set (with the flag that sets each for one run, where one exists) and a command, shell-quoted — or, for an
- * error without one, the hint for its code. Nothing here reads the message text.
+ * error without one, the hint for its code. Nothing here reads the message text. The `Error [CODE]:` prefix is
+ * red when stderr takes colour (colors.ts).
  */
 import { describeError, shellJoin, type NerionError, type NerionErrorFix } from '@nerion/backend-core';
 import { SETTING_FLAGS, type ConfigVariable } from '@nerion/config';
+import { colorsFor } from './colors.js';
 import { HINTS } from './exit-status.js';
 
 /** `Fix:` lines for a NerionError's `fix` (none when it has none). */
@@ -23,7 +25,7 @@ export function renderFix(fix: NerionErrorFix | undefined): string[] {
 
 /** Every line printed for `error` (`verbose` adds the cause chain). */
 export function renderError(error: NerionError, verbose: boolean): string[] {
-  const lines = [`Error [${error.code}]: ${error.message}`];
+  const lines = [`${colorsFor(process.stderr).red(`Error [${error.code}]:`)} ${error.message}`];
   const fixLines = renderFix(error.fix);
   if (fixLines.length > 0) lines.push(...fixLines);
   else if (HINTS[error.code]) lines.push(`Hint: ${HINTS[error.code]}`);

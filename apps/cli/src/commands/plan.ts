@@ -12,8 +12,7 @@ const TARGET_READ_LIMIT = 256 * 1024;
 export default class Plan extends NerionCommand {
   static override summary = 'Turn an instruction into a strict, validated JSON code-change plan.';
   static override description =
-    'Prints exactly one JSON plan on stdout; every diagnostic goes to stderr. Plans are cached in .nerion/plan_cache.json per repository state.';
-  static override enableJsonFlag = false;
+    'Prints exactly one JSON plan on stdout (with or without --json); every diagnostic goes to stderr. Under --json a failure is one {"error": …} document, and --apply/--diff print the apply result as JSON. Plans are cached in .nerion/plan_cache.json per repository state.';
   static override examples = [
     '<%= config.bin %> plan -i "add a function slugify to src/text.ts"',
     '<%= config.bin %> plan -i "rename add to plus in app/calc.py" --diff',
@@ -126,6 +125,10 @@ export default class Plan extends NerionCommand {
       },
       (message) => this.note(message),
     );
+    if (this.jsonEnabled()) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
     const rendered = renderApplyResult(result);
     for (const line of rendered.stderr) this.note(line);
     process.stdout.write(rendered.stdout);
