@@ -6,6 +6,7 @@
 import type { Hook } from '@oclif/core';
 import { NerionError } from '@nerion/backend-core';
 import { nearestNames } from '@nerion/catalog';
+import { colorsFor } from '../colors.js';
 import { EXIT_STATUS } from '../exit-status.js';
 
 const hook: Hook.CommandNotFound = async function (options) {
@@ -30,7 +31,7 @@ const hook: Hook.CommandNotFound = async function (options) {
     },
   );
   const status = EXIT_STATUS.UNKNOWN_COMMAND;
-  process.stderr.write(`Error [${error.code}]: ${error.message}\n`);
+  process.stderr.write(`${colorsFor(process.stderr).red(`Error [${error.code}]:`)} ${error.message}\n`);
   if (rest.includes('--json') || process.argv.includes('--json'))
     process.stdout.write(`${JSON.stringify({ error: { ...error.toJSON(), exitStatus: status } }, null, 2)}\n`);
   this.exit(status);
