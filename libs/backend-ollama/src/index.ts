@@ -28,7 +28,9 @@ export { modelMissingMessage, notRunningMessage } from './ollama-errors.js';
 export { ensureOllamaModel, type EnsureOllamaModelOptions, type EnsuredOllamaModel } from './ensure-model.js';
 export {
   deleteOllamaModel,
+  listInstalledOllamaModels,
   listRunningOllamaModels,
+  type OllamaInstalledModel,
   type OllamaManageOptions,
   type OllamaRunningModel,
 } from './ollama-manage.js';

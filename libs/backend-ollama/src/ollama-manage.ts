@@ -39,6 +39,40 @@ function clientFor(settings: OllamaPullSettings, lifecycle: RequestLifecycle): {
   return { client, baseUrl };
 }
 
+/** One model installed in Ollama (`GET /api/tags`). */
+export interface OllamaInstalledModel {
+  name: string;
+  /** Bytes on disk. */
+  sizeBytes: number;
+  digest?: string;
+  modifiedAt?: string;
+}
+
+/** The models installed in Ollama, with their size on disk. Throws BACKEND_UNREACHABLE when Ollama does not answer. */
+export async function listInstalledOllamaModels(
+  settings: OllamaPullSettings,
+  options: OllamaManageOptions = {},
+): Promise<OllamaInstalledModel[]> {
+  const lifecycle = new RequestLifecycle(
+    { signal: options.signal, timeoutMs: options.timeoutMs ?? 5000 },
+    'listing installed models',
+  );
+  const { client, baseUrl } = clientFor(settings, lifecycle);
+  try {
+    const response = await client.list();
+    return response.models.map((model) => ({
+      name: model.name,
+      sizeBytes: model.size,
+      ...(model.digest ? { digest: model.digest } : {}),
+      ...(model.modified_at ? { modifiedAt: new Date(model.modified_at).toISOString() } : {}),
+    }));
+  } catch (error) {
+    throw toNerionError(error, { baseUrl, model: '', phase: 'request', lifecycle, what: 'listing installed models' });
+  } finally {
+    lifecycle.dispose();
+  }
+}
+
 /** The models Ollama has in memory now. Throws BACKEND_UNREACHABLE when Ollama does not answer. */
 export async function listRunningOllamaModels(
   settings: OllamaPullSettings,
