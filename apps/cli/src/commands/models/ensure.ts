@@ -275,6 +275,6 @@ function catalogEntry<B extends 'vllm' | 'exllamav2'>(
 }
 
 /** `nerion models ensure --backend B --model <suggestion>`: the fix an unknown model name gets. */
-function ensureRetry(backend: BackendId): (suggestion: string) => string[] {
+function ensureRetry(backend: string): (suggestion: string) => string[] {
   return (suggestion) => ['nerion', 'models', 'ensure', '--backend', backend, '--model', suggestion];
 }

@@ -1,5 +1,5 @@
-import { describeError, type NerionConfig } from '@nerion/backend-core';
-import { formatBytes } from '@nerion/catalog';
+import { describeError, formatBytes } from '@nerion/backend-core';
+import { type NerionConfig } from '@nerion/config';
 import { NerionCommand } from '../../base-command.js';
 import { baseUrlFor } from '../../catalog.js';
 

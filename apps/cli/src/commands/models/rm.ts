@@ -1,12 +1,12 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
 import { Flags } from '@oclif/core';
-import { NerionError, type NerionConfig } from '@nerion/backend-core';
+import { NerionError, formatBytes } from '@nerion/backend-core';
+import { type NerionConfig } from '@nerion/config';
 import {
   findFamily,
   findProvisionedGguf,
   forgetProvisioned,
-  formatBytes,
   ggufDirectory,
   resolveModelForBackend,
   unknownModelError,
