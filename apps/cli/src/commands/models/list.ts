@@ -1,16 +1,20 @@
-import { NerionError, describeError } from '@nerion/backend-core';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { NerionError, describeError, formatBytes } from '@nerion/backend-core';
 import { sameOllamaModel } from '@nerion/backend-ollama/settings';
 import type { KnownBackendId, NerionConfig } from '@nerion/config';
 import {
   CATALOG_BACKENDS,
-  findProvisionedGguf,
+  ggufDirectory,
   resolveModelForBackend,
   type Catalog,
   type CatalogFamily,
 } from '@nerion/catalog';
 import type * as ExllamaModule from '@nerion/backend-exllama';
 import { NerionCommand } from '../../base-command.js';
+import { findLlamaCppModelFile } from '../../backends/llama-cpp.js';
 import { baseUrlFor, loadCatalogForConfig } from '../../catalog.js';
+import { sizeOnDisk } from '../../disk-size.js';
 
 /** installed: usable now; missing: known build, not here; no-build: the catalog has none; unknown: the engine did not answer. */
 export type ModelState = 'installed' | 'missing' | 'no-build' | 'unknown';
@@ -24,6 +28,21 @@ export interface ModelListEntry {
   location?: string;
   /** Why the state is what it is, when not installed. */
   detail?: string;
+  /** Bytes on disk, when installed and known (a file, a folder, or Ollama's /api/tags size). */
+  sizeBytes?: number;
+  /** llama_cpp: LLAMA_CPP_MODEL_PATH (every model name runs that file) or provisioned. */
+  source?: string;
+}
+
+/** Installed and not one of the catalog's builds: other Ollama tags, other GGUFs, other served models. */
+export interface OtherInstalledModel {
+  backend: KnownBackendId;
+  name: string;
+  /** File, folder or endpoint. */
+  location: string;
+  sizeBytes?: number;
+  /** How it got there: LLAMA_CPP_MODEL_PATH, cache folder, endpoint. */
+  source?: string;
 }
 
 export interface ModelListFamily {
@@ -42,19 +61,23 @@ export interface ModelListFamily {
 export interface ModelListResult {
   catalogSources: string[];
   families: ModelListFamily[];
+  /** What is installed outside the catalog's builds. */
+  others: OtherInstalledModel[];
 }
 
 interface EngineView {
-  /** Names the engine serves now, or undefined when it did not answer. */
-  models: readonly string[] | undefined;
+  /** What the engine has or serves now (with size on disk when it says), or undefined when it did not answer. */
+  models: readonly { name: string; sizeBytes?: number }[] | undefined;
   endpoint: string;
   reason?: string;
 }
 
 export default class ModelsList extends NerionCommand {
-  static override summary = 'List catalog families × backends, with what is installed or available now.';
-  static override description =
-    'llama_cpp: a provisioned GGUF is present; ollama: the tag is in /api/tags of the running Ollama; vllm: the server at the vLLM URL serves it; exllamav2: the model directory holds config.json and .safetensors files.';
+  static override summary = 'List catalog families × backends, and every model installed here, with its size on disk.';
+  static override description = [
+    'llama_cpp: LLAMA_CPP_MODEL_PATH is set (every model name runs that file — doctor uses the same rule) or a provisioned GGUF is present; ollama: the tag is in /api/tags of the running Ollama; vllm: the server at the vLLM URL serves it; exllamav2: the model directory holds config.json and .safetensors files.',
+    'Below the table: where each installed build is and its size, then what is installed outside the catalog (other Ollama tags, other GGUFs in the cache folder, other exllamav2 folders, other models the vLLM server serves).',
+  ].join('\n');
   static override examples = [
     '<%= config.bin %> models list',
     '<%= config.bin %> models list --json',
@@ -68,7 +91,8 @@ export default class ModelsList extends NerionCommand {
     const [ollama, vllm] = await Promise.all([this.ollamaView(config), this.vllmView(config)]);
     const exllama = await import('@nerion/backend-exllama');
     const families = catalog.families.map((family) => describeFamily(catalog, family, config, ollama, vllm, exllama));
-    const result: ModelListResult = { catalogSources: [...catalog.sources], families };
+    const others = findOthers(families, config, ollama, vllm, exllama);
+    const result: ModelListResult = { catalogSources: [...catalog.sources], families, others };
     if (!this.jsonEnabled()) this.render(result, ollama, vllm);
     return result;
   }
@@ -89,10 +113,18 @@ export default class ModelsList extends NerionCommand {
         .trimEnd();
     this.log(line(header));
     for (const row of rows) this.log(line(row));
+    const size = (bytes: number | undefined): string => (bytes === undefined ? '' : ` (${formatBytes(bytes)})`);
     for (const family of result.families) {
       for (const entry of family.backends)
         if (entry.state === 'installed' && entry.location)
-          this.log(`  ${family.id} / ${entry.backend}: ${entry.location}`);
+          this.log(
+            `  ${family.id} / ${entry.backend}: ${entry.location}${size(entry.sizeBytes)}${entry.source === 'LLAMA_CPP_MODEL_PATH' ? ' [LLAMA_CPP_MODEL_PATH]' : ''}`,
+          );
+    }
+    if (result.others.length > 0) {
+      this.log('Installed outside the catalog:');
+      for (const other of result.others)
+        this.log(`  ${other.backend} / ${other.name}: ${other.location}${size(other.sizeBytes)}`);
     }
     if (ollama.reason) this.note(`ollama: ${ollama.reason}`);
     if (vllm.reason) this.note(`vllm: ${vllm.reason}`);
@@ -101,22 +133,15 @@ export default class ModelsList extends NerionCommand {
     );
   }
 
-  /** Through the Ollama backend's probe (lazily imported), which reads /api/tags. */
+  /** Ollama's /api/tags, with sizes, through @nerion/backend-ollama (lazily imported). */
   private async ollamaView(config: NerionConfig): Promise<EngineView> {
     const endpoint = baseUrlFor(config, 'ollama');
-    const ollama = await import('@nerion/backend-ollama');
-    const backend = ollama.createOllamaBackend({
-      model: 'nerion-models-list',
-      baseUrl: endpoint,
-      probeTimeoutMs: 1500,
-    });
+    const { listInstalledOllamaModels } = await import('@nerion/backend-ollama');
     try {
-      const probe = await backend.probe();
-      if (probe.reachable === false)
-        return { models: undefined, endpoint, reason: probe.reason ?? `Ollama is not answering at ${endpoint}.` };
-      return { models: probe.models ?? [], endpoint };
-    } finally {
-      await backend.close();
+      const models = await listInstalledOllamaModels({ baseUrl: endpoint }, { timeoutMs: 1500 });
+      return { models: models.map((model) => ({ name: model.name, sizeBytes: model.sizeBytes })), endpoint };
+    } catch (error) {
+      return { models: undefined, endpoint, reason: describeError(error) };
     }
   }
 
@@ -125,7 +150,8 @@ export default class ModelsList extends NerionCommand {
     const endpoint = baseUrlFor(config, 'vllm');
     const { listOpenAICompatibleModels } = await import('@nerion/backend-openai-compatible');
     try {
-      return { models: await listOpenAICompatibleModels({ baseUrl: endpoint, timeoutMs: 1500 }), endpoint };
+      const served = await listOpenAICompatibleModels({ baseUrl: endpoint, timeoutMs: 1500 });
+      return { models: served.map((name) => ({ name })), endpoint };
     } catch (error) {
       const data = NerionError.isInstance(error) ? error.data : {};
       const failure = data.failure;
@@ -157,25 +183,39 @@ function describeFamily(
 ): ModelListFamily {
   const backends = CATALOG_BACKENDS.map((backend): ModelListEntry => {
     const resolution = resolveModelForBackend(catalog, backend, family.id);
+    // The same rule as doctor and the backend: LLAMA_CPP_MODEL_PATH runs for every name, else the provisioned file.
+    const file = backend === 'llama_cpp' ? findLlamaCppModelFile(family.id, config, catalog) : undefined;
+    if (file)
+      return {
+        backend,
+        name: basename(file.path),
+        state: 'installed',
+        location: file.path,
+        source: file.source,
+        ...sized(file.path),
+      };
     if (!resolution.entry) return { backend, state: 'no-build', detail: resolution.missingEntry };
     const name = resolution.name;
     switch (backend) {
       case 'llama_cpp': {
-        const path = findProvisionedGguf(config.cacheDir, family);
-        return path
-          ? { backend, name, state: 'installed', location: path }
-          : {
-              backend,
-              name,
-              state: 'missing',
-              detail: `run \`nerion models ensure --backend llama_cpp --model ${family.id}\``,
-            };
+        return {
+          backend,
+          name,
+          state: 'missing',
+          detail: `run \`nerion models ensure --backend llama_cpp --model ${family.id}\``,
+        };
       }
       case 'ollama': {
         if (!ollama.models) return { backend, name, state: 'unknown', detail: ollama.reason };
-        const found = ollama.models.some((model) => sameOllamaModel(model, name));
+        const found = ollama.models.find((model) => sameOllamaModel(model.name, name));
         return found
-          ? { backend, name, state: 'installed', location: ollama.endpoint }
+          ? {
+              backend,
+              name,
+              state: 'installed',
+              location: ollama.endpoint,
+              ...(found.sizeBytes === undefined ? {} : { sizeBytes: found.sizeBytes }),
+            }
           : {
               backend,
               name,
@@ -185,7 +225,7 @@ function describeFamily(
       }
       case 'vllm': {
         if (!vllm.models) return { backend, name, state: 'unknown', detail: vllm.reason };
-        const served = vllm.models.some((model) => model === name || resolution.alternatives.includes(model));
+        const served = vllm.models.some((model) => model.name === name || resolution.alternatives.includes(model.name));
         return served
           ? { backend, name, state: 'installed', location: vllm.endpoint }
           : { backend, name, state: 'missing', detail: `the server at ${vllm.endpoint} does not serve it` };
@@ -194,7 +234,7 @@ function describeFamily(
         const directory = exllama.exllamaModelDir(config.cacheDir, family.id);
         const present = exllama.hasExllamaModel(directory);
         return present
-          ? { backend, name, state: 'installed', location: directory }
+          ? { backend, name, state: 'installed', location: directory, ...sized(directory) }
           : {
               backend,
               name,
@@ -216,4 +256,70 @@ function describeFamily(
     source: family.source,
     backends,
   };
+}
+
+function sized(path: string): { sizeBytes?: number } {
+  const bytes = sizeOnDisk(path);
+  return bytes === undefined ? {} : { sizeBytes: bytes };
+}
+
+/** Installed models that are not a catalog family's build: other Ollama tags, GGUFs, exllamav2 folders, served names. */
+function findOthers(
+  families: readonly ModelListFamily[],
+  config: NerionConfig,
+  ollama: EngineView,
+  vllm: EngineView,
+  exllama: Pick<typeof ExllamaModule, 'exllamaModelDir' | 'hasExllamaModel'>,
+): OtherInstalledModel[] {
+  const known = (backend: string): ModelListEntry[] =>
+    families.flatMap((family) =>
+      family.backends.filter((entry) => entry.backend === backend && entry.state === 'installed'),
+    );
+  const others: OtherInstalledModel[] = [];
+  for (const model of ollama.models ?? [])
+    if (!known('ollama').some((entry) => entry.name !== undefined && sameOllamaModel(model.name, entry.name)))
+      others.push({
+        backend: 'ollama',
+        name: model.name,
+        location: ollama.endpoint,
+        ...(model.sizeBytes === undefined ? {} : { sizeBytes: model.sizeBytes }),
+        source: 'endpoint',
+      });
+  const ggufPaths = new Set(known('llama_cpp').map((entry) => entry.location));
+  const configured = config.llamaCpp.modelPath;
+  if (configured !== undefined && !ggufPaths.has(configured) && existsSync(configured)) {
+    others.push({
+      backend: 'llama_cpp',
+      name: basename(configured),
+      location: configured,
+      ...sized(configured),
+      source: 'LLAMA_CPP_MODEL_PATH',
+    });
+    ggufPaths.add(configured);
+  }
+  for (const name of listFolder(ggufDirectory(config.cacheDir)))
+    if (/\.gguf$/i.test(name)) {
+      const path = join(ggufDirectory(config.cacheDir), name);
+      if (!ggufPaths.has(path))
+        others.push({ backend: 'llama_cpp', name, location: path, ...sized(path), source: 'cache folder' });
+    }
+  const exlRoot = dirname(exllama.exllamaModelDir(config.cacheDir, 'x'));
+  const exlKnown = new Set(known('exllamav2').map((entry) => entry.location));
+  for (const name of listFolder(exlRoot)) {
+    const path = join(exlRoot, name);
+    if (!exlKnown.has(path) && exllama.hasExllamaModel(path))
+      others.push({ backend: 'exllamav2', name, location: path, ...sized(path), source: 'cache folder' });
+  }
+  for (const model of vllm.models ?? [])
+    if (!known('vllm').some((entry) => entry.name === model.name))
+      others.push({ backend: 'vllm', name: model.name, location: vllm.endpoint, source: 'endpoint' });
+  return others;
+}
+
+function listFolder(path: string): string[] {
+  try {
+    return readdirSync(path).sort();
+  } catch {
+    return [];
+  }
 }

@@ -1,4 +1,4 @@
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
 import { Flags } from '@oclif/core';
 import { NerionError, formatBytes } from '@nerion/backend-core';
@@ -14,6 +14,7 @@ import {
 } from '@nerion/catalog';
 import { NerionCommand } from '../../base-command.js';
 import { askYesNo, baseUrlFor, loadCatalogForConfig } from '../../catalog.js';
+import { sizeOnDisk } from '../../disk-size.js';
 import { isInteractive } from '../../environment.js';
 
 export interface RemoveResult {
@@ -27,15 +28,6 @@ export interface RemoveResult {
   freedBytes?: number;
   /** provisioned.json records dropped with it. */
   forgottenRecords: number;
-}
-
-/** The size of a file or of a folder's files, recursively. */
-function sizeOnDisk(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.size;
-  let total = 0;
-  for (const entry of readdirSync(path)) total += sizeOnDisk(join(path, entry));
-  return total;
 }
 
 function inside(path: string, directory: string): boolean {
@@ -155,7 +147,7 @@ export default class ModelsRm extends NerionCommand {
         `${path} is outside nerion's cache folder ${config.cacheDir}; nerion deletes only what it provisioned. Delete it yourself if you mean to.`,
         { data: { path, cacheDir: config.cacheDir } },
       );
-    const freedBytes = sizeOnDisk(path);
+    const freedBytes = sizeOnDisk(path) ?? 0;
     await this.confirm(`Delete ${path} (${formatBytes(freedBytes)})?`, argv, yes);
     rmSync(path, { force: true });
     const forgotten = forgetProvisioned(config.cacheDir, path);
@@ -192,7 +184,7 @@ export default class ModelsRm extends NerionCommand {
           fix: { command: ['nerion', 'models', 'list'] },
         },
       );
-    const freedBytes = sizeOnDisk(folder);
+    const freedBytes = sizeOnDisk(folder) ?? 0;
     await this.confirm(`Delete the folder ${folder} (${formatBytes(freedBytes)})?`, argv, yes);
     rmSync(folder, { recursive: true, force: true });
     const forgotten = forgetProvisioned(config.cacheDir, folder);
