@@ -2,12 +2,21 @@
  * `nerion doctor`: for every backend — configured? reachable? model present? strict JSON works? —
  * each failing check with the exact command that fixes it. Engines load lazily through the registry.
  */
-import { NerionError, describeError, type CoderBackend } from '@nerion/backend-core';
-import { KNOWN_BACKEND_IDS, type NerionConfig, type KnownBackendId } from '@nerion/config';
+import { NerionError, describeError, formatBytes, type CoderBackend } from '@nerion/backend-core';
+import { resolveModelForBackend } from '@nerion/catalog';
+import {
+  CONFIG_VARIABLES,
+  KNOWN_BACKEND_IDS,
+  type ConfigSource,
+  type ConfigVariable,
+  type NerionConfig,
+  type KnownBackendId,
+} from '@nerion/config';
 import { DEFAULT_OLLAMA_BASE_URL } from '@nerion/backend-ollama/settings';
 import { DEFAULT_VLLM_BASE_URL } from '@nerion/backend-vllm/settings';
 import { createBackendRegistry } from './backends/index.js';
-import { baseUrlFor } from './catalog.js';
+import { baseUrlFor, loadCatalogForConfig } from './catalog.js';
+import { colorsFor, type Colors } from './colors.js';
 
 export type CheckName = 'configured' | 'reachable' | 'model' | 'strict_json';
 
@@ -25,13 +34,61 @@ export interface DoctorBackendReport {
   selected: boolean;
   usable: boolean;
   checks: DoctorCheck[];
+  /**
+   * What the backend reported about itself (its probe's typed facts): for llama_cpp the device, file, size,
+   * architecture, trained context length and thread count with where it came from.
+   */
+  facts?: Readonly<Record<string, unknown>>;
+}
+
+/** One setting as the config resolver decided it. */
+export interface DoctorSetting {
+  name: string;
+  /** The value in effect (null: unset, the backend applies its own default). */
+  value: string | number | boolean | readonly string[] | null;
+  source: ConfigSource;
 }
 
 export interface DoctorReport {
   backend: KnownBackendId;
   model: string;
   sources: Readonly<Record<string, string>>;
+  /** Every setting's value and where it came from (flag, env, file, auto, default). */
+  settings: DoctorSetting[];
   backends: DoctorBackendReport[];
+}
+
+/** Each config variable's value in the resolved config, and its source (`default` when nothing set it). */
+export function describeSettings(config: NerionConfig): DoctorSetting[] {
+  const values: Record<ConfigVariable, DoctorSetting['value'] | undefined> = {
+    NERION_CODER_BACKEND: config.backend,
+    NERION_CODER_MODEL: config.model,
+    NERION_CODER_BASE_URL: config.baseUrl,
+    LLAMA_CPP_MODEL_PATH: config.llamaCpp.modelPath,
+    LLAMA_CPP_MODEL_URL: config.llamaCpp.modelUrl,
+    LLAMA_CPP_MODEL_SHA256: config.llamaCpp.modelSha256,
+    EXLLAMA_MODEL_DIR: config.exllama.modelDir,
+    NERION_ALLOW_NETWORK: config.allowNetwork,
+    NERION_AUTOSTART_VLLM: config.autostartVllm,
+    NERION_AUTOSTART_EXL: config.autostartExl,
+    NERION_CODER_AUTO: config.auto,
+    NERION_LLM_STRICT: config.strict,
+    NERION_JSON_GRAMMAR: config.jsonGrammar,
+    NERION_MODEL_CATALOG: config.catalogPath,
+    NERION_CACHE_DIR: config.cacheDir,
+    NERION_LLAMA_THREADS: config.llamaCpp.threads,
+    NERION_PYTHON: config.exllama.python,
+    NERION_VLLM_COMMAND: config.vllm.command,
+    NERION_SERVER_START_TIMEOUT:
+      config.serverStartTimeoutMs === undefined ? undefined : config.serverStartTimeoutMs / 1000,
+  };
+  const sourceOf = (name: ConfigVariable): ConfigSource =>
+    name === 'NERION_CODER_BACKEND'
+      ? (config.sources.backend ?? 'default')
+      : name === 'NERION_CODER_MODEL'
+        ? (config.sources.model ?? 'default')
+        : (config.sources[name] ?? 'default');
+  return CONFIG_VARIABLES.map((name) => ({ name, value: values[name] ?? null, source: sourceOf(name) }));
 }
 
 const STRICT_SCHEMA = {
@@ -59,12 +116,31 @@ function fixes(
         unreachable: `nerion models ensure --backend llama_cpp --model ${model} --force   # downloads it again; or: export LLAMA_CPP_MODEL_PATH=/path/to/a/valid/model.gguf`,
         missingModel: `nerion models ensure --backend llama_cpp --model ${model} --yes`,
       };
-    case 'vllm':
+    case 'vllm': {
+      // The fix names the actual endpoint (host and port) and the catalog's repository for the model.
+      const endpoint = new URL(baseUrlFor(config, 'vllm'));
+      const host = endpoint.hostname === 'localhost' ? '127.0.0.1' : endpoint.hostname;
+      const port = endpoint.port || (endpoint.protocol === 'https:' ? '443' : '80');
+      let repo = model;
+      let served = model;
+      try {
+        const resolution = resolveModelForBackend(loadCatalogForConfig(config), 'vllm', model);
+        if (resolution.entry) {
+          repo = resolution.entry.repo;
+          served = resolution.name;
+        }
+      } catch {
+        // An unreadable catalog: the model name stands for the repository.
+      }
+      const serve = `vllm serve ${repo} --served-model-name ${served} --host ${host} --port ${port}`;
       return {
         unconfigured: `export NERION_CODER_BASE_URL=${DEFAULT_VLLM_BASE_URL}`,
-        unreachable: `vllm serve <hf-repo> --served-model-name ${model} --host 127.0.0.1 --port 8000   # or: export NERION_AUTOSTART_VLLM=1`,
-        missingModel: `restart vLLM with --served-model-name ${model} (see \`nerion models ensure --backend vllm --model ${model}\`)`,
+        unreachable: config.autostartVllm
+          ? `${serve}   # NERION_AUTOSTART_VLLM=1 is set: see the vLLM log under ${config.cacheDir}/logs/`
+          : `${serve}   # or: export NERION_AUTOSTART_VLLM=1`,
+        missingModel: `restart vLLM with --served-model-name ${served} (see \`nerion models ensure --backend vllm --model ${model}\`)`,
       };
+    }
     case 'exllamav2':
       return {
         unconfigured: `export EXLLAMA_MODEL_DIR=/path/to/exl2/model   # or a TabbyAPI server: export NERION_CODER_BASE_URL=http://localhost:5000`,
@@ -83,12 +159,14 @@ async function checkBackend(
   const selected = backend === config.backend;
   const fix = fixes(backend, model, config);
   const checks: DoctorCheck[] = [];
+  let facts: Readonly<Record<string, unknown>> | undefined;
   const report = (): DoctorBackendReport => ({
     backend,
     model,
     selected,
     usable: checks.every((check) => check.ok === true),
     checks,
+    ...(facts === undefined ? {} : { facts }),
   });
   const skip = (...names: CheckName[]): void => {
     for (const check of names) checks.push({ check, ok: null, detail: 'not checked: an earlier check failed' });
@@ -105,6 +183,7 @@ async function checkBackend(
   }
   try {
     const probe = await instance.probe({ timeoutMs: Math.min(timeoutMs, 5000) });
+    if (probe.facts) facts = probe.facts as Readonly<Record<string, unknown>>;
     if (!probe.available) {
       checks.push({
         check: 'reachable',
@@ -138,8 +217,13 @@ async function checkBackend(
       checks.push({
         check: 'strict_json',
         ok: true,
-        detail: `${instance.supportsConstrainedDecoding ? 'constrained decoding' : 'validated output'}: ${result.text.trim().slice(0, 60)}`,
+        detail: `${instance.supportsConstrainedDecoding ? 'constrained decoding' : 'validated output'}: ${oneLine(result.text, 60)}`,
       });
+      // After a generation an in-process engine knows its device: ask again for the final facts.
+      if (backend === 'llama_cpp') {
+        const after = await instance.probe({ timeoutMs: Math.min(timeoutMs, 5000) });
+        if (after.facts) facts = after.facts as Readonly<Record<string, unknown>>;
+      }
     } catch (error) {
       const code = NerionError.isInstance(error) ? ` [${error.code}]` : '';
       checks.push({
@@ -160,20 +244,53 @@ export async function runDoctor(config: NerionConfig, options: { timeoutMs?: num
   const reports = await Promise.all(
     KNOWN_BACKEND_IDS.map((backend) => checkBackend(backend, config.model, config, timeoutMs)),
   );
-  return { backend: config.backend, model: config.model, sources: config.sources, backends: reports };
+  return {
+    backend: config.backend,
+    model: config.model,
+    sources: config.sources,
+    settings: describeSettings(config),
+    backends: reports,
+  };
 }
 
-export function renderDoctorReport(report: DoctorReport): string {
+/** Text on one line (JSON a model printed over several lines stays one detail line), at most `limit` characters. */
+export function oneLine(text: string, limit: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= limit ? flat : `${flat.slice(0, limit - 1)}…`;
+}
+
+/** llama_cpp's facts as one line: device, file and size, architecture, trained context, threads. */
+function describeFacts(facts: Readonly<Record<string, unknown>>): string | undefined {
+  const parts: string[] = [];
+  if (typeof facts.device === 'string') parts.push(`device ${facts.device}`);
+  if (typeof facts.file === 'string')
+    parts.push(`file ${facts.file}${typeof facts.sizeBytes === 'number' ? ` (${formatBytes(facts.sizeBytes)})` : ''}`);
+  if (typeof facts.architecture === 'string') parts.push(`architecture ${facts.architecture}`);
+  if (typeof facts.contextLength === 'number') parts.push(`trained context ${facts.contextLength}`);
+  // The thread count and where it came from (settings / auto; #16 adds when it was measured, as `threadsMeasuredAt`).
+  if (typeof facts.threads === 'number') {
+    const why = [facts.threadsSource, facts.threadsMeasuredAt && `measured ${String(facts.threadsMeasuredAt)}`]
+      .filter((part) => typeof part === 'string' && part !== '')
+      .join(', ');
+    parts.push(`threads ${facts.threads}${why ? ` (${why})` : ''}`);
+  }
+  return parts.length > 0 ? parts.join(' · ') : undefined;
+}
+
+export function renderDoctorReport(report: DoctorReport, colors: Colors = colorsFor(process.stdout)): string {
   const lines: string[] = [];
   for (const backend of report.backends) {
     lines.push(
       `${backend.backend}${backend.selected ? ' (selected)' : ''} — ${backend.model}: ${backend.usable ? 'usable' : 'not usable'}`,
     );
     for (const check of backend.checks) {
-      const mark = check.ok === true ? 'ok  ' : check.ok === false ? 'FAIL' : 'skip';
+      const mark =
+        check.ok === true ? colors.green('ok  ') : check.ok === false ? colors.red('FAIL') : colors.dim('skip');
       lines.push(`  ${mark} ${check.check.padEnd(11)} ${check.detail}`);
       if (check.ok === false && check.fix) lines.push(`       fix: ${check.fix}`);
     }
+    const facts = backend.facts === undefined ? undefined : describeFacts(backend.facts);
+    if (facts !== undefined) lines.push(`       ${facts}`);
   }
   return lines.join('\n');
 }
