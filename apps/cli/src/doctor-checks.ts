@@ -2,7 +2,7 @@
  * `nerion doctor`: for every backend — configured? reachable? model present? strict JSON works? —
  * each failing check with the exact command that fixes it. Engines load lazily through the registry.
  */
-import { NerionError, describeError, formatBytes, type CoderBackend } from '@nerion/backend-core';
+import { NerionError, describeError, formatBytes, shellJoin, type CoderBackend } from '@nerion/backend-core';
 import { resolveModelForBackend } from '@nerion/catalog';
 import {
   CONFIG_VARIABLES,
@@ -177,7 +177,10 @@ async function checkBackend(
     instance = await createBackendRegistry().create(backend, model, { config });
     checks.push({ check: 'configured', ok: true, detail: `${backend} is configured for ${model}` });
   } catch (error) {
-    checks.push({ check: 'configured', ok: false, detail: describeError(error), fix: fix.unconfigured });
+    // An unknown model name: the fix is the error's own (the nearest catalog name), not `ensure` of the typo.
+    const own =
+      NerionError.hasCode(error, 'UNKNOWN_MODEL') && error.fix?.command ? shellJoin(error.fix.command) : undefined;
+    checks.push({ check: 'configured', ok: false, detail: describeError(error), fix: own ?? fix.unconfigured });
     skip('reachable', 'model', 'strict_json');
     return report();
   }

@@ -81,4 +81,19 @@ describe('finding your way (built binary, real child process)', () => {
     expect(result.stderr).toContain('Did you mean "qwen2.5-coder"?');
     expect(result.stdout).toMatch(/llama_cpp\tqwen\tn\/a/);
   });
+
+  it('doctor with an unknown model name: the llama_cpp fix is `ensure` of the nearest catalog name, not of the typo', async () => {
+    const result = await runCli(['doctor', '--backend', 'llama_cpp', '--model', 'qwen', '--json'], {
+      env: { ...env, NERION_PYTHON: join(cacheDir, 'no-python') },
+      timeoutMs: 120_000,
+    });
+    const report = JSON.parse(result.stdout) as {
+      backends: { backend: string; checks: { check: string; ok: boolean | null; fix?: string }[] }[];
+    };
+    const configured = report.backends
+      .find((entry) => entry.backend === 'llama_cpp')!
+      .checks.find((check) => check.check === 'configured')!;
+    expect(configured.ok).toBe(false);
+    expect(configured.fix).toBe('nerion models ensure --backend llama_cpp --model qwen2.5-coder');
+  }, 180_000);
 });
