@@ -6,10 +6,11 @@ import { NerionError, describeError, type CoderBackend } from '@nerion/backend-c
 import { KNOWN_BACKEND_IDS, type NerionConfig, type KnownBackendId } from '@nerion/config';
 import { DEFAULT_OLLAMA_BASE_URL } from '@nerion/backend-ollama/settings';
 import { DEFAULT_VLLM_BASE_URL } from '@nerion/backend-vllm/settings';
+import type { LlamaCppProbeFacts } from '@nerion/backend-llamacpp';
 import { createBackendRegistry } from './backends/index.js';
 import { baseUrlFor } from './catalog.js';
 
-export type CheckName = 'configured' | 'reachable' | 'model' | 'strict_json';
+export type CheckName = 'configured' | 'reachable' | 'model' | 'strict_json' | 'threads';
 
 export interface DoctorCheck {
   check: CheckName;
@@ -140,6 +141,11 @@ async function checkBackend(
         ok: true,
         detail: `${instance.supportsConstrainedDecoding ? 'constrained decoding' : 'validated output'}: ${result.text.trim().slice(0, 60)}`,
       });
+      if (backend === 'llama_cpp') {
+        // After a generation the model is loaded, so the thread counts are chosen (measured or cached).
+        const facts = ((await instance.probe({ timeoutMs: 5000 })).facts ?? {}) as LlamaCppProbeFacts;
+        checks.push({ check: 'threads', ok: true, detail: describeThreads(facts) });
+      }
     } catch (error) {
       const code = NerionError.isInstance(error) ? ` [${error.code}]` : '';
       checks.push({
@@ -152,6 +158,31 @@ async function checkBackend(
     return report();
   } finally {
     await instance.close();
+  }
+}
+
+/** "decode 2, prompt 2 threads (measured 2026-11-30 04:50 UTC, load 0.4; cached in …)" from llama_cpp's probe details. */
+function describeThreads(details: LlamaCppProbeFacts): string {
+  const counts =
+    details.promptThreads === undefined || details.promptThreads === details.threads
+      ? `${String(details.threads)} threads`
+      : `decode ${String(details.threads)}, prompt ${String(details.promptThreads)} threads`;
+  const when =
+    typeof details.threadsMeasuredAt === 'string' ? details.threadsMeasuredAt.replace('T', ' ').slice(0, 16) : '';
+  const load =
+    typeof details.threadsMeasuredLoadAverage === 'number'
+      ? `, load ${details.threadsMeasuredLoadAverage.toFixed(1)}`
+      : '';
+  const cache = typeof details.threadsCacheFile === 'string' ? `; cached in ${details.threadsCacheFile}` : '';
+  switch (details.threadsSource) {
+    case 'measured':
+      return `${counts} (measured just now${load}${cache}); NERION_LLAMA_THREADS overrides`;
+    case 'cached':
+      return `${counts} (measured ${when} UTC${load}${cache}); NERION_LLAMA_THREADS overrides`;
+    case 'settings':
+      return `${counts} (NERION_LLAMA_THREADS)`;
+    default:
+      return `${counts} (usable cores − 1)`;
   }
 }
 
