@@ -13,6 +13,7 @@ import {
   setContextThreads,
   threadCacheKey,
   threadCandidates,
+  tuneThreads,
 } from './thread-tuning.js';
 import { detectCpuBudget } from './thread-count.js';
 
@@ -60,6 +61,12 @@ describe('thread tuning on a real model file (node-llama-cpp on the generated GG
     copyFileSync(fixtures.tinyLlama, modelPath);
   });
 
+  function setCachedLoadAverage(file: string, loadAverage: number): void {
+    const cache = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, { loadAverage: number }> };
+    for (const entry of Object.values(cache.entries)) entry.loadAverage = loadAverage;
+    writeFileSync(file, JSON.stringify(cache));
+  }
+
   async function threadDetails(threadCacheDir: string) {
     const backend = createLlamaCppBackend({ model: 'tiny', modelPath, gpu: false, threadCacheDir });
     try {
@@ -94,6 +101,7 @@ describe('thread tuning on a real model file (node-llama-cpp on the generated GG
       measuredAt: first.details.threadsMeasuredAt,
     });
 
+    setCachedLoadAverage(file, 0); // as if measured on a quiet machine (a busy one's figures are provisional)
     forgetThreadMeasurements(); // as a new process would
     const second = await threadDetails(cacheDir);
     expect(second.details).toMatchObject({
@@ -116,12 +124,32 @@ describe('thread tuning on a real model file (node-llama-cpp on the generated GG
       await before.close();
     }
     const measured = await threadDetails(cacheDir);
+    setCachedLoadAverage(join(cacheDir, THREAD_CACHE_FILE), 0);
     const after = createLlamaCppBackend({ model: 'tiny', modelPath, gpu: false, threadCacheDir: cacheDir });
     try {
       const details = (await after.probe({ timeoutMs: 10_000 })).facts;
       expect(details).toMatchObject({ threadsSource: 'cached', threads: measured.details.threads, loaded: false });
     } finally {
       await after.close();
+    }
+  });
+
+  it('a choice measured while the machine was busier than its cores is measured again once it is quieter', async () => {
+    const llama = await getLlama({ gpu: false, maxThreads: 0 });
+    const model = await llama.loadModel({ modelPath });
+    try {
+      const tune = (load: number) =>
+        tuneThreads({ model, llama, path: modelPath, sizeBytes: 1, usableCores: 2, cacheDir, loadAverage: () => load });
+      const busy = await tune(9);
+      expect(busy).toMatchObject({ source: 'measured', loadAverage: 9 });
+      forgetThreadMeasurements();
+      expect(await tune(9)).toMatchObject({ source: 'cached', loadAverage: 9 }); // still busy: kept
+      forgetThreadMeasurements();
+      expect(await tune(0.5)).toMatchObject({ source: 'measured', loadAverage: 0.5 }); // quieter: measured again
+      forgetThreadMeasurements();
+      expect(await tune(0.5)).toMatchObject({ source: 'cached', loadAverage: 0.5 });
+    } finally {
+      await model.dispose();
     }
   });
 

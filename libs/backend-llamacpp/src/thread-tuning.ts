@@ -34,7 +34,10 @@ export interface ThreadChoice {
   source: 'settings' | 'rule' | 'measured' | 'cached';
   /** ISO time of the measurement (measured/cached). */
   measuredAt?: string;
-  /** 1-minute load average when it was measured (the figures are only as good as the machine was quiet). */
+  /**
+   * 1-minute load average when it was measured (the figures are only as good as the machine was quiet). A
+   * choice measured above the usable core count is measured again on a later load when the load is lower.
+   */
   loadAverage?: number;
   samples?: ThreadSample[];
   /** The cache file the choice was stored in or read from. */
@@ -166,7 +169,7 @@ export async function measureThreadCounts(model: LlamaModel, options: MeasureOpt
   const promptLength = options.promptTokens ?? 64;
   const decodeSteps = options.decodeSteps ?? 6;
   const rounds = options.rounds ?? 2;
-  const budgetMs = options.budgetMs ?? 8000;
+  const budgetMs = options.budgetMs ?? 4000;
   // Real tokens of the model's own vocabulary (any text will do: speed depends on the count, not the ids).
   const text = 'export function add(a: number, b: number): number {\n  return a + b;\n}\n';
   let prompt: Token[] = [];
@@ -196,10 +199,17 @@ export async function measureThreadCounts(model: LlamaModel, options: MeasureOpt
           let started = performance.now();
           await sequence.evaluateWithoutGeneratingNewTokens(prompt);
           const promptRate = promptLength / ((performance.now() - started) / 1000);
+          // A count already 3× slower than the best one seen is not timed to the end (on a busy machine an
+          // oversubscribed count can take half a second per token).
+          const fastestDecode = Math.max(0, ...[...best.values()].map((sample) => sample.decodeTokensPerSecond));
+          const limitMs = fastestDecode > 0 ? Math.max(20, (3 * 1000 * decodeSteps) / fastestDecode) : Infinity;
           started = performance.now();
-          for (let step = 0; step < decodeSteps; step += 1)
-            await sequence.evaluateWithoutGeneratingNewTokens([prompt[step % prompt.length]!]);
-          const decodeRate = decodeSteps / ((performance.now() - started) / 1000);
+          let steps = 0;
+          while (steps < decodeSteps && performance.now() - started < limitMs) {
+            await sequence.evaluateWithoutGeneratingNewTokens([prompt[steps % prompt.length]!]);
+            steps += 1;
+          }
+          const decodeRate = steps / ((performance.now() - started) / 1000);
           const previous = best.get(threads);
           best.set(threads, {
             threads,
@@ -226,6 +236,8 @@ export interface TuneOptions extends Omit<MeasureOptions, 'candidates'> {
   usableCores: number;
   /** Where the choice is cached; without it the measurement lives as long as the process. */
   cacheDir: string | undefined;
+  /** The 1-minute load average now (tests); default os.loadavg. */
+  loadAverage?: () => number;
 }
 
 const inProcess = new Map<string, Promise<ThreadChoice>>();
@@ -236,17 +248,20 @@ const inProcess = new Map<string, Promise<ThreadChoice>>();
  */
 export async function tuneThreads(options: TuneOptions): Promise<ThreadChoice> {
   const machine = machineIdentity(options.llama, options.usableCores);
+  const currentLoad = options.loadAverage ?? (() => loadavg()[0] ?? 0);
   const key = await threadCacheKey(options.path, machine);
   let pending = inProcess.get(key);
   if (!pending) {
     pending = (async (): Promise<ThreadChoice> => {
       if (options.cacheDir) {
         const cached = await readCachedThreadChoice(options.cacheDir, key);
-        if (cached) return cached;
+        // A measurement taken while the machine was oversubscribed is provisional: measured again once it is not.
+        const busyThen = (cached?.loadAverage ?? 0) > options.usableCores;
+        if (cached && (!busyThen || currentLoad() > options.usableCores)) return cached;
       }
       const candidates = threadCandidates(options.usableCores);
       const measuredAt = new Date().toISOString();
-      const loadAverage = loadavg()[0] ?? 0;
+      const loadAverage = currentLoad();
       const samples =
         candidates.length === 1
           ? [{ threads: 1, promptTokensPerSecond: 0, decodeTokensPerSecond: 0 }]
