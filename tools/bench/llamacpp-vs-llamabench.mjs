@@ -91,6 +91,8 @@ async function ensureModel(type) {
   return path;
 }
 
+let llamaBenchBuild;
+
 /** One llama-bench run (-r 1 after its own warm-up): tokens/s of pp<prompt> or tg<decode> at `threads`. */
 function llamaBench(binary, model, threads, test) {
   const testArgs = test === 'pp' ? ['-p', String(promptTokens), '-n', '0'] : ['-p', '0', '-n', String(decodeTokens)];
@@ -106,6 +108,10 @@ function llamaBench(binary, model, threads, test) {
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`llama-bench exited ${code}: ${err.slice(-500)}`));
       const [result] = JSON.parse(out);
+      if (!llamaBenchBuild) {
+        llamaBenchBuild = `${result.build_commit} build ${result.build_number}, ${result.cpu_info}, backends ${result.backends}`;
+        console.log(`llama-bench build: ${llamaBenchBuild}`);
+      }
       resolvePromise(result.avg_ts);
     });
   });
@@ -127,9 +133,8 @@ async function nerionRun(backend) {
 const settle = () => new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
 
 const binary = ensureLlamaBench();
-const version = spawnSync(binary, ['--version'], { encoding: 'utf8' });
 console.log(
-  `llama-bench: ${binary} (${(version.stderr || version.stdout).trim().split('\n')[0]}); ${usable} usable cores; ` +
+  `llama-bench: ${binary}; ${usable} usable cores; ` +
     `pp${promptTokens}, tg${decodeTokens}, ${rounds} rounds interleaved; load average now ${load()} ` +
     `(this machine may be shared: figures are medians and only as good as the load beside them)`,
 );

@@ -155,7 +155,7 @@ async function writeCachedThreadChoice(cacheDir: string, key: string, entry: Cac
 
 export interface MeasureOptions {
   candidates: readonly number[];
-  /** Prompt tokens per prompt step (one batch). Default 64. */
+  /** Prompt tokens per prompt step (batches of 16). Default 64. */
   promptTokens?: number;
   /** Single-token decode steps per round. Default 6. */
   decodeSteps?: number;
@@ -196,9 +196,16 @@ export async function measureThreadCounts(model: LlamaModel, options: MeasureOpt
         try {
           if (round === 0) await sequence.evaluateWithoutGeneratingNewTokens(prompt.slice(0, 4)); // warm-up
           await sequence.clearHistory();
+          // The prompt goes in as batches of 16 so that a count already 3× slower than the best is cut short.
+          const fastestPrompt = Math.max(0, ...[...best.values()].map((sample) => sample.promptTokensPerSecond));
+          const promptLimitMs = fastestPrompt > 0 ? Math.max(20, (3 * 1000 * promptLength) / fastestPrompt) : Infinity;
           let started = performance.now();
-          await sequence.evaluateWithoutGeneratingNewTokens(prompt);
-          const promptRate = promptLength / ((performance.now() - started) / 1000);
+          let evaluated = 0;
+          while (evaluated < promptLength && performance.now() - started < promptLimitMs) {
+            await sequence.evaluateWithoutGeneratingNewTokens(prompt.slice(evaluated, evaluated + 16));
+            evaluated += 16;
+          }
+          const promptRate = Math.min(evaluated, promptLength) / ((performance.now() - started) / 1000);
           // A count already 3× slower than the best one seen is not timed to the end (on a busy machine an
           // oversubscribed count can take half a second per token).
           const fastestDecode = Math.max(0, ...[...best.values()].map((sample) => sample.decodeTokensPerSecond));
