@@ -165,7 +165,7 @@ async function checkBackend(
 function describeThreads(details: LlamaCppProbeFacts): string {
   const counts =
     details.promptThreads === undefined || details.promptThreads === details.threads
-      ? `${String(details.threads)} threads`
+      ? `${String(details.threads)} thread${details.threads === 1 ? '' : 's'}`
       : `decode ${String(details.threads)}, prompt ${String(details.promptThreads)} threads`;
   const when =
     typeof details.threadsMeasuredAt === 'string' ? details.threadsMeasuredAt.replace('T', ' ').slice(0, 16) : '';
