@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { fixturePaths } from '../../../tools/fixtures/fixture-paths.mjs';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getLlama } from 'node-llama-cpp';
@@ -56,8 +65,9 @@ describe('thread tuning on a real model file (node-llama-cpp on the generated GG
   });
   beforeEach(() => {
     forgetThreadMeasurements();
-    cacheDir = mkdtempSync(join(directory, 'cache-'));
-    modelPath = join(cacheDir, 'model.gguf');
+    const parent = mkdtempSync(join(directory, 'cache-'));
+    cacheDir = join(parent, 'not', 'yet', 'there'); // created on the first write
+    modelPath = join(parent, 'model.gguf');
     copyFileSync(fixtures.tinyLlama, modelPath);
   });
 
@@ -183,6 +193,7 @@ describe('thread tuning on a real model file (node-llama-cpp on the generated GG
       loadAverage: 0.5,
       samples: [],
     };
+    mkdirSync(cacheDir, { recursive: true });
     writeFileSync(join(cacheDir, THREAD_CACHE_FILE), JSON.stringify({ version: 1, entries: { [key]: entry } }));
     const { details, text } = await threadDetails(cacheDir);
     expect(details).toMatchObject({
@@ -197,6 +208,14 @@ describe('thread tuning on a real model file (node-llama-cpp on the generated GG
     } finally {
       await fixed.close();
     }
+  });
+
+  it('a cache that cannot be written costs a measurement next time, not the call', async () => {
+    const blocked = join(directory, 'a-file-not-a-dir');
+    writeFileSync(blocked, 'x');
+    const { details } = await threadDetails(join(blocked, 'cache'));
+    expect(details.threadsSource).toBe('measured');
+    expect(details.threadsCacheFile).toBeUndefined();
   });
 
   it('NERION_LLAMA_THREADS (the threads setting) skips the measurement and writes no cache', async () => {

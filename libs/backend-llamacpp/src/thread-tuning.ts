@@ -9,7 +9,7 @@
  * for every llama_decode, and llama.cpp's workers busy-wait); prompt batches almost always want every core.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Llama, LlamaContext, LlamaModel, Token } from 'node-llama-cpp';
@@ -110,9 +110,9 @@ async function readCache(file: string): Promise<CacheFile> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: CACHE_VERSION, entries: {} };
-    throw error;
+  } catch {
+    // Absent, or unreadable (not a directory, no permission): the cache only saves a measurement.
+    return { version: CACHE_VERSION, entries: {} };
   }
   try {
     const parsed = JSON.parse(text) as CacheFile;
@@ -145,6 +145,7 @@ export async function readCachedThreadChoice(cacheDir: string, key: string): Pro
 
 async function writeCachedThreadChoice(cacheDir: string, key: string, entry: CacheEntry): Promise<string> {
   const file = join(cacheDir, THREAD_CACHE_FILE);
+  await mkdir(cacheDir, { recursive: true });
   const cache = await readCache(file);
   cache.entries[key] = entry;
   // Temp file + rename: a reader sees the old file or the new one, never half of one. Two processes
@@ -277,6 +278,7 @@ export async function tuneThreads(options: TuneOptions): Promise<ThreadChoice> {
       const prompt = pickFastest(samples, (sample) => sample.promptTokensPerSecond);
       const choice: ThreadChoice = { decode, prompt, source: 'measured', measuredAt, loadAverage, samples };
       if (options.cacheDir) {
+        // A cache that cannot be written (read-only, full disk) costs a measurement on the next load, not this call.
         choice.cacheFile = await writeCachedThreadChoice(options.cacheDir, key, {
           path: resolve(options.path),
           sizeBytes: options.sizeBytes,
@@ -286,7 +288,7 @@ export async function tuneThreads(options: TuneOptions): Promise<ThreadChoice> {
           measuredAt,
           loadAverage,
           samples,
-        });
+        }).catch(() => undefined);
       }
       return choice;
     })();
