@@ -160,7 +160,7 @@ for (const type of types) {
   backends.set('nerion default', defaults);
   const started = performance.now();
   await nerionRun(defaults); // loads the model and measures the thread counts (reported below)
-  const details = (await defaults.probe({ timeoutMs: 10_000 })).details;
+  const details = (await defaults.probe({ timeoutMs: 10_000 })).facts;
   console.log(
     `nerion default: decode ${details.threads} threads, prompt ${details.promptThreads} (measured on first load in ${((performance.now() - started) / 1000).toFixed(1)} s incl. the load and one run, load ${details.threadsMeasuredLoadAverage?.toFixed(2)}; samples ${JSON.stringify(details.threadSamples?.map((s) => [s.threads, Math.round(s.promptTokensPerSecond), Math.round(s.decodeTokensPerSecond)]))} [threads, pp, tg])`,
   );
