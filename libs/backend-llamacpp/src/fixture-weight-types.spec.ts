@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { writeTinyGguf } from '@nerion/test-support';
+import { writeTinyGguf } from '../../../tools/fixtures/tiny-gguf.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
