@@ -94,9 +94,7 @@ describe('thread tuning on a real model file (node-llama-cpp on the generated GG
     expect(first.details.threadsSource).toBe('measured');
     expect(candidates).toContain(first.details.threads);
     expect(candidates).toContain(first.details.promptThreads);
-    expect((first.details.threadSamples as Array<{ threads: number }>).map((sample) => sample.threads)).toEqual(
-      candidates,
-    );
+    expect((first.details.threadSamples ?? []).map((sample) => sample.threads)).toEqual(candidates);
 
     const file = join(cacheDir, THREAD_CACHE_FILE);
     const cache = JSON.parse(readFileSync(file, 'utf8')) as {
