@@ -168,7 +168,11 @@ for (const type of types) {
     if (backend !== defaults) await backend.generate({ prompt: 'x'.repeat(16), maxTokens: 2, temperature: 0 }); // warm-up
 
   const samples = {};
-  const add = (label, test, value) => (samples[label] ??= { pp: [], tg: [] })[test].push(value);
+  // Each sample is printed as it is taken, so a run cut short (a busy machine is slow) still leaves figures.
+  const add = (label, test, value) => {
+    (samples[label] ??= { pp: [], tg: [] })[test].push(value);
+    console.log(`  ${label} ${test}: ${value.toFixed(1)} tok/s (load ${load()})`);
+  };
   const variants = [
     ...threadCounts.flatMap((threads) =>
       ['pp', 'tg'].map((test) => ({
