@@ -65,7 +65,7 @@ try {
   const backend = createLlamaCppBackend({ model: 'bench', modelPath, gpu: false, contextSize: 2048 });
   const loadsBefore = llamaCppRuntimeStats().modelLoads;
   const first = await backend.generate({ prompt, maxTokens: 4, temperature: 0 }); // loads the model (timed apart)
-  const threadsChosen = (await backend.probe({ timeoutMs: 10_000 })).details?.threads;
+  const threadsChosen = (await backend.probe({ timeoutMs: 10_000 })).facts?.threads;
 
   const samples = { backend: [] };
   for (const threads of direct.keys()) samples[`direct threads=${threads}`] = [];

@@ -14,11 +14,12 @@ import {
 } from '@nerion/config';
 import { DEFAULT_OLLAMA_BASE_URL } from '@nerion/backend-ollama/settings';
 import { DEFAULT_VLLM_BASE_URL } from '@nerion/backend-vllm/settings';
+import type { LlamaCppProbeFacts } from '@nerion/backend-llamacpp';
 import { createBackendRegistry } from './backends/index.js';
 import { baseUrlFor, loadCatalogForConfig } from './catalog.js';
 import { colorsFor, type Colors } from './colors.js';
 
-export type CheckName = 'configured' | 'reachable' | 'model' | 'strict_json';
+export type CheckName = 'configured' | 'reachable' | 'model' | 'strict_json' | 'threads';
 
 export interface DoctorCheck {
   check: CheckName;
@@ -222,10 +223,12 @@ async function checkBackend(
         ok: true,
         detail: `${instance.supportsConstrainedDecoding ? 'constrained decoding' : 'validated output'}: ${oneLine(result.text, 60)}`,
       });
-      // After a generation an in-process engine knows its device: ask again for the final facts.
+      // After a generation an in-process engine knows its device and its thread counts (measured or cached):
+      // ask again for the final facts.
       if (backend === 'llama_cpp') {
         const after = await instance.probe({ timeoutMs: Math.min(timeoutMs, 5000) });
         if (after.facts) facts = after.facts as Readonly<Record<string, unknown>>;
+        checks.push({ check: 'threads', ok: true, detail: describeThreads((after.facts ?? {}) as LlamaCppProbeFacts) });
       }
     } catch (error) {
       const code = NerionError.isInstance(error) ? ` [${error.code}]` : '';
@@ -239,6 +242,31 @@ async function checkBackend(
     return report();
   } finally {
     await instance.close();
+  }
+}
+
+/** "decode 2, prompt 2 threads (measured 2026-11-30 04:50 UTC, load 0.4; cached in …)" from llama_cpp's probe details. */
+function describeThreads(details: LlamaCppProbeFacts): string {
+  const counts =
+    details.promptThreads === undefined || details.promptThreads === details.threads
+      ? `${String(details.threads)} thread${details.threads === 1 ? '' : 's'}`
+      : `decode ${String(details.threads)}, prompt ${String(details.promptThreads)} threads`;
+  const when =
+    typeof details.threadsMeasuredAt === 'string' ? details.threadsMeasuredAt.replace('T', ' ').slice(0, 16) : '';
+  const load =
+    typeof details.threadsMeasuredLoadAverage === 'number'
+      ? `, load ${details.threadsMeasuredLoadAverage.toFixed(1)}`
+      : '';
+  const cache = typeof details.threadsCacheFile === 'string' ? `; cached in ${details.threadsCacheFile}` : '';
+  switch (details.threadsSource) {
+    case 'measured':
+      return `${counts} (measured just now${load}${cache}); NERION_LLAMA_THREADS overrides`;
+    case 'cached':
+      return `${counts} (measured ${when} UTC${load}${cache}); NERION_LLAMA_THREADS overrides`;
+    case 'settings':
+      return `${counts} (NERION_LLAMA_THREADS)`;
+    default:
+      return `${counts} (usable cores − 1)`;
   }
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closedPort, fixturePaths } from '@nerion/test-support';
@@ -55,8 +55,10 @@ describe('nerion doctor (built binary; real llama.cpp on the tiny GGUF fixture, 
       ['reachable', true],
       ['model', true],
       ['strict_json', true],
+      ['threads', true],
     ]);
     expect(llama.checks.find((check) => check.check === 'strict_json')?.detail).toMatch(/^constrained decoding: \{/);
+    expect(llama.checks.find((check) => check.check === 'threads')?.detail).toBe('1 thread (NERION_LLAMA_THREADS)');
     const ollama = report.backends.find((backend) => backend.backend === 'ollama')!;
     expect(ollama.usable).toBe(false);
     expect(ollama.checks.find((check) => check.ok === false)?.fix).toContain('ollama serve');
@@ -66,6 +68,33 @@ describe('nerion doctor (built binary; real llama.cpp on the tiny GGUF fixture, 
       expect(backend.checks.slice(backend.checks.indexOf(failed) + 1).every((check) => check.ok === null)).toBe(true);
     }
   }, 130_000);
+
+  it('llama_cpp thread counts: measured on the first run and cached under NERION_CACHE_DIR; the next run says when', async () => {
+    const settings = env({
+      NERION_CODER_BACKEND: 'llama_cpp',
+      NERION_CODER_MODEL: 'qwen2.5-coder',
+      LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama,
+    });
+    const threadsDetail = async (): Promise<string> => {
+      const run = await runCli(['doctor', '--json'], { env: settings, timeoutMs: 120_000 });
+      expect(run.status).toBe(0);
+      const report = JSON.parse(run.stdout) as DoctorJson;
+      const llama = report.backends.find((backend) => backend.backend === 'llama_cpp')!;
+      return llama.checks.find((check) => check.check === 'threads')!.detail;
+    };
+    const cacheFile = join(home, 'cache', 'llama-threads.json');
+    const first = await threadsDetail();
+    expect(first).toMatch(
+      /^(decode \d+, prompt \d+ threads|\d+ threads?) \(measured just now, load [\d.]+; cached in /,
+    );
+    expect(first).toContain(cacheFile);
+    const cache = JSON.parse(await readFile(cacheFile, 'utf8')) as { entries: Record<string, { loadAverage: number }> };
+    for (const entry of Object.values(cache.entries)) entry.loadAverage = 0; // as if measured on a quiet machine
+    await writeFile(cacheFile, JSON.stringify(cache));
+    const second = await threadsDetail();
+    expect(second).toMatch(/threads? \(measured \d{4}-\d\d-\d\d \d\d:\d\d UTC, load 0\.0; cached in /);
+    expect(second).toContain('NERION_LLAMA_THREADS overrides');
+  }, 260_000);
 
   it('an unusable selected backend: exit 3, the failing check and its fix on stderr; the human report on stdout', async () => {
     const run = await runCli(['doctor'], {

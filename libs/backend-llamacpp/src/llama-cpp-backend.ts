@@ -39,6 +39,15 @@ import { Mutex } from './mutex.js';
 import { ModelLease, checkModelFile, sharedLlama, type GpuSetting, type LoadedModel } from './llama-runtime.js';
 import { checkGgufMagic, checkModelPath, readGgufSummary, type GgufSummary } from './model-file.js';
 import { chooseThreadCount, detectCpuBudget, type CpuBudget } from './thread-count.js';
+import {
+  machineIdentity,
+  readCachedThreadChoice,
+  setContextThreads,
+  threadCacheKey,
+  tuneThreads,
+  type ThreadChoice,
+  type ThreadSample,
+} from './thread-tuning.js';
 
 /** What a llama_cpp probe reports beyond the common fields. */
 export type LlamaCppProbeFacts = {
@@ -54,8 +63,18 @@ export type LlamaCppProbeFacts = {
   /** `cpu`, the GPU kind (`cuda`, `metal`, `vulkan`), or `unknown` while llama.cpp is still starting. */
   readonly device?: string;
   readonly gpuDevices?: readonly string[];
+  /** Threads for decode steps (absent while `threadsSource` is `pending`). */
   readonly threads?: number;
-  readonly threadsSource?: 'settings' | 'auto';
+  /** Threads for prompt batches. */
+  readonly promptThreads?: number;
+  /** settings (NERION_LLAMA_THREADS), rule (usable cores − 1), measured (now), cached, or pending (measured on first load). */
+  readonly threadsSource?: ThreadChoice['source'] | 'pending';
+  /** ISO time the counts were measured. */
+  readonly threadsMeasuredAt?: string;
+  /** The 1-minute load average then. */
+  readonly threadsMeasuredLoadAverage?: number;
+  readonly threadSamples?: readonly ThreadSample[];
+  readonly threadsCacheFile?: string;
   readonly cpuBudget?: CpuBudget;
   readonly loaded?: boolean;
   /** Other labels sharing this backend's loaded model. */
@@ -68,8 +87,18 @@ export interface LlamaCppBackendSettings {
   model: string;
   /** The GGUF file to run. */
   modelPath: string | undefined;
-  /** llama.cpp threads. Default: the usable cores (affinity, cgroup quota, physical cores) minus one, at least 1. */
+  /**
+   * llama.cpp threads for prompt batches and decode steps (NERION_LLAMA_THREADS). Default: measured on the
+   * first load of the model file on this machine (see `threadCacheDir`), one count for each phase.
+   */
   threads?: number;
+  /**
+   * Where measured thread counts are cached (`llama-threads.json`), so later loads are instant. Without it
+   * they are measured once per process.
+   */
+  threadCacheDir?: string;
+  /** false: no measurement; the usable cores (affinity, cgroup quota, physical cores) minus one. Default true. */
+  tuneThreads?: boolean;
   /** `'auto'` (default): a GPU when node-llama-cpp finds one, else the CPU. `false`: CPU only. */
   gpu?: 'auto' | false;
   /** Context window in tokens. Default: the model's trained context length, at most 8192. */
@@ -90,6 +119,9 @@ interface SessionState {
   /** The model's own chat template, or undefined when the GGUF has none. */
   chatWrapper: ChatWrapper | undefined;
   contextSize: number;
+  threads: ThreadChoice;
+  /** Whether prompt batches can run with their own thread count (node-llama-cpp internals present). */
+  splitThreads: boolean;
 }
 
 export function createLlamaCppBackend(settings: LlamaCppBackendSettings): CoderBackend {
@@ -104,7 +136,10 @@ class LlamaCppBackend implements CoderBackend {
 
   private readonly gpu: GpuSetting;
   private readonly cpuBudget: CpuBudget;
-  private readonly threads: number;
+  /** The thread counts by rule, used when measuring is off (or for a GPU). */
+  private readonly ruleThreads: number;
+  /** The counts in use once the model is loaded. */
+  private threadChoice: ThreadChoice | undefined;
   private readonly lease: ModelLease | undefined;
   private readonly mutex = new Mutex();
   private readonly closeController = new AbortController();
@@ -137,7 +172,7 @@ class LlamaCppBackend implements CoderBackend {
     this.model = settings.model;
     this.gpu = settings.gpu === false ? false : 'auto';
     this.cpuBudget = detectCpuBudget();
-    this.threads = settings.threads ?? chooseThreadCount(this.cpuBudget);
+    this.ruleThreads = chooseThreadCount(this.cpuBudget);
     // No path: nothing to lease; every call explains how to configure one.
     this.lease = settings.modelPath
       ? ModelLease.acquire({
@@ -254,14 +289,41 @@ class LlamaCppBackend implements CoderBackend {
         chatTemplate: summary.chatTemplate !== undefined,
         device: llama === undefined ? 'unknown' : llama.gpu === false ? 'cpu' : llama.gpu,
         ...(gpuNames.length > 0 ? { gpuDevices: gpuNames } : {}),
-        threads: this.threads,
-        threadsSource: this.settings.threads !== undefined ? 'settings' : 'auto',
+        ...(await this.threadDetails(summary, llama)),
         cpuBudget: this.cpuBudget,
         loaded: current !== undefined,
         sharedWith,
         ...(llama === undefined ? {} : { bindings: llama.buildType }),
       },
     };
+  }
+
+  /** Thread counts for probe(): in use, cached from an earlier measurement, or still to be measured. */
+  private async threadDetails(summary: GgufSummary, llama: Llama | undefined): Promise<LlamaCppProbeFacts> {
+    let choice = this.threadChoice;
+    if (!choice && this.settings.threads !== undefined)
+      choice = { decode: this.settings.threads, prompt: this.settings.threads, source: 'settings' };
+    if (!choice && llama !== undefined && this.measuring(llama) && this.settings.threadCacheDir) {
+      const key = await threadCacheKey(summary.path, machineIdentity(llama, this.cpuBudget.usable));
+      choice = await readCachedThreadChoice(this.settings.threadCacheDir, key);
+    }
+    if (!choice && llama !== undefined && !this.measuring(llama))
+      choice = { decode: this.ruleThreads, prompt: this.ruleThreads, source: 'rule' };
+    if (!choice) return { threadsSource: 'pending' };
+    return {
+      threads: choice.decode,
+      promptThreads: choice.prompt,
+      threadsSource: choice.source,
+      ...(choice.measuredAt ? { threadsMeasuredAt: choice.measuredAt } : {}),
+      ...(choice.loadAverage !== undefined ? { threadsMeasuredLoadAverage: choice.loadAverage } : {}),
+      ...(choice.samples ? { threadSamples: choice.samples } : {}),
+      ...(choice.cacheFile ? { threadsCacheFile: choice.cacheFile } : {}),
+    };
+  }
+
+  /** Whether thread counts are measured: on the CPU, unless the caller gave a count or turned it off. */
+  private measuring(llama: Llama): boolean {
+    return this.settings.threads === undefined && this.settings.tuneThreads !== false && llama.gpu === false;
   }
 
   private labelWarnings(): string[] {
@@ -380,6 +442,9 @@ class LlamaCppBackend implements CoderBackend {
       const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
       const sequence = state.sequence;
       await sequence.clearHistory();
+      // Prompt batches run with the prompt's thread count; the first token switches to the decode count.
+      const switchThreads = state.splitThreads && state.threads.prompt !== state.threads.decode;
+      if (switchThreads) setContextThreads(state.context, state.threads.prompt);
       const meterBefore = { input: sequence.tokenMeter.usedInputTokens, output: sequence.tokenMeter.usedOutputTokens };
       const generationStarted = performance.now();
       let firstTokenAt: number | undefined;
@@ -393,6 +458,7 @@ class LlamaCppBackend implements CoderBackend {
         ...(grammar ? { grammar } : {}),
         ...(stopTriggers.length > 0 ? { customStopTriggers: stopTriggers } : {}),
         onToken: () => {
+          if (firstTokenAt === undefined && switchThreads) setContextThreads(state.context, state.threads.decode);
           firstTokenAt ??= performance.now();
         },
         onTextChunk: (text) => {
@@ -458,8 +524,24 @@ class LlamaCppBackend implements CoderBackend {
       };
       channel.push({ type: 'finish', result });
     } finally {
+      if (state.splitThreads) setContextThreads(state.context, state.threads.decode);
       lock.release();
     }
+  }
+
+  /** The thread counts for this backend's context: given, measured (or cached), or by rule. */
+  private async chooseThreads(loaded: LoadedModel): Promise<ThreadChoice> {
+    if (this.settings.threads !== undefined)
+      return { decode: this.settings.threads, prompt: this.settings.threads, source: 'settings' };
+    if (!this.measuring(loaded.llama)) return { decode: this.ruleThreads, prompt: this.ruleThreads, source: 'rule' };
+    return tuneThreads({
+      model: loaded.model,
+      llama: loaded.llama,
+      path: loaded.summary.path,
+      sizeBytes: loaded.summary.sizeBytes,
+      usableCores: this.cpuBudget.usable,
+      cacheDir: this.settings.threadCacheDir,
+    });
   }
 
   /** Model + this backend's context, created once and reused by every call. */
@@ -476,9 +558,11 @@ class LlamaCppBackend implements CoderBackend {
         const { JinjaTemplateChatWrapper, LlamaCompletion } = await import('node-llama-cpp');
         const contextSize =
           this.settings.contextSize ?? Math.min(loaded.summary.contextLength ?? 4096, DEFAULT_CONTEXT_CAP);
+        const threads = await this.chooseThreads(loaded);
+        this.threadChoice = threads;
         let context: LlamaContext;
         try {
-          context = await loaded.model.createContext({ contextSize, threads: this.threads, sequences: 1 });
+          context = await loaded.model.createContext({ contextSize, threads: threads.decode, sequences: 1 });
         } catch (error) {
           throw new NerionError(
             'MODEL_LOAD_FAILED',
@@ -500,6 +584,8 @@ class LlamaCppBackend implements CoderBackend {
           completion: new LlamaCompletion({ contextSequence: sequence }),
           chatWrapper,
           contextSize,
+          threads,
+          splitThreads: threads.prompt !== threads.decode && setContextThreads(context, threads.decode),
         };
       })();
       this.state = pending;

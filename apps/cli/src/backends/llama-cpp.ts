@@ -53,10 +53,18 @@ export function llamaCppModelPath(model: string, config: NerionConfig): string {
   );
 }
 
-/** Maps the resolved config to the llama.cpp backend's settings (NERION_LLAMA_THREADS overrides the thread count). */
+/**
+ * Maps the resolved config to the llama.cpp backend's settings: NERION_LLAMA_THREADS overrides the thread
+ * counts, which are otherwise measured on a model file's first load and cached under NERION_CACHE_DIR.
+ */
 export function llamaCppSettingsFromConfig(model: string, config: NerionConfig): LlamaCppBackendSettings {
   const modelPath = llamaCppModelPath(model, config);
-  return { model, modelPath, ...(config.llamaCpp.threads !== undefined ? { threads: config.llamaCpp.threads } : {}) };
+  return {
+    model,
+    modelPath,
+    threadCacheDir: config.cacheDir,
+    ...(config.llamaCpp.threads !== undefined ? { threads: config.llamaCpp.threads } : {}),
+  };
 }
 
 /** The in-process llama.cpp backend for `model`; node-llama-cpp loads only here (and the model on first use). */
