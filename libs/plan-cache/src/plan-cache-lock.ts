@@ -10,9 +10,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
+import { readLockFile } from './state-file.js';
 
 export interface LockSettings {
   /** The lock file's path. */
@@ -73,7 +74,7 @@ export async function withLock<T>(settings: LockSettings, work: () => Promise<T>
 }
 
 async function releaseLock(settings: LockSettings, token: string): Promise<void> {
-  const held = await readFile(settings.lockFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+  const held = await readLockFile(settings.lockFile).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
@@ -92,8 +93,8 @@ async function breakIfStale(settings: LockSettings): Promise<boolean> {
   let content: string;
   let modified: number;
   try {
-    content = await readFile(lockFile, 'utf8');
-    modified = (await stat(lockFile)).mtimeMs;
+    content = await readLockFile(lockFile);
+    modified = (await lstat(lockFile)).mtimeMs;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw error;
@@ -117,7 +118,7 @@ async function breakIfStale(settings: LockSettings): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw error;
   }
-  const moved = await readFile(aside, 'utf8');
+  const moved = await readLockFile(aside);
   if (moved !== content) {
     // A fresh lock replaced the stale one in between: put it back if nobody holds the name now.
     await link(aside, lockFile).catch((error: NodeJS.ErrnoException) => {

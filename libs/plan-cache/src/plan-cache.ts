@@ -5,11 +5,12 @@
  * file. A corrupt file is set aside as `plan_cache.json.corrupt-<timestamp>` and rebuilt. Size is bounded
  * (LRU). A cache hit only reads: the lock and write-file-atomic load on the first write.
  */
-import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, readlink, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
 import { PLAN_CACHE_FORMAT_VERSION } from './plan-cache-key.js';
 import { NERION_STATE_DIR } from './repo-fingerprint.js';
+import { readStateFile } from './state-file.js';
 
 export const PLAN_CACHE_FILE = 'plan_cache.json';
 
@@ -100,6 +101,7 @@ export class PlanCache {
 
   /** The validated plan stored under `key`, or undefined. Never calls a model; cheap (one read). */
   async get(key: string): Promise<unknown | undefined> {
+    await this.checkStateDirectory();
     const read = await this.read();
     if (read.corrupt) {
       await this.locked(async () => {
@@ -146,6 +148,7 @@ export class PlanCache {
   }
 
   private async update(change: (data: CacheFile) => void): Promise<void> {
+    await this.checkStateDirectory();
     await mkdir(this.directory, { recursive: true });
     await this.ensureIgnoreFile();
     await this.locked(async () => {
@@ -175,7 +178,9 @@ export class PlanCache {
   private async read(): Promise<{ corrupt: false; data: CacheFile } | { corrupt: true; reason: string }> {
     let text: string;
     try {
-      text = await readFile(this.file, 'utf8');
+      const content = await readStateFile(this.file, Math.max(this.settings.maxBytes * 2, 16 * 1024 * 1024));
+      if ('reason' in content) return { corrupt: true, reason: content.reason };
+      text = content.text;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT')
         return { corrupt: false, data: { version: PLAN_CACHE_FORMAT_VERSION, entries: {} } };
@@ -247,6 +252,37 @@ export class PlanCache {
     await writeFile(ignore, '# nerion state (plan cache); not meant for version control\n*\n', { flag: 'wx' }).catch(
       (error: NodeJS.ErrnoException) => {
         if (error.code !== 'EEXIST') throw error;
+      },
+    );
+  }
+
+  /**
+   * The state folder must be a real folder inside the repository: a `.nerion` that is a symbolic link (or
+   * anything but a folder) would put the cache, its lock and `.gitignore` wherever it leads. Refused with
+   * PATH_ESCAPE (nothing is read, written or renamed there); a missing folder is fine (it is created).
+   */
+  private async checkStateDirectory(): Promise<void> {
+    let info;
+    try {
+      info = await lstat(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new NerionError(
+        'CACHE_ERROR',
+        `Cannot inspect nerion's state folder ${this.directory} (${describeError(error)}); fix its permissions or run with --no-cache.`,
+        { cause: error },
+      );
+    }
+    if (info.isDirectory()) return;
+    const leadsTo = info.isSymbolicLink()
+      ? ` (a symbolic link to ${resolve(this.directory, '..', await readlink(this.directory))})`
+      : ' (not a folder)';
+    throw new NerionError(
+      'PATH_ESCAPE',
+      `nerion keeps its plan cache in ${this.directory}, which is not a real folder inside the repository${leadsTo}; nerion does not write its state through it. Remove it (\`rm ${this.directory}\`) or run with --no-cache.`,
+      {
+        data: { path: this.directory, root: this.settings.root },
+        fix: { command: ['rm', this.directory] },
       },
     );
   }

@@ -1,0 +1,99 @@
+/**
+ * `nerion plan` against hostile or careless surroundings (issue #12): a `.nerion` link leading out of the
+ * repository, hand-edited cache entries, huge files, read-only and full disks, long instructions and FIFOs.
+ * Built binary, real child processes, real temp git repositories; faults are real (links, mounts, FIFOs).
+ */
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validatePlan, type Plan } from '@nerion/planner';
+import { runCli, type CliRun } from './run-cli.js';
+
+jest.setTimeout(180_000);
+
+function git(cwd: string, ...args: string[]): void {
+  const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+}
+
+const temporaries: string[] = [];
+afterAll(() => {
+  for (const path of temporaries.reverse()) rmSync(path, { recursive: true, force: true });
+});
+
+function temporary(prefix: string): string {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  temporaries.push(path);
+  return path;
+}
+
+/** A temp git repository with one commit: src/text.ts and src/app.py. */
+function makeRepo(): string {
+  const repo = temporary('nerion-hostile-');
+  git(repo, 'init', '-q');
+  mkdirSync(join(repo, 'src'));
+  writeFileSync(join(repo, 'src', 'text.ts'), 'export const greeting = "hi";\n');
+  writeFileSync(join(repo, 'src', 'app.py'), 'def main():\n    return 0\n');
+  git(repo, 'add', '.');
+  git(repo, 'commit', '-qm', 'init');
+  return repo;
+}
+
+/** stdout must be exactly one JSON document. */
+function onePlan(run: CliRun): Plan {
+  expect(run.stdout.trim().startsWith('{')).toBe(true);
+  return validatePlan(JSON.parse(run.stdout));
+}
+
+/** Every file under `folder` with its content, for "nothing changed here" assertions. */
+function snapshot(folder: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const name of readdirSync(folder, { recursive: true }) as string[])
+    try {
+      result[name] = readFileSync(join(folder, name), 'utf8');
+    } catch {
+      result[name] = '<not a file>';
+    }
+  return result;
+}
+
+describe('nerion plan: .nerion as a symbolic link out of the repository (case 4)', () => {
+  it('refuses with PATH_ESCAPE (exit 2) and writes or renames nothing at the link target', async () => {
+    const cwd = makeRepo();
+    const outside = temporary('nerion-outside-state-');
+    writeFileSync(join(outside, 'plan_cache.json'), 'precious, not a cache\n');
+    writeFileSync(join(outside, 'notes.txt'), 'mine\n');
+    symlinkSync(outside, join(cwd, '.nerion'));
+    const before = snapshot(outside);
+    const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts'], { cwd });
+    expect(run.stderr).toContain('Error [PATH_ESCAPE]');
+    expect(run.stderr).toContain('.nerion');
+    expect(run.stderr).toContain('--no-cache');
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(snapshot(outside)).toEqual(before);
+    // --no-cache does not touch the state folder, so it still works.
+    const uncached = await runCli(['plan', '-i', 'add a function slugify to src/text.ts', '--no-cache'], { cwd });
+    expect(uncached.status).toBe(0);
+    onePlan(uncached);
+    expect(snapshot(outside)).toEqual(before);
+  });
+
+  it('a link inside .nerion (plan_cache.json → a file outside) is set aside, never followed or written through', async () => {
+    const cwd = makeRepo();
+    const outside = temporary('nerion-outside-file-');
+    writeFileSync(join(outside, 'target.json'), '{"version":1,"entries":{}}\n');
+    mkdirSync(join(cwd, '.nerion'));
+    symlinkSync(join(outside, 'target.json'), join(cwd, '.nerion', 'plan_cache.json'));
+    const before = snapshot(outside);
+    const run = await runCli(['plan', '-i', 'add a function slugify to src/text.ts'], { cwd });
+    expect(run.status).toBe(0);
+    onePlan(run);
+    expect(run.stderr).toContain('not a regular file');
+    expect(snapshot(outside)).toEqual(before);
+    const second = await runCli(['plan', '-i', 'add a function slugify to src/text.ts'], { cwd });
+    expect(second.stderr).toContain('plan cache hit');
+  });
+});
