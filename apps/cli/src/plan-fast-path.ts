@@ -134,17 +134,29 @@ export async function preparePlan(options: {
   if (pending === undefined) return { root, target, cache: undefined, cacheFile: planCache.PLAN_CACHE_FILE };
   const settled = await pending;
   if (!settled.ok) throw settled.error;
+  const identity = plannerIdentity(options.config, options.args.llm);
   const key = planCache.computePlanCacheKey({
     fingerprint: settled.value.fingerprint,
     target,
     instruction: options.args.instruction,
-    planner: plannerIdentity(options.config, options.args.llm),
+    planner: identity,
     schemaVersion: planner.PLAN_SCHEMA_VERSION,
   });
   const onWarning = (message: string) => options.note(`warning: ${message}`);
+  const verifyServed = (value: unknown) => {
+    const stored = planner.verifyStoredPlan(value);
+    // Only these are ever stored under such a key (a fallback is never cached).
+    const expected = identity.kind === 'heuristic' ? 'heuristic' : 'llm';
+    if (stored.metadata.source !== expected)
+      throw new NerionError(
+        'PLAN_INVALID',
+        `The stored plan's metadata.source is "${stored.metadata.source}" under a ${expected} key (the entry was edited).`,
+      );
+    return stored;
+  };
   let looked: Promise<unknown> | undefined;
   const cache: PlanFlowCache = {
-    get: () => (looked ??= new planCache.PlanCache({ root, validate: planner.verifyStoredPlan, onWarning }).get(key)),
+    get: () => (looked ??= new planCache.PlanCache({ root, validate: verifyServed, onWarning }).get(key)),
     set: async (plan) => {
       // Stored plans pass the full schema (valibot), loaded only here, after a miss.
       const { validatePlan } = await import('@nerion/planner');

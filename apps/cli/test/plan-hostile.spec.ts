@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validatePlan, type Plan } from '@nerion/planner';
+import { computeBundleId, validatePlan, type Plan } from '@nerion/planner';
 import { runCli, type CliRun } from './run-cli.js';
 
 jest.setTimeout(180_000);
@@ -96,4 +96,56 @@ describe('nerion plan: .nerion as a symbolic link out of the repository (case 4)
     const second = await runCli(['plan', '-i', 'add a function slugify to src/text.ts'], { cwd });
     expect(second.stderr).toContain('plan cache hit');
   });
+});
+
+interface EditablePlan {
+  target_file?: unknown;
+  actions: { payload: Record<string, unknown> }[];
+  metadata: Record<string, unknown>;
+  bundle_id?: string;
+}
+
+describe('nerion plan: hand-edited cache entries are never served (case 5)', () => {
+  const args = ['plan', '-i', 'add a function slugify to src/text.ts'];
+  const cacheFile = (cwd: string) => join(cwd, '.nerion', 'plan_cache.json');
+
+  /** Plans once, applies `edit` to the stored plan (re-computing bundle_id, as a careful forger would). */
+  async function editStoredPlan(cwd: string, edit: (plan: EditablePlan) => void): Promise<void> {
+    const first = await runCli(args, { cwd });
+    expect(first.status).toBe(0);
+    const file = JSON.parse(readFileSync(cacheFile(cwd), 'utf8'));
+    const entry = Object.values(file.entries)[0] as { plan: EditablePlan };
+    edit(entry.plan);
+    entry.plan.bundle_id = computeBundleId(entry.plan as unknown as Plan);
+    writeFileSync(cacheFile(cwd), JSON.stringify(file));
+  }
+
+  const edits: [string, (plan: EditablePlan) => void][] = [
+    ['an array-valued payload path', (plan) => (plan.actions[0].payload.path = ['../../etc/passwd'])],
+    ['an array-valued target_file', (plan) => (plan.target_file = ['../../etc/passwd'])],
+    ['a path inside a nested object', (plan) => (plan.actions[0].payload.path = { path: '../../etc/passwd' })],
+    ['an unknown payload key', (plan) => (plan.actions[0].payload.shell = 'rm -rf /')],
+    ['a payload value of the wrong type', (plan) => (plan.actions[0].payload.name = 42)],
+    ['metadata: clarification_needed false', (plan) => (plan.metadata.clarification_needed = false)],
+    ['metadata: source llm', (plan) => (plan.metadata.source = 'llm')],
+    ['metadata: an unknown key', (plan) => (plan.metadata.trusted = true)],
+  ];
+  for (const [what, edit] of edits) {
+    it(`refuses ${what} with a warning and plans again`, async () => {
+      const cwd = makeRepo();
+      await editStoredPlan(cwd, edit);
+      const run = await runCli(args, { cwd });
+      expect(run.stderr).not.toContain('plan cache hit');
+      expect(run.stderr).toMatch(/warning: plan cache: ignoring a cached plan/u);
+      expect(run.status).toBe(0);
+      const plan = onePlan(run);
+      expect(plan.actions[0]).toMatchObject({ kind: 'insert_function', payload: { path: 'src/text.ts' } });
+      expect(plan.metadata).toEqual(expect.not.objectContaining({ trusted: true }));
+      expect(plan.metadata.source).toBe('heuristic');
+      // The re-planned entry replaced the edited one and is served again.
+      const again = await runCli(args, { cwd });
+      expect(again.stderr).toContain('plan cache hit');
+      expect(again.stdout).toBe(run.stdout);
+    });
+  }
 });

@@ -86,6 +86,22 @@ describe('PlanCache', () => {
     expect(warnings.join('\n')).toContain('no longer validates');
   });
 
+  it('does not serve an entry edited into another valid plan, nor one moved under another key (digest)', async () => {
+    await cache.set(key('a'), { id: 'a', note: 'as planned' });
+    await cache.set(key('b'), { id: 'b' });
+    const path = join(root, '.nerion', 'plan_cache.json');
+    const file = JSON.parse(readFileSync(path, 'utf8'));
+    file.entries[key('a')].plan.note = 'edited by hand';
+    file.entries[key('b')].plan = { id: 'b' };
+    file.entries[key('b')].digest = file.entries[key('a')].digest;
+    writeFileSync(path, JSON.stringify(file));
+    expect(await cache.get(key('a'))).toBeUndefined();
+    expect(await cache.get(key('b'))).toBeUndefined();
+    expect(warnings.join('\n')).toContain('digest does not match');
+    await cache.set(key('a'), { id: 'a', note: 'as planned' });
+    expect(await cache.get(key('a'))).toEqual({ id: 'a', note: 'as planned' });
+  });
+
   it('sets a corrupt file aside as plan_cache.json.corrupt-<timestamp> and rebuilds', async () => {
     mkdirSync(join(root, '.nerion'));
     writeFileSync(join(root, '.nerion', 'plan_cache.json'), '{"version": 1, "entries": {"tor');

@@ -16,6 +16,8 @@ export const PLAN_CACHE_FILE = 'plan_cache.json';
 
 export interface PlanCacheEntry {
   plan: unknown;
+  /** sha-256 of the key and the plan's JSON as stored: a hit serves the plan only when it still matches. */
+  digest?: string;
   created_at: number;
   last_used_at: number;
   target?: string;
@@ -41,7 +43,14 @@ function parseCacheFile(json: unknown): CacheFile | string {
     if (!/^[0-9a-f]{64}$/u.test(key)) return `entry key ${JSON.stringify(key.slice(0, 80))} is not a sha-256 digest`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
       return `entry ${key.slice(0, 12)} is not an object`;
-    const { plan, created_at: created, last_used_at: used, target, instruction } = entry as Record<string, unknown>;
+    const {
+      plan,
+      digest,
+      created_at: created,
+      last_used_at: used,
+      target,
+      instruction,
+    } = entry as Record<string, unknown>;
     if (plan === undefined || typeof created !== 'number' || typeof used !== 'number')
       return `entry ${key.slice(0, 12)} lacks plan, created_at or last_used_at`;
     if (
@@ -49,8 +58,19 @@ function parseCacheFile(json: unknown): CacheFile | string {
       (instruction !== undefined && typeof instruction !== 'string')
     )
       return `entry ${key.slice(0, 12)} has a non-string target or instruction`;
+    if (digest !== undefined && typeof digest !== 'string') return `entry ${key.slice(0, 12)} has a non-string digest`;
   }
   return json as CacheFile;
+}
+
+/**
+ * What a hit checks before serving: the key and the whole plan as serialised (metadata included), so an
+ * entry edited by hand — even into another valid plan — is not served. (JSON round-trips keep key order.)
+ */
+function entryDigest(key: string, plan: unknown): string {
+  return createHash('sha256')
+    .update(`${key}\0${JSON.stringify(plan)}`)
+    .digest('hex');
 }
 
 export interface PlanCacheSettings {
@@ -118,6 +138,12 @@ export class PlanCache {
       this.warn(`ignoring a cached plan that no longer validates (${describeError(error)}); it will be replaced.`);
       return undefined;
     }
+    if (entry.digest !== entryDigest(key, entry.plan)) {
+      this.warn(
+        `ignoring a cached plan whose digest does not match its content (the entry was edited${entry.digest === undefined ? ', or written by an older nerion' : ''}); it will be replaced.`,
+      );
+      return undefined;
+    }
     if (this.settings.now() - entry.last_used_at > this.settings.touchIntervalMs) await this.touch(key);
     return entry.plan;
   }
@@ -130,7 +156,13 @@ export class PlanCache {
     await this.update((data) => {
       const now = this.settings.now();
       const previous = data.entries[key];
-      data.entries[key] = { plan, created_at: previous?.created_at ?? now, last_used_at: now, ...info };
+      data.entries[key] = {
+        plan,
+        digest: entryDigest(key, plan),
+        created_at: previous?.created_at ?? now,
+        last_used_at: now,
+        ...info,
+      };
     });
   }
 
