@@ -130,7 +130,11 @@ export async function preparePlan(options: {
       )
     : undefined;
   const planner = await import('@nerion/planner/validation');
-  if (target !== undefined) planner.assertPathsInsideRepo(root, [target]);
+  if (target !== undefined) {
+    planner.assertPathsInsideRepo(root, [target]);
+    // A FIFO, socket, device or directory is refused at once, whatever the planner and strictness.
+    await planner.readRepoFileStart(root, target, 0);
+  }
   if (pending === undefined) return { root, target, cache: undefined, cacheFile: planCache.PLAN_CACHE_FILE };
   const settled = await pending;
   if (!settled.ok) throw settled.error;

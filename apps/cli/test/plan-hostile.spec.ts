@@ -5,7 +5,18 @@
  */
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeBundleId, validatePlan, type Plan } from '@nerion/planner';
@@ -148,4 +159,52 @@ describe('nerion plan: hand-edited cache entries are never served (case 5)', () 
       expect(again.stdout).toBe(run.stdout);
     });
   }
+});
+
+describe('nerion plan: a target that is not a regular file (case 13)', () => {
+  const env = { NERION_CODER_BACKEND: 'ollama', OLLAMA_HOST: 'http://127.0.0.1:9' };
+
+  it('a FIFO as the target of --llm is refused at once (exit 2, INVALID_REQUEST), not read for ever', async () => {
+    const cwd = makeRepo();
+    const fifo = join(cwd, 'src', 'pipe.py');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    for (const extra of [[], ['--no-cache']]) {
+      const run = await runCli(['plan', '-i', 'add module docstring', '-f', 'src/pipe.py', '--llm', ...extra], {
+        cwd,
+        env,
+        timeoutMs: 30_000,
+      });
+      expect(run.stderr).toContain('Error [INVALID_REQUEST]');
+      expect(run.stderr).toContain('src/pipe.py');
+      expect(run.stderr).toContain('not a regular file');
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe('');
+    }
+  });
+
+  it('a directory as the target of --llm is refused the same way', async () => {
+    const cwd = makeRepo();
+    mkdirSync(join(cwd, 'src', 'pkg.py'));
+    const run = await runCli(['plan', '-i', 'add module docstring', '-f', 'src/pkg.py', '--llm'], { cwd, env });
+    expect(run.stderr).toContain('Error [INVALID_REQUEST]');
+    expect(run.stderr).toContain('a directory');
+    expect(run.status).toBe(2);
+  });
+
+  it('a 3 GiB (sparse) target is read only as far as the prompt needs: the plan is still made', async () => {
+    const cwd = makeRepo();
+    const big = join(cwd, 'src', 'big.py');
+    closeSync(openSync(big, 'w'));
+    truncateSync(big, 3 * 1024 ** 3);
+    const run = await runCli(['plan', '-i', 'add module docstring', '-f', 'src/big.py', '--llm', '--no-cache'], {
+      cwd,
+      env,
+    });
+    expect(run.stderr).not.toContain('Error');
+    expect(run.stderr).not.toContain('Cannot read the target');
+    expect(run.status).toBe(0);
+    const plan = onePlan(run);
+    expect(plan.metadata.source).toBe('heuristic-fallback'); // nothing listens on port 9
+    expect(plan.metadata.fallback_reason).toMatch(/^\[BACKEND_UNREACHABLE\]/u);
+  });
 });

@@ -5,6 +5,7 @@
  * file. A corrupt file is set aside as `plan_cache.json.corrupt-<timestamp>` and rebuilt. Size is bounded
  * (LRU). A cache hit only reads: the lock and write-file-atomic load on the first write.
  */
+import { createHash } from 'node:crypto';
 import { lstat, mkdir, readlink, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';

@@ -36,6 +36,7 @@ export {
 } from './plan-validation.js';
 export { verifyStoredPlan } from './plan-content.js';
 export { assertPathsInsideRepo, checkRepoRelativePath, diffHeaderPaths, normaliseRepoPath } from './repo-path.js';
+export { readRepoFileStart } from './repo-file.js';
 export { actionJsonSchema, planDraftJsonSchema } from './plan-json-schema.js';
 export { HEURISTIC_PLANNER_ID, languageOf, planHeuristically, type HeuristicPlanInput } from './heuristic-planner.js';
 export {

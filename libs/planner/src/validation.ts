@@ -5,4 +5,5 @@
 export { ACTION_KINDS, PLAN_SCHEMA_VERSION, type ActionKind } from './plan-constants.js';
 export { canonicalJson, computeBundleId, planPaths, verifyStoredPlan } from './plan-content.js';
 export { assertPathsInsideRepo, checkRepoRelativePath } from './repo-path.js';
+export { readRepoFileStart } from './repo-file.js';
 export type { Plan } from './plan-schema.js';

@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { NerionError, describeError, type CoderBackend } from '@nerion/backend-core';
+import { describeError, type CoderBackend } from '@nerion/backend-core';
 import { type AutoSelection, type NerionConfig } from '@nerion/config';
 import { NerionCommand } from '../base-command.js';
 import { planConfigFlags, preparePlan, printPlan, takeEarlierMiss, type PlanArguments } from '../plan-fast-path.js';
@@ -148,14 +146,8 @@ export default class Plan extends NerionCommand {
   }
 }
 
+/** The start of the target for the LLM prompt (a regular file only; see readRepoFileStart). */
 async function readTarget(root: string, target: string): Promise<string | undefined> {
-  try {
-    const content = await readFile(resolve(root, target));
-    return content.subarray(0, TARGET_READ_LIMIT).toString('utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new NerionError('INVALID_REQUEST', `Cannot read the target file ${target} (${(error as Error).message}).`, {
-      cause: error,
-    });
-  }
+  const { readRepoFileStart } = await import('@nerion/planner/validation');
+  return readRepoFileStart(root, target, TARGET_READ_LIMIT);
 }
