@@ -12,6 +12,7 @@ import { type NerionConfig } from '@nerion/config';
 import type { PlannerIdentity } from '@nerion/plan-cache';
 import type { PlanFlowCache, PlanFlowOutcome } from '@nerion/planner/flow';
 import { loadNerionConfig } from './environment.js';
+import { readInstruction, type InstructionSource } from './instruction-input.js';
 
 export interface PlanArguments {
   instruction: string;
@@ -23,18 +24,25 @@ export interface PlanArguments {
   cache: boolean;
 }
 
-const VALUE_FLAGS: Readonly<Record<string, 'instruction' | 'file' | 'backend' | 'model'>> = {
+type ValueFlag = 'instruction' | 'instructionFile' | 'file' | 'backend' | 'model';
+const VALUE_FLAGS: Readonly<Record<string, ValueFlag>> = {
   '-i': 'instruction',
   '--instruction': 'instruction',
+  '--instruction-file': 'instructionFile',
   '-f': 'file',
   '--file': 'file',
   '--backend': 'backend',
   '--model': 'model',
 };
 
-/** The plain forms of `nerion plan`'s flags; undefined for anything else (oclif then parses it). */
-export function parsePlanArguments(argv: readonly string[]): PlanArguments | undefined {
-  const values: Partial<Record<'instruction' | 'file' | 'backend' | 'model', string>> = {};
+/**
+ * The plain forms of `nerion plan`'s flags; undefined for anything else (oclif then parses it). The
+ * instruction is where to read it from (see readInstruction).
+ */
+export function parsePlanArguments(
+  argv: readonly string[],
+): (Omit<PlanArguments, 'instruction'> & InstructionSource) | undefined {
+  const values: Partial<Record<ValueFlag, string>> = {};
   const result = { llm: false, jsonGrammar: false, cache: true };
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index]!;
@@ -44,7 +52,7 @@ export function parsePlanArguments(argv: readonly string[]): PlanArguments | und
     if (valueFlag) {
       if (values[valueFlag] !== undefined) return undefined;
       const value = equals > 0 ? argument.slice(equals + 1) : argv[++index];
-      if (value === undefined || (equals < 0 && value.startsWith('-'))) return undefined;
+      if (value === undefined || (equals < 0 && value.startsWith('-') && value !== '-')) return undefined;
       values[valueFlag] = value;
     } else if (argument === '--llm') result.llm = true;
     else if (argument === '--json-grammar') result.jsonGrammar = true;
@@ -52,9 +60,10 @@ export function parsePlanArguments(argv: readonly string[]): PlanArguments | und
     else if (argument === '--cache') result.cache = true;
     else return undefined;
   }
-  if (values.instruction === undefined) return undefined;
+  if ((values.instruction === undefined) === (values.instructionFile === undefined)) return undefined;
   return {
     instruction: values.instruction,
+    instructionFile: values.instructionFile,
     file: values.file,
     backend: values.backend,
     model: values.model,
@@ -197,14 +206,16 @@ export function printPlan(outcome: PlanFlowOutcome, prepared: PreparedPlan, note
  * (only cache warnings are printed then, and the command does not repeat the lookup).
  */
 export async function servePlanFromCache(argv: readonly string[]): Promise<boolean> {
-  const args = parsePlanArguments(argv);
-  if (!args || !args.cache) return false;
+  const parsed = parsePlanArguments(argv);
+  if (!parsed || !parsed.cache) return false;
   try {
+    const { instructionFile: _file, ...rest } = parsed;
+    const note = (message: string) => process.stderr.write(`${message}\n`);
+    const args: PlanArguments = { ...rest, instruction: await readInstruction(parsed, { note }) };
     const config = loadNerionConfig({ flags: planConfigFlags(args) });
     // Auto-selection runs in the command (it may pick another backend/model): no fast path for it.
     if (args.llm && config.auto) return false;
     const cwd = process.cwd();
-    const note = (message: string) => process.stderr.write(`${message}\n`);
     const prepared = await preparePlan({ config, args, cwd, note });
     const { runPlanFlow } = await import('@nerion/planner/flow');
     const outcome = await runPlanFlow({

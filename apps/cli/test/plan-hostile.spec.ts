@@ -20,7 +20,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeBundleId, validatePlan, type Plan } from '@nerion/planner';
-import { runCli, type CliRun } from './run-cli.js';
+import { CLI_BIN, runCli, type CliRun } from './run-cli.js';
 
 jest.setTimeout(180_000);
 
@@ -206,5 +206,90 @@ describe('nerion plan: a target that is not a regular file (case 13)', () => {
     const plan = onePlan(run);
     expect(plan.metadata.source).toBe('heuristic-fallback'); // nothing listens on port 9
     expect(plan.metadata.fallback_reason).toMatch(/^\[BACKEND_UNREACHABLE\]/u);
+  });
+});
+
+describe('nerion plan: long instructions, and instructions from a file or stdin (case 10)', () => {
+  const instruction = 'add a function slugify to src/text.ts';
+
+  it('an instruction over the limit is refused up front with INVALID_REQUEST naming the limit (exit 2), even with --llm', async () => {
+    const cwd = makeRepo();
+    const long = `${instruction} ${'please '.repeat(3000)}`; // ~21 KB
+    for (const extra of [[], ['--llm'], ['--no-cache']]) {
+      const run = await runCli(['plan', '-i', long, ...extra], {
+        cwd,
+        env: { NERION_CODER_BACKEND: 'ollama', OLLAMA_HOST: 'http://127.0.0.1:9' },
+      });
+      expect(run.stderr).toContain('Error [INVALID_REQUEST]');
+      expect(run.stderr).toContain('20000 characters');
+      expect(run.stderr).toContain(`${long.length}`);
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe('');
+    }
+  });
+
+  it('-i - reads the instruction from stdin and --instruction-file F from a file: the same plan, then a cache hit', async () => {
+    const cwd = makeRepo();
+    const direct = await runCli(['plan', '-i', instruction, '--no-cache'], { cwd });
+    expect(direct.status).toBe(0);
+    const fromStdin = await runCli(['plan', '-i', '-'], { cwd, input: `${instruction}\n` });
+    expect(fromStdin.stderr).toBe('');
+    expect(fromStdin.status).toBe(0);
+    expect(fromStdin.stdout).toBe(direct.stdout);
+    const file = join(temporary('nerion-instruction-'), 'instruction.txt');
+    writeFileSync(file, `${instruction}\n`);
+    const fromFile = await runCli(['plan', '--instruction-file', file], { cwd });
+    expect(fromFile.stdout).toBe(direct.stdout);
+    expect(fromFile.stderr).toContain('plan cache hit');
+    const stdinAgain = await runCli(['plan', '-i', '-'], { cwd, input: instruction });
+    expect(stdinAgain.stderr).toContain('plan cache hit');
+    expect(stdinAgain.stdout).toBe(direct.stdout);
+  });
+
+  it('a 200 KB instruction on stdin or in a file is refused with the limit (what a shell argument could not carry)', async () => {
+    const cwd = makeRepo();
+    const huge = `${instruction} ${'x'.repeat(200 * 1024)}`;
+    const file = join(temporary('nerion-instruction-'), 'huge.txt');
+    writeFileSync(file, huge);
+    for (const [args, input] of [
+      [['plan', '-i', '-'], huge],
+      [['plan', '--instruction-file', file], ''],
+    ] as const) {
+      const run = await runCli(args, { cwd, input });
+      expect(run.stderr).toContain('Error [INVALID_REQUEST]');
+      expect(run.stderr).toContain('20000 characters');
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe('');
+    }
+  });
+
+  it('a missing instruction file, or both -i and --instruction-file, exit 2 saying why', async () => {
+    const cwd = makeRepo();
+    const missing = await runCli(['plan', '--instruction-file', join(cwd, 'nope.txt')], { cwd });
+    expect(missing.stderr).toContain('Error [INVALID_REQUEST]');
+    expect(missing.stderr).toContain('nope.txt');
+    expect(missing.status).toBe(2);
+    const both = await runCli(['plan', '-i', instruction, '--instruction-file', join(cwd, 'nope.txt')], { cwd });
+    expect(both.status).toBe(2);
+    expect(both.stdout).toBe('');
+    const neither = await runCli(['plan'], { cwd });
+    expect(neither.status).toBe(2);
+  });
+});
+
+describe('nerion plan -i - on a terminal (real pseudo-terminal via script)', () => {
+  it('says it is reading the instruction from stdin, then prints the plan for what was typed', () => {
+    const cwd = makeRepo();
+    const typed = 'sleep 1; printf "add module docstring to src/app.py\\n"; sleep 0.5; printf "\\004"; sleep 3';
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_BIN)} plan -i -`;
+    const result = spawnSync('sh', ['-c', `(${typed}) | script -q -c ${JSON.stringify(command)} /dev/null`], {
+      cwd,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+    });
+    const screen = result.stdout.replace(/\r/gu, '');
+    expect(screen).toContain('Reading the instruction from stdin (end it with Ctrl-D).');
+    expect(screen).toContain('"kind": "add_module_docstring"');
   });
 });

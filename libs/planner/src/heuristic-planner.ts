@@ -7,6 +7,7 @@ import { NerionError } from '@nerion/backend-core';
 import { checkRepoRelativePath, normaliseRepoPath } from './repo-path.js';
 import type { PlanAction, PlanCondition, PlanDraft, PlanLanguage, Plan, PlanMetadata } from './plan-schema.js';
 import { finalizePlan } from './plan-validation.js';
+import { checkInstructionLength } from './instruction.js';
 
 export interface HeuristicPlanInput {
   instruction: string;
@@ -47,6 +48,7 @@ type Rule = (context: Context) => RuleResult | undefined;
 
 /** Plans with the heuristic rules. Throws INVALID_REQUEST when there is neither a known pattern nor a target file. */
 export function planHeuristically(input: HeuristicPlanInput): Plan {
+  checkInstructionLength(input.instruction);
   const instruction = input.instruction.trim().replace(/\s+/gu, ' ');
   if (instruction.length === 0)
     throw new NerionError(

@@ -16,6 +16,7 @@ import { ACTION_KINDS, type ActionKind, type Plan, type PlanDraft, type PlanMeta
 import { actionJsonSchema, planDraftJsonSchema } from './plan-json-schema.js';
 import { checkPlanDraft, describeIssues, finalizePlan, type PlanIssue } from './plan-validation.js';
 import { languageOf, planHeuristically } from './heuristic-planner.js';
+import { checkInstructionLength } from './instruction.js';
 
 export interface LlmPlanInput {
   instruction: string;
@@ -239,6 +240,8 @@ export async function requestLlmPlan(
  * `metadata.source: "heuristic-fallback"`, the reason, and exactly one warning line.
  */
 export async function planWithLlm(input: LlmPlanInput, settings: LlmPlannerSettings): Promise<LlmPlanOutcome> {
+  // A bad request, not a model failure: never replaced by the fallback plan.
+  checkInstructionLength(input.instruction);
   try {
     const { plan, warnings } = await requestLlmPlan(input, settings);
     return { plan, warnings, fromModel: true };

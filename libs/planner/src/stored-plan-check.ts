@@ -5,7 +5,7 @@
  * the reference; `stored-plan-check.spec.ts` holds the two together (same keys per action kind, same verdict
  * on valid plans and on many mutations of them).
  */
-import { LANGUAGES, MAX_PLAN_ACTIONS, MAX_PLAN_CONTENT_BYTES } from './plan-constants.js';
+import { LANGUAGES, MAX_INSTRUCTION_LENGTH, MAX_PLAN_ACTIONS, MAX_PLAN_CONTENT_BYTES } from './plan-constants.js';
 import { checkRepoRelativePath, diffHeaderPaths } from './repo-path.js';
 
 type Check = (value: unknown) => string | undefined;
@@ -191,7 +191,7 @@ export const CONDITION_FIELDS: Fields = {
 
 export const METADATA_FIELDS: Fields = {
   source: required(oneOf(['heuristic', 'llm', 'heuristic-fallback'])),
-  instruction: required(string(0, 20_000)),
+  instruction: required(string(0, MAX_INSTRUCTION_LENGTH)),
   planner: required(string(1, 400)),
   language: optional(language),
   rule: optional(string(0, 100)),
