@@ -146,7 +146,12 @@ export async function preparePlan(options: {
   }
   if (pending === undefined) return { root, target, cache: undefined, cacheFile: planCache.PLAN_CACHE_FILE };
   const settled = await pending;
-  if (!settled.ok) throw settled.error;
+  if (!settled.ok) {
+    // An unusable cache (no git, an unreadable repository) does not stop the plan; a refusal does.
+    if (!NerionError.hasCode(settled.error, 'CACHE_ERROR')) throw settled.error;
+    options.note(`warning: planning without the plan cache ([CACHE_ERROR] ${settled.error.message})`);
+    return { root, target, cache: undefined, cacheFile: planCache.PLAN_CACHE_FILE };
+  }
   const identity = plannerIdentity(options.config, options.args.llm);
   const key = planCache.computePlanCacheKey({
     fingerprint: settled.value.fingerprint,
@@ -169,14 +174,28 @@ export async function preparePlan(options: {
   };
   let looked: Promise<unknown> | undefined;
   const cache: PlanFlowCache = {
-    get: () => (looked ??= new planCache.PlanCache({ root, validate: verifyServed, onWarning }).get(key)),
+    // A cache that cannot be read or written (a read-only or full disk) costs the cache, never the plan:
+    // CACHE_ERROR becomes one warning, and the plan is still made and printed (a refusal still stops it).
+    get: () =>
+      (looked ??= new planCache.PlanCache({ root, validate: verifyServed, onWarning })
+        .get(key)
+        .catch((error: unknown) => {
+          if (!NerionError.hasCode(error, 'CACHE_ERROR')) throw error;
+          options.note(`warning: planning without the plan cache ([CACHE_ERROR] ${error.message})`);
+          return undefined;
+        })),
     set: async (plan) => {
       // Stored plans pass the full schema (valibot), loaded only here, after a miss.
       const { validatePlan } = await import('@nerion/planner');
-      await new planCache.PlanCache({ root, validate: validatePlan, onWarning }).set(key, plan, {
-        ...(target === undefined ? {} : { target }),
-        instruction: options.args.instruction,
-      });
+      try {
+        await new planCache.PlanCache({ root, validate: validatePlan, onWarning }).set(key, plan, {
+          ...(target === undefined ? {} : { target }),
+          instruction: options.args.instruction,
+        });
+      } catch (error) {
+        if (!NerionError.hasCode(error, 'CACHE_ERROR')) throw error;
+        options.note(`warning: the plan was not cached ([CACHE_ERROR] ${error.message})`);
+      }
     },
   };
   return { root, target, cache, cacheFile: planCache.PLAN_CACHE_FILE };

@@ -293,3 +293,82 @@ describe('nerion plan -i - on a terminal (real pseudo-terminal via script)', () 
     expect(screen).toContain('"kind": "add_module_docstring"');
   });
 });
+
+/** Mounts for real (root here); where mounting is not permitted the tests say so and skip. */
+function tryMount(args: string[]): string | undefined {
+  const result = spawnSync('mount', args, { encoding: 'utf8' });
+  return result.status === 0 ? undefined : `mount ${args.join(' ')} failed: ${result.stderr.trim() || result.error}`;
+}
+const mountProbe = (() => {
+  const probe = mkdtempSync(join(tmpdir(), 'nerion-mount-probe-'));
+  const failure = tryMount(['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]);
+  if (failure === undefined) spawnSync('umount', [probe]);
+  rmSync(probe, { recursive: true, force: true });
+  return failure;
+})();
+if (mountProbe) console.warn(`Skipping the read-only and full-disk tests (case 9): ${mountProbe}`);
+const itWithMounts = mountProbe ? it.skip : it;
+
+describe('nerion plan on a read-only or full disk (case 9, real mounts)', () => {
+  const mounted: string[] = [];
+  afterAll(() => {
+    for (const point of mounted.reverse()) spawnSync('umount', [point]);
+  });
+  const mount = (args: string[], point: string) => {
+    const failure = tryMount([...args, point]);
+    if (failure) throw new Error(failure);
+    mounted.push(point);
+  };
+  /** `repo` seen through a read-only bind mount. */
+  const readOnlyView = (repo: string): string => {
+    const view = temporary('nerion-ro-view-');
+    mount(['--bind', repo], view);
+    mount(['-o', 'remount,ro,bind'], view);
+    return view;
+  };
+  const args = ['plan', '-i', 'add a function slugify to src/text.ts'];
+
+  itWithMounts('read-only repository: the plan is printed, with one warning that it was not cached', async () => {
+    const repo = makeRepo();
+    const expected = await runCli([...args, '--no-cache'], { cwd: repo });
+    const run = await runCli(args, { cwd: readOnlyView(repo) });
+    expect(run.stderr).not.toContain('INTERNAL');
+    expect(run.stderr).toMatch(/^warning: the plan was not cached \(\[CACHE_ERROR\] .*read-only.*--no-cache/mu);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(expected.stdout);
+  });
+
+  itWithMounts('read-only repository with a cached plan due an LRU refresh: still served as a hit', async () => {
+    const repo = makeRepo();
+    const first = await runCli(args, { cwd: repo });
+    const file = join(repo, '.nerion', 'plan_cache.json');
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    for (const entry of Object.values(data.entries) as { last_used_at: number }[]) entry.last_used_at = 0;
+    writeFileSync(file, JSON.stringify(data));
+    const run = await runCli(args, { cwd: readOnlyView(repo) });
+    expect(run.stderr).toContain('plan cache hit');
+    expect(run.stderr).not.toContain('Error');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(first.stdout);
+  });
+
+  itWithMounts(
+    'full disk under .nerion (a 16 KiB tmpfs, filled): the plan is printed, nothing half-written is left',
+    async () => {
+      const repo = makeRepo();
+      const state = join(repo, '.nerion');
+      mkdirSync(state);
+      mount(['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs'], state);
+      spawnSync('dd', ['if=/dev/zero', `of=${join(state, 'filler')}`, 'bs=4k', 'count=100']);
+      const expected = await runCli([...args, '--no-cache'], { cwd: repo });
+      const run = await runCli(args, { cwd: repo });
+      expect(run.stderr).not.toContain('INTERNAL');
+      expect(run.stderr).toMatch(/^warning: the plan was not cached \(\[CACHE_ERROR\] .*no space left.*--no-cache/mu);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toBe(expected.stdout);
+      const left = readdirSync(state).filter((name) => name !== 'filler');
+      for (const name of left) expect(readFileSync(join(state, name), 'utf8')).not.toBe(''); // no empty .gitignore
+      expect(left.filter((name) => /\.tmp-|\.lock/u.test(name))).toEqual([]);
+    },
+  );
+});

@@ -40,11 +40,20 @@ export async function withLock<T>(settings: LockSettings, work: () => Promise<T>
       const handle = await open(lockFile, 'wx', 0o644);
       try {
         await handle.writeFile(JSON.stringify({ token, pid: process.pid, host: hostname(), created: Date.now() }));
-      } finally {
+      } catch (error) {
+        // Never leave an empty lock behind (it would hold every other process off until it goes stale).
         await handle.close();
+        await unlink(lockFile).catch(() => undefined);
+        throw new NerionError(
+          'CACHE_ERROR',
+          `Cannot write the plan cache lock ${lockFile} (${describeError(error)}); free some space or fix the folder, or run with --no-cache.`,
+          { cause: error },
+        );
       }
+      await handle.close();
       break;
     } catch (error) {
+      if (NerionError.isInstance(error)) throw error;
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new NerionError(
           'CACHE_ERROR',

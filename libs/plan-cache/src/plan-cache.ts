@@ -6,7 +6,7 @@
  * (LRU). A cache hit only reads: the lock and write-file-atomic load on the first write.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readlink, rename, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readlink, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
 import { PLAN_CACHE_FORMAT_VERSION } from './plan-cache-key.js';
@@ -125,10 +125,12 @@ export class PlanCache {
     await this.checkStateDirectory();
     const read = await this.read();
     if (read.corrupt) {
+      // A lookup never fails for want of a writable disk: the plan is made and the set() that follows says
+      // whether it could be cached.
       await this.locked(async () => {
         const again = await this.read();
         if (again.corrupt) await this.setAside(again.reason);
-      });
+      }).catch((error: unknown) => this.warn(`could not set the corrupt cache aside (${describeError(error)}).`));
       return undefined;
     }
     const entry = read.data.entries[key];
@@ -145,7 +147,10 @@ export class PlanCache {
       );
       return undefined;
     }
-    if (this.settings.now() - entry.last_used_at > this.settings.touchIntervalMs) await this.touch(key);
+    if (this.settings.now() - entry.last_used_at > this.settings.touchIntervalMs)
+      await this.touch(key).catch((error: unknown) =>
+        this.warn(`served, but could not refresh the entry's time (${describeError(error)}).`),
+      );
     return entry.plan;
   }
 
@@ -182,15 +187,28 @@ export class PlanCache {
 
   private async update(change: (data: CacheFile) => void): Promise<void> {
     await this.checkStateDirectory();
-    await mkdir(this.directory, { recursive: true });
-    await this.ensureIgnoreFile();
-    await this.locked(async () => {
-      const read = await this.read();
-      if (read.corrupt) await this.setAside(read.reason);
-      const data: CacheFile = read.corrupt ? { version: PLAN_CACHE_FORMAT_VERSION, entries: {} } : read.data;
-      change(data);
-      await this.write(this.evict(data));
-    });
+    try {
+      await this.makeStateDirectory();
+      await this.ensureIgnoreFile();
+      await this.locked(async () => {
+        const read = await this.read();
+        if (read.corrupt) await this.setAside(read.reason);
+        const data: CacheFile = read.corrupt ? { version: PLAN_CACHE_FORMAT_VERSION, entries: {} } : read.data;
+        change(data);
+        await this.write(this.evict(data));
+      });
+    } catch (error) {
+      throw cacheError(error, `write the plan cache in ${this.directory}`);
+    }
+  }
+
+  /** Creates `.nerion` (its parent, the repository root, exists: a plain mkdir reports the real errno). */
+  private async makeStateDirectory(): Promise<void> {
+    try {
+      await mkdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
 
   private evict(data: CacheFile): CacheFile {
@@ -256,11 +274,8 @@ export class PlanCache {
     try {
       await writeFileAtomic(this.file, `${JSON.stringify(data)}\n`, { encoding: 'utf8', mode: 0o644 });
     } catch (error) {
-      throw new NerionError(
-        'CACHE_ERROR',
-        `Cannot write the plan cache ${this.file} (${describeError(error)}); fix the folder's permissions or run with --no-cache.`,
-        { cause: error },
-      );
+      // write-file-atomic removes its temp file on failure (a full disk fails the write, a read-only one sooner).
+      throw cacheError(error, `write the plan cache ${this.file}`);
     }
   }
 
@@ -282,11 +297,14 @@ export class PlanCache {
   private async ensureIgnoreFile(): Promise<void> {
     const ignore = join(this.directory, '.gitignore');
     if (await exists(ignore)) return;
-    await writeFile(ignore, '# nerion state (plan cache); not meant for version control\n*\n', { flag: 'wx' }).catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
-      },
-    );
+    try {
+      await writeFile(ignore, '# nerion state (plan cache); not meant for version control\n*\n', { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+      // Created but not written (a full disk): an empty .gitignore would let .nerion show in `git status`.
+      await unlink(ignore).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**
@@ -323,6 +341,27 @@ export class PlanCache {
   private warn(message: string): void {
     this.settings.onWarning?.(`plan cache: ${message}`);
   }
+}
+
+/**
+ * A file-system failure as CACHE_ERROR naming what failed, why in words (read-only disk, full disk,
+ * permissions) and the fix; a NerionError passes through unchanged.
+ */
+function cacheError(error: unknown, what: string): NerionError {
+  if (NerionError.isInstance(error)) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const fix =
+    code === 'EROFS'
+      ? 'the disk is read-only: run nerion where it can write, or with --no-cache'
+      : code === 'ENOSPC' || code === 'EDQUOT'
+        ? 'no space left on that disk: free some space, or run with --no-cache'
+        : code === 'EACCES' || code === 'EPERM'
+          ? "permission denied: fix the folder's permissions, or run with --no-cache"
+          : 'fix the folder, or run with --no-cache';
+  return new NerionError('CACHE_ERROR', `Cannot ${what} (${describeError(error)}); ${fix}.`, {
+    cause: error,
+    data: { ...(code === undefined ? {} : { errno: code }) },
+  });
 }
 
 async function exists(path: string): Promise<boolean> {
