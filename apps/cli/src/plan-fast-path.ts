@@ -7,7 +7,7 @@
  * imported here; the planner's flow module and plan-cache are light.
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { NerionError } from '@nerion/backend-core';
+import { NerionError, terminalSafe } from '@nerion/backend-core';
 import { type NerionConfig } from '@nerion/config';
 import type { PlannerIdentity } from '@nerion/plan-cache';
 import type { PlanFlowCache, PlanFlowOutcome } from '@nerion/planner/flow';
@@ -229,7 +229,7 @@ export async function servePlanFromCache(argv: readonly string[]): Promise<boole
   if (!parsed || !parsed.cache) return false;
   try {
     const { instructionFile: _file, ...rest } = parsed;
-    const note = (message: string) => process.stderr.write(`${message}\n`);
+    const note = (message: string) => process.stderr.write(`${terminalSafe(message)}\n`);
     const args: PlanArguments = { ...rest, instruction: await readInstruction(parsed, { note }) };
     const config = loadNerionConfig({ flags: planConfigFlags(args) });
     // Auto-selection runs in the command (it may pick another backend/model): no fast path for it.

@@ -11,6 +11,7 @@ import {
   type CoderBackend,
   type GenerateRequest,
   type JsonSchema,
+  serverText,
 } from '@nerion/backend-core';
 import { ACTION_KINDS, type ActionKind, type Plan, type PlanDraft, type PlanMetadata } from './plan-schema.js';
 import { actionJsonSchema, planDraftJsonSchema } from './plan-json-schema.js';
@@ -267,7 +268,7 @@ export function fallbackPlan(input: LlmPlanInput, plannerId: string, error: unkn
   const metadata: PlanMetadata = {
     ...heuristic.metadata,
     source: 'heuristic-fallback',
-    fallback_reason: reason.slice(0, 4000),
+    fallback_reason: serverText(reason, 3000),
   };
   const plan = finalizePlan(
     {
@@ -278,6 +279,6 @@ export function fallbackPlan(input: LlmPlanInput, plannerId: string, error: unkn
     },
     metadata,
   );
-  const line = `warning: the ${plannerId} plan failed (${reason.replace(/\s+/gu, ' ').slice(0, 300)}); using the heuristic plan instead (set NERION_LLM_STRICT=1 to fail instead).`;
+  const line = `warning: the ${plannerId} plan failed (${serverText(reason.replace(/\s+/gu, ' '), 300)}); using the heuristic plan instead (set NERION_LLM_STRICT=1 to fail instead).`;
   return { plan, warnings: [line], fromModel: false };
 }
