@@ -119,6 +119,16 @@ async function breakIfStale(settings: LockSettings): Promise<boolean> {
   const deadOwner = owner.host === hostname() && typeof owner.pid === 'number' && !isAlive(owner.pid);
   if (!deadOwner && age < settings.staleMs) return false;
   if (owner.token === undefined && age < settings.staleMs) return false;
+  // Its owner may have released it and exited after it was read (then a new holder's lock is there now, and
+  // moving that aside could let a third process in beside it): break only the very lock that was judged.
+  let again: string;
+  try {
+    again = await readLockFile(lockFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
+  if (again !== content) return false;
   // Move the lock aside atomically, then make sure it was the one judged stale (not a fresh one).
   const aside = `${lockFile}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
