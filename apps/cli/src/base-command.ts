@@ -1,5 +1,12 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { NerionError, describeError, redactSecrets, redactSecretsDeep } from '@nerion/backend-core';
+import {
+  NerionError,
+  describeError,
+  escapeControlCharacters,
+  redactSecrets,
+  redactSecretsDeep,
+  terminalSafe,
+} from '@nerion/backend-core';
 import { type ConfigFlags, type NerionConfig, type AutoSelection } from '@nerion/config';
 import { loadNerionConfig } from './environment.js';
 import { EXIT_STATUS } from './exit-status.js';
@@ -27,12 +34,14 @@ export abstract class NerionCommand extends Command {
 
   /** Diagnostics go to stderr, so stdout stays parseable. A URL's credentials and query values are hidden. */
   protected note(message: string): void {
-    process.stderr.write(`${redactSecrets(message)}\n`);
+    // Warnings also carry text from outside (server messages, file contents): never raw control characters.
+    process.stderr.write(`${terminalSafe(redactSecrets(message))}\n`);
   }
 
   /** Every line a command prints: a URL's credentials and query values are hidden (see backend-core redact.ts). */
   override log(message = '', ...args: unknown[]): void {
-    super.log(redactSecrets(message), ...args);
+    // Text from outside (model names a server lists, its messages) is never raw: escaped, layout kept.
+    super.log(escapeControlCharacters(redactSecrets(message), { keepLayout: true }), ...args);
   }
 
   /** `--json` results go through the same redaction, string by string. */
@@ -62,7 +71,7 @@ export abstract class NerionCommand extends Command {
     const nerionError = error as NerionError;
     const status = EXIT_STATUS[nerionError.code];
     const lines = renderError(nerionError, this.argv.includes('--verbose'));
-    process.stderr.write(`${lines.join('\n')}\n`);
+    process.stderr.write(`${terminalSafe(lines.join('\n'))}\n`);
     if (this.jsonEnabled())
       process.stdout.write(`${JSON.stringify({ error: { ...nerionError.toJSON(), exitStatus: status } }, null, 2)}\n`);
     process.exitCode = status;

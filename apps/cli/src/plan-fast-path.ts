@@ -7,11 +7,12 @@
  * imported here; the planner's flow module and plan-cache are light.
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { NerionError } from '@nerion/backend-core';
+import { NerionError, terminalSafe } from '@nerion/backend-core';
 import { type NerionConfig } from '@nerion/config';
 import type { PlannerIdentity } from '@nerion/plan-cache';
 import type { PlanFlowCache, PlanFlowOutcome } from '@nerion/planner/flow';
 import { loadNerionConfig } from './environment.js';
+import { readInstruction, type InstructionSource } from './instruction-input.js';
 
 export interface PlanArguments {
   instruction: string;
@@ -23,18 +24,25 @@ export interface PlanArguments {
   cache: boolean;
 }
 
-const VALUE_FLAGS: Readonly<Record<string, 'instruction' | 'file' | 'backend' | 'model'>> = {
+type ValueFlag = 'instruction' | 'instructionFile' | 'file' | 'backend' | 'model';
+const VALUE_FLAGS: Readonly<Record<string, ValueFlag>> = {
   '-i': 'instruction',
   '--instruction': 'instruction',
+  '--instruction-file': 'instructionFile',
   '-f': 'file',
   '--file': 'file',
   '--backend': 'backend',
   '--model': 'model',
 };
 
-/** The plain forms of `nerion plan`'s flags; undefined for anything else (oclif then parses it). */
-export function parsePlanArguments(argv: readonly string[]): PlanArguments | undefined {
-  const values: Partial<Record<'instruction' | 'file' | 'backend' | 'model', string>> = {};
+/**
+ * The plain forms of `nerion plan`'s flags; undefined for anything else (oclif then parses it). The
+ * instruction is where to read it from (see readInstruction).
+ */
+export function parsePlanArguments(
+  argv: readonly string[],
+): (Omit<PlanArguments, 'instruction'> & InstructionSource) | undefined {
+  const values: Partial<Record<ValueFlag, string>> = {};
   const result = { llm: false, jsonGrammar: false, cache: true };
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index]!;
@@ -44,7 +52,7 @@ export function parsePlanArguments(argv: readonly string[]): PlanArguments | und
     if (valueFlag) {
       if (values[valueFlag] !== undefined) return undefined;
       const value = equals > 0 ? argument.slice(equals + 1) : argv[++index];
-      if (value === undefined || (equals < 0 && value.startsWith('-'))) return undefined;
+      if (value === undefined || (equals < 0 && value.startsWith('-') && value !== '-')) return undefined;
       values[valueFlag] = value;
     } else if (argument === '--llm') result.llm = true;
     else if (argument === '--json-grammar') result.jsonGrammar = true;
@@ -54,9 +62,10 @@ export function parsePlanArguments(argv: readonly string[]): PlanArguments | und
     else if (argument === '--cache') result.cache = true;
     else return undefined;
   }
-  if (values.instruction === undefined) return undefined;
+  if ((values.instruction === undefined) === (values.instructionFile === undefined)) return undefined;
   return {
     instruction: values.instruction,
+    instructionFile: values.instructionFile,
     file: values.file,
     backend: values.backend,
     model: values.model,
@@ -132,28 +141,63 @@ export async function preparePlan(options: {
       )
     : undefined;
   const planner = await import('@nerion/planner/validation');
-  if (target !== undefined) planner.assertPathsInsideRepo(root, [target]);
+  if (target !== undefined) {
+    planner.assertPathsInsideRepo(root, [target]);
+    // A FIFO, socket, device or directory is refused at once, whatever the planner and strictness.
+    await planner.readRepoFileStart(root, target, 0);
+  }
   if (pending === undefined) return { root, target, cache: undefined, cacheFile: planCache.PLAN_CACHE_FILE };
   const settled = await pending;
-  if (!settled.ok) throw settled.error;
+  if (!settled.ok) {
+    // An unusable cache (no git, an unreadable repository) does not stop the plan; a refusal does.
+    if (!NerionError.hasCode(settled.error, 'CACHE_ERROR')) throw settled.error;
+    options.note(`warning: planning without the plan cache ([CACHE_ERROR] ${settled.error.message})`);
+    return { root, target, cache: undefined, cacheFile: planCache.PLAN_CACHE_FILE };
+  }
+  const identity = plannerIdentity(options.config, options.args.llm, planner.HEURISTIC_RULES_VERSION);
   const key = planCache.computePlanCacheKey({
     fingerprint: settled.value.fingerprint,
     target,
     instruction: options.args.instruction,
-    planner: plannerIdentity(options.config, options.args.llm, planner.HEURISTIC_RULES_VERSION),
+    planner: identity,
     schemaVersion: planner.PLAN_SCHEMA_VERSION,
   });
   const onWarning = (message: string) => options.note(`warning: ${message}`);
+  const verifyServed = (value: unknown) => {
+    const stored = planner.verifyStoredPlan(value);
+    // Only these are ever stored under such a key (a fallback is never cached).
+    const expected = identity.kind === 'heuristic' ? 'heuristic' : 'llm';
+    if (stored.metadata.source !== expected)
+      throw new NerionError(
+        'PLAN_INVALID',
+        `The stored plan's metadata.source is "${stored.metadata.source}" under a ${expected} key (the entry was edited).`,
+      );
+    return stored;
+  };
   let looked: Promise<unknown> | undefined;
   const cache: PlanFlowCache = {
-    get: () => (looked ??= new planCache.PlanCache({ root, validate: planner.verifyStoredPlan, onWarning }).get(key)),
+    // A cache that cannot be read or written (a read-only or full disk) costs the cache, never the plan:
+    // CACHE_ERROR becomes one warning, and the plan is still made and printed (a refusal still stops it).
+    get: () =>
+      (looked ??= new planCache.PlanCache({ root, validate: verifyServed, onWarning })
+        .get(key)
+        .catch((error: unknown) => {
+          if (!NerionError.hasCode(error, 'CACHE_ERROR')) throw error;
+          options.note(`warning: planning without the plan cache ([CACHE_ERROR] ${error.message})`);
+          return undefined;
+        })),
     set: async (plan) => {
       // Stored plans pass the full schema (valibot), loaded only here, after a miss.
       const { validatePlan } = await import('@nerion/planner');
-      await new planCache.PlanCache({ root, validate: validatePlan, onWarning }).set(key, plan, {
-        ...(target === undefined ? {} : { target }),
-        instruction: options.args.instruction,
-      });
+      try {
+        await new planCache.PlanCache({ root, validate: validatePlan, onWarning }).set(key, plan, {
+          ...(target === undefined ? {} : { target }),
+          instruction: options.args.instruction,
+        });
+      } catch (error) {
+        if (!NerionError.hasCode(error, 'CACHE_ERROR')) throw error;
+        options.note(`warning: the plan was not cached ([CACHE_ERROR] ${error.message})`);
+      }
     },
   };
   return { root, target, cache, cacheFile: planCache.PLAN_CACHE_FILE };
@@ -183,14 +227,16 @@ export function printPlan(outcome: PlanFlowOutcome, prepared: PreparedPlan, note
  * (only cache warnings are printed then, and the command does not repeat the lookup).
  */
 export async function servePlanFromCache(argv: readonly string[]): Promise<boolean> {
-  const args = parsePlanArguments(argv);
-  if (!args || !args.cache) return false;
+  const parsed = parsePlanArguments(argv);
+  if (!parsed || !parsed.cache) return false;
   try {
+    const { instructionFile: _file, ...rest } = parsed;
+    const note = (message: string) => process.stderr.write(`${terminalSafe(message)}\n`);
+    const args: PlanArguments = { ...rest, instruction: await readInstruction(parsed, { note }) };
     const config = loadNerionConfig({ flags: planConfigFlags(args) });
     // Auto-selection runs in the command (it may pick another backend/model): no fast path for it.
     if (args.llm && config.auto) return false;
     const cwd = process.cwd();
-    const note = (message: string) => process.stderr.write(`${message}\n`);
     const prepared = await preparePlan({ config, args, cwd, note });
     const { runPlanFlow } = await import('@nerion/planner/flow');
     const outcome = await runPlanFlow({

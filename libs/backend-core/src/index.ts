@@ -26,6 +26,13 @@ export { redactSecrets, redactSecretsDeep, redactUrl } from './redact.js';
 export { parseBaseUrl, serverRoot, type ParseBaseUrlOptions } from './base-url.js';
 export { AsyncChannel } from './async-channel.js';
 export { formatBytes } from './format-bytes.js';
+export {
+  SERVER_TEXT_MAX_CHARS,
+  cutAtWordBoundary,
+  escapeControlCharacters,
+  serverText,
+  terminalSafe,
+} from './terminal-text.js';
 export { BackendRegistry, type BackendFactory } from './backend-registry.js';
 export {
   DEFAULT_MAX_TOKENS,

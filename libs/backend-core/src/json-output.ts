@@ -1,3 +1,4 @@
+import { escapeControlCharacters, serverText } from './terminal-text.js';
 import type { JsonSchema } from './coder-backend.js';
 import { NerionError } from './errors.js';
 
@@ -92,7 +93,7 @@ export function parseJsonOutput(text: string, schema: JsonSchema, context: strin
   } catch (error) {
     throw new NerionError(
       'INVALID_OUTPUT',
-      `${context} returned text that is not JSON (${(error as Error).message}); the output began: ${JSON.stringify(text.slice(0, 120))}`,
+      `${context} returned text that is not JSON (${serverText((error as Error).message, 200)}); the output began: ${escapeControlCharacters(JSON.stringify(text.slice(0, 120)))}`,
       {
         cause: error,
         data: { output: text.slice(0, 2000) },
@@ -104,7 +105,7 @@ export function parseJsonOutput(text: string, schema: JsonSchema, context: strin
     const first = issues[0]!;
     throw new NerionError(
       'INVALID_OUTPUT',
-      `${context} returned JSON that does not match the schema: ${first.path} ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}.`,
+      `${context} returned JSON that does not match the schema: ${serverText(first.path, 200)} ${serverText(first.message, 300)}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}.`,
       {
         data: { issues: issues.slice(0, 20), output: text.slice(0, 2000) },
       },

@@ -4,7 +4,14 @@
  * fails every request in flight with a typed error, and the next request spawns a new one.
  */
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { NerionError, describeError, type NerionErrorCode, type SpawnFunction } from '@nerion/backend-core';
+import {
+  NerionError,
+  describeError,
+  serverText,
+  terminalSafe,
+  type NerionErrorCode,
+  type SpawnFunction,
+} from '@nerion/backend-core';
 import * as v from 'valibot';
 import {
   BRIDGE_SCRIPT_PATH,
@@ -258,7 +265,8 @@ export class BridgeProcess {
       );
     }
     const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-    const tail = this.stderrTail.trim().split('\n').slice(-6).join('\n').trim();
+    // The bridge's output (exllamav2's and Python's words): escaped and bounded before it is printed.
+    const tail = terminalSafe(this.stderrTail.trim().split('\n').slice(-6).join('\n').trim(), 2000);
     const inFlight = [...this.pending.values()].map((request) => request.operation);
     const during = inFlight.length > 0 ? ` during ${[...new Set(inFlight)].join('/')}` : '';
     const beforeHello = inFlight.includes('hello');
@@ -287,7 +295,7 @@ function bridgeError(event: BridgeEvent): NerionError {
   const code = typeof event.code === 'string' && isNerionCode(event.code) ? event.code : 'BACKEND_ERROR';
   const message =
     typeof event.message === 'string' && event.message
-      ? event.message
+      ? serverText(event.message)
       : 'The exllamav2 bridge reported an error without a message.';
   return new NerionError(code, message, { data: { bridgeCode: event.code } });
 }

@@ -1,4 +1,10 @@
-import { NerionError, describeError, type NerionErrorFix, type RequestLifecycle } from '@nerion/backend-core';
+import {
+  NerionError,
+  describeError,
+  serverText,
+  type NerionErrorFix,
+  type RequestLifecycle,
+} from '@nerion/backend-core';
 import { NOT_OLLAMA_BODY } from './fetch-with-signal.js';
 
 /** The sentence for "nothing answers": what happened and the command that fixes it. */
@@ -75,6 +81,8 @@ export function toNerionError(error: unknown, context: ErrorContext): NerionErro
   const data = { baseUrl: context.baseUrl, model: context.model };
   const status = responseStatus(error);
   const message = describeError(error);
+  // What Ollama (or whatever answers at baseUrl) said: escaped and bounded before it goes into a message.
+  const said = serverText(message);
   if (status !== undefined) {
     if (status === 404 && /not found/i.test(message) && !message.startsWith(NOT_OLLAMA_BODY)) {
       return new NerionError('MODEL_NOT_FOUND', modelMissingMessage(context.model, context.baseUrl), {
@@ -86,13 +94,13 @@ export function toNerionError(error: unknown, context: ErrorContext): NerionErro
     if (status === 400) {
       return new NerionError(
         'INVALID_REQUEST',
-        `Ollama at ${context.baseUrl} rejected the request for "${context.model}": ${message}`,
+        `Ollama at ${context.baseUrl} rejected the request for "${context.model}": ${said}`,
         { cause: error, data: { ...data, status } },
       );
     }
     return new NerionError(
       'BACKEND_ERROR',
-      `Ollama at ${context.baseUrl} answered ${status}: ${message} — check the Ollama server log (\`journalctl -u ollama\` or ~/.ollama/logs/server.log).`,
+      `Ollama at ${context.baseUrl} answered ${status}: ${said} — check the Ollama server log (\`journalctl -u ollama\` or ~/.ollama/logs/server.log).`,
       {
         cause: error,
         data: { ...data, status },
@@ -110,7 +118,7 @@ export function toNerionError(error: unknown, context: ErrorContext): NerionErro
   if (context.phase === 'reply' && (code !== undefined || error instanceof TypeError || message === ENDED_EARLY)) {
     return new NerionError(
       'BACKEND_ERROR',
-      `The connection to Ollama at ${context.baseUrl} broke in the middle of the ${context.what ?? 'reply'} (${message}${code ? `, ${code}` : ''}) — Ollama may have crashed or been stopped; check that \`ollama serve\` is running and its log, then retry.`,
+      `The connection to Ollama at ${context.baseUrl} broke in the middle of the ${context.what ?? 'reply'} (${said}${code ? `, ${code}` : ''}) — Ollama may have crashed or been stopped; check that \`ollama serve\` is running and its log, then retry.`,
       { fix: { command: ['ollama', 'serve'] }, cause: error, data: { ...data, ...(code ? { code } : {}) } },
     );
   }
@@ -118,11 +126,11 @@ export function toNerionError(error: unknown, context: ErrorContext): NerionErro
     // The client throws a plain Error carrying Ollama's in-stream `{"error": "..."}` record.
     return new NerionError(
       'BACKEND_ERROR',
-      `Ollama reported an error during the ${context.what ?? 'generation'} with "${context.model}": ${message}`,
+      `Ollama reported an error during the ${context.what ?? 'generation'} with "${context.model}": ${said}`,
       { cause: error, data },
     );
   }
-  return new NerionError('BACKEND_ERROR', `The request to Ollama at ${context.baseUrl} failed: ${message}`, {
+  return new NerionError('BACKEND_ERROR', `The request to Ollama at ${context.baseUrl} failed: ${said}`, {
     cause: error,
     data,
   });

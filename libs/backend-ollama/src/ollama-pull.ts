@@ -1,4 +1,4 @@
-import { NerionError, RequestLifecycle, describeError } from '@nerion/backend-core';
+import { NerionError, RequestLifecycle, describeError, serverText } from '@nerion/backend-core';
 import { DEFAULT_OLLAMA_BASE_URL } from './settings.js';
 import { ollamaModelName } from './ollama-tags.js';
 import { Ollama } from 'ollama';
@@ -68,7 +68,8 @@ export async function pullOllamaModel(
     try {
       for await (const raw of records) {
         const record = parseResponse(PullRecordSchema, raw, 'A pull progress record');
-        options.onProgress?.(record);
+        // The status is the server's text and callers print it: escaped and bounded here.
+        options.onProgress?.({ ...record, status: serverText(record.status, 200) });
         if (record.status === 'success') {
           succeeded = true;
           break;
@@ -80,7 +81,7 @@ export async function pullOllamaModel(
       if (!(error instanceof TypeError) && /file does not exist|not found|manifest unknown/i.test(message)) {
         throw new NerionError(
           'MODEL_NOT_FOUND',
-          `Ollama's library has no model "${name}" (${message}) — check the name and tag (e.g. "qwen2.5-coder:7b").`,
+          `Ollama's library has no model "${name}" (${serverText(message)}) — check the name and tag (e.g. "qwen2.5-coder:7b").`,
           {
             cause: error,
             data: { baseUrl, model: name },

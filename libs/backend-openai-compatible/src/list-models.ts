@@ -4,7 +4,7 @@
  * No `openai` client here: listing is a single GET, and callers that only list stay light.
  */
 import * as v from 'valibot';
-import { NerionError } from '@nerion/backend-core';
+import { NerionError, serverText } from '@nerion/backend-core';
 import { serverRootFromBaseUrl } from './server-root.js';
 
 export const ModelListSchema = v.object({
@@ -74,7 +74,7 @@ export async function fetchModelList(options: ListModelsOptions): Promise<ModelL
   if (!parsed.success) {
     throw new NerionError(
       'BACKEND_ERROR',
-      `${serverName} at ${root} answered /v1/models with an unexpected body (${parsed.issues[0].message}); is this an OpenAI-compatible server?`,
+      `${serverName} at ${root} answered /v1/models with an unexpected body (${serverText(parsed.issues[0].message)}); is this an OpenAI-compatible server?`,
       { data: { baseUrl: root, failure: 'unexpected-body' satisfies ModelListFailure } },
     );
   }

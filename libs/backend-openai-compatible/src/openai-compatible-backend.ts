@@ -15,6 +15,7 @@ import {
   RequestLifecycle,
   describeError,
   parseJsonOutput,
+  serverText,
   validateGenerateRequest,
   type BackendId,
   type CoderBackend,
@@ -81,7 +82,10 @@ const VersionSchema = v.object({ version: v.string() });
 function mapFinishReason(reason: string | null | undefined): { finishReason: FinishReason; warning?: string } {
   if (reason === 'stop' || reason === 'tool_calls' || reason === 'function_call') return { finishReason: 'stop' };
   if (reason === 'length') return { finishReason: 'length' };
-  return { finishReason: 'error', warning: `The server ended the generation with finish_reason "${String(reason)}".` };
+  return {
+    finishReason: 'error',
+    warning: `The server ended the generation with finish_reason "${serverText(String(reason), 100)}".`,
+  };
 }
 
 function usageFrom(
@@ -162,7 +166,7 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
     } catch (error) {
       // /version is vLLM's own endpoint; other servers lack it. The version is then unknown, and messages
       // say "(version unknown)"; the reason is kept for probe details.
-      versionProblem = describeError(error);
+      versionProblem = serverText(describeError(error));
     }
     return knownVersion;
   }
@@ -183,7 +187,7 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
         ? 'its model list could not be read'
         : served.length === 0
           ? 'it serves no models'
-          : `it serves: ${served.join(', ')}`;
+          : `it serves: ${serverText(served.join(', '))}`;
     return new NerionError(
       'MODEL_NOT_FOUND',
       `${serverName} at ${root} does not serve "${settings.model}" (${list}). Set NERION_CODER_MODEL to a served id, or start the server with --served-model-name ${settings.model}.`,
@@ -208,7 +212,7 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       if (midStream) {
         return new NerionError(
           'BACKEND_ERROR',
-          `The connection to ${serverName} at ${root} broke in the middle of the response (${describeError(error)}); check the server's log, then retry.`,
+          `The connection to ${serverName} at ${root} broke in the middle of the response (${serverText(describeError(error))}); check the server's log, then retry.`,
           { cause: error },
         );
       }
@@ -216,13 +220,14 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
         serverReady = settings.ensureServer === undefined;
         return unreachableError(error);
       }
-      return new NerionError('BACKEND_ERROR', `${serverName} at ${root} failed: ${describeError(error)}`, {
+      return new NerionError('BACKEND_ERROR', `${serverName} at ${root} failed: ${serverText(describeError(error))}`, {
         cause: error,
       });
     }
     const status = error.status;
     const serverMessage = (error.error as { message?: unknown } | undefined)?.message;
-    const detail = typeof serverMessage === 'string' ? serverMessage : error.message;
+    // The server's words: escaped and bounded (a hostile server may send escape sequences or megabytes).
+    const detail = serverText(typeof serverMessage === 'string' ? serverMessage : error.message);
     if (status === undefined) {
       // An error event inside an open SSE stream (`data: {"error": {…}}`), as vLLM sends when generation fails.
       return new NerionError(

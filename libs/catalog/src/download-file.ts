@@ -5,7 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, statfs as nodeStatfs } from 'node:fs/promises';
+import { open, rename, rm, stat, statfs as nodeStatfs } from 'node:fs/promises';
+import { diskError, makeDirectory } from './disk-error.js';
+
+export { diskError } from './disk-error.js';
 import { dirname } from 'node:path';
 import { NerionError, describeError, formatBytes } from '@nerion/backend-core';
 import { withDestinationLock } from './download-lock.js';
@@ -103,7 +106,9 @@ async function downloadLocked(options: DownloadFileOptions): Promise<DownloadRes
   const { url, destination } = options;
   const part = partPathOf(destination);
   const directory = dirname(destination);
-  await mkdir(directory, { recursive: true });
+  await makeDirectory(directory).catch((error: unknown) => {
+    throw diskError(error, `create ${directory}`, directory);
+  });
   const statfs = options.statfs ?? ((path: string) => nodeStatfs(path));
 
   let offset = await sizeOf(part);
@@ -195,7 +200,10 @@ async function downloadLocked(options: DownloadFileOptions): Promise<DownloadRes
   if (offset > 0) {
     for await (const chunk of createReadStream(part, { end: offset - 1 })) hash.update(chunk as Buffer);
   }
-  const handle = await open(part, offset > 0 ? 'a' : 'w');
+  const handle = await open(part, offset > 0 ? 'a' : 'w').catch(async (error: unknown) => {
+    await discardBody(response);
+    throw diskError(error, `write ${part}`, directory);
+  });
   let received = offset;
   const started = performance.now();
   const interval = options.progressIntervalMs ?? 250;
@@ -221,13 +229,22 @@ async function downloadLocked(options: DownloadFileOptions): Promise<DownloadRes
     if (response.body) {
       for await (const chunk of response.body) {
         hash.update(chunk);
-        await handle.write(chunk);
+        try {
+          await handle.write(chunk);
+        } catch (error) {
+          // The disk, not the network: a full disk's partial file only fills it further, so it goes.
+          await discardBody(response).catch(() => undefined);
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOSPC' || code === 'EDQUOT') await rm(part, { force: true }).catch(() => undefined);
+          throw diskError(error, `write ${part}`, directory, code === 'ENOSPC' || code === 'EDQUOT');
+        }
         received += chunk.byteLength;
         report(false);
       }
     }
   } catch (error) {
-    await handle.close();
+    await handle.close().catch(() => undefined);
+    if (NerionError.isInstance(error)) throw error;
     if (options.signal?.aborted) throw abortedError(part, error);
     throw new NerionError(
       'DOWNLOAD_FAILED',
@@ -235,7 +252,12 @@ async function downloadLocked(options: DownloadFileOptions): Promise<DownloadRes
       { cause: error, data: { url, part, receivedBytes: received } },
     );
   }
-  await handle.sync();
+  try {
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw diskError(error, `write ${part}`, directory);
+  }
   const written = (await handle.stat()).size;
   await handle.close();
   if (written !== received) {
@@ -287,7 +309,9 @@ async function finish(
       );
     }
   }
-  await rename(part, options.destination);
+  await rename(part, options.destination).catch((error: unknown) => {
+    throw diskError(error, `rename ${part} to ${options.destination}`, dirname(options.destination));
+  });
   return { path: options.destination, sha256, bytes, verified: expected !== undefined, resumedFromBytes };
 }
 

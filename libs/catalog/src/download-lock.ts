@@ -3,7 +3,7 @@
  * proper-lockfile, its mtime refreshed while held and broken when stale, i.e. when its holder died) is
  * held while a file is checked, downloaded and recorded. A second process waits for it, and says so.
  */
-import { mkdir } from 'node:fs/promises';
+import { diskError, makeDirectory } from './disk-error.js';
 import { dirname } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
 
@@ -32,7 +32,9 @@ export async function withDestinationLock<T>(
 ): Promise<T> {
   const { default: lockfile } = await import('proper-lockfile');
   const lockPath = lockPathOf(destination);
-  await mkdir(dirname(destination), { recursive: true });
+  await makeDirectory(dirname(destination)).catch((error: unknown) => {
+    throw diskError(error, `create ${dirname(destination)}`, dirname(destination));
+  });
   const lost = new AbortController();
   let release: (() => Promise<void>) | undefined;
   let waited = false;

@@ -2,13 +2,14 @@
  * What `nerion models ensure` provisioned, recorded in `<cacheDir>/provisioned.json` (written atomically),
  * so later runs find a downloaded GGUF without any environment variable.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as ProperLockfile from 'proper-lockfile';
 import * as v from 'valibot';
 import { NerionError, type BackendId } from '@nerion/backend-core';
 import type { CatalogFamily } from './catalog-schema.js';
+import { diskError } from './disk-error.js';
 
 export const PROVISIONED_FILE_NAME = 'provisioned.json';
 
@@ -85,19 +86,24 @@ export function recordProvisioned(
 ): ProvisionedRecord {
   const full: ProvisionedRecord = { ...record, provisionedAt: record.provisionedAt ?? new Date().toISOString() };
   const file = provisionedFilePath(cacheDir);
-  mkdirSync(dirname(file), { recursive: true });
-  // Read, change and write under a lock, so two nerions provisioning different models lose no record.
-  const release = lockProvisionedFile(file);
+  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
+  let release: (() => void) | undefined;
   try {
+    mkdirSync(dirname(file), { recursive: true });
+    // Read, change and write under a lock, so two nerions provisioning different models lose no record.
+    release = lockProvisionedFile(file);
     const records = readProvisioned(cacheDir).filter(
       (existing) => !(existing.backend === full.backend && existing.name === full.name),
     );
     records.push(full);
-    const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
     writeFileSync(temporary, `${JSON.stringify({ version: 1, records }, null, 2)}\n`);
     renameSync(temporary, file);
+  } catch (error) {
+    // A full or read-only cache disk: no temp file is left, and the user is told what to do.
+    rmSync(temporary, { force: true });
+    throw diskError(error, `record ${full.path} in ${file}`, dirname(file));
   } finally {
-    release();
+    release?.();
   }
   return full;
 }

@@ -10,9 +10,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
+import { readLockFile } from './state-file.js';
 
 export interface LockSettings {
   /** The lock file's path. */
@@ -39,11 +40,20 @@ export async function withLock<T>(settings: LockSettings, work: () => Promise<T>
       const handle = await open(lockFile, 'wx', 0o644);
       try {
         await handle.writeFile(JSON.stringify({ token, pid: process.pid, host: hostname(), created: Date.now() }));
-      } finally {
+      } catch (error) {
+        // Never leave an empty lock behind (it would hold every other process off until it goes stale).
         await handle.close();
+        await unlink(lockFile).catch(() => undefined);
+        throw new NerionError(
+          'CACHE_ERROR',
+          `Cannot write the plan cache lock ${lockFile} (${describeError(error)}); free some space or fix the folder, or run with --no-cache.`,
+          { cause: error },
+        );
       }
+      await handle.close();
       break;
     } catch (error) {
+      if (NerionError.isInstance(error)) throw error;
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new NerionError(
           'CACHE_ERROR',
@@ -73,7 +83,7 @@ export async function withLock<T>(settings: LockSettings, work: () => Promise<T>
 }
 
 async function releaseLock(settings: LockSettings, token: string): Promise<void> {
-  const held = await readFile(settings.lockFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+  const held = await readLockFile(settings.lockFile).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
@@ -92,8 +102,8 @@ async function breakIfStale(settings: LockSettings): Promise<boolean> {
   let content: string;
   let modified: number;
   try {
-    content = await readFile(lockFile, 'utf8');
-    modified = (await stat(lockFile)).mtimeMs;
+    content = await readLockFile(lockFile);
+    modified = (await lstat(lockFile)).mtimeMs;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw error;
@@ -109,6 +119,16 @@ async function breakIfStale(settings: LockSettings): Promise<boolean> {
   const deadOwner = owner.host === hostname() && typeof owner.pid === 'number' && !isAlive(owner.pid);
   if (!deadOwner && age < settings.staleMs) return false;
   if (owner.token === undefined && age < settings.staleMs) return false;
+  // Its owner may have released it and exited after it was read (then a new holder's lock is there now, and
+  // moving that aside could let a third process in beside it): break only the very lock that was judged.
+  let again: string;
+  try {
+    again = await readLockFile(lockFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
+  if (again !== content) return false;
   // Move the lock aside atomically, then make sure it was the one judged stale (not a fresh one).
   const aside = `${lockFile}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
@@ -117,7 +137,7 @@ async function breakIfStale(settings: LockSettings): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw error;
   }
-  const moved = await readFile(aside, 'utf8');
+  const moved = await readLockFile(aside);
   if (moved !== content) {
     // A fresh lock replaced the stale one in between: put it back if nobody holds the name now.
     await link(aside, lockFile).catch((error: NodeJS.ErrnoException) => {

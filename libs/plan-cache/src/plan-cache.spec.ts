@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -87,6 +87,34 @@ describe('PlanCache', () => {
     writeFileSync(path, JSON.stringify(file));
     expect(await cache.get(key('a'))).toBeUndefined();
     expect(warnings.join('\n')).toContain('no longer validates');
+  });
+
+  it('does not serve an entry edited into another valid plan, nor one moved under another key (digest)', async () => {
+    await cache.set(key('a'), { id: 'a', note: 'as planned' });
+    await cache.set(key('b'), { id: 'b' });
+    const path = join(root, '.nerion', 'plan_cache.json');
+    const file = JSON.parse(readFileSync(path, 'utf8'));
+    file.entries[key('a')].plan.note = 'edited by hand';
+    file.entries[key('b')].plan = { id: 'b' };
+    file.entries[key('b')].digest = file.entries[key('a')].digest;
+    writeFileSync(path, JSON.stringify(file));
+    expect(await cache.get(key('a'))).toBeUndefined();
+    expect(await cache.get(key('b'))).toBeUndefined();
+    expect(warnings.join('\n')).toContain('digest does not match');
+    await cache.set(key('a'), { id: 'a', note: 'as planned' });
+    expect(await cache.get(key('a'))).toEqual({ id: 'a', note: 'as planned' });
+  });
+
+  it('a FIFO as plan_cache.json is set aside, not read for ever; a FIFO as the lock times out with CACHE_ERROR', async () => {
+    mkdirSync(join(root, '.nerion'));
+    expect(spawnSync('mkfifo', [join(root, '.nerion', 'plan_cache.json')]).status).toBe(0);
+    expect(await cache.get(key('a'))).toBeUndefined();
+    expect(warnings.join('\n')).toContain('not a regular file');
+    await cache.set(key('a'), { id: 'a' });
+    expect(await cache.get(key('a'))).toEqual({ id: 'a' });
+    expect(spawnSync('mkfifo', [join(root, '.nerion', 'plan_cache.json.lock')]).status).toBe(0);
+    const impatient = new PlanCache({ root, validate, lockTimeoutMs: 300 });
+    await expect(impatient.set(key('b'), { id: 'b' })).rejects.toMatchObject({ code: 'CACHE_ERROR' });
   });
 
   it('sets a corrupt file aside as plan_cache.json.corrupt-<timestamp> and rebuilds', async () => {

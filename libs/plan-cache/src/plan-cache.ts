@@ -5,16 +5,20 @@
  * file. A corrupt file is set aside as `plan_cache.json.corrupt-<timestamp>` and rebuilt. Size is bounded
  * (LRU). A cache hit only reads: the lock and write-file-atomic load on the first write.
  */
-import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readlink, rename, unlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
 import { PLAN_CACHE_FORMAT_VERSION } from './plan-cache-key.js';
 import { NERION_STATE_DIR } from './repo-fingerprint.js';
+import { readStateFile } from './state-file.js';
 
 export const PLAN_CACHE_FILE = 'plan_cache.json';
 
 export interface PlanCacheEntry {
   plan: unknown;
+  /** sha-256 of the key and the plan's JSON as stored: a hit serves the plan only when it still matches. */
+  digest?: string;
   created_at: number;
   last_used_at: number;
   target?: string;
@@ -40,7 +44,14 @@ function parseCacheFile(json: unknown): CacheFile | string {
     if (!/^[0-9a-f]{64}$/u.test(key)) return `entry key ${JSON.stringify(key.slice(0, 80))} is not a sha-256 digest`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
       return `entry ${key.slice(0, 12)} is not an object`;
-    const { plan, created_at: created, last_used_at: used, target, instruction } = entry as Record<string, unknown>;
+    const {
+      plan,
+      digest,
+      created_at: created,
+      last_used_at: used,
+      target,
+      instruction,
+    } = entry as Record<string, unknown>;
     if (plan === undefined || typeof created !== 'number' || typeof used !== 'number')
       return `entry ${key.slice(0, 12)} lacks plan, created_at or last_used_at`;
     if (
@@ -48,8 +59,19 @@ function parseCacheFile(json: unknown): CacheFile | string {
       (instruction !== undefined && typeof instruction !== 'string')
     )
       return `entry ${key.slice(0, 12)} has a non-string target or instruction`;
+    if (digest !== undefined && typeof digest !== 'string') return `entry ${key.slice(0, 12)} has a non-string digest`;
   }
   return json as CacheFile;
+}
+
+/**
+ * What a hit checks before serving: the key and the whole plan as serialised (metadata included), so an
+ * entry edited by hand — even into another valid plan — is not served. (JSON round-trips keep key order.)
+ */
+function entryDigest(key: string, plan: unknown): string {
+  return createHash('sha256')
+    .update(`${key}\0${JSON.stringify(plan)}`)
+    .digest('hex');
 }
 
 export interface PlanCacheSettings {
@@ -100,12 +122,15 @@ export class PlanCache {
 
   /** The validated plan stored under `key`, or undefined. Never calls a model; cheap (one read). */
   async get(key: string): Promise<unknown | undefined> {
+    await this.checkStateDirectory();
     const read = await this.read();
     if (read.corrupt) {
+      // A lookup never fails for want of a writable disk: the plan is made and the set() that follows says
+      // whether it could be cached.
       await this.locked(async () => {
         const again = await this.read();
         if (again.corrupt) await this.setAside(again.reason);
-      });
+      }).catch((error: unknown) => this.warn(`could not set the corrupt cache aside (${describeError(error)}).`));
       return undefined;
     }
     const entry = read.data.entries[key];
@@ -116,7 +141,16 @@ export class PlanCache {
       this.warn(`ignoring a cached plan that no longer validates (${describeError(error)}); it will be replaced.`);
       return undefined;
     }
-    if (this.settings.now() - entry.last_used_at > this.settings.touchIntervalMs) await this.touch(key);
+    if (entry.digest !== entryDigest(key, entry.plan)) {
+      this.warn(
+        `ignoring a cached plan whose digest does not match its content (the entry was edited${entry.digest === undefined ? ', or written by an older nerion' : ''}); it will be replaced.`,
+      );
+      return undefined;
+    }
+    if (this.settings.now() - entry.last_used_at > this.settings.touchIntervalMs)
+      await this.touch(key).catch((error: unknown) =>
+        this.warn(`served, but could not refresh the entry's time (${describeError(error)}).`),
+      );
     return entry.plan;
   }
 
@@ -128,7 +162,13 @@ export class PlanCache {
     await this.update((data) => {
       const now = this.settings.now();
       const previous = data.entries[key];
-      data.entries[key] = { plan, created_at: previous?.created_at ?? now, last_used_at: now, ...info };
+      data.entries[key] = {
+        plan,
+        digest: entryDigest(key, plan),
+        created_at: previous?.created_at ?? now,
+        last_used_at: now,
+        ...info,
+      };
     });
   }
 
@@ -146,15 +186,29 @@ export class PlanCache {
   }
 
   private async update(change: (data: CacheFile) => void): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
-    await this.ensureIgnoreFile();
-    await this.locked(async () => {
-      const read = await this.read();
-      if (read.corrupt) await this.setAside(read.reason);
-      const data: CacheFile = read.corrupt ? { version: PLAN_CACHE_FORMAT_VERSION, entries: {} } : read.data;
-      change(data);
-      await this.write(this.evict(data));
-    });
+    await this.checkStateDirectory();
+    try {
+      await this.makeStateDirectory();
+      await this.ensureIgnoreFile();
+      await this.locked(async () => {
+        const read = await this.read();
+        if (read.corrupt) await this.setAside(read.reason);
+        const data: CacheFile = read.corrupt ? { version: PLAN_CACHE_FORMAT_VERSION, entries: {} } : read.data;
+        change(data);
+        await this.write(this.evict(data));
+      });
+    } catch (error) {
+      throw cacheError(error, `write the plan cache in ${this.directory}`);
+    }
+  }
+
+  /** Creates `.nerion` (its parent, the repository root, exists: a plain mkdir reports the real errno). */
+  private async makeStateDirectory(): Promise<void> {
+    try {
+      await mkdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
 
   private evict(data: CacheFile): CacheFile {
@@ -175,7 +229,9 @@ export class PlanCache {
   private async read(): Promise<{ corrupt: false; data: CacheFile } | { corrupt: true; reason: string }> {
     let text: string;
     try {
-      text = await readFile(this.file, 'utf8');
+      const content = await readStateFile(this.file, Math.max(this.settings.maxBytes * 2, 16 * 1024 * 1024));
+      if ('reason' in content) return { corrupt: true, reason: content.reason };
+      text = content.text;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT')
         return { corrupt: false, data: { version: PLAN_CACHE_FORMAT_VERSION, entries: {} } };
@@ -218,11 +274,8 @@ export class PlanCache {
     try {
       await writeFileAtomic(this.file, `${JSON.stringify(data)}\n`, { encoding: 'utf8', mode: 0o644 });
     } catch (error) {
-      throw new NerionError(
-        'CACHE_ERROR',
-        `Cannot write the plan cache ${this.file} (${describeError(error)}); fix the folder's permissions or run with --no-cache.`,
-        { cause: error },
-      );
+      // write-file-atomic removes its temp file on failure (a full disk fails the write, a read-only one sooner).
+      throw cacheError(error, `write the plan cache ${this.file}`);
     }
   }
 
@@ -244,9 +297,43 @@ export class PlanCache {
   private async ensureIgnoreFile(): Promise<void> {
     const ignore = join(this.directory, '.gitignore');
     if (await exists(ignore)) return;
-    await writeFile(ignore, '# nerion state (plan cache); not meant for version control\n*\n', { flag: 'wx' }).catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
+    try {
+      await writeFile(ignore, '# nerion state (plan cache); not meant for version control\n*\n', { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+      // Created but not written (a full disk): an empty .gitignore would let .nerion show in `git status`.
+      await unlink(ignore).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * The state folder must be a real folder inside the repository: a `.nerion` that is a symbolic link (or
+   * anything but a folder) would put the cache, its lock and `.gitignore` wherever it leads. Refused with
+   * PATH_ESCAPE (nothing is read, written or renamed there); a missing folder is fine (it is created).
+   */
+  private async checkStateDirectory(): Promise<void> {
+    let info;
+    try {
+      info = await lstat(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new NerionError(
+        'CACHE_ERROR',
+        `Cannot inspect nerion's state folder ${this.directory} (${describeError(error)}); fix its permissions or run with --no-cache.`,
+        { cause: error },
+      );
+    }
+    if (info.isDirectory()) return;
+    const leadsTo = info.isSymbolicLink()
+      ? ` (a symbolic link to ${resolve(this.directory, '..', await readlink(this.directory))})`
+      : ' (not a folder)';
+    throw new NerionError(
+      'PATH_ESCAPE',
+      `nerion keeps its plan cache in ${this.directory}, which is not a real folder inside the repository${leadsTo}; nerion does not write its state through it. Remove it (\`rm ${this.directory}\`) or run with --no-cache.`,
+      {
+        data: { path: this.directory, root: this.settings.root },
+        fix: { command: ['rm', this.directory] },
       },
     );
   }
@@ -254,6 +341,27 @@ export class PlanCache {
   private warn(message: string): void {
     this.settings.onWarning?.(`plan cache: ${message}`);
   }
+}
+
+/**
+ * A file-system failure as CACHE_ERROR naming what failed, why in words (read-only disk, full disk,
+ * permissions) and the fix; a NerionError passes through unchanged.
+ */
+function cacheError(error: unknown, what: string): NerionError {
+  if (NerionError.isInstance(error)) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const fix =
+    code === 'EROFS'
+      ? 'the disk is read-only: run nerion where it can write, or with --no-cache'
+      : code === 'ENOSPC' || code === 'EDQUOT'
+        ? 'no space left on that disk: free some space, or run with --no-cache'
+        : code === 'EACCES' || code === 'EPERM'
+          ? "permission denied: fix the folder's permissions, or run with --no-cache"
+          : 'fix the folder, or run with --no-cache';
+  return new NerionError('CACHE_ERROR', `Cannot ${what} (${describeError(error)}); ${fix}.`, {
+    cause: error,
+    data: { ...(code === undefined ? {} : { errno: code }) },
+  });
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,9 +1,23 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { findRepoRoot, fingerprintRepository } from './repo-fingerprint.js';
+
+jest.setTimeout(300_000);
 
 function git(cwd: string, ...args: string[]): void {
   const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
@@ -105,3 +119,58 @@ describe('repository fingerprint', () => {
     });
   });
 });
+
+describe('repository fingerprint of large files (issue #12 case 8)', () => {
+  const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+  let repo: string;
+  beforeEach(() => {
+    repo = mkdtempSync(join(tmpdir(), 'nerion-fp-large-'));
+    git(repo, 'init', '-q');
+    writeFileSync(join(repo, 'a.txt'), 'a\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-qm', 'init');
+  });
+  afterEach(() => rmSync(repo, { recursive: true, force: true }));
+
+  /** Fingerprints `root` in a child process (the built package) and reports its peak RSS. */
+  function fingerprintInChild(root: string, git: boolean): { fingerprint: string; maxRssMiB: number } {
+    const script = `
+      const { fingerprintRepository } = await import(${JSON.stringify(dist)});
+      const result = await fingerprintRepository(${JSON.stringify(root)}, ${git});
+      process.stdout.write(JSON.stringify({ fingerprint: result.fingerprint, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`fingerprint child failed (${child.status}): ${child.stderr}`);
+    return JSON.parse(child.stdout) as { fingerprint: string; maxRssMiB: number };
+  }
+
+  it('hashes a 2.25 GiB untracked (sparse) file in bounded memory (reading it whole failed past 2 GiB)', () => {
+    expect(existsSync(dist)).toBe(true); // built by `npm test` (node tools/scripts/build.mjs)
+    const baseline = fingerprintInChild(repo, true).maxRssMiB; // the same child on the small repository
+    truncateSync(openAndClose(join(repo, 'big.bin')), 2.25 * 1024 ** 3);
+    expect(fingerprintInChild(repo, true).maxRssMiB).toBeLessThan(baseline + 100);
+  });
+
+  it('hashes a 1 GiB file in a plain folder in bounded memory, and still sees a one-byte change deep inside', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'nerion-fp-folder-'));
+    try {
+      const big = join(folder, 'big.bin');
+      writeFileSync(big, 'small\n');
+      const baseline = fingerprintInChild(folder, false).maxRssMiB;
+      truncateSync(big, 1024 ** 3);
+      const first = fingerprintInChild(folder, false);
+      expect(first.maxRssMiB).toBeLessThan(baseline + 100);
+      const handle = openSync(big, 'r+');
+      writeSync(handle, 'x', 900 * 1024 ** 2);
+      closeSync(handle);
+      expect(fingerprintInChild(folder, false).fingerprint).not.toBe(first.fingerprint);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+function openAndClose(path: string): string {
+  closeSync(openSync(path, 'w'));
+  return path;
+}

@@ -5,8 +5,8 @@
  */
 import { spawn as nodeSpawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { NerionError } from '@nerion/backend-core';
 
@@ -76,7 +76,14 @@ function excluded(path: string): boolean {
   return path === NERION_STATE_DIR || path.startsWith(`${NERION_STATE_DIR}/`);
 }
 
-/** What the fingerprint records about one path: its kind and content (a link's target, a file's bytes). */
+/** Bytes read at a time when hashing a file's content (memory per file being hashed). */
+const HASH_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * What the fingerprint records about one path: its kind and content (a link's target; a regular file's size
+ * and the sha-256 of its bytes, read in chunks so a file of any size costs bounded memory). The file is
+ * opened without following links and without blocking (a FIFO that replaced a file is recorded, not read).
+ */
 async function describeEntry(root: string, path: string): Promise<Buffer[]> {
   const absolute = join(root, path);
   let info;
@@ -88,10 +95,37 @@ async function describeEntry(root: string, path: string): Promise<Buffer[]> {
   }
   if (info.isSymbolicLink()) return [Buffer.from(`link\0${await readlink(absolute)}\0`)];
   if (info.isFile()) {
-    const content = await readFile(absolute);
-    return [Buffer.from(`file\0${content.length}\0`), content, Buffer.from('\0')];
+    const content = await hashRegularFile(absolute);
+    if (content !== undefined) return [Buffer.from(`file\0${content.size}\0${content.sha256}\0`)];
   }
   return [Buffer.from(`other\0${info.isDirectory() ? 'dir' : 'special'}\0`)];
+}
+
+/** Size and sha-256 of a regular file, streamed; undefined when the path is no longer a regular file. */
+async function hashRegularFile(path: string): Promise<{ size: number; sha256: string } | undefined> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) return undefined;
+    const hash = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+    return { size, sha256: hash.digest('hex') };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Reads the entries a few at a time (in parallel) and hashes them in their given order. */
@@ -100,7 +134,7 @@ async function hashEntries(
   entries: readonly { path: string; prefix: string }[],
   hash: ReturnType<typeof createHash>,
 ): Promise<void> {
-  const batch = 32;
+  const batch = 16;
   for (let start = 0; start < entries.length; start += batch) {
     const slice = entries.slice(start, start + batch);
     const described = await Promise.all(slice.map((entry) => describeEntry(root, entry.path)));

@@ -35,6 +35,7 @@ import {
   insertImport,
 } from './heuristic/add-rules.js';
 import { changeImport, deleteLines, deleteSymbol, removeImport, renameSymbol } from './heuristic/edit-rules.js';
+import { checkInstructionLength } from './instruction.js';
 
 export interface HeuristicPlanInput {
   instruction: string;
@@ -76,6 +77,7 @@ const RULES: Record<Intent, readonly Rule[]> = {
  * read first. Throws INVALID_REQUEST when there is neither a known pattern nor a target file.
  */
 export function planHeuristically(input: HeuristicPlanInput, repository?: RepositoryView): Plan {
+  checkInstructionLength(input.instruction);
   const instruction = input.instruction.trim().replace(/\s+/gu, ' ');
   if (instruction.length === 0)
     throw new NerionError(

@@ -5,6 +5,7 @@ export {
   ActionSchema,
   ConditionSchema,
   LANGUAGES,
+  MAX_INSTRUCTION_LENGTH,
   MAX_PLAN_ACTIONS,
   MAX_PLAN_CONTENT_BYTES,
   PLAN_SCHEMA_VERSION,
@@ -37,6 +38,8 @@ export {
 } from './plan-validation.js';
 export { verifyStoredPlan } from './plan-content.js';
 export { assertPathsInsideRepo, checkRepoRelativePath, diffHeaderPaths, normaliseRepoPath } from './repo-path.js';
+export { readRepoFileStart } from './repo-file.js';
+export { checkInstructionLength } from './instruction.js';
 export { actionJsonSchema, planDraftJsonSchema } from './plan-json-schema.js';
 export { HEURISTIC_PLANNER_ID, languageOf, planHeuristically, type HeuristicPlanInput } from './heuristic-planner.js';
 export {

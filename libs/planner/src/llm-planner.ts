@@ -11,12 +11,14 @@ import {
   type CoderBackend,
   type GenerateRequest,
   type JsonSchema,
+  serverText,
 } from '@nerion/backend-core';
 import { ACTION_KINDS, type ActionKind, type Plan, type PlanDraft, type PlanMetadata } from './plan-schema.js';
 import { actionJsonSchema, planDraftJsonSchema } from './plan-json-schema.js';
 import { checkPlanDraft, describeIssues, finalizePlan, type PlanIssue } from './plan-validation.js';
 import { languageOf, planHeuristically } from './heuristic-planner.js';
 import type { RepositoryView } from './repository.js';
+import { checkInstructionLength } from './instruction.js';
 
 export interface LlmPlanInput {
   instruction: string;
@@ -242,6 +244,8 @@ export async function requestLlmPlan(
  * `metadata.source: "heuristic-fallback"`, the reason, and exactly one warning line.
  */
 export async function planWithLlm(input: LlmPlanInput, settings: LlmPlannerSettings): Promise<LlmPlanOutcome> {
+  // A bad request, not a model failure: never replaced by the fallback plan.
+  checkInstructionLength(input.instruction);
   try {
     const { plan, warnings } = await requestLlmPlan(input, settings);
     return { plan, warnings, fromModel: true };
@@ -275,7 +279,7 @@ export function fallbackPlan(
   const metadata: PlanMetadata = {
     ...heuristic.metadata,
     source: 'heuristic-fallback',
-    fallback_reason: reason.slice(0, 4000),
+    fallback_reason: serverText(reason, 3000),
   };
   const plan = finalizePlan(
     {
@@ -286,6 +290,6 @@ export function fallbackPlan(
     },
     metadata,
   );
-  const line = `warning: the ${plannerId} plan failed (${reason.replace(/\s+/gu, ' ').slice(0, 300)}); using the heuristic plan instead (set NERION_LLM_STRICT=1 to fail instead).`;
+  const line = `warning: the ${plannerId} plan failed (${serverText(reason.replace(/\s+/gu, ' '), 300)}); using the heuristic plan instead (set NERION_LLM_STRICT=1 to fail instead).`;
   return { plan, warnings: [line], fromModel: false };
 }

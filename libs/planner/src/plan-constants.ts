@@ -4,6 +4,11 @@ export const PLAN_SCHEMA_VERSION = 1 as const;
 export const MAX_PLAN_ACTIONS = 200;
 /** 300 KB of content in total (UTF-8 bytes of the serialised actions). */
 export const MAX_PLAN_CONTENT_BYTES = 300 * 1024;
+/**
+ * The longest instruction, in characters (JavaScript string length): checked up front (INVALID_REQUEST),
+ * and the bound of `metadata.instruction`. About 5,000 tokens: room for a detailed request, not a document.
+ */
+export const MAX_INSTRUCTION_LENGTH = 20_000;
 
 export const ACTION_KINDS = [
   'create_file',

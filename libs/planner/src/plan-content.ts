@@ -4,8 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { NerionError } from '@nerion/backend-core';
-import { ACTION_KINDS, MAX_PLAN_ACTIONS, PLAN_SCHEMA_VERSION } from './plan-constants.js';
-import { checkRepoRelativePath, diffHeaderPaths } from './repo-path.js';
+import { PLAN_SCHEMA_VERSION } from './plan-constants.js';
+import { diffHeaderPaths } from './repo-path.js';
+import { checkStoredPlanShape } from './stored-plan-check.js';
 import type { Plan } from './plan-schema.js';
 
 /** Canonical JSON: keys sorted, so equal content always hashes equally. */
@@ -48,38 +49,22 @@ export function planPaths(plan: Pick<Plan, 'target_file' | 'actions' | 'precondi
 }
 
 /**
- * The check a plan-cache hit runs (the full schema ran before the plan was stored, and the schema version is
- * part of the cache key): the plan's shape, its bundle_id against its content — so an edited entry is
- * refused — and the pure repository jail on every path. Throws PLAN_INVALID.
+ * The check a plan-cache hit runs, without valibot: the plan's whole shape as the schema defines it (every
+ * field's type and bounds, no unknown key at any depth, the metadata), its bundle_id against its content, and
+ * the pure repository jail on every path (diff headers included). Throws PLAN_INVALID naming the first
+ * problem. (The plan cache also checks a digest of the whole entry, which catches metadata edits that are
+ * still valid plans.)
  */
 export function verifyStoredPlan(value: unknown): Plan {
   const fail = (message: string): never => {
     throw new NerionError('PLAN_INVALID', `The stored plan is not valid: ${message}.`);
   };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('it is not an object');
-  const plan = value as Plan;
+  const plan = value as Record<string, unknown>;
   if (plan.version !== PLAN_SCHEMA_VERSION) fail(`$.version must be ${PLAN_SCHEMA_VERSION}`);
-  if (!Array.isArray(plan.actions) || plan.actions.length < 1 || plan.actions.length > MAX_PLAN_ACTIONS)
-    fail(`$.actions must hold 1 to ${MAX_PLAN_ACTIONS} actions`);
-  plan.actions.forEach((action, index) => {
-    if (
-      typeof action !== 'object' ||
-      action === null ||
-      !(ACTION_KINDS as readonly string[]).includes(action.kind) ||
-      typeof action.payload !== 'object' ||
-      action.payload === null
-    ) {
-      fail(`$.actions[${index}] is not a known action`);
-    }
-  });
-  if (typeof plan.metadata !== 'object' || plan.metadata === null || typeof plan.metadata.source !== 'string')
-    fail('$.metadata is missing');
-  if (typeof plan.bundle_id !== 'string' || plan.bundle_id !== computeBundleId(plan))
+  const problem = checkStoredPlanShape(plan);
+  if (problem) fail(problem);
+  if (plan.bundle_id !== computeBundleId(plan as unknown as Plan))
     fail('$.bundle_id does not match the plan content (the entry was edited)');
-  for (const path of planPaths(plan)) {
-    if (typeof path !== 'string') fail('a path is not a string');
-    const reason = checkRepoRelativePath(path);
-    if (reason) fail(`the path ${JSON.stringify(path)} ${reason}`);
-  }
-  return plan;
+  return plan as unknown as Plan;
 }

@@ -7,6 +7,7 @@ import { checkRepoRelativePath, diffHeaderPaths } from './repo-path.js';
 
 import {
   LANGUAGES,
+  MAX_INSTRUCTION_LENGTH,
   MAX_PLAN_ACTIONS,
   MAX_PLAN_CONTENT_BYTES,
   PLAN_SCHEMA_VERSION,
@@ -16,6 +17,7 @@ import {
 export {
   ACTION_KINDS,
   LANGUAGES,
+  MAX_INSTRUCTION_LENGTH,
   MAX_PLAN_ACTIONS,
   MAX_PLAN_CONTENT_BYTES,
   PLAN_SCHEMA_VERSION,
@@ -277,7 +279,7 @@ export type PlanSource = (typeof PLAN_SOURCES)[number];
 
 export const PlanMetadataSchema = v.strictObject({
   source: v.picklist(PLAN_SOURCES),
-  instruction: v.pipe(v.string(), v.maxLength(20_000)),
+  instruction: v.pipe(v.string(), v.maxLength(MAX_INSTRUCTION_LENGTH)),
   /** The planner that produced the plan: `heuristic` or `<backend>/<model>`. */
   planner: v.pipe(v.string(), v.minLength(1), v.maxLength(400)),
   language: v.optional(Language),

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { NerionError, redactSecrets, type CoderBackend } from '@nerion/backend-core';
+import { NerionError, redactSecrets, terminalSafe, type CoderBackend } from '@nerion/backend-core';
 import { type NerionConfig } from '@nerion/config';
 import type { ExllamaBackendSettings } from '@nerion/backend-exllama';
 import { findFamily } from '@nerion/catalog';
@@ -49,7 +49,7 @@ export function exllamaSettingsFromConfig(
     ...(baseUrl ? { baseUrl } : {}),
     // The one warning when Python or the bindings are missing: stderr, so stdout stays parseable.
     onWarning: (message) =>
-      process.stderr.write(`Warning: exllamav2 backend unavailable — ${redactSecrets(message)}\n`),
+      process.stderr.write(`${terminalSafe(`Warning: exllamav2 backend unavailable — ${redactSecrets(message)}`)}\n`),
   };
 }
 

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { NerionError } from '@nerion/backend-core';
+import { NerionError, terminalSafe } from '@nerion/backend-core';
 import { NerionCommand } from '../base-command.js';
 import { renderDoctorReport, runDoctor, type DoctorReport } from '../doctor-checks.js';
 
@@ -35,7 +35,7 @@ export default class Doctor extends NerionCommand {
       );
       if (this.jsonEnabled()) {
         // The report is the useful document: oclif prints the returned report; the status says it failed.
-        process.stderr.write(`Error [${error.code}]: ${error.message}\n`);
+        process.stderr.write(`${terminalSafe(`Error [${error.code}]: ${error.message}`)}\n`);
         process.exitCode = 3;
         return report;
       }

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { NerionError, describeError, type CoderBackend } from '@nerion/backend-core';
+import { describeError, type CoderBackend } from '@nerion/backend-core';
 import { type AutoSelection, type NerionConfig } from '@nerion/config';
 import { NerionCommand } from '../base-command.js';
+import { readInstruction } from '../instruction-input.js';
 import { planConfigFlags, preparePlan, printPlan, takeEarlierMiss, type PlanArguments } from '../plan-fast-path.js';
 
 /** Bytes of the target file read for the LLM prompt's excerpt (the planner bounds the excerpt itself). */
@@ -18,10 +17,20 @@ export default class Plan extends NerionCommand {
     '<%= config.bin %> plan -i "rename add to plus in app/calc.py" --diff',
     '<%= config.bin %> plan -i "add module docstring \'Calculator.\'" -f app/calc.py --apply',
     '<%= config.bin %> plan -i "add module docstring" -f src/app.py --llm --json-grammar',
+    '<%= config.bin %> plan --instruction-file request.txt -f src/app.py --llm',
+    'echo "rename main to run in src/app.py" | <%= config.bin %> plan -i -',
     'NERION_CODER_BACKEND=llama_cpp LLAMA_CPP_MODEL_PATH=./model.gguf <%= config.bin %> plan -i "rename foo to bar" -f src/a.ts --llm',
   ];
   static override flags = {
-    instruction: Flags.string({ char: 'i', summary: 'What to change, in plain words.', required: true }),
+    instruction: Flags.string({
+      char: 'i',
+      summary: 'What to change, in plain words (at most 20000 characters); - reads it from stdin.',
+      exclusive: ['instruction-file'],
+    }),
+    'instruction-file': Flags.string({
+      summary: 'Read the instruction from this file (at most 20000 characters).',
+      exclusive: ['instruction'],
+    }),
     file: Flags.string({ char: 'f', summary: 'The repo-relative target file.' }),
     llm: Flags.boolean({
       summary: 'Plan with the configured coder model instead of the heuristic planner.',
@@ -53,7 +62,10 @@ export default class Plan extends NerionCommand {
     const { flags } = await this.parse(Plan);
     const applying = flags.apply || flags.diff;
     const args: PlanArguments = {
-      instruction: flags.instruction,
+      instruction: await readInstruction(
+        { instruction: flags.instruction, instructionFile: flags['instruction-file'] },
+        { note: (message) => this.note(message) },
+      ),
       file: flags.file,
       llm: flags.llm,
       jsonGrammar: flags['json-grammar'],
@@ -151,14 +163,8 @@ export default class Plan extends NerionCommand {
   }
 }
 
+/** The start of the target for the LLM prompt (a regular file only; see readRepoFileStart). */
 async function readTarget(root: string, target: string): Promise<string | undefined> {
-  try {
-    const content = await readFile(resolve(root, target));
-    return content.subarray(0, TARGET_READ_LIMIT).toString('utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new NerionError('INVALID_REQUEST', `Cannot read the target file ${target} (${(error as Error).message}).`, {
-      cause: error,
-    });
-  }
+  const { readRepoFileStart } = await import('@nerion/planner/validation');
+  return readRepoFileStart(root, target, TARGET_READ_LIMIT);
 }
