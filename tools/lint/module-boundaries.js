@@ -62,6 +62,9 @@ export function moduleBoundaries({ tests }) {
  */
 export function ensureProjectGraph(root) {
   if (process.env.NERION_LINT_GRAPH === '1') return;
+  // Loaded by Nx itself (its eslint plugin, in a plugin worker or in process) while it builds the graph: a child
+  // `nx show projects` would wait for that very graph, a deadlock. Nx has the graph by the time eslint runs.
+  if (/[\\/]node_modules[\\/](nx[\\/]|\.bin[\\/]nx$)/.test(process.argv[1] ?? '')) return;
   if (existsSync(join(root, '.nx', 'workspace-data', 'project-graph.json'))) return;
   const result = spawnSync(join(root, 'node_modules', '.bin', 'nx'), ['show', 'projects'], {
     cwd: root,

@@ -11,7 +11,8 @@ const args = ['run-many', '-t', 'build', 'manifest', '--outputStyle=static', ...
 const result = spawnSync(join(root, 'node_modules', '.bin', 'nx'), args, {
   cwd: root,
   stdio: 'inherit',
-  env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...process.env },
+  // NERION_LINT_GRAPH: Nx loads eslint.config.js while it builds the graph; the config must not ask Nx for it.
+  env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', ...process.env, NERION_LINT_GRAPH: '1' },
 });
 if (result.status !== 0) {
   console.error(`build: nx ${args.join(' ')} failed (exit ${result.status ?? result.signal})`);

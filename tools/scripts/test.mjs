@@ -79,6 +79,7 @@ step(
     NX_DAEMON: 'false',
     NX_NO_CLOUD: 'true',
     NX_TUI: 'false',
+    NERION_LINT_GRAPH: '1',
     NODE_OPTIONS: [process.env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning']
       .filter(Boolean)
       .join(' '),
