@@ -71,7 +71,7 @@ export abstract class NerionCommand extends Command {
     const nerionError = error as NerionError;
     const status = EXIT_STATUS[nerionError.code];
     const lines = renderError(nerionError, this.argv.includes('--verbose'));
-    process.stderr.write(`${terminalSafe(lines.join('\n'))}\n`);
+    process.stderr.write(`${lines.join('\n')}\n`);
     if (this.jsonEnabled())
       process.stdout.write(`${JSON.stringify({ error: { ...nerionError.toJSON(), exitStatus: status } }, null, 2)}\n`);
     process.exitCode = status;

@@ -66,7 +66,7 @@ describe('--json everywhere (built binary, real child process)', () => {
 
     const missing = await runCli(['plan', '--json'], { env, cwd: repo });
     expect(missing.status).toBe(2);
-    expect((JSON.parse(missing.stdout) as ErrorDocument).error.message).toContain('Missing required flag instruction');
+    expect((JSON.parse(missing.stdout) as ErrorDocument).error.message).toContain('No instruction: pass -i TEXT');
   });
 
   it('plan --diff --json prints the apply result as one JSON document', async () => {
