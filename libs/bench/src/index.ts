@@ -40,3 +40,14 @@ export type {
   RunBenchOptions,
 } from './bench-types.js';
 export { benchFiguresPath, readBenchFigures, writeBenchFigures, type BenchFigure } from './bench-figures.js';
+export { runLoad } from './load/run-load.js';
+export { arrivalOffsets, seededRandom } from './load/arrivals.js';
+export { loadDistribution, summarizeLoad, timePerOutputToken } from './load/load-statistics.js';
+export type {
+  LoadArrivals,
+  LoadDistribution,
+  LoadFailure,
+  LoadOptions,
+  LoadReport,
+  LoadRequestRecord,
+} from './load/load-types.js';
