@@ -51,3 +51,15 @@ export type {
   LoadReport,
   LoadRequestRecord,
 } from './load/load-types.js';
+export {
+  LOAD_COLUMNS,
+  LOAD_TSV_HEADER,
+  flattenLoadRow,
+  formatLoadFailures,
+  formatLoadTsvRow,
+  renderLoadCsv,
+  renderLoadMarkdown,
+  renderLoadTsv,
+  type LoadColumn,
+  type LoadRow,
+} from './load/load-renderers.js';
