@@ -9,8 +9,13 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { NerionError, type CoderBackend, type GenerateRequest, type StreamPart } from '@nerion/backend-core';
 import { createOpenAICompatibleBackend } from '@nerion/backend-openai-compatible';
 import { createLlamaCppBackend } from '@nerion/backend-llamacpp';
-import { fixturePaths, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@nerion/test-support';
-import { runLoad, type LoadReport } from '../src/index.js';
+import {
+  closedPort,
+  fixturePaths,
+  startOpenAICompatibleServer,
+  type OpenAICompatibleServer,
+} from '@nerion/test-support';
+import { runBench, runLoad, type BenchResult, type LoadReport } from '../src/index.js';
 
 const PARTS = ['function', ' add', '(a', ', b', ')', ' {', ' return', ' a + b; }'];
 const MESSAGES = [{ role: 'user' as const, content: 'Write add(a, b).' }];
@@ -307,4 +312,79 @@ describe('runLoad (llama_cpp backend on the generated GGUF, in process)', () => 
     expect(report.timePerOutputTokenMs?.count ?? 0).toBe(multiToken);
     expect(report.timeToFirstTokenMs!.count).toBe(4);
   }, 120_000);
+});
+
+describe('runBench in load mode (protocol-faithful OpenAI-compatible stand-in, fixed-latency replay engine)', () => {
+  it('measures every combination under the same load: warm-up apart, counts, figures, settings', async () => {
+    const { server } = await standIn(2);
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const progress: string[] = [];
+    const report = await runBench({
+      backends: ['vllm', 'exllamav2'],
+      models: ['replay'],
+      createBackend: async (backend, model) =>
+        createOpenAICompatibleBackend({
+          id: backend,
+          model,
+          baseUrl: backend === 'vllm' ? server.url : dead,
+          serverName: 'stand-in',
+        }),
+      warmup: 2,
+      timeoutMs: 30_000,
+      loadTest: { concurrency: 3, requests: 9 },
+      onProgress: (event) => {
+        if (event.phase === 'run') progress.push(`${event.iteration}/${event.iterations}`);
+      },
+    });
+    const [served, down] = report.results as [BenchResult, BenchResult];
+    expect(served.status).toBe('ok');
+    expect(served.loadTest).toMatchObject({ requests: 9, completed: 9, failed: 0, concurrency: 3, arrivals: 'burst' });
+    expect(served.loadTest!.records).toHaveLength(9);
+    expect(served.load?.firstRequestMs).toBeGreaterThan(0); // the first warm-up, kept apart
+    expect(served.latencyMs).toBeUndefined(); // the sequential figure is not measured in load mode
+    expect(served.samples).toEqual([]);
+    // 2 warm-ups (generate) + 9 measured (stream), nothing else.
+    expect(server.requests.filter((entry) => entry.path === '/v1/chat/completions')).toHaveLength(11);
+    expect(progress.slice(0, 1)).toEqual(['0/9']);
+    expect(progress.at(-1)).toBe('9/9');
+    expect(down).toMatchObject({ status: 'unavailable', phase: 'probe' });
+    expect(down.loadTest).toBeUndefined();
+    expect(report.settings.loadTest).toEqual({
+      concurrency: 3,
+      requests: 9,
+      rate: null,
+      arrivals: 'burst',
+      seed: 0,
+      requestTimeoutMs: 30_000,
+    });
+    expect(report.harness.name).toBe('runLoad');
+  });
+
+  it('a combination whose every request failed is an error row that still carries the counts and reasons', async () => {
+    const { server } = await standIn(1, { dieMidStreamAfterChunks: 2 });
+    const report = await runBench({
+      backends: ['vllm'],
+      models: ['replay'],
+      createBackend: async (backend, model) =>
+        createOpenAICompatibleBackend({ id: backend, model, baseUrl: server.url, serverName: 'stand-in' }),
+      warmup: 1, // generate() is not streamed, so the warm-up passes
+      timeoutMs: 30_000,
+      loadTest: { concurrency: 2, requests: 4 },
+    });
+    const [result] = report.results as [BenchResult];
+    expect(result).toMatchObject({ status: 'error', loadTest: { requests: 4, completed: 0, failed: 4 } });
+    expect(result.reason).toMatch(/^all 4 requests failed: /);
+  });
+
+  it('refuses invalid load settings with INVALID_REQUEST', async () => {
+    const base = { backends: ['vllm'], models: ['m'], createBackend: async () => client('http://127.0.0.1:9') };
+    for (const loadTest of [
+      { concurrency: 0, requests: 1 },
+      { concurrency: 1, requests: 0 },
+      { concurrency: 1, requests: 1, rate: -1 },
+      { concurrency: 1, requests: 1, seed: 0.5 },
+    ]) {
+      await expect(runBench({ ...base, loadTest })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    }
+  });
 });
