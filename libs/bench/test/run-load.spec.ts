@@ -376,6 +376,34 @@ describe('runBench in load mode (protocol-faithful OpenAI-compatible stand-in, f
     expect(result.reason).toMatch(/^all 4 requests failed: /);
   });
 
+  it('a request that hangs (a backend ignoring its signal) is cut at timeoutMs and counted failed; the bench goes on', async () => {
+    const deaf = (): CoderBackend => ({
+      ...fixedLatencyEngine(1, { inFlight: 0, maxInFlight: 0 }),
+      // eslint-disable-next-line require-yield
+      async *stream(): AsyncGenerator<StreamPart> {
+        await new Promise(() => undefined);
+      },
+    });
+    const report = await runBench({
+      backends: ['hung', 'fine'],
+      models: ['m'],
+      createBackend: async (backend) =>
+        backend === 'hung' ? deaf() : fixedLatencyEngine(1, { inFlight: 0, maxInFlight: 0 }),
+      warmup: 1, // generate() answers, so the warm-up passes and the hang is in the measured requests
+      timeoutMs: 300,
+      loadTest: { concurrency: 2, requests: 3 },
+    });
+    const [hung, fine] = report.results as [BenchResult, BenchResult];
+    expect(hung).toMatchObject({
+      status: 'error',
+      code: 'TIMEOUT',
+      loadTest: { requests: 3, completed: 0, failed: 3 },
+    });
+    expect(hung.loadTest!.failures).toEqual([expect.objectContaining({ code: 'TIMEOUT', count: 3 })]);
+    expect(fine).toMatchObject({ status: 'ok', loadTest: { completed: 3, failed: 0 } });
+    expect(report.settings.loadTest?.requestTimeoutMs).toBe(300);
+  });
+
   it('refuses invalid load settings with INVALID_REQUEST', async () => {
     const base = { backends: ['vllm'], models: ['m'], createBackend: async () => client('http://127.0.0.1:9') };
     for (const loadTest of [
