@@ -146,7 +146,7 @@ describe('nerion models bench --requests/--concurrency/--rate (load mode)', () =
     expect(csv.stdout.split('\r\n')[1]).toMatch(/^vllm,qwen2\.5-coder,ok,2,0,/);
   });
 
-  it('refuses a bad --rate (CONFIG_INVALID) and --concurrency without --requests', async () => {
+  it('refuses a bad --rate (CONFIG_INVALID), --concurrency without --requests, and load mode with --task plan', async () => {
     const rate = await runCli(['models', 'bench', '--backends', 'vllm', '--requests', '2', '--rate', 'fast'], {
       env: env(),
     });
@@ -155,5 +155,10 @@ describe('nerion models bench --requests/--concurrency/--rate (load mode)', () =
     const lonely = await runCli(['models', 'bench', '--backends', 'vllm', '--concurrency', '2'], { env: env() });
     expect(lonely.status).not.toBe(0);
     expect(lonely.stderr).toMatch(/--requests/);
+    const plan = await runCli(['models', 'bench', '--backends', 'vllm', '--requests', '2', '--task', 'plan'], {
+      env: env(),
+    });
+    expect(plan.status).toBe(2);
+    expect(plan.stderr).toContain('does not plan');
   });
 });

@@ -131,7 +131,9 @@ export default class ModelsBench extends NerionCommand {
 
     const warned = new Set<string>();
     if (streamTsv)
-      process.stdout.write(`${loadTest ? bench.LOAD_TSV_HEADER : planTask ? bench.PLAN_TSV_HEADER : bench.TSV_HEADER}\n`);
+      process.stdout.write(
+        `${loadTest ? bench.LOAD_TSV_HEADER : planTask ? bench.PLAN_TSV_HEADER : bench.TSV_HEADER}\n`,
+      );
     try {
       const report = await bench.runBench({
         backends,
@@ -241,6 +243,8 @@ async function createPlanTask(
     },
   };
   return { task, runs: cases.length };
+}
+
 /** Load mode's settings from the flags; a --rate that is not a positive number is CONFIG_INVALID naming the flag. */
 function loadSettings(
   requests: number,
