@@ -414,5 +414,9 @@ describe('runBench in load mode (protocol-faithful OpenAI-compatible stand-in, f
     ]) {
       await expect(runBench({ ...base, loadTest })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
     }
+    const task = { name: 'plan', run: async () => ({ results: [], valid: true, right: true }) };
+    await expect(runBench({ ...base, task, loadTest: { concurrency: 1, requests: 1 } })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
   });
 });
