@@ -6,6 +6,7 @@ import type {
   GenerateResult,
   NerionErrorCode,
 } from '@nerion/backend-core';
+import type { LoadArrivals, LoadReport } from './load/load-types.js';
 
 /** Creates the backend that serves `model` (the bench closes it when the combination is done). */
 export type CreateBenchBackend = (
@@ -54,6 +55,23 @@ export interface RunBenchOptions {
    * Each warm-up and measured run is one `task.run()`; its quality (valid / right) is summed per combination.
    */
   task?: BenchTask;
+  /**
+   * Load mode: instead of `runs` sequential requests timed by tinybench, each combination gets
+   * `requests` streamed requests at most `concurrency` at a time (see runLoad), after its warm-up.
+   * `timeoutMs` then bounds each request (and the set-up: create, probe, warm-up); the combination as a
+   * whole is bounded by timeoutMs × (1 + ⌈requests ÷ concurrency⌉) plus the last scheduled arrival.
+   */
+  loadTest?: LoadTestSettings;
+}
+
+/** Load mode's settings (`--concurrency N --requests M [--rate R]`). */
+export interface LoadTestSettings {
+  concurrency: number;
+  requests: number;
+  /** Poisson arrivals per second (seeded); absent: all at once up to the concurrency cap. */
+  rate?: number;
+  /** Seed of the arrival times (default 0). */
+  seed?: number;
 }
 
 /** A unit of work measured per run, with a quality verdict (see `BenchResult.quality`). */
@@ -164,6 +182,8 @@ export interface BenchResult {
   load?: BenchLoad;
   /** With a task: the share of valid and of right answers over the measured runs. */
   quality?: BenchQuality;
+  /** Load mode only: completed/failed, throughputs, TTFT/TPOT/ITL/end-to-end statistics, every request. */
+  loadTest?: LoadReport;
   /** Every measured run, in order. */
   samples: BenchRun[];
   runs: number;
@@ -188,9 +208,19 @@ export interface BenchReport {
     concurrency: 'sequential';
     /** The task timed instead of generate() (`plan`), when there was one. */
     task?: string;
+    /** Load mode's settings, when it ran (`requestTimeoutMs` is `timeoutMs`). */
+    loadTest?: {
+      concurrency: number;
+      requests: number;
+      rate: number | null;
+      arrivals: LoadArrivals;
+      seed: number;
+      requestTimeoutMs: number;
+    };
   };
   startedAt: string;
   elapsedMs: number;
   /** Measured with tinybench (its version) on this runtime. */
-  harness: { name: 'tinybench'; runtime: string };
+  /** tinybench times the sequential runs; load mode is timed by runLoad (per request, from `stream()`). */
+  harness: { name: 'tinybench' | 'runLoad'; runtime: string };
 }

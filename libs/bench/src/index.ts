@@ -40,3 +40,26 @@ export type {
   RunBenchOptions,
 } from './bench-types.js';
 export { benchFiguresPath, readBenchFigures, writeBenchFigures, type BenchFigure } from './bench-figures.js';
+export { runLoad } from './load/run-load.js';
+export { arrivalOffsets, seededRandom } from './load/arrivals.js';
+export { loadDistribution, summarizeLoad, timePerOutputToken } from './load/load-statistics.js';
+export type {
+  LoadArrivals,
+  LoadDistribution,
+  LoadFailure,
+  LoadOptions,
+  LoadReport,
+  LoadRequestRecord,
+} from './load/load-types.js';
+export {
+  LOAD_COLUMNS,
+  LOAD_TSV_HEADER,
+  flattenLoadRow,
+  formatLoadFailures,
+  formatLoadTsvRow,
+  renderLoadCsv,
+  renderLoadMarkdown,
+  renderLoadTsv,
+  type LoadColumn,
+  type LoadRow,
+} from './load/load-renderers.js';

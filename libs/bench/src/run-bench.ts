@@ -6,6 +6,8 @@
  * (loadPhase: a lazy engine loads its model there), then the remaining warm-up runs and the measured runs
  * through a tinybench Task (runsPhase; one sample = one full `generate()` call, or one run of `options.task` —
  * e.g. planning one instruction — whose valid/right verdicts sum to `quality`), then TTFT (ttftPhase).
+ * In load mode (`loadTest`), the measured runs and TTFT phases give way to the remaining warm-ups
+ * (warmupPhase) and runLoad (loadTestPhase): `requests` streamed requests at most `concurrency` at a time.
  * The caller's abort and the time limit are core's RequestLifecycle and raceAbort.
  * A combination that does not finish within `timeoutMs` is cut — its signal aborts the request and the
  * bench stops waiting for it even when the backend ignores the signal — and reported, never blocking the rest.
@@ -36,9 +38,13 @@ import type {
   BenchRun,
   BenchStatus,
   BenchTaskRun,
+  LoadTestSettings,
   RunBenchOptions,
 } from './bench-types.js';
 import { distribution, median } from './statistics.js';
+import { arrivalOffsets } from './load/arrivals.js';
+import type { LoadReport } from './load/load-types.js';
+import { runLoad } from './load/run-load.js';
 
 export const DEFAULT_BENCH_PROMPT =
   'Write a Python function `add(a, b)` that returns the sum of two numbers. Reply with code only.';
@@ -144,6 +150,8 @@ interface CombinationInput {
   warmup: number;
   timeoutMs: number;
   probeTimeoutMs: number;
+  /** Load mode's settings (validated), when it is on. */
+  loadTest?: LoadTestSettings;
 }
 
 /** What every phase of one combination shares: its signal, progress, warnings and measured runs. */
@@ -352,17 +360,57 @@ async function ttftPhase(
   return ttft ? { ttft, source: 'stream' } : {};
 }
 
+/** Phase "warmup" in load mode: the warm-up requests after the first (which loadPhase sent), one at a time. */
+async function warmupPhase(combination: Combination, backend: CoderBackend): Promise<void> {
+  const { input, signal } = combination;
+  for (let index = 2; index <= input.warmup; index += 1) {
+    combination.progress('warmup', index, input.warmup);
+    const result = await raceAbort(backend.generate(combination.request()), signal);
+    for (const warning of result.warnings) combination.warn(warning);
+  }
+}
+
+/** Phase "run" in load mode: runLoad over the backend; progress counts the requests that ended. */
+async function loadTestPhase(
+  combination: Combination,
+  backend: CoderBackend,
+  settings: LoadTestSettings,
+): Promise<LoadReport> {
+  const { input, signal } = combination;
+  combination.progress('run', 0, settings.requests);
+  const { signal: _unused, ...request } = combination.request();
+  return runLoad({
+    backend,
+    requests: settings.requests,
+    concurrency: settings.concurrency,
+    ...(settings.rate === undefined ? {} : { rate: settings.rate }),
+    seed: settings.seed ?? 0,
+    request: () => ({ ...request }),
+    requestTimeoutMs: input.timeoutMs,
+    signal,
+    onRequest: (_record, done, total) => combination.progress('run', done, total),
+  });
+}
+
+/** The whole-combination bound in load mode: every request is cut at timeoutMs, so this is never the binding limit when the run is healthy. */
+function loadModeBudgetMs(timeoutMs: number, settings: LoadTestSettings): number {
+  const offsets = arrivalOffsets(settings.requests, settings.rate, settings.seed ?? 0);
+  const lastArrival = offsets.length > 0 ? offsets[offsets.length - 1]! : 0;
+  return timeoutMs * (1 + Math.ceil(settings.requests / settings.concurrency)) + lastArrival;
+}
+
 async function measureCombination(
   input: CombinationInput,
   options: RunBenchOptions,
   outer: AbortSignal | undefined,
 ): Promise<BenchResult> {
-  const { backend: backendId, model, runs, warmup, timeoutMs } = input;
+  const { backend: backendId, model, runs, warmup } = input;
+  const timeoutMs = input.loadTest ? loadModeBudgetMs(input.timeoutMs, input.loadTest) : input.timeoutMs;
   const startedAt = performance.now();
   // The caller's signal and the combination's time limit, as core's RequestLifecycle (same as a request's).
   const lifecycle = new RequestLifecycle({ ...(outer ? { signal: outer } : {}), timeoutMs }, 'bench', {
     timeoutMessage: () =>
-      `${backendId}/${model} did not finish within ${timeoutMs / 1000} s (while in phase "${run.phase}"); raise the timeout or lower maxTokens/runs.`,
+      `${backendId}/${model} did not finish within ${Math.round(timeoutMs) / 1000} s (while in phase "${run.phase}"); raise the timeout or lower maxTokens/${input.loadTest ? 'requests' : 'runs'}.`,
     // A hung in-process engine may hold no handle: the time limit itself keeps the bench alive.
     keepAlive: true,
   });
@@ -390,6 +438,21 @@ async function measureCombination(
     const { probeMs, unavailable } = await probePhase(run, backend);
     if (unavailable !== undefined) return finish('unavailable', { reason: unavailable });
     const load = await loadPhase(run, backend, created.createMs, probeMs);
+    if (input.loadTest) {
+      await warmupPhase(run, backend);
+      const loadTest = await loadTestPhase(run, backend, input.loadTest);
+      run.progress('done');
+      if (loadTest.completed === 0) {
+        const first = loadTest.failures[0];
+        return finish('error', {
+          reason: `all ${loadTest.requests} requests failed: ${first?.reason ?? 'no reason given'}`,
+          ...(first?.code === undefined ? {} : { code: first.code }),
+          load,
+          loadTest,
+        });
+      }
+      return finish('ok', { load, loadTest });
+    }
     const latency = await runsPhase(run, backend);
     run.progress('done');
     const { ttft, source: ttftSource } = await ttftPhase(run, backend);
@@ -496,6 +559,23 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
     : [{ role: 'user', content: options.prompt ?? DEFAULT_BENCH_PROMPT }];
   if (messages.length === 0)
     throw new NerionError('INVALID_REQUEST', '`messages` is empty; give at least one chat message.');
+  const loadTest = options.loadTest;
+  if (loadTest && options.task)
+    throw new NerionError(
+      'INVALID_REQUEST',
+      `Load mode sends plain streamed requests; it does not run the "${options.task.name}" task. Give either \`loadTest\` or \`task\` to runBench, not both.`,
+    );
+  if (loadTest) {
+    validatePositiveInteger(loadTest.concurrency, 'concurrency', 1);
+    validatePositiveInteger(loadTest.requests, 'requests', 1);
+    if (loadTest.rate !== undefined && !(loadTest.rate > 0))
+      throw new NerionError(
+        'INVALID_REQUEST',
+        `rate must be a positive number of requests per second, got ${String(loadTest.rate)}.`,
+      );
+    if (loadTest.seed !== undefined && !Number.isInteger(loadTest.seed))
+      throw new NerionError('INVALID_REQUEST', `seed must be a whole number, got ${String(loadTest.seed)}.`);
+  }
 
   const outer = options.signal;
   const started = performance.now();
@@ -518,6 +598,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
           warmup,
           timeoutMs,
           probeTimeoutMs: options.probeTimeoutMs ?? DEFAULT_BENCH_PROBE_TIMEOUT_MS,
+          ...(loadTest ? { loadTest } : {}),
         },
         options,
         outer,
@@ -538,9 +619,21 @@ export async function runBench(options: RunBenchOptions): Promise<BenchReport> {
       messages,
       concurrency: 'sequential',
       ...(options.task ? { task: options.task.name } : {}),
+      ...(loadTest
+        ? {
+            loadTest: {
+              concurrency: loadTest.concurrency,
+              requests: loadTest.requests,
+              rate: loadTest.rate ?? null,
+              arrivals: loadTest.rate === undefined ? ('burst' as const) : ('poisson' as const),
+              seed: loadTest.seed ?? 0,
+              requestTimeoutMs: timeoutMs,
+            },
+          }
+        : {}),
     },
     startedAt,
     elapsedMs: performance.now() - started,
-    harness: { name: 'tinybench', runtime: `node ${process.version}` },
+    harness: { name: loadTest ? 'runLoad' : 'tinybench', runtime: `node ${process.version}` },
   };
 }

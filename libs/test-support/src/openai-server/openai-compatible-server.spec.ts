@@ -108,3 +108,51 @@ describe('the vLLM stand-in (protocol-faithful local OpenAI-compatible server, r
     expect(typeof (JSON.parse(body.choices[0]!.message.content) as { done: unknown }).done).toBe('boolean');
   });
 });
+
+describe('the vLLM stand-in with maxConcurrentRequests (a waiting queue, as vLLM --max-num-seqs)', () => {
+  it('generates for at most that many requests at once; the others wait and are all answered', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const result = {
+      text: 'ok',
+      finishReason: 'stop' as const,
+      usage: { promptTokens: 1, completionTokens: 1 },
+      timings: { totalMs: 20 },
+      model: 'counting',
+      warnings: [],
+    };
+    const server = await startOpenAICompatibleServer({
+      models: { counting: 'unused.gguf' },
+      maxConcurrentRequests: 1,
+      createBackend: async () => ({
+        specificationVersion: 'v1',
+        id: 'llama_cpp',
+        model: 'counting',
+        supportsConstrainedDecoding: false,
+        probe: async () => ({ available: true }),
+        generate: async () => {
+          inFlight += 1;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          inFlight -= 1;
+          return result;
+        },
+        async *stream() {
+          yield { type: 'finish' as const, result };
+        },
+        close: async () => undefined,
+      }),
+    });
+    try {
+      const answers = await Promise.all(
+        [1, 2, 3, 4].map(() =>
+          post(server, '/v1/chat/completions', { model: 'counting', messages: [{ role: 'user', content: 'x' }] }),
+        ),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+      expect(maxInFlight).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -35,6 +35,11 @@ export interface OpenAICompatibleServerOptions {
   dieMidStreamAfterChunks?: number;
   /** Send vLLM's in-stream error event (`data: {"error": {…}}`, then `[DONE]`) after this many content chunks. */
   errorMidStreamAfterChunks?: number;
+  /**
+   * Generate for at most this many requests at once; the others wait in arrival order (vLLM's
+   * `--max-num-seqs` waiting queue). Default: no limit. 1 makes a server that serves one request at a time.
+   */
+  maxConcurrentRequests?: number;
   /** Wait this long before listening (a model load): nothing answers meanwhile, as with vLLM. */
   startupDelayMs?: number;
   /**
@@ -227,7 +232,37 @@ export async function startOpenAICompatibleServer(
   const send = (response: ServerResponse, status: number, body: string, contentType = 'application/json'): void =>
     sendBody(response, status, body, contentType);
 
+  // The waiting queue of maxConcurrentRequests: a slot per generating request, the rest wait in order.
+  let freeSlots = options.maxConcurrentRequests ?? Number.POSITIVE_INFINITY;
+  const waiting: Array<() => void> = [];
+  const takeSlot = (): Promise<void> => {
+    if (freeSlots > 0) {
+      freeSlots -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => waiting.push(resolve));
+  };
+  const releaseSlot = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else freeSlots += 1;
+  };
+
   async function complete(
+    kind: 'chat' | 'completion',
+    body: unknown,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
+    await takeSlot();
+    try {
+      await generateAnswer(kind, body, request, response);
+    } finally {
+      releaseSlot();
+    }
+  }
+
+  async function generateAnswer(
     kind: 'chat' | 'completion',
     body: unknown,
     request: IncomingMessage,

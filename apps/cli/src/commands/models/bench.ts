@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { NerionError } from '@nerion/backend-core';
 import { KNOWN_BACKEND_IDS, parseBackendId, type KnownBackendId } from '@nerion/config';
 import type { BenchFigure, BenchProgress, BenchReport, BenchResult, BenchTask } from '@nerion/bench';
 import { NerionCommand } from '../../base-command.js';
@@ -28,12 +29,18 @@ export default class ModelsBench extends NerionCommand {
     "other's figures. Exit status 0 whenever the bench ran, even with n/a rows.",
     'With --task plan each run plans one of a fixed set of instructions from the planner evaluation set with the',
     'LLM planner, and the table adds `valid_plans` and `right_plans` (shares of schema-valid and of right plans).',
+    'Load mode (--requests M, with --concurrency N and --rate R): after the warm-up, M streamed requests per',
+    'combination, at most N in flight, all at once or as Poisson arrivals of R per second; the table then has the',
+    'figures of `vllm bench serve` (completed, failed, request and output throughput, TTFT/TPOT/ITL/end-to-end',
+    'mean, median, p95, p99; docs/bench.md), --timeout bounds each request, and --json has every request.',
   ].join(' ');
   static override examples = [
     '<%= config.bin %> models bench --backends ollama llama_cpp vllm exllamav2 --models deepseek-coder-v2 qwen2.5-coder starcoder2 codellama',
     '<%= config.bin %> models bench --backends llama_cpp --models qwen2.5-coder --runs 5 --warmup 2 --json',
     '<%= config.bin %> models bench --backends ollama,vllm --models codellama --format markdown',
     '<%= config.bin %> models bench --task plan --backends llama_cpp --models qwen2.5-coder --json-grammar',
+    '<%= config.bin %> models bench --backends vllm ollama --models qwen2.5-coder --concurrency 4 --requests 40',
+    '<%= config.bin %> models bench --backends vllm --models qwen2.5-coder --concurrency 8 --requests 100 --rate 5 --json',
   ];
   static override flags = {
     backends: Flags.string({
@@ -73,6 +80,19 @@ export default class ModelsBench extends NerionCommand {
       summary: 'With --task plan: constrain decoding to the plan JSON Schema (same as NERION_JSON_GRAMMAR=1).',
       default: false,
     }),
+    requests: Flags.integer({
+      summary: 'Load mode: requests per combination (streamed; the table becomes the load table).',
+      min: 1,
+    }),
+    concurrency: Flags.integer({
+      summary: 'Load mode: at most this many requests in flight (default: all of --requests at once).',
+      min: 1,
+      dependsOn: ['requests'],
+    }),
+    rate: Flags.string({
+      summary: 'Load mode: Poisson arrivals per second (seeded, repeatable); default: all at once up to --concurrency.',
+      dependsOn: ['requests'],
+    }),
     format: Flags.string({
       summary: 'Table format without --json.',
       options: ['tsv', 'csv', 'markdown'],
@@ -89,6 +109,15 @@ export default class ModelsBench extends NerionCommand {
     // Resolving once up front turns a bad environment or config file into CONFIG_INVALID before anything runs.
     const jsonGrammar = this.resolveConfig(flags['json-grammar'] ? { jsonGrammar: true } : {}).jsonGrammar;
 
+    const loadTest =
+      flags.requests === undefined ? undefined : loadSettings(flags.requests, flags.concurrency, flags.rate);
+    if (loadTest && flags.task === 'plan')
+      throw new NerionError(
+        'CONFIG_INVALID',
+        'Load mode (--requests) sends plain streamed requests and does not plan: run `--task plan` and load mode as two benches.',
+        { fix: { command: ['nerion', 'models', 'bench', '--task', 'plan'] } },
+      );
+
     const bench = await import('@nerion/bench');
     const planTask =
       flags.task === 'plan' ? await createPlanTask(flags.runs, flags['max-tokens'], jsonGrammar) : undefined;
@@ -101,7 +130,10 @@ export default class ModelsBench extends NerionCommand {
     process.once('SIGINT', onInterrupt);
 
     const warned = new Set<string>();
-    if (streamTsv) process.stdout.write(`${planTask ? bench.PLAN_TSV_HEADER : bench.TSV_HEADER}\n`);
+    if (streamTsv)
+      process.stdout.write(
+        `${loadTest ? bench.LOAD_TSV_HEADER : planTask ? bench.PLAN_TSV_HEADER : bench.TSV_HEADER}\n`,
+      );
     try {
       const report = await bench.runBench({
         backends,
@@ -112,6 +144,7 @@ export default class ModelsBench extends NerionCommand {
         ...(flags['max-tokens'] === undefined ? {} : { maxTokens: flags['max-tokens'] }),
         ...(planTask ? { task: planTask.task } : {}),
         ...(flags.prompt === undefined ? {} : { prompt: flags.prompt }),
+        ...(loadTest ? { loadTest } : {}),
         signal: controller.signal,
         createBackend: async (backend, model) => {
           // Each combination is resolved as if run with `--backend B --model M` (base URL, model path, … for B).
@@ -126,9 +159,13 @@ export default class ModelsBench extends NerionCommand {
         onResult: (result: BenchResult) => {
           progressLine?.clear();
           if (streamTsv)
-            process.stdout.write(`${planTask ? bench.formatPlanTsvRow(result) : bench.formatTsvRow(result)}\n`);
+            process.stdout.write(
+              `${loadTest ? bench.formatLoadTsvRow(result) : planTask ? bench.formatPlanTsvRow(result) : bench.formatTsvRow(result)}\n`,
+            );
           const reason = bench.formatUnavailableReason(result);
           if (reason) this.note(reason);
+          const failures = loadTest && result.status === 'ok' ? bench.formatLoadFailures(result) : undefined;
+          if (failures) this.note(failures);
           for (const warning of result.warnings) {
             if (warned.has(warning)) continue;
             warned.add(warning);
@@ -137,6 +174,10 @@ export default class ModelsBench extends NerionCommand {
         },
       });
       progressLine?.clear();
+      if (!json && flags.format === 'csv' && loadTest) process.stdout.write(bench.renderLoadCsv(report.results));
+      if (!json && flags.format === 'markdown' && loadTest)
+        process.stdout.write(bench.renderLoadMarkdown(report.results));
+      if (loadTest) return report; // figures under load are not one request's latency: auto-select keeps the sequential ones
       // Measured speed and plan quality feed NERION_CODER_AUTO's ranking (auto-select reads these figures back).
       bench.writeBenchFigures(
         this.resolveConfig({}).cacheDir,
@@ -202,6 +243,24 @@ async function createPlanTask(
     },
   };
   return { task, runs: cases.length };
+}
+
+/** Load mode's settings from the flags; a --rate that is not a positive number is CONFIG_INVALID naming the flag. */
+function loadSettings(
+  requests: number,
+  concurrency: number | undefined,
+  rate: string | undefined,
+): { requests: number; concurrency: number; rate?: number } {
+  const settings = { requests, concurrency: concurrency ?? requests };
+  if (rate === undefined) return settings;
+  const perSecond = Number(rate);
+  if (rate.trim() === '' || !Number.isFinite(perSecond) || perSecond <= 0)
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `--rate must be a positive number of requests per second (e.g. --rate 2.5), got "${rate}"; leave it out to send all requests at once.`,
+      { fix: { command: ['nerion', 'models', 'bench', '--requests', String(requests), '--rate', '1'] } },
+    );
+  return { ...settings, rate: perSecond };
 }
 
 function describeProgress(event: BenchProgress): string {
