@@ -3,6 +3,7 @@
  * proper-lockfile, its mtime refreshed while held and broken when stale, i.e. when its holder died) is
  * held while a file is checked, downloaded and recorded. A second process waits for it, and says so.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { diskError, makeDirectory } from './disk-error.js';
 import { dirname } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
@@ -78,19 +79,13 @@ export async function withDestinationLock<T>(
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortedWaiting(signal.reason));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortedWaiting(signal?.reason));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Node's abortable timer; an abort while waiting becomes ABORTED with the caller's reason as its cause. */
+async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await delay(ms, undefined, signal ? { signal } : undefined);
+  } catch (error) {
+    throw abortedWaiting(signal?.aborted ? signal.reason : error);
+  }
 }
 
 function abortedWaiting(cause: unknown): NerionError {

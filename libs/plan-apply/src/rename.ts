@@ -5,23 +5,11 @@
  */
 import { lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { normaliseRepoPath, type ActionPayload } from '@nerion/planner';
+import { SKIPPED_DIRECTORIES, normaliseRepoPath, type ActionPayload } from '@nerion/planner';
 import { grammarOf, refuse, withRoot, type ActionOutcome, type EditContext } from './context.js';
 import { grammarFor, kids, type Node, type SourceGrammar } from './source.js';
 import { descendants, findClass, hasSymbol, importsIn, isPython, stringValue, type ImportEntry } from './syntax.js';
 import { applySplices, type Splice } from './text.js';
-
-const SKIPPED_DIRECTORIES = new Set([
-  'node_modules',
-  'dist',
-  'build',
-  'out',
-  'coverage',
-  'venv',
-  'env',
-  '__pycache__',
-  'site-packages',
-]);
 
 const PYTHON_EXTENSIONS = /\.pyi?$/u;
 const SCRIPT_EXTENSIONS = /\.(?:[cm]?[jt]s|[jt]sx)$/u;

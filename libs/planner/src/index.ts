@@ -47,6 +47,7 @@ export {
   openRepository,
   type RepositorySettings,
   type RepositoryView,
+  SKIPPED_DIRECTORIES,
 } from './repository.js';
 export {
   DEFAULT_EXCERPT_CHARS,

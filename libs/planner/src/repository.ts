@@ -24,7 +24,7 @@ export interface RepositorySettings {
 export const DEFAULT_REPOSITORY_LIMITS = { maxFiles: 2000, maxFileBytes: 512 * 1024, maxTotalBytes: 16 * 1024 * 1024 };
 
 /** Folders never walked (besides every folder whose name starts with a dot). */
-const SKIPPED_DIRECTORIES = new Set([
+export const SKIPPED_DIRECTORIES = new Set([
   'node_modules',
   'dist',
   'build',
