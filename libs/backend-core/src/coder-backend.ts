@@ -107,6 +107,22 @@ export interface ProbeResult<Facts extends ProbeFacts = ProbeFacts> {
   version?: string;
   /** Backend-specific facts (device, file, context length, server pid, …), typed by the backend's package. */
   facts?: Facts;
+  /** Each replica, when the backend routes over several base URLs (see createReplicatedBackend). */
+  replicas?: readonly ReplicaStatus[];
+}
+
+/** One replica of a backend, as `probe()` reports it. */
+export interface ReplicaStatus {
+  /** The replica's base URL. */
+  url: string;
+  /** Whether requests are routed to it now (false: out after a failure, until a check brings it back). */
+  available: boolean;
+  /** Requests of this process in flight on it now. */
+  inFlight: number;
+  /** Why it is out (the last failure or the probe's reason), when it is. */
+  reason?: string;
+  /** Consecutive failures (reset by an answered request). */
+  failures: number;
 }
 
 export interface CoderBackend {

@@ -11,6 +11,7 @@ export {
   type ProbeFacts,
   type ProbeOptions,
   type ProbeResult,
+  type ReplicaStatus,
   type StreamPart,
   type TokenUsage,
 } from './coder-backend.js';
@@ -59,3 +60,16 @@ export {
   validateJsonSchema,
   type JsonSchemaIssue,
 } from './json-output.js';
+export {
+  DEFAULT_REPLICA_BACKOFF,
+  ReplicaRouter,
+  type ReplicaBackoff,
+  type ReplicaLease,
+  type ReplicaRouterOptions,
+} from './replica-router.js';
+export {
+  createReplicatedBackend,
+  type Replica,
+  type ReplicatedBackend,
+  type ReplicatedBackendSettings,
+} from './replicated-backend.js';

@@ -4,6 +4,7 @@ export {
   DEFAULT_OLLAMA_KEEP_ALIVE,
   DEFAULT_OLLAMA_PROBE_TIMEOUT_MS,
   createOllamaBackend,
+  ollamaBaseUrls,
   type OllamaBackend,
   type OllamaProbeFacts,
   type OllamaBackendSettings,

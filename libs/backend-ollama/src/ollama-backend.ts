@@ -14,7 +14,9 @@ import {
   type JsonSchema,
   type ProbeOptions,
   type ProbeResult,
+  type ReplicaBackoff,
   type StreamPart,
+  createReplicatedBackend,
 } from '@nerion/backend-core';
 import { Ollama } from 'ollama';
 import { fetchWithSignal } from './fetch-with-signal.js';
@@ -44,8 +46,14 @@ export const DEFAULT_OLLAMA_PROBE_TIMEOUT_MS = 2000;
 export interface OllamaBackendSettings extends ContextWindowSettings {
   /** The Ollama model, e.g. `deepseek-coder-v2` or `qwen2.5-coder:7b`; an `ollama:` prefix is accepted. */
   model: string;
-  /** Where Ollama listens (default http://localhost:11434). */
-  baseUrl?: string;
+  /**
+   * Where Ollama listens (default http://localhost:11434), or several Ollama servers with the same model:
+   * replicas, load-balanced by `createReplicatedBackend` (fewest requests in flight; a request that could
+   * not connect moves to another replica; a failed replica is taken out and probed back in).
+   */
+  baseUrl?: string | readonly string[];
+  /** Backoff of a failed replica's checks (several base URLs only). */
+  replicaBackoff?: ReplicaBackoff;
   /** How long Ollama keeps the model loaded after a request (`keep_alive`: "5m", "1h", seconds, -1 = forever). Default "5m". */
   keepAlive?: string | number;
   /** Upper bound of `probe()` (default 2000 ms). */
@@ -70,8 +78,14 @@ export type OllamaProbeFacts = {
 export interface OllamaBackend extends CoderBackend {
   readonly id: 'ollama';
   probe(options?: ProbeOptions): Promise<ProbeResult<OllamaProbeFacts>>;
+  /** Where Ollama listens; the first replica's with several. */
   readonly baseUrl: string;
-  /** Downloads `model` (default: this backend's model) through Ollama, reporting its progress records. Needs network consent from the caller. */
+  /** Every Ollama server, in the order given (one entry without replicas). */
+  readonly baseUrls: readonly string[];
+  /**
+   * Downloads `model` (default: this backend's model) through Ollama, reporting its progress records; with
+   * replicas, into each in turn (each server keeps its own models). Needs network consent from the caller.
+   */
   pull(model?: string, options?: OllamaPullOptions): Promise<OllamaPullResult>;
 }
 
@@ -88,10 +102,45 @@ function perSecond(count: number | undefined, nanoseconds: number | undefined): 
   return count !== undefined && nanoseconds !== undefined && nanoseconds > 0 ? count / (nanoseconds / 1e9) : undefined;
 }
 
+/** The Ollama server URLs of `baseUrl` (trailing slashes removed); an empty list is CONFIG_INVALID. */
+export function ollamaBaseUrls(baseUrl: string | readonly string[] | undefined): string[] {
+  const urls =
+    baseUrl === undefined ? [DEFAULT_OLLAMA_BASE_URL] : typeof baseUrl === 'string' ? [baseUrl] : [...baseUrl];
+  if (urls.length === 0)
+    throw new NerionError('CONFIG_INVALID', 'No Ollama base URL was given; write it like http://localhost:11434.', {
+      fix: { settings: ['NERION_OLLAMA_BASE_URL'] },
+    });
+  return urls.map((url) => url.replace(/\/+$/, ''));
+}
+
 export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBackend {
+  const baseUrls = ollamaBaseUrls(settings.baseUrl);
+  if (baseUrls.length === 1) return createSingleOllamaBackend(settings, baseUrls[0]!);
+  const single = baseUrls.map((url) => ({ url, backend: createSingleOllamaBackend(settings, url) }));
+  const replicated = createReplicatedBackend({
+    id: 'ollama',
+    model: single[0]!.backend.model,
+    serverName: 'Ollama',
+    replicas: single,
+    checkTimeoutMs: settings.probeTimeoutMs ?? DEFAULT_OLLAMA_PROBE_TIMEOUT_MS,
+    ...(settings.replicaBackoff ? { backoff: settings.replicaBackoff } : {}),
+  });
+  return {
+    ...replicated,
+    id: 'ollama',
+    baseUrl: baseUrls[0]!,
+    baseUrls,
+    async pull(pullModel?: string, options: OllamaPullOptions = {}): Promise<OllamaPullResult> {
+      let result: OllamaPullResult | undefined;
+      for (const { backend } of single) result = await backend.pull(pullModel, options);
+      return result!;
+    },
+  };
+}
+
+function createSingleOllamaBackend(settings: OllamaBackendSettings, baseUrl: string): OllamaBackend {
   // An `ollama:` prefix is this backend's own; other prefixes are the caller's (the CLI's config strips them).
   const model = ollamaModelName(settings.model);
-  const baseUrl = (settings.baseUrl ?? DEFAULT_OLLAMA_BASE_URL).replace(/\/+$/, '');
   const keepAlive = settings.keepAlive ?? DEFAULT_OLLAMA_KEEP_ALIVE;
   const baseFetch: FetchFunction = settings.fetch ?? ((input, init) => fetch(input, init));
   const headers = settings.headers;
@@ -337,6 +386,7 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
     id: 'ollama',
     model,
     baseUrl,
+    baseUrls: [baseUrl],
     supportsConstrainedDecoding: true,
     probe,
     generate: (request) => collectStream(stream(request)),

@@ -3,6 +3,7 @@
 export {
   DEFAULT_PROBE_TIMEOUT_MS,
   createOpenAICompatibleBackend,
+  serverRootsFromBaseUrl,
   type OpenAICompatibleBackend,
   type OpenAICompatibleBackendSettings,
 } from './openai-compatible-backend.js';

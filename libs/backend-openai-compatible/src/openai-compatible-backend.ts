@@ -26,7 +26,9 @@ import {
   type ProbeResult,
   type StreamPart,
   type NerionErrorFix,
+  type ReplicaBackoff,
   type TokenUsage,
+  createReplicatedBackend,
 } from '@nerion/backend-core';
 import { fetchModelList, type ModelList } from './list-models.js';
 import { serverRootFromBaseUrl } from './server-root.js';
@@ -38,16 +40,23 @@ export interface OpenAICompatibleBackendSettings {
   id: BackendId;
   /** The served model id to request (vLLM's `--served-model-name`). */
   model: string;
-  /** The server root, e.g. `http://localhost:8000` (a trailing `/v1` is accepted and ignored). */
-  baseUrl: string;
+  /**
+   * The server root, e.g. `http://localhost:8000` (a trailing `/v1` is accepted and ignored), or several
+   * roots: replicas serving the same model, load-balanced by `createReplicatedBackend` (fewest requests
+   * in flight; a request that could not connect moves to another replica; a failed replica is taken out
+   * and probed back in).
+   */
+  baseUrl: string | readonly string[];
+  /** Backoff of a failed replica's checks (several base URLs only). */
+  replicaBackoff?: ReplicaBackoff;
   /** Sent as a Bearer token; vLLM only checks it when started with `--api-key`. */
   apiKey?: string;
   /** The server's name in messages: `vLLM`, `TabbyAPI`, … */
   serverName: string;
-  /** What the user should do when nothing answers, e.g. "start it with `vllm serve <repo> …`". */
-  startHint?: string;
+  /** What the user should do when nothing answers, e.g. "start it with `vllm serve <repo> …`" (per server root with replicas). */
+  startHint?: string | ((root: string) => string);
   /** The same as data: which settings or command make the server answer (carried on BACKEND_UNREACHABLE). */
-  startFix?: NerionErrorFix;
+  startFix?: NerionErrorFix | ((root: string) => NerionErrorFix);
   /** Bound of probe() (default 2000 ms). */
   probeTimeoutMs?: number;
   /** Injectable fetch (tests, proxies); defaults to the global fetch. */
@@ -71,8 +80,10 @@ export interface OpenAICompatibleBackendSettings {
 }
 
 export interface OpenAICompatibleBackend extends CoderBackend {
-  /** The server root the backend talks to (no trailing slash, no `/v1`). */
+  /** The server root the backend talks to (no trailing slash, no `/v1`); the first replica's with several. */
   readonly baseUrl: string;
+  /** Every server root, in the order given (one entry without replicas). */
+  readonly baseUrls: readonly string[];
   /** The served model ids, as `/v1/models` lists them now. Throws BACKEND_UNREACHABLE. */
   listServedModels(options?: ProbeOptions): Promise<string[]>;
 }
@@ -98,14 +109,66 @@ function usageFrom(
   };
 }
 
+/** The server roots of `baseUrl`: one, or several replicas (each parsed; an empty list is CONFIG_INVALID). */
+export function serverRootsFromBaseUrl(baseUrl: string | readonly string[]): string[] {
+  const urls = typeof baseUrl === 'string' ? [baseUrl] : [...baseUrl];
+  if (urls.length === 0)
+    throw new NerionError('CONFIG_INVALID', 'No base URL was given; write the server root like http://localhost:8000.');
+  return urls.map(serverRootFromBaseUrl);
+}
+
 export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendSettings): OpenAICompatibleBackend {
-  const root = serverRootFromBaseUrl(settings.baseUrl);
+  const roots = serverRootsFromBaseUrl(settings.baseUrl);
+  if (roots.length === 1) return createSingleEndpointBackend(settings, roots[0]!);
+  if (settings.ensureServer)
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `${settings.serverName} has ${roots.length} base URLs (replicas), and starting a server applies to one endpoint only; start each replica yourself, or give one base URL.`,
+      { data: { baseUrls: roots } },
+    );
+  const single = roots.map((root) => ({ url: root, backend: createSingleEndpointBackend(settings, root) }));
+  const replicated = createReplicatedBackend({
+    id: settings.id,
+    model: settings.model,
+    serverName: settings.serverName,
+    replicas: single,
+    checkTimeoutMs: settings.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    ...(settings.replicaBackoff ? { backoff: settings.replicaBackoff } : {}),
+  });
+  return {
+    ...replicated,
+    baseUrl: roots[0]!,
+    baseUrls: roots,
+    /** The served models of the first replica that answers. */
+    async listServedModels(options?: ProbeOptions): Promise<string[]> {
+      const failures: unknown[] = [];
+      for (const { backend } of single) {
+        try {
+          return await backend.listServedModels(options);
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      throw new NerionError(
+        'BACKEND_UNREACHABLE',
+        `None of the ${roots.length} ${settings.serverName} replicas answered /v1/models (${failures.map(describeError).join('; ')}).`,
+        { cause: failures[0], data: { baseUrls: roots } },
+      );
+    },
+  };
+}
+
+function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, root: string): OpenAICompatibleBackend {
   const apiBase = `${root}/v1`;
   const serverName = settings.serverName;
   const doFetch = settings.fetch ?? fetch;
   const probeTimeoutMs = settings.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   const startHint =
-    settings.startHint ?? `start an OpenAI-compatible server there, or set NERION_CODER_BASE_URL to where one runs`;
+    typeof settings.startHint === 'function'
+      ? settings.startHint(root)
+      : (settings.startHint ??
+        `start an OpenAI-compatible server there, or set NERION_CODER_BASE_URL to where one runs`);
+  const startFix = typeof settings.startFix === 'function' ? settings.startFix(root) : settings.startFix;
   const headers: Record<string, string> = settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {};
   const inflight = new Set<AbortController>();
   let closed = false;
@@ -128,7 +191,7 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
     new NerionError('BACKEND_UNREACHABLE', unreachableMessage(), {
       cause,
       data: { baseUrl: root },
-      ...(settings.startFix ? { fix: settings.startFix } : {}),
+      ...(startFix ? { fix: startFix } : {}),
     });
 
   async function getJson(path: string, signal: AbortSignal): Promise<unknown> {
@@ -522,6 +585,7 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
     model: settings.model,
     supportsConstrainedDecoding: settings.supportsConstrainedDecoding ?? true,
     baseUrl: root,
+    baseUrls: [root],
     probe,
     generate,
     stream,

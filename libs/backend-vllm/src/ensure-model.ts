@@ -3,7 +3,7 @@
  * model is the exact `vllm serve` command and the environment that points nerion at the server.
  */
 import { shellJoin, shellQuote, type ModelInstructions } from '@nerion/backend-core';
-import { DEFAULT_VLLM_COMMAND, vllmServeArguments } from './serve-arguments.js';
+import { DEFAULT_VLLM_COMMAND, vllmServeArguments, type VllmParallelism } from './serve-arguments.js';
 
 export interface EnsureVllmModelOptions {
   /** The model name nerion is configured with (NERION_CODER_MODEL), e.g. a catalog family id. */
@@ -18,6 +18,12 @@ export interface EnsureVllmModelOptions {
   /** Where the server listens (default 127.0.0.1:8000). */
   host?: string;
   port?: number;
+  /** The launch command (NERION_VLLM_COMMAND; default `vllm serve`). */
+  command?: readonly string[];
+  /** Tensor/pipeline/data parallel sizes and the executor, written into the command. */
+  parallelism?: VllmParallelism;
+  /** More server arguments (an argv list), written last. */
+  extraArgs?: readonly string[];
 }
 
 export interface EnsuredVllmModel extends ModelInstructions {
@@ -27,12 +33,14 @@ export interface EnsuredVllmModel extends ModelInstructions {
 export function ensureVllmModel(options: EnsureVllmModelOptions): EnsuredVllmModel {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8000;
-  const command = vllmServeArguments(DEFAULT_VLLM_COMMAND, {
+  const command = vllmServeArguments(options.command ?? DEFAULT_VLLM_COMMAND, {
     repo: options.repo,
     ...(options.revision ? { revision: options.revision } : {}),
     servedModelName: options.servedName,
     host,
     port,
+    ...(options.parallelism ? { parallelism: options.parallelism } : {}),
+    ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
   });
   const env = {
     NERION_CODER_BACKEND: 'vllm',

@@ -16,7 +16,15 @@ export {
   type StoppedVllmServer,
   type VllmAutostartSettings,
 } from './vllm-server.js';
-export { DEFAULT_VLLM_COMMAND, vllmServeArguments, type VllmServeArgumentsInput } from './serve-arguments.js';
+export {
+  DEFAULT_VLLM_COMMAND,
+  VLLM_DISTRIBUTED_EXECUTOR_BACKENDS,
+  vllmParallelismArguments,
+  vllmServeArguments,
+  type VllmDistributedExecutorBackend,
+  type VllmParallelism,
+  type VllmServeArgumentsInput,
+} from './serve-arguments.js';
 export {
   listVllmServers,
   vllmLogFile,

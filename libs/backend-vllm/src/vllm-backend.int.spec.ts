@@ -256,7 +256,7 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
       expect(error.message).toContain(`--served-model-name ${SERVED} --host 127.0.0.1 --port ${new URL(deadUrl).port}`);
       expect(error.message).toContain('NERION_AUTOSTART_VLLM=1');
       expect(error.fix).toEqual({
-        settings: ['NERION_AUTOSTART_VLLM', 'NERION_CODER_BASE_URL'],
+        settings: ['NERION_AUTOSTART_VLLM', 'NERION_VLLM_BASE_URL', 'NERION_CODER_BASE_URL'],
         command: [
           'vllm',
           'serve',

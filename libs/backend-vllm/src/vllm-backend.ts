@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
-import type { ProbeResult } from '@nerion/backend-core';
+import { NerionError, shellJoin, type ProbeResult } from '@nerion/backend-core';
 import {
   createOpenAICompatibleBackend,
-  serverRootFromBaseUrl,
+  serverRootsFromBaseUrl,
   type OpenAICompatibleBackend,
 } from '@nerion/backend-openai-compatible';
 import { readVllmPidFile, vllmPidFile } from './pid-file.js';
@@ -17,8 +17,8 @@ export { DEFAULT_VLLM_BASE_URL };
 export interface VllmBackendSettings {
   /** The served model id (`--served-model-name`), e.g. `qwen2.5-coder`. */
   model: string;
-  /** The server root (default `http://localhost:8000`). */
-  baseUrl?: string;
+  /** The server root (default `http://localhost:8000`), or several: replicas, load-balanced (no autostart then). */
+  baseUrl?: string | readonly string[];
   /** Sent as a Bearer token (vLLM's `--api-key`). */
   apiKey?: string;
   /** Bound of probe() (default 2000 ms). */
@@ -38,31 +38,48 @@ export interface VllmBackend extends OpenAICompatibleBackend {
 
 /** A CoderBackend for vLLM's OpenAI-compatible server, with opt-in autostart. Implements CoderBackend v1. */
 export function createVllmBackend(settings: VllmBackendSettings): VllmBackend {
-  const baseUrl = serverRootFromBaseUrl(settings.baseUrl ?? DEFAULT_VLLM_BASE_URL);
+  const baseUrls = serverRootsFromBaseUrl(settings.baseUrl ?? DEFAULT_VLLM_BASE_URL);
+  const baseUrl = baseUrls[0]!;
   const autostart = settings.autostart && settings.autostart.enabled !== false ? settings.autostart : undefined;
+  if (autostart && baseUrls.length > 1)
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `NERION_AUTOSTART_VLLM starts one local vLLM server, but ${baseUrls.length} base URLs (replicas) are set: ${baseUrls.join(', ')}. Start each replica yourself (or use --data-parallel-size on one server), or give one base URL.`,
+      { fix: { settings: ['NERION_AUTOSTART_VLLM', 'NERION_VLLM_BASE_URL'] }, data: { baseUrls } },
+    );
   const address = serverAddressFromBaseUrl(baseUrl);
-  // The command to suggest (or run): from the autostart settings even when autostart is off, so the hint names the repo.
-  const serveArgv = vllmServeArguments(settings.autostart?.command ?? DEFAULT_VLLM_COMMAND, {
-    repo: settings.autostart?.repo ?? '<hugging-face-repo>',
-    servedModelName: settings.model,
-    host: '127.0.0.1',
-    port: address.port,
-  });
-  const serveCommand = serveArgv.join(' ');
+  // The command to suggest (or run) for a server root: from the autostart settings even when autostart is
+  // off, so the hint names the repo, the parallelism and the extra arguments; on that root's host and port.
+  const serveArgvFor = (root: string): string[] => {
+    const where = serverAddressFromBaseUrl(root);
+    return vllmServeArguments(settings.autostart?.command ?? DEFAULT_VLLM_COMMAND, {
+      repo: settings.autostart?.repo ?? '<hugging-face-repo>',
+      servedModelName: settings.model,
+      host: where.isLocal ? '127.0.0.1' : where.host,
+      port: where.port,
+      ...(settings.autostart?.parallelism ? { parallelism: settings.autostart.parallelism } : {}),
+      ...(settings.autostart?.extraArgs ? { extraArgs: settings.autostart.extraArgs } : {}),
+    });
+  };
+  const serveCommand = shellJoin(serveArgvFor(baseUrl));
   let server: EnsuredVllmServer | undefined;
 
   const backend = createOpenAICompatibleBackend({
     id: 'vllm',
     model: settings.model,
-    baseUrl,
+    baseUrl: baseUrls,
     apiKey: settings.apiKey,
     serverName: 'vLLM',
     startHint: autostart
-      ? `autostart could not make it answer; check the log under ${autostart.cacheDir}/logs/`
-      : `start it with \`${serveCommand}\`, or set NERION_AUTOSTART_VLLM=1 to let nerion start it`,
+      ? () => `autostart could not make it answer; check the log under ${autostart.cacheDir}/logs/`
+      : (root) =>
+          `start it with \`${shellJoin(serveArgvFor(root))}\`, or set NERION_AUTOSTART_VLLM=1 to let nerion start it`,
     startFix: autostart
-      ? { settings: ['NERION_CODER_BASE_URL'] }
-      : { settings: ['NERION_AUTOSTART_VLLM', 'NERION_CODER_BASE_URL'], command: serveArgv },
+      ? () => ({ settings: ['NERION_VLLM_BASE_URL', 'NERION_CODER_BASE_URL'] })
+      : (root) => ({
+          settings: ['NERION_AUTOSTART_VLLM', 'NERION_VLLM_BASE_URL', 'NERION_CODER_BASE_URL'],
+          command: serveArgvFor(root),
+        }),
     probeTimeoutMs: settings.probeTimeoutMs,
     fetch: settings.fetch,
     ensureServer: autostart

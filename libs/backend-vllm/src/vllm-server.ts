@@ -28,7 +28,7 @@ import {
 } from './pid-file.js';
 import { stopProcessGroup } from './process-group.js';
 import { answers, startFailure, waitUntilReady } from './readiness.js';
-import { DEFAULT_VLLM_COMMAND, vllmServeArguments } from './serve-arguments.js';
+import { DEFAULT_VLLM_COMMAND, vllmServeArguments, type VllmParallelism } from './serve-arguments.js';
 import { serverAddressFromBaseUrl } from './server-address.js';
 
 export const DEFAULT_SERVER_START_TIMEOUT_MS = 600_000;
@@ -40,7 +40,9 @@ export interface VllmAutostartSettings {
   cacheDir: string;
   /** The launch command, split into words (default `vllm serve`); the serve arguments are appended. */
   command?: readonly string[];
-  /** More arguments for the server, after the standard ones. */
+  /** Tensor, pipeline and data parallel sizes and the distributed executor (typed flags). */
+  parallelism?: VllmParallelism;
+  /** More arguments for the server, after the standard ones and the parallelism flags (an argv list). */
   extraArgs?: readonly string[];
   /** How long to wait for `/health` and the model in `/v1/models` (default 600 000 ms). */
   startTimeoutMs?: number;
@@ -136,6 +138,7 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
     servedModelName: options.model,
     host: '127.0.0.1',
     port: address.port,
+    ...(settings.parallelism ? { parallelism: settings.parallelism } : {}),
     extraArgs: settings.extraArgs,
   });
   mkdirSync(vllmLogDirectory(settings.cacheDir), { recursive: true });

@@ -2,7 +2,8 @@ export { fixturePaths, type FixturePaths } from '../../../tools/fixtures/fixture
 export { buildTinyGguf, writeTinyGguf, TINY_GGUF_DEFAULTS } from '../../../tools/fixtures/tiny-gguf.mjs';
 export * from './openai-server/index.js';
 export * from './ollama-server/index.js';
-export { freePort, closedPort } from './net-helpers.js';
+export { freePort, closedPort, startHungServer } from './net-helpers.js';
+export { INSTANT_ENGINE_PARTS, instantEngine, type InstantEngineOptions } from './instant-engine.js';
 export { rejection } from './rejection.js';
 export {
   startLocalFileServer,

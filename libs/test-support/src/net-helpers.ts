@@ -20,3 +20,38 @@ export function freePort(): Promise<number> {
 export function closedPort(): Promise<number> {
   return unusedPort();
 }
+
+/** A server on 127.0.0.1 that accepts connections, reads requests and never answers (a hung engine): for timeout tests. */
+export async function startHungServer(): Promise<{
+  url: string;
+  port: number;
+  /** HTTP request heads received (lines like `POST /v1/chat/completions HTTP/1.1`). */
+  requests(): string[];
+  close(): Promise<void>;
+}> {
+  const sockets = new Set<import('node:net').Socket>();
+  const requests: string[] = [];
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString('latin1').split('\r\n'))
+        if (/^[A-Z]+ \S+ HTTP\/1\.[01]$/.test(line)) requests.push(line);
+    });
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests: () => [...requests],
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
