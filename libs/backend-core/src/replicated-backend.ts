@@ -3,8 +3,9 @@
  * model), routed by a ReplicaRouter:
  *
  * - each request goes to the replica with the fewest requests in flight;
- * - a request that could not reach its replica (BACKEND_UNREACHABLE: no byte of an answer arrived)
- *   moves to another replica, once per replica, within the caller's timeout;
+ * - a request that could not reach its replica (BACKEND_UNREACHABLE: no byte of an answer arrived), or
+ *   that the replica refused before generating (MODEL_NOT_FOUND), moves to another replica, once per
+ *   replica, within the caller's timeout;
  * - once any part of an answer arrived, a failure is the caller's error: a stream is never restarted
  *   or duplicated;
  * - a replica that fails (unreachable, cut by the timeout before answering, a server error, a broken
@@ -66,7 +67,8 @@ function verdictFor(error: unknown, answerStarted: boolean, lifecycle: RequestLi
   }
   if (!NerionError.isInstance(error)) return 'replica-fault';
   if (error.code === 'BACKEND_UNREACHABLE') return answerStarted ? 'replica-fault' : 'failover';
-  if (error.code === 'MODEL_NOT_FOUND') return 'replica-fault';
+  // The replica refused before generating anything (it lacks the model): another one may have it.
+  if (error.code === 'MODEL_NOT_FOUND') return answerStarted ? 'replica-fault' : 'failover';
   if (error.code === 'BACKEND_ERROR') {
     const status = error.data.status;
     return typeof status === 'number' && status < 500 ? 'caller' : 'replica-fault';
@@ -109,12 +111,15 @@ export function createReplicatedBackend<B extends CoderBackend>(
   const closedError = (): NerionError =>
     new NerionError('BACKEND_CLOSED', `This ${serverName} backend was closed; create a new one.`);
 
-  /** Every replica was tried and none could be reached. */
+  /** Every replica was tried and none could take the request: MODEL_NOT_FOUND when all lacked the model. */
   function noneAnswered(failures: ReadonlyArray<{ url: string; error: unknown }>): NerionError {
     const first = failures[0]?.error;
+    const allLackModel = failures.every(({ error }) => NerionError.hasCode(error, 'MODEL_NOT_FOUND'));
     return new NerionError(
-      'BACKEND_UNREACHABLE',
-      `None of the ${replicas.length} ${serverName} replicas could be reached (${joinReasons(failures)}).`,
+      allLackModel ? 'MODEL_NOT_FOUND' : 'BACKEND_UNREACHABLE',
+      allLackModel
+        ? `None of the ${replicas.length} ${serverName} replicas has "${settings.model}" (${joinReasons(failures)}).`
+        : `None of the ${replicas.length} ${serverName} replicas could be reached (${joinReasons(failures)}).`,
       {
         cause: first,
         data: { baseUrls: router.urls, tried: failures.map((failure) => failure.url) },

@@ -73,7 +73,10 @@ describe('vllm autostart with the vLLM stand-in as the launch command (real chil
     const first = createVllmBackend({
       model: MODEL,
       baseUrl,
-      autostart: autostart(cacheDir),
+      autostart: autostart(cacheDir, {
+        parallelism: { tensorParallelSize: 2, pipelineParallelSize: 1, distributedExecutorBackend: 'mp' },
+        extraArgs: ['--max-model-len', '2048'],
+      }),
       progress: (line) => progress.push(line),
     });
     try {
@@ -98,9 +101,23 @@ describe('vllm autostart with the vLLM stand-in as the launch command (real chil
       const record = readVllmPidFile(vllmPidFile(cacheDir, port))!;
       expect(record).toMatchObject({ pid, port, model: MODEL, repo: fixturePaths().tinyLlama, alive: true });
       expect(record.argv.slice(0, STAND_IN.length)).toEqual(STAND_IN);
+      // The parallelism settings went through as argv words (no shell), before the extra arguments.
+      expect(record.argv.slice(-8)).toEqual([
+        '--tensor-parallel-size',
+        '2',
+        '--pipeline-parallel-size',
+        '1',
+        '--distributed-executor-backend',
+        'mp',
+        '--max-model-len',
+        '2048',
+      ]);
       const log = readFileSync(vllmLogFile(cacheDir, port), 'utf8');
       expect(log).toContain('=== nerion autostart');
       expect(log).toContain('vLLM stand-in');
+      expect(log).toContain(
+        'parallel config: tensor_parallel_size=2 pipeline_parallel_size=1 data_parallel_size=1 distributed_executor_backend=mp max_model_len=2048',
+      );
       expect(log).toContain(`Uvicorn running on http://127.0.0.1:${port}`);
 
       // A second nerion (a new backend, same cache dir) finds it answering and starts nothing.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NerionError, isProcessAlive, processStartTicks } from '@nerion/backend-core';
 import { isRecordedProcessAlive, listVllmServers, readLogTail, vllmPidFile } from './pid-file.js';
-import { vllmServeArguments } from './serve-arguments.js';
+import { vllmParallelismArguments, vllmServeArguments, type VllmParallelism } from './serve-arguments.js';
 import { serverAddressFromBaseUrl } from './server-address.js';
 import { ensureVllmModel } from './ensure-model.js';
 import { stopVllmServers } from './vllm-server.js';
@@ -197,5 +197,63 @@ describe('ensureVllmModel', () => {
     expect(ensured.lines).toContain(
       'vllm serve Qwen/Qwen2.5-Coder-7B-Instruct --revision main --served-model-name qwen2.5-coder --host 127.0.0.1 --port 8001',
     );
+  });
+});
+
+describe('vLLM parallelism as typed settings', () => {
+  const input = {
+    repo: 'Qwen/Qwen2.5-Coder-32B-Instruct',
+    servedModelName: 'qwen2.5-coder',
+    host: '127.0.0.1',
+    port: 8000,
+  };
+
+  it('writes --tensor-parallel-size, --pipeline-parallel-size, --data-parallel-size and --distributed-executor-backend before the extra arguments', () => {
+    expect(
+      vllmServeArguments(['vllm', 'serve'], {
+        ...input,
+        parallelism: {
+          tensorParallelSize: 4,
+          pipelineParallelSize: 2,
+          dataParallelSize: 1,
+          distributedExecutorBackend: 'ray',
+        },
+        extraArgs: ['--max-model-len', '8192', '--gpu-memory-utilization', '0.9'],
+      }).slice(9),
+    ).toEqual([
+      '--tensor-parallel-size',
+      '4',
+      '--pipeline-parallel-size',
+      '2',
+      '--data-parallel-size',
+      '1',
+      '--distributed-executor-backend',
+      'ray',
+      '--max-model-len',
+      '8192',
+      '--gpu-memory-utilization',
+      '0.9',
+    ]);
+    expect(vllmParallelismArguments({})).toEqual([]);
+    expect(vllmParallelismArguments(undefined)).toEqual([]);
+  });
+
+  it('rejects a size that is not a positive whole number and an unknown executor with CONFIG_INVALID naming the variable', () => {
+    for (const [parallelism, variable] of [
+      [{ tensorParallelSize: 0 }, 'NERION_VLLM_TENSOR_PARALLEL_SIZE'],
+      [{ pipelineParallelSize: 1.5 }, 'NERION_VLLM_PIPELINE_PARALLEL_SIZE'],
+      [{ dataParallelSize: -2 }, 'NERION_VLLM_DATA_PARALLEL_SIZE'],
+      [{ distributedExecutorBackend: 'slurm' }, 'NERION_VLLM_DISTRIBUTED_EXECUTOR_BACKEND'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        vllmParallelismArguments(parallelism as VllmParallelism);
+      } catch (error) {
+        caught = error;
+      }
+      expect(NerionError.hasCode(caught, 'CONFIG_INVALID')).toBe(true);
+      expect((caught as NerionError).fix?.settings).toEqual([variable]);
+      expect((caught as NerionError).message).toContain(variable);
+    }
   });
 });

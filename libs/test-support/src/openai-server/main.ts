@@ -6,7 +6,8 @@
  *     --served-model-name <name> --host 127.0.0.1 --port <port>
  *
  * (`serve` is optional; `--model <path>` works like the positional, as with vLLM's api_server module.)
- * Stand-in-only options: --ignore-response-format, --die-mid-stream-after <chunks>,
+ * vLLM's --tensor-parallel-size, --pipeline-parallel-size, --data-parallel-size, --distributed-executor-backend
+ * and --max-model-len are accepted and logged as a "parallel config" line. Stand-in-only options: --ignore-response-format, --die-mid-stream-after <chunks>,
  * --startup-delay-ms <ms>, --seed <n> (as vLLM's), --threads <n>, --context-size <n>, --version-string <text>.
  * It is NOT vLLM: a protocol-faithful server on node-llama-cpp, for tests only. SIGTERM/SIGINT stop it cleanly.
  */
@@ -37,6 +38,12 @@ const { values, positionals } = (() => {
         seed: { type: 'string' },
         'context-size': { type: 'string' },
         'version-string': { type: 'string' },
+        // vLLM's parallelism flags: accepted and logged (one process here serves everything).
+        'tensor-parallel-size': { type: 'string' },
+        'pipeline-parallel-size': { type: 'string' },
+        'data-parallel-size': { type: 'string' },
+        'distributed-executor-backend': { type: 'string' },
+        'max-model-len': { type: 'string' },
       },
     });
   } catch (error) {
@@ -59,6 +66,12 @@ const integer = (name: string, text: string | undefined): number | undefined => 
 
 process.stdout.write(
   `INFO:     vLLM stand-in (nerion test support; not vLLM) pid ${process.pid}: serving ${modelPath} as ${names.join(', ')}\n`,
+);
+const executor = values['distributed-executor-backend'];
+if (executor !== undefined && !['ray', 'mp', 'uni', 'external_launcher'].includes(executor))
+  fail(`--distributed-executor-backend: invalid choice "${executor}"`);
+process.stdout.write(
+  `INFO:     parallel config: tensor_parallel_size=${integer('tensor-parallel-size', values['tensor-parallel-size']) ?? 1} pipeline_parallel_size=${integer('pipeline-parallel-size', values['pipeline-parallel-size']) ?? 1} data_parallel_size=${integer('data-parallel-size', values['data-parallel-size']) ?? 1} distributed_executor_backend=${executor ?? 'None'} max_model_len=${integer('max-model-len', values['max-model-len']) ?? 'auto'}\n`,
 );
 const server = await startOpenAICompatibleServer({
   models: Object.fromEntries(names.map((name) => [name, modelPath])),
