@@ -3,7 +3,8 @@
 // so neither side always benefits from a warm cache) and the figure is the median of the paired
 // differences, so model time and machine drift cancel. Used by ollama-overhead.ts and vllm-overhead.ts.
 
-import type { CoderBackend, StreamPart } from '@nerion/backend-core';
+import type { CoderBackend } from '@nerion/backend-core';
+import { instantEngine as createInstantEngine } from '@nerion/test-support';
 
 export interface PairedLatencyOptions {
   /** The request made with the engine's own client. Resolves to the generated text. */
@@ -102,28 +103,8 @@ export const BENCH_MESSAGES = [
 /**
  * An engine for the stand-in servers that answers at once with a fixed text: the overhead-only
  * measurement (what the backend adds, with generation cost removed). Not a model, and named so.
+ * (The one in @nerion/test-support, also used by the replica tests.)
  */
 export async function instantEngine(): Promise<CoderBackend> {
-  const parts = ['function', ' add', '(a', ', b', ')', ' {', ' return', ' a + b; }'];
-  const result = {
-    text: parts.join(''),
-    finishReason: 'stop' as const,
-    usage: { promptTokens: 20, completionTokens: parts.length },
-    timings: { totalMs: 0.1, timeToFirstTokenMs: 0.05 },
-    model: 'instant-replay',
-    warnings: [],
-  };
-  return {
-    specificationVersion: 'v1',
-    id: 'llama_cpp',
-    model: 'instant-replay',
-    supportsConstrainedDecoding: false,
-    probe: async () => ({ available: true }),
-    generate: async () => result,
-    async *stream(): AsyncGenerator<StreamPart> {
-      for (const text of parts) yield { type: 'text-delta', text };
-      yield { type: 'finish', result };
-    },
-    close: async () => undefined,
-  };
+  return createInstantEngine();
 }
