@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 
 async function unusedPort(): Promise<number> {
   const server = createServer();
@@ -29,7 +29,7 @@ export async function startHungServer(): Promise<{
   requests(): string[];
   close(): Promise<void>;
 }> {
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const requests: string[] = [];
   const server = createServer((socket) => {
     sockets.add(socket);
