@@ -2,7 +2,14 @@
  * `nerion doctor`: for every backend — configured? reachable? model present? strict JSON works? —
  * each failing check with the exact command that fixes it. Engines load lazily through the registry.
  */
-import { NerionError, describeError, formatBytes, shellJoin, type CoderBackend } from '@nerion/backend-core';
+import {
+  NerionError,
+  describeError,
+  formatBytes,
+  shellJoin,
+  type CoderBackend,
+  type ReplicaStatus,
+} from '@nerion/backend-core';
 import { resolveModelForBackend } from '@nerion/catalog';
 import {
   CONFIG_VARIABLES,
@@ -12,11 +19,11 @@ import {
   type NerionConfig,
   type KnownBackendId,
 } from '@nerion/config';
-import { DEFAULT_OLLAMA_BASE_URL } from '@nerion/backend-ollama/settings';
+import { DEFAULT_OLLAMA_BASE_URL, ollamaServeCommand } from '@nerion/backend-ollama/settings';
 import { DEFAULT_VLLM_BASE_URL } from '@nerion/backend-vllm/settings';
 import type { LlamaCppProbeFacts } from '@nerion/backend-llamacpp';
 import { createBackendRegistry } from './backends/index.js';
-import { baseUrlFor, loadCatalogForConfig } from './catalog.js';
+import { baseUrlFor, endpointsFor, loadCatalogForConfig } from './catalog.js';
 import { colorsFor, type Colors } from './colors.js';
 
 export type CheckName = 'configured' | 'reachable' | 'model' | 'strict_json' | 'threads';
@@ -40,6 +47,8 @@ export interface DoctorBackendReport {
    * architecture, trained context length and thread count with where it came from.
    */
   facts?: Readonly<Record<string, unknown>>;
+  /** Each replica, when the backend routes over several base URLs (as its probe saw them). */
+  replicas?: readonly ReplicaStatus[];
 }
 
 /** One setting as the config resolver decided it. */
@@ -82,6 +91,15 @@ export function describeSettings(config: NerionConfig): DoctorSetting[] {
     NERION_VLLM_COMMAND: config.vllm.command,
     NERION_SERVER_START_TIMEOUT:
       config.serverStartTimeoutMs === undefined ? undefined : config.serverStartTimeoutMs / 1000,
+    // A backend's own endpoint variable, when it (not NERION_CODER_BASE_URL) set the endpoint.
+    NERION_OLLAMA_BASE_URL: config.sources.NERION_OLLAMA_BASE_URL ? config.endpoints.ollama : undefined,
+    NERION_VLLM_BASE_URL: config.sources.NERION_VLLM_BASE_URL ? config.endpoints.vllm : undefined,
+    NERION_EXL_BASE_URL: config.sources.NERION_EXL_BASE_URL ? config.endpoints.exllamav2 : undefined,
+    NERION_VLLM_TENSOR_PARALLEL_SIZE: config.vllm.parallelism.tensorParallelSize,
+    NERION_VLLM_PIPELINE_PARALLEL_SIZE: config.vllm.parallelism.pipelineParallelSize,
+    NERION_VLLM_DATA_PARALLEL_SIZE: config.vllm.parallelism.dataParallelSize,
+    NERION_VLLM_DISTRIBUTED_EXECUTOR_BACKEND: config.vllm.parallelism.distributedExecutorBackend,
+    NERION_VLLM_EXTRA_ARGS: config.vllm.extraArgs,
   };
   const sourceOf = (name: ConfigVariable): ConfigSource =>
     name === 'NERION_CODER_BACKEND'
@@ -107,8 +125,8 @@ function fixes(
   switch (backend) {
     case 'ollama':
       return {
-        unconfigured: `export NERION_CODER_BASE_URL=${DEFAULT_OLLAMA_BASE_URL}`,
-        unreachable: `ollama serve   # or point NERION_CODER_BASE_URL at your Ollama (now ${baseUrlFor(config, 'ollama')})`,
+        unconfigured: `export NERION_OLLAMA_BASE_URL=${DEFAULT_OLLAMA_BASE_URL}`,
+        unreachable: `${shellJoin(ollamaServeCommand(baseUrlFor(config, 'ollama')))}   # or point NERION_OLLAMA_BASE_URL at your Ollama (now ${endpointsFor(config, 'ollama').join(',')})`,
         missingModel: `nerion models ensure --backend ollama --model ${model}   # or: ollama pull ${model}`,
       };
     case 'llama_cpp':
@@ -135,17 +153,17 @@ function fixes(
       }
       const serve = `vllm serve ${repo} --served-model-name ${served} --host ${host} --port ${port}`;
       return {
-        unconfigured: `export NERION_CODER_BASE_URL=${DEFAULT_VLLM_BASE_URL}`,
+        unconfigured: `export NERION_VLLM_BASE_URL=${DEFAULT_VLLM_BASE_URL}`,
         unreachable: config.autostartVllm
           ? `${serve}   # NERION_AUTOSTART_VLLM=1 is set: see the vLLM log under ${config.cacheDir}/logs/`
-          : `${serve}   # or: export NERION_AUTOSTART_VLLM=1`,
+          : `${serve}   # or: export NERION_AUTOSTART_VLLM=1, or point NERION_VLLM_BASE_URL at your vLLM`,
         missingModel: `restart vLLM with --served-model-name ${served} (see \`nerion models ensure --backend vllm --model ${model}\`)`,
       };
     }
     case 'exllamav2':
       return {
-        unconfigured: `export EXLLAMA_MODEL_DIR=/path/to/exl2/model   # or a TabbyAPI server: export NERION_CODER_BASE_URL=http://localhost:5000`,
-        unreachable: `pip install exllamav2   # (and torch for your platform), or run TabbyAPI and set NERION_CODER_BASE_URL`,
+        unconfigured: `export EXLLAMA_MODEL_DIR=/path/to/exl2/model   # or a TabbyAPI server: export NERION_EXL_BASE_URL=http://localhost:5000`,
+        unreachable: `pip install exllamav2   # (and torch for your platform), or run TabbyAPI and set NERION_EXL_BASE_URL`,
         missingModel: `nerion models ensure --backend exllamav2 --model ${model}`,
       };
   }
@@ -161,6 +179,7 @@ async function checkBackend(
   const fix = fixes(backend, model, config);
   const checks: DoctorCheck[] = [];
   let facts: Readonly<Record<string, unknown>> | undefined;
+  let replicas: readonly ReplicaStatus[] | undefined;
   const report = (): DoctorBackendReport => ({
     backend,
     model,
@@ -168,6 +187,7 @@ async function checkBackend(
     usable: checks.every((check) => check.ok === true),
     checks,
     ...(facts === undefined ? {} : { facts }),
+    ...(replicas ? { replicas } : {}),
   });
   const skip = (...names: CheckName[]): void => {
     for (const check of names) checks.push({ check, ok: null, detail: 'not checked: an earlier check failed' });
@@ -188,6 +208,7 @@ async function checkBackend(
   try {
     const probe = await instance.probe({ timeoutMs: Math.min(timeoutMs, 5000) });
     if (probe.facts) facts = probe.facts as Readonly<Record<string, unknown>>;
+    replicas = probe.replicas;
     if (!probe.available) {
       checks.push({
         check: 'reachable',
@@ -322,6 +343,11 @@ export function renderDoctorReport(report: DoctorReport, colors: Colors = colors
     }
     const facts = backend.facts === undefined ? undefined : describeFacts(backend.facts);
     if (facts !== undefined) lines.push(`       ${facts}`);
+    for (const replica of backend.replicas ?? []) {
+      lines.push(
+        `  replica ${replica.url}: ${replica.available ? 'in' : 'out'}${replica.reason ? ` — ${replica.reason}` : ''}`,
+      );
+    }
   }
   return lines.join('\n');
 }

@@ -5,6 +5,7 @@ import type {
   FinishReason,
   GenerateResult,
   NerionErrorCode,
+  ReplicaStatus,
 } from '@nerion/backend-core';
 import type { LoadArrivals, LoadReport } from './load/load-types.js';
 
@@ -161,6 +162,8 @@ export interface BenchResult {
   model: string;
   /** The model the backend actually served (its own name), when it got that far. */
   servedModel?: string;
+  /** Each replica, as the probe saw it, when the backend routes over several base URLs. */
+  replicas?: readonly ReplicaStatus[];
   status: BenchStatus;
   /** For every status but `ok`: a sentence the user can act on (the probe's reason when unavailable). */
   reason?: string;

@@ -25,6 +25,7 @@ import {
   type GenerateRequest,
   type GenerateResult,
   type NerionErrorCode,
+  type ReplicaStatus,
   RequestLifecycle,
   raceAbort,
 } from '@nerion/backend-core';
@@ -162,6 +163,8 @@ interface Combination {
   readonly signal: AbortSignal;
   phase: BenchPhase;
   servedModel: string | undefined;
+  /** Each replica as the probe saw it, when the backend routes over several base URLs. */
+  replicas: readonly ReplicaStatus[] | undefined;
   /** Shared with the result object, so a warning from close() (after the result is built) still lands in it. */
   readonly warnings: string[];
   readonly samples: BenchRun[];
@@ -177,6 +180,7 @@ function startCombination(input: CombinationInput, options: RunBenchOptions, lif
     signal: lifecycle.signal,
     phase: 'create',
     servedModel: undefined,
+    replicas: undefined,
     warnings: [],
     samples: [],
     progress(next, iteration, iterations) {
@@ -240,6 +244,7 @@ async function probePhase(
     signal,
   );
   const probeMs = performance.now() - mark;
+  combination.replicas = probe.replicas;
   if (probe.available && probe.modelAvailable !== false) return { probeMs };
   const unavailable =
     probe.reason ??
@@ -424,6 +429,7 @@ async function measureCombination(
     runs,
     warmup,
     ...(run.servedModel === undefined ? {} : { servedModel: run.servedModel }),
+    ...(run.replicas === undefined ? {} : { replicas: run.replicas }),
     status,
     phase: run.phase,
     samples,
