@@ -26,8 +26,8 @@ export function createExllamaBackend(settings: ExllamaBackendSettings): ExllamaB
       baseUrl: settings.baseUrl,
       serverName: 'TabbyAPI (exllamav2)',
       startHint:
-        'start TabbyAPI with this model loaded, or unset NERION_CODER_BASE_URL to run exllamav2 through the local Python bridge',
-      startFix: { settings: ['NERION_CODER_BASE_URL'] },
+        'start TabbyAPI with this model loaded, or unset NERION_EXL_BASE_URL (and NERION_CODER_BASE_URL) to run exllamav2 through the local Python bridge',
+      startFix: { settings: ['NERION_EXL_BASE_URL', 'NERION_CODER_BASE_URL'] },
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
       ...(settings.fetch ? { fetch: settings.fetch } : {}),
       ...(settings.probeTimeoutMs ? { probeTimeoutMs: settings.probeTimeoutMs } : {}),

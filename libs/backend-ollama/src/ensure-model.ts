@@ -33,7 +33,10 @@ export async function ensureOllamaModel(options: EnsureOllamaModelOptions): Prom
       throw new NerionError(
         'BACKEND_UNREACHABLE',
         probe.reason ?? `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\`.`,
-        { data: { baseUrl }, fix: { settings: ['NERION_CODER_BASE_URL'], command: ['ollama', 'serve'] } },
+        {
+          data: { baseUrl },
+          fix: { settings: ['NERION_OLLAMA_BASE_URL', 'NERION_CODER_BASE_URL'], command: ['ollama', 'serve'] },
+        },
       );
     }
     if (probe.modelAvailable) return { status: 'present', tag };

@@ -35,3 +35,4 @@ export {
   type OllamaManageOptions,
   type OllamaRunningModel,
 } from './ollama-manage.js';
+export { OLLAMA_DEFAULT_PORT, ollamaHostToBaseUrl } from './ollama-host.js';

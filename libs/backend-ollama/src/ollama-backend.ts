@@ -375,7 +375,7 @@ function createSingleOllamaBackend(settings: OllamaBackendSettings, baseUrl: str
       /not shaped as Ollama documents/.test(describeError(error)) ||
       (mapped.data.status as number | undefined) === 404
     ) {
-      return `Something answers at ${baseUrl}, but not as Ollama does (${describeError(error)}) — check NERION_CODER_BASE_URL points at \`ollama serve\`.`;
+      return `Something answers at ${baseUrl}, but not as Ollama does (${describeError(error)}) — check that NERION_OLLAMA_BASE_URL (or NERION_CODER_BASE_URL with Ollama selected) points at \`ollama serve\`.`;
     }
     if (error instanceof Error && error.name === 'AbortError') return `The probe of Ollama at ${baseUrl} was aborted.`;
     return `Ollama at ${baseUrl} could not be checked: ${describeError(error)} — check that \`ollama serve\` is running (${notRunningMessage(baseUrl)})`;

@@ -9,7 +9,7 @@ import { NOT_OLLAMA_BODY } from './fetch-with-signal.js';
 
 /** The sentence for "nothing answers": what happened and the command that fixes it. */
 export function notRunningMessage(baseUrl: string): string {
-  return `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\` (or set NERION_CODER_BASE_URL to where it runs).`;
+  return `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\` (or set NERION_OLLAMA_BASE_URL to where it runs).`;
 }
 
 /** What fixes "nothing answers", as data: start Ollama, or point NERION_CODER_BASE_URL at it. */

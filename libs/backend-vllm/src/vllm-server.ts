@@ -121,15 +121,15 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
   if (!address.isLocal) {
     throw new NerionError(
       'BACKEND_UNREACHABLE',
-      `vLLM is not answering at ${root}, and autostart only launches a server on this machine; start vLLM on ${address.host} yourself, or point NERION_CODER_BASE_URL at localhost.`,
-      { data: { baseUrl: root }, fix: { settings: ['NERION_CODER_BASE_URL'] } },
+      `vLLM is not answering at ${root}, and autostart only launches a server on this machine; start vLLM on ${address.host} yourself, or point NERION_VLLM_BASE_URL at localhost.`,
+      { data: { baseUrl: root }, fix: { settings: ['NERION_VLLM_BASE_URL', 'NERION_CODER_BASE_URL'] } },
     );
   }
   if (address.protocol === 'https:') {
     throw new NerionError(
       'CONFIG_INVALID',
-      `Autostart launches vLLM over plain http, but NERION_CODER_BASE_URL is ${options.baseUrl}; use http://127.0.0.1:${address.port}, or start vLLM with your TLS settings yourself.`,
-      { fix: { settings: ['NERION_CODER_BASE_URL'] } },
+      `Autostart launches vLLM over plain http, but the vLLM base URL is ${options.baseUrl}; use http://127.0.0.1:${address.port}, or start vLLM with your TLS settings yourself.`,
+      { fix: { settings: ['NERION_VLLM_BASE_URL', 'NERION_CODER_BASE_URL'] } },
     );
   }
 
