@@ -5,6 +5,7 @@
 import { NerionError } from '@nerion/backend-core';
 import { createOllamaBackend } from './ollama-backend.js';
 import type { OllamaPullProgress } from './ollama-pull.js';
+import { notRunningFix, notRunningMessage } from './ollama-errors.js';
 
 export interface EnsureOllamaModelOptions {
   /** The Ollama tag, e.g. `qwen2.5-coder:7b`. */
@@ -30,14 +31,10 @@ export async function ensureOllamaModel(options: EnsureOllamaModelOptions): Prom
   try {
     const probe = await backend.probe();
     if (probe.reachable === false) {
-      throw new NerionError(
-        'BACKEND_UNREACHABLE',
-        probe.reason ?? `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\`.`,
-        {
-          data: { baseUrl },
-          fix: { settings: ['NERION_OLLAMA_BASE_URL', 'NERION_CODER_BASE_URL'], command: ['ollama', 'serve'] },
-        },
-      );
+      throw new NerionError('BACKEND_UNREACHABLE', probe.reason ?? notRunningMessage(baseUrl), {
+        data: { baseUrl },
+        fix: notRunningFix(baseUrl),
+      });
     }
     if (probe.modelAvailable) return { status: 'present', tag };
     if (!(await options.consent({ url: `ollama pull ${tag}`, destination: baseUrl }))) {

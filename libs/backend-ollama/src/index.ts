@@ -35,4 +35,4 @@ export {
   type OllamaManageOptions,
   type OllamaRunningModel,
 } from './ollama-manage.js';
-export { OLLAMA_DEFAULT_PORT, ollamaHostToBaseUrl } from './ollama-host.js';
+export { OLLAMA_DEFAULT_PORT, ollamaHostToBaseUrl, ollamaServeCommand } from './ollama-host.js';

@@ -218,7 +218,9 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
       const started = performance.now();
       const probe = await backend.probe();
       expect(probe.available).toBe(false);
-      expect(probe.reason).toContain(`Ollama is not answering at ${baseUrl} — start it with \`ollama serve\``);
+      // The start command listens where the backend looks (Ollama reads its address from OLLAMA_HOST).
+      const start = `env OLLAMA_HOST=127.0.0.1:${new URL(baseUrl).port} ollama serve`;
+      expect(probe.reason).toContain(`Ollama is not answering at ${baseUrl} — start it with \`${start}\``);
       for (const attempt of [
         backend.generate({ messages: MESSAGES, maxTokens: 4 }),
         backend.generate({ prompt: 'x', maxTokens: 4 }),
@@ -229,7 +231,13 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
       ]) {
         const error = await rejection(attempt);
         expect(error.code).toBe('BACKEND_UNREACHABLE');
-        expect(error.message).toContain('start it with `ollama serve`');
+        expect(error.message).toContain(`start it with \`${start}\``);
+        expect(error.fix?.command).toEqual([
+          'env',
+          `OLLAMA_HOST=127.0.0.1:${new URL(baseUrl).port}`,
+          'ollama',
+          'serve',
+        ]);
       }
       expect(performance.now() - started).toBeLessThan(3000);
     } finally {

@@ -2,18 +2,22 @@ import {
   NerionError,
   describeError,
   serverText,
+  shellJoin,
   type NerionErrorFix,
   type RequestLifecycle,
 } from '@nerion/backend-core';
 import { NOT_OLLAMA_BODY } from './fetch-with-signal.js';
+import { ollamaServeCommand } from './ollama-host.js';
 
 /** The sentence for "nothing answers": what happened and the command that fixes it. */
 export function notRunningMessage(baseUrl: string): string {
-  return `Ollama is not answering at ${baseUrl} — start it with \`ollama serve\` (or set NERION_OLLAMA_BASE_URL to where it runs).`;
+  return `Ollama is not answering at ${baseUrl} — start it with \`${shellJoin(ollamaServeCommand(baseUrl))}\` (or set NERION_OLLAMA_BASE_URL to where it runs).`;
 }
 
-/** What fixes "nothing answers", as data: start Ollama, or point NERION_CODER_BASE_URL at it. */
-export const NOT_RUNNING_FIX: NerionErrorFix = { settings: ['NERION_CODER_BASE_URL'], command: ['ollama', 'serve'] };
+/** What fixes "nothing answers", as data: start Ollama where the backend looks, or point nerion at where it runs. */
+export function notRunningFix(baseUrl: string): NerionErrorFix {
+  return { settings: ['NERION_OLLAMA_BASE_URL', 'NERION_CODER_BASE_URL'], command: ollamaServeCommand(baseUrl) };
+}
 
 /** What fixes "the model is not installed", as data: the command that installs it. */
 export function modelMissingFix(model: string): NerionErrorFix {
@@ -110,8 +114,8 @@ export function toNerionError(error: unknown, context: ErrorContext): NerionErro
   const code = connectionCode(error);
   if (context.phase === 'request' && code !== undefined) {
     return new NerionError('BACKEND_UNREACHABLE', notRunningMessage(context.baseUrl), {
-      fix: NOT_RUNNING_FIX,
       cause: error,
+      fix: notRunningFix(context.baseUrl),
       data: { ...data, code },
     });
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { NerionError } from '@nerion/backend-core';
-import { ollamaHostToBaseUrl } from './ollama-host.js';
+import { ollamaHostToBaseUrl, ollamaServeCommand } from './ollama-host.js';
 
 describe('ollamaHostToBaseUrl (OLLAMA_HOST read as Ollama’s envconfig.Host + ConnectableHost read it)', () => {
   it.each([
@@ -39,5 +39,17 @@ describe('ollamaHostToBaseUrl (OLLAMA_HOST read as Ollama’s envconfig.Host + C
       expect((caught as NerionError).fix?.settings).toContain('OLLAMA_HOST');
       expect((caught as NerionError).message).not.toContain('secret');
     }
+  });
+});
+
+describe('ollamaServeCommand (the printed start command uses the endpoint’s host and port)', () => {
+  it.each([
+    ['http://localhost:11434', ['ollama', 'serve']],
+    ['http://127.0.0.1:11434', ['ollama', 'serve']],
+    ['http://127.0.0.1:11435', ['env', 'OLLAMA_HOST=127.0.0.1:11435', 'ollama', 'serve']],
+    ['http://localhost:9000', ['env', 'OLLAMA_HOST=127.0.0.1:9000', 'ollama', 'serve']],
+    ['http://gpu1:11434', ['env', 'OLLAMA_HOST=gpu1:11434', 'ollama', 'serve']],
+  ])('%s → %j', (baseUrl, argv) => {
+    expect(ollamaServeCommand(baseUrl)).toEqual(argv);
   });
 });

@@ -86,3 +86,22 @@ export function ollamaHostToBaseUrl(value: string): string {
   const hostPart = host.includes(':') ? `[${host}]` : host;
   return `${scheme}://${hostPart}:${port}${path ? `/${path}` : ''}`;
 }
+
+/**
+ * The command that starts Ollama where `baseUrl` points, as argv: `ollama serve` on the default
+ * endpoint, else `env OLLAMA_HOST=<host>:<port> ollama serve` (Ollama reads its listen address from
+ * OLLAMA_HOST). For another machine the host stays as written: run it there.
+ */
+export function ollamaServeCommand(baseUrl: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    return ['ollama', 'serve'];
+  }
+  const port = url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port;
+  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+  if (local && port === String(OLLAMA_DEFAULT_PORT) && url.protocol === 'http:') return ['ollama', 'serve'];
+  const host = local ? '127.0.0.1' : url.hostname;
+  return ['env', `OLLAMA_HOST=${host}:${port}`, 'ollama', 'serve'];
+}
