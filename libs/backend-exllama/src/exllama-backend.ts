@@ -8,8 +8,11 @@ import { createOpenAICompatibleBackend } from '@nerion/backend-openai-compatible
 import { ExllamaBridgeBackend, type ExllamaBridgeBackendSettings } from './exllama-bridge-backend.js';
 
 export interface ExllamaBackendSettings extends ExllamaBridgeBackendSettings {
-  /** An OpenAI-compatible exllama server (TabbyAPI), e.g. `http://localhost:5000`; selects HTTP mode. */
-  baseUrl?: string;
+  /**
+   * An OpenAI-compatible exllama server (TabbyAPI), e.g. `http://localhost:5000`, or several (replicas,
+   * load-balanced as in @nerion/backend-openai-compatible); selects HTTP mode.
+   */
+  baseUrl?: string | readonly string[];
   /** TabbyAPI's API key (sent as a Bearer token). */
   apiKey?: string;
   /** Injectable fetch for HTTP mode. */
@@ -19,7 +22,7 @@ export interface ExllamaBackendSettings extends ExllamaBridgeBackendSettings {
 export type ExllamaBackend = CoderBackend;
 
 export function createExllamaBackend(settings: ExllamaBackendSettings): ExllamaBackend {
-  if (settings.baseUrl) {
+  if (settings.baseUrl !== undefined && settings.baseUrl.length > 0) {
     return createOpenAICompatibleBackend({
       id: 'exllamav2',
       model: settings.model,
