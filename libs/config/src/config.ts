@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as YamlModule from 'yaml';
 import { NerionError, parseBaseUrl, serverRoot } from '@nerion/backend-core';
+import { parseArgumentList } from './argument-list.js';
 import { parseBackendId, parseModelReference, type KnownBackendId } from './backend-ids.js';
 
 export type ConfigSource = 'flag' | 'env' | 'file' | 'auto' | 'default';
@@ -37,10 +38,38 @@ export const CONFIG_VARIABLES = [
   'NERION_PYTHON',
   'NERION_VLLM_COMMAND',
   'NERION_SERVER_START_TIMEOUT',
+  // Each HTTP backend's own endpoint (a comma-separated list or a YAML list: replicas), docs/scaling-out.md:
+  'NERION_OLLAMA_BASE_URL',
+  'NERION_VLLM_BASE_URL',
+  'NERION_EXL_BASE_URL',
+  // vLLM autostart's parallelism and extra arguments:
+  'NERION_VLLM_TENSOR_PARALLEL_SIZE',
+  'NERION_VLLM_PIPELINE_PARALLEL_SIZE',
+  'NERION_VLLM_DATA_PARALLEL_SIZE',
+  'NERION_VLLM_DISTRIBUTED_EXECUTOR_BACKEND',
+  'NERION_VLLM_EXTRA_ARGS',
 ] as const;
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
-export type ConfigValues = Partial<Record<ConfigVariable, string | number | boolean>>;
+/** The variables whose config-file value may be a YAML list (base URLs: replicas; an argument list). */
+export const LIST_VARIABLES: ReadonlySet<ConfigVariable> = new Set<ConfigVariable>([
+  'NERION_CODER_BASE_URL',
+  'NERION_OLLAMA_BASE_URL',
+  'NERION_VLLM_BASE_URL',
+  'NERION_EXL_BASE_URL',
+  'NERION_VLLM_EXTRA_ARGS',
+]);
+
+export type ConfigScalar = string | number | boolean;
+export type ConfigValues = Partial<Record<ConfigVariable, ConfigScalar | readonly ConfigScalar[]>>;
+
+/** The HTTP backends with an endpoint of their own, and the variable that names it. */
+export const ENDPOINT_VARIABLES = {
+  ollama: 'NERION_OLLAMA_BASE_URL',
+  vllm: 'NERION_VLLM_BASE_URL',
+  exllamav2: 'NERION_EXL_BASE_URL',
+} as const satisfies Partial<Record<KnownBackendId, ConfigVariable>>;
+export type EndpointBackend = keyof typeof ENDPOINT_VARIABLES;
 
 export interface ConfigFlags {
   backend?: string;
@@ -49,6 +78,11 @@ export interface ConfigFlags {
   jsonGrammar?: boolean;
   strict?: boolean;
   yes?: boolean;
+  /**
+   * `backend` and `model` name one combination the command runs (the bench's), not the user's choice:
+   * NERION_CODER_BASE_URL / --base-url keep applying to the backend the user selected.
+   */
+  combination?: boolean;
 }
 
 export interface AutoSelection {
@@ -75,6 +109,15 @@ export interface NerionConfig {
    * unset — each backend package then applies its own default (e.g. `@nerion/backend-ollama/defaults`).
    */
   readonly baseUrl: string | undefined;
+  /**
+   * Each HTTP backend's endpoint as configured — one URL, or several (replicas): NERION_CODER_BASE_URL /
+   * --base-url for the selected backend when it outranks the backend's own variable (flag > env > file; the
+   * generic one wins a tie), else NERION_OLLAMA_BASE_URL / NERION_VLLM_BASE_URL / NERION_EXL_BASE_URL.
+   * Undefined: the backend's default (for Ollama, after OLLAMA_HOST).
+   */
+  readonly endpoints: { readonly [backend in EndpointBackend]: readonly string[] | undefined };
+  /** Ollama's own OLLAMA_HOST from the environment, as written (read in Ollama's forms by @nerion/backend-ollama/settings). */
+  readonly ollamaHost: string | undefined;
   readonly llamaCpp: {
     readonly modelPath: string | undefined;
     readonly modelUrl: string | undefined;
@@ -83,7 +126,18 @@ export interface NerionConfig {
   };
   /** `python`: NERION_PYTHON when set; undefined lets the exllamav2 backend apply its own default (`python3`). */
   readonly exllama: { readonly modelDir: string | undefined; readonly python: string | undefined };
-  readonly vllm: { readonly command: readonly string[] | undefined };
+  readonly vllm: {
+    readonly command: readonly string[] | undefined;
+    /** NERION_VLLM_*_PARALLEL_SIZE and NERION_VLLM_DISTRIBUTED_EXECUTOR_BACKEND (checked by @nerion/backend-vllm). */
+    readonly parallelism: {
+      readonly tensorParallelSize?: number;
+      readonly pipelineParallelSize?: number;
+      readonly dataParallelSize?: number;
+      readonly distributedExecutorBackend?: string;
+    };
+    /** NERION_VLLM_EXTRA_ARGS as argv words (a shell-words string, or a YAML list). */
+    readonly extraArgs: readonly string[] | undefined;
+  };
   /** NERION_SERVER_START_TIMEOUT in ms when set; undefined lets the backend apply its own default. */
   readonly serverStartTimeoutMs: number | undefined;
   readonly allowNetwork: boolean;
@@ -148,7 +202,9 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
   const homeDir = input.homeDir ?? homedir();
   const cwd = input.cwd ?? '.';
 
-  const lookup = (name: ConfigVariable): { value: string | number | boolean; source: ConfigSource } | undefined => {
+  const lookup = (
+    name: ConfigVariable,
+  ): { value: ConfigScalar | readonly ConfigScalar[]; source: ConfigSource } | undefined => {
     const fromEnv = env[name];
     if (fromEnv !== undefined) return { value: fromEnv, source: 'env' };
     const fromFile = fileValues[name];
@@ -159,6 +215,11 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
     const found = lookup(name);
     if (!found) return undefined;
     sources[name] = found.source;
+    if (Array.isArray(found.value))
+      throw new NerionError('CONFIG_INVALID', `${name} in ${input.file?.path} takes one value, not a list.`, {
+        fix: { settings: [name] },
+        data: { name, file: input.file?.path },
+      });
     const value = String(found.value).trim();
     return value === '' ? undefined : value;
   };
@@ -170,7 +231,8 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
     const found = lookup(name);
     if (!found) return false;
     sources[name] = found.source;
-    return parseBoolean(found.value, found.source === 'file' ? `${name} in ${input.file?.path}` : name);
+    if (Array.isArray(found.value)) return parseBoolean(String(found.value), `${name} in ${input.file?.path}`);
+    return parseBoolean(found.value as ConfigScalar, found.source === 'file' ? `${name} in ${input.file?.path}` : name);
   };
 
   // Backend and model: the model's prefix (`ollama:x`) is a backend choice at the model's level.
@@ -239,17 +301,42 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
     sources.model = 'default';
   }
 
-  const baseUrlRaw = flags.baseUrl ?? text('NERION_CODER_BASE_URL');
-  if (flags.baseUrl !== undefined) sources.NERION_CODER_BASE_URL = 'flag';
-  const baseUrl =
-    baseUrlRaw === undefined
-      ? undefined
-      : serverRoot(
-          parseBaseUrl(baseUrlRaw, {
-            name: flags.baseUrl !== undefined ? '--base-url' : 'NERION_CODER_BASE_URL',
-            example: 'http://localhost:11434',
-          }),
-        );
+  // Each HTTP backend's endpoint. NERION_CODER_BASE_URL belongs to the backend the user selected (for a
+  // bench combination, not the combination's backend); it and the backend's own variable compete by source.
+  const userChoice = choices.find((choice) => choice.source !== 'flag');
+  const endpointOwner: KnownBackendId = !flags.combination
+    ? backend
+    : (userChoice?.backend ?? (useAuto ? input.auto!.backend : DEFAULT_BACKEND));
+  const generic =
+    flags.baseUrl !== undefined
+      ? {
+          value: flags.baseUrl as ConfigScalar | readonly ConfigScalar[],
+          source: 'flag' as ConfigSource,
+          name: '--base-url',
+        }
+      : (() => {
+          const found = lookup('NERION_CODER_BASE_URL');
+          return found && { ...found, name: 'NERION_CODER_BASE_URL' };
+        })();
+  const endpointFor = (owner: EndpointBackend): readonly string[] | undefined => {
+    const variable = ENDPOINT_VARIABLES[owner];
+    const own = lookup(variable);
+    const candidates = [
+      ...(owner === endpointOwner && generic ? [generic] : []),
+      ...(own ? [{ ...own, name: variable as string }] : []),
+    ].sort((left, right) => rank[left.source] - rank[right.source]);
+    const chosen = candidates[0];
+    if (!chosen) return undefined;
+    if (chosen.name === variable) sources[variable] = chosen.source;
+    return parseBaseUrlList(chosen.value, chosen.name, input.file?.path, chosen.source);
+  };
+  if (generic) sources.NERION_CODER_BASE_URL = generic.source;
+  const genericUrls =
+    generic === undefined ? undefined : parseBaseUrlList(generic.value, generic.name, input.file?.path, generic.source);
+  const endpoints = { ollama: endpointFor('ollama'), vllm: endpointFor('vllm'), exllamav2: endpointFor('exllamav2') };
+  // The selected backend's endpoint (its first URL): what NERION_CODER_BASE_URL names for it.
+  const baseUrl = backend in ENDPOINT_VARIABLES ? endpoints[backend as EndpointBackend]?.[0] : genericUrls?.[0];
+  const ollamaHost = env.OLLAMA_HOST?.trim() || undefined;
 
   const cacheDirRaw = text('NERION_CACHE_DIR');
   const cacheDir = cacheDirRaw ? resolve(cwd, expandHome(cacheDirRaw, homeDir)) : join(homeDir, '.cache', 'nerion');
@@ -270,12 +357,33 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
     parseBaseUrl(modelUrl, { name: 'LLAMA_CPP_MODEL_URL', example: 'https://host/model.gguf' });
   const threadsRaw = text('NERION_LLAMA_THREADS');
   const commandRaw = text('NERION_VLLM_COMMAND');
+  const size = (name: ConfigVariable): number | undefined => {
+    const raw = text(name);
+    return raw === undefined ? undefined : parsePositiveInteger(raw, name);
+  };
+  const parallelism = {
+    ...optional('tensorParallelSize', size('NERION_VLLM_TENSOR_PARALLEL_SIZE')),
+    ...optional('pipelineParallelSize', size('NERION_VLLM_PIPELINE_PARALLEL_SIZE')),
+    ...optional('dataParallelSize', size('NERION_VLLM_DATA_PARALLEL_SIZE')),
+    ...optional('distributedExecutorBackend', text('NERION_VLLM_DISTRIBUTED_EXECUTOR_BACKEND')),
+  };
+  const extraArgsFound = lookup('NERION_VLLM_EXTRA_ARGS');
+  if (extraArgsFound) sources.NERION_VLLM_EXTRA_ARGS = extraArgsFound.source;
+  const extraArgs =
+    extraArgsFound === undefined
+      ? undefined
+      : parseArgumentList(
+          Array.isArray(extraArgsFound.value) ? extraArgsFound.value : String(extraArgsFound.value),
+          'NERION_VLLM_EXTRA_ARGS',
+        );
   const startTimeoutRaw = text('NERION_SERVER_START_TIMEOUT');
 
   const config: NerionConfig = {
     backend,
     model: modelName,
     baseUrl,
+    endpoints,
+    ollamaHost,
     llamaCpp: {
       modelPath: pathValue('LLAMA_CPP_MODEL_PATH'),
       modelUrl,
@@ -283,7 +391,11 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
       threads: threadsRaw === undefined ? undefined : parsePositiveInteger(threadsRaw, 'NERION_LLAMA_THREADS'),
     },
     exllama: { modelDir: pathValue('EXLLAMA_MODEL_DIR'), python: text('NERION_PYTHON') },
-    vllm: { command: commandRaw === undefined ? undefined : splitCommandLine(commandRaw, 'NERION_VLLM_COMMAND') },
+    vllm: {
+      command: commandRaw === undefined ? undefined : splitCommandLine(commandRaw, 'NERION_VLLM_COMMAND'),
+      parallelism,
+      extraArgs: extraArgs === undefined || extraArgs.length === 0 ? undefined : extraArgs,
+    },
     serverStartTimeoutMs:
       startTimeoutRaw === undefined
         ? undefined
@@ -368,13 +480,52 @@ export function loadConfigFile(path: string): { path: string; values: ConfigValu
         { data: { file: path, key } },
       );
     }
+    const listAllowed = LIST_VARIABLES.has(key as ConfigVariable);
+    const scalar = (item: unknown): boolean => ['string', 'number', 'boolean'].includes(typeof item);
+    if (Array.isArray(value) && listAllowed && value.every(scalar)) continue;
     if (typeof value === 'object' && value !== null) {
-      throw new NerionError('CONFIG_INVALID', `${path}: ${key} must be a string, number or boolean.`, {
-        data: { file: path, key },
-      });
+      throw new NerionError(
+        'CONFIG_INVALID',
+        `${path}: ${key} must be ${listAllowed ? 'a string, number or boolean, or a list of them' : 'a string, number or boolean'}.`,
+        { data: { file: path, key }, fix: { settings: [key] } },
+      );
     }
   }
   return { path, values: values as ConfigValues };
+}
+
+/**
+ * A base-URL setting: one URL, a comma-separated list, or a YAML list — each an http(s) URL without
+ * credentials (parseBaseUrl), returned as server roots in order. Empty or repeated entries are CONFIG_INVALID.
+ */
+export function parseBaseUrlList(
+  value: ConfigScalar | readonly ConfigScalar[],
+  name: string,
+  file?: string,
+  source?: ConfigSource,
+): string[] {
+  const label = source === 'file' && file ? `${name} in ${file}` : name;
+  const entries = (Array.isArray(value) ? value.map(String) : String(value).split(','))
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const fix = name.startsWith('-') ? {} : { fix: { settings: [name] } };
+  if (entries.length === 0)
+    throw new NerionError('CONFIG_INVALID', `${label} is empty; give a base URL like http://localhost:8000.`, {
+      data: { name },
+      ...fix,
+    });
+  const roots = entries.map((entry) => serverRoot(parseBaseUrl(entry, { name, example: 'http://localhost:8000' })));
+  const repeated = roots.find((root, index) => roots.indexOf(root) !== index);
+  if (repeated !== undefined)
+    throw new NerionError('CONFIG_INVALID', `${label} lists ${repeated} more than once; list each replica once.`, {
+      data: { name, baseUrls: roots },
+      ...fix,
+    });
+  return roots;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [key in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [key in K]?: V };
 }
 
 /** `NERION_LLAMA_THREADS in /path/config.yaml` → `NERION_LLAMA_THREADS`: the variable a message names. */

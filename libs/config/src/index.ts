@@ -11,18 +11,24 @@ export {
 export {
   CONFIG_VARIABLES,
   DEFAULT_BACKEND,
+  ENDPOINT_VARIABLES,
+  LIST_VARIABLES,
   DEFAULT_MODEL,
   defaultConfigFilePath,
   loadConfigFile,
+  parseBaseUrlList,
   parseBoolean,
   resolveConfig,
   splitCommandLine,
   type AutoSelection,
   type ConfigFlags,
+  type ConfigScalar,
   type ConfigSource,
   type ConfigValues,
   type ConfigVariable,
+  type EndpointBackend,
   type NerionConfig,
   type ResolveConfigInput,
 } from './config.js';
 export { SETTING_FLAGS } from './setting-flags.js';
+export { parseArgumentList } from './argument-list.js';
