@@ -68,7 +68,7 @@ async function availability(combination: Combination, config: NerionConfig): Pro
     ...(combination.family ? { family: combination.family } : {}),
   };
   // A local exllamav2 model folder that does not exist cannot be served: say so without spawning Python.
-  if (combination.backend === 'exllamav2' && !(config.backend === 'exllamav2' && config.baseUrl)) {
+  if (combination.backend === 'exllamav2' && !config.endpoints.exllamav2) {
     const { modelDir } = await exllamaModelSource(combination.model, config);
     const { hasExllamaModel } = await import('@nerion/backend-exllama');
     if (!hasExllamaModel(modelDir))

@@ -4,8 +4,8 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { formatBytes, redactSecrets } from '@nerion/backend-core';
-import { ollamaBaseUrl } from '@nerion/backend-ollama/settings';
-import { vllmBaseUrl } from '@nerion/backend-vllm/settings';
+import { ollamaEndpoints } from '@nerion/backend-ollama/settings';
+import { vllmEndpoints } from '@nerion/backend-vllm/settings';
 import type { KnownBackendId, NerionConfig } from '@nerion/config';
 import { loadCatalog, type Catalog, type DownloadProgress } from '@nerion/catalog';
 import { isInteractive } from './environment.js';
@@ -15,10 +15,20 @@ export function loadCatalogForConfig(config: NerionConfig): Catalog {
   return loadCatalog(config.catalogPath === undefined ? {} : { catalogPath: config.catalogPath });
 }
 
-/** The endpoint of an HTTP backend: the configured one when that backend is selected, else the backend's default. */
+/**
+ * The endpoints of an HTTP backend — its own (NERION_OLLAMA_BASE_URL / NERION_VLLM_BASE_URL, or
+ * NERION_CODER_BASE_URL when it is the selected backend; several are replicas), else the backend's default
+ * (for Ollama, after OLLAMA_HOST). Whatever backend is selected, each command looks at each backend here.
+ */
+export function endpointsFor(config: NerionConfig, backend: 'ollama' | 'vllm'): string[] {
+  return backend === 'ollama'
+    ? ollamaEndpoints(config.endpoints.ollama, config.ollamaHost)
+    : vllmEndpoints(config.endpoints.vllm);
+}
+
+/** The first endpoint of an HTTP backend (the one messages and printed commands name). */
 export function baseUrlFor(config: NerionConfig, backend: 'ollama' | 'vllm'): string {
-  const configured = config.backend === backend ? config.baseUrl : undefined;
-  return backend === 'ollama' ? ollamaBaseUrl(configured) : vllmBaseUrl(configured);
+  return endpointsFor(config, backend)[0]!;
 }
 
 /**

@@ -42,10 +42,11 @@ describe('nerion models bench against the local Ollama and OpenAI-compatible (vL
     await rm(home, { recursive: true, force: true });
   });
 
-  const envFor = (baseUrl: string): Record<string, string> => ({
+  // Each backend's own endpoint variable (NERION_CODER_BASE_URL names only the selected backend's).
+  const envFor = (backend: string, baseUrl: string): Record<string, string> => ({
     HOME: home,
     NERION_CACHE_DIR: join(home, 'cache'),
-    NERION_CODER_BASE_URL: baseUrl,
+    [backend === 'ollama' ? 'NERION_OLLAMA_BASE_URL' : 'NERION_VLLM_BASE_URL']: baseUrl,
   });
 
   it.each([
@@ -56,7 +57,7 @@ describe('nerion models bench against the local Ollama and OpenAI-compatible (vL
     async (backend, url) => {
       const table = await runCli(
         ['models', 'bench', '--backends', backend, '--models', family, '--runs', '2', '--max-tokens', '16'],
-        { env: envFor(url()), timeoutMs: 120_000 },
+        { env: envFor(backend, url()), timeoutMs: 120_000 },
       );
       expect(table.stderr).not.toMatch(/^n\/a /m);
       expect(table.status).toBe(0);
@@ -66,7 +67,7 @@ describe('nerion models bench against the local Ollama and OpenAI-compatible (vL
 
       const json = await runCli(
         ['models', 'bench', '--backends', backend, '--models', family, '--runs', '3', '--max-tokens', '16', '--json'],
-        { env: envFor(url()), timeoutMs: 120_000 },
+        { env: envFor(backend, url()), timeoutMs: 120_000 },
       );
       expect(json.status).toBe(0);
       const [result] = JSON.parse(json.stdout).results;

@@ -104,9 +104,13 @@ describe('nerion doctor (built binary; real llama.cpp on the tiny GGUF fixture, 
     expect(run.status).toBe(3);
     expect(run.stdout).toMatch(/^ollama \(selected\) — deepseek-coder-v2: not usable$/m);
     expect(run.stdout).toMatch(/^ {2}FAIL reachable {3}Ollama is not answering at http:\/\/127\.0\.0\.1:\d+/m);
-    expect(run.stdout).toMatch(/^ {7}fix: ollama serve/m);
+    // The start command listens on the endpoint nerion looks at (Ollama reads OLLAMA_HOST).
+    const start = `env OLLAMA_HOST=127.0.0.1:${new URL(down).port} ollama serve`;
+    expect(run.stdout).toContain(
+      `       fix: ${start}   # or point NERION_OLLAMA_BASE_URL at your Ollama (now ${down})`,
+    );
     expect(run.stderr).toContain('Error [NOT_AVAILABLE]: The selected backend ollama is not usable: reachable:');
-    expect(run.stderr).toContain('Fix: ollama serve');
+    expect(run.stderr).toContain(`Fix: ${start}`);
   }, 70_000);
 
   it('llama_cpp with no file: "configured" fails with the ensure command', async () => {

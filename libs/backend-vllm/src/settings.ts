@@ -5,3 +5,8 @@ export const DEFAULT_VLLM_BASE_URL = 'http://localhost:8000';
 export function vllmBaseUrl(configured?: string): string {
   return configured ?? DEFAULT_VLLM_BASE_URL;
 }
+
+/** Where vLLM is: the configured base URLs (several are replicas), else vLLM's default. */
+export function vllmEndpoints(configured: readonly string[] | undefined): string[] {
+  return configured !== undefined && configured.length > 0 ? [...configured] : [DEFAULT_VLLM_BASE_URL];
+}

@@ -1,6 +1,7 @@
 /**
  * Maps the resolved config to @nerion/backend-exllama (experimental):
- * - NERION_CODER_BASE_URL set with exllamav2 selected → HTTP mode (TabbyAPI, OpenAI-compatible);
+ * - NERION_EXL_BASE_URL (or NERION_CODER_BASE_URL with exllamav2 selected) → HTTP mode (TabbyAPI,
+ *   OpenAI-compatible; several URLs are replicas);
  * - else the Python bridge (NERION_PYTHON) on EXLLAMA_MODEL_DIR, or on the catalog's folder under
  *   `<NERION_CACHE_DIR>/models/exl/<family>`, which NERION_AUTOSTART_EXL=1 prepares (with network consent).
  */
@@ -41,7 +42,7 @@ export function exllamaSettingsFromConfig(
   config: NerionConfig,
   modelDir: string | undefined,
 ): ExllamaBackendSettings {
-  const baseUrl = config.backend === 'exllamav2' ? config.baseUrl : undefined;
+  const baseUrl = config.endpoints.exllamav2;
   return {
     model,
     modelDir,
@@ -56,8 +57,7 @@ export function exllamaSettingsFromConfig(
 export async function createExllamaFromConfig(model: string, context: BackendContext): Promise<CoderBackend> {
   const { config } = context;
   const { createExllamaBackend, prepareExllamaModelDir } = await import('@nerion/backend-exllama');
-  if (config.backend === 'exllamav2' && config.baseUrl)
-    return createExllamaBackend(exllamaSettingsFromConfig(model, config, undefined));
+  if (config.endpoints.exllamav2) return createExllamaBackend(exllamaSettingsFromConfig(model, config, undefined));
 
   const source = await exllamaModelSource(model, config);
   if (config.autostartExl && !existsSync(join(source.modelDir, 'config.json'))) {

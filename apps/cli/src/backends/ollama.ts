@@ -2,15 +2,15 @@ import { sameOllamaModel } from '@nerion/backend-ollama/settings';
 import { type NerionConfig } from '@nerion/config';
 import type { OllamaBackend, OllamaBackendSettings } from '@nerion/backend-ollama';
 import { resolveModelForBackend } from '@nerion/catalog';
-import { baseUrlFor, loadCatalogForConfig } from '../catalog.js';
+import { endpointsFor, loadCatalogForConfig } from '../catalog.js';
 import type { BackendContext } from './index.js';
 
 /**
- * Maps the resolved config to the Ollama backend's settings. The base URL applies only when Ollama is the
- * selected backend (NERION_CODER_BASE_URL names the selected backend's endpoint); otherwise Ollama's default.
+ * Maps the resolved config to the Ollama backend's settings: Ollama's own endpoint(s) — NERION_OLLAMA_BASE_URL
+ * (or NERION_CODER_BASE_URL with Ollama selected), else OLLAMA_HOST, else the default; several are replicas.
  */
 export function ollamaSettingsFromConfig(model: string, config: NerionConfig): OllamaBackendSettings {
-  return { model, baseUrl: baseUrlFor(config, 'ollama') };
+  return { model, baseUrl: endpointsFor(config, 'ollama') };
 }
 
 /**

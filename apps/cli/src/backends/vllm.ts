@@ -1,6 +1,9 @@
 /**
  * Maps the resolved config to @nerion/backend-vllm:
- * - base URL: NERION_CODER_BASE_URL when vLLM is selected, else http://localhost:8000;
+ * - base URL(s): NERION_VLLM_BASE_URL (or NERION_CODER_BASE_URL when vLLM is selected), else http://localhost:8000;
+ *   several are replicas;
+ * - autostart's parallelism (NERION_VLLM_*_PARALLEL_SIZE, NERION_VLLM_DISTRIBUTED_EXECUTOR_BACKEND) and
+ *   NERION_VLLM_EXTRA_ARGS as typed settings and an argv list;
  * - the served name and the repo to serve come from the catalog's vLLM entry for the model's family;
  *   a model the catalog does not know is asked for (and served) under its own name;
  * - autostart (NERION_AUTOSTART_VLLM=1): launch command NERION_VLLM_COMMAND (default `vllm serve`), start
@@ -9,9 +12,9 @@
  */
 import type { CoderBackend } from '@nerion/backend-core';
 import type { NerionConfig } from '@nerion/config';
-import type { VllmBackendSettings } from '@nerion/backend-vllm';
+import type { VllmBackendSettings, VllmDistributedExecutorBackend, VllmParallelism } from '@nerion/backend-vllm';
 import { findFamily } from '@nerion/catalog';
-import { baseUrlFor, loadCatalogForConfig } from '../catalog.js';
+import { endpointsFor, loadCatalogForConfig } from '../catalog.js';
 import type { BackendContext } from './index.js';
 
 export interface VllmModelSource {
@@ -35,12 +38,23 @@ export function vllmModelSource(model: string, config: NerionConfig): VllmModelS
   };
 }
 
+/** NERION_VLLM_*_PARALLEL_SIZE and the executor, as @nerion/backend-vllm's typed settings (it checks them). */
+export function vllmParallelismFromConfig(config: NerionConfig): VllmParallelism {
+  const { distributedExecutorBackend, ...sizes } = config.vllm.parallelism;
+  return {
+    ...sizes,
+    ...(distributedExecutorBackend === undefined
+      ? {}
+      : { distributedExecutorBackend: distributedExecutorBackend as VllmDistributedExecutorBackend }),
+  };
+}
+
 export function vllmSettingsFromConfig(model: string, context: BackendContext): VllmBackendSettings {
   const { config } = context;
   const source = vllmModelSource(model, config);
   return {
     model: source.servedName,
-    baseUrl: baseUrlFor(config, 'vllm'),
+    baseUrl: endpointsFor(config, 'vllm'),
     ...(context.progress ? { progress: context.progress } : {}),
     autostart: {
       enabled: config.autostartVllm,
@@ -48,7 +62,12 @@ export function vllmSettingsFromConfig(model: string, context: BackendContext): 
       cacheDir: config.cacheDir,
       startTimeoutMs: config.serverStartTimeoutMs,
       ...(config.vllm.command ? { command: config.vllm.command } : {}),
-      ...(source.revision ? { extraArgs: ['--revision', source.revision] } : {}),
+      parallelism: vllmParallelismFromConfig(config),
+      ...(source.revision || config.vllm.extraArgs
+        ? {
+            extraArgs: [...(source.revision ? ['--revision', source.revision] : []), ...(config.vllm.extraArgs ?? [])],
+          }
+        : {}),
     },
   };
 }

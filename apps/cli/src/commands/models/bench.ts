@@ -148,7 +148,7 @@ export default class ModelsBench extends NerionCommand {
         signal: controller.signal,
         createBackend: async (backend, model) => {
           // Each combination is resolved as if run with `--backend B --model M` (base URL, model path, … for B).
-          const config = this.resolveConfig({ backend, model });
+          const config = this.resolveConfig({ backend, model, combination: true });
           return registry.create(backend, model, { config, progress: (message) => progressLine?.show(message) });
         },
         onProgress: progressLine ? (event) => progressLine.show(describeProgress(event)) : undefined,

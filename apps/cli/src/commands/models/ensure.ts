@@ -12,7 +12,7 @@ import {
   type CatalogFamily,
 } from '@nerion/catalog';
 import { NerionCommand } from '../../base-command.js';
-import { baseUrlFor, consentFor, createByteProgressRenderer, loadCatalogForConfig } from '../../catalog.js';
+import { baseUrlFor, consentFor, createByteProgressRenderer, endpointsFor, loadCatalogForConfig } from '../../catalog.js';
 
 export interface EnsureResult {
   backend: KnownBackendId;
@@ -65,7 +65,13 @@ export default class ModelsEnsure extends NerionCommand {
 
   async run(): Promise<EnsureResult> {
     const { flags } = await this.parse(ModelsEnsure);
-    const config = this.resolveConfig({ backend: flags.backend, model: flags.model, yes: flags.yes });
+    const config = this.resolveConfig({
+      backend: flags.backend,
+      model: flags.model,
+      yes: flags.yes,
+      // --backend names what to provision, not the user's choice: each backend keeps its own endpoint.
+      combination: true,
+    });
     const catalog = loadCatalogForConfig(config);
     const backend = config.backend;
     let model = config.model;
@@ -103,8 +109,11 @@ export default class ModelsEnsure extends NerionCommand {
   private async ensureVllm(config: NerionConfig, catalog: Catalog, model: string): Promise<EnsureResult> {
     const family = resolveFamily(catalog, model, { retry: ensureRetry('vllm') });
     const entry = catalogEntry(family, 'vllm', 'vLLM');
+    // The vLLM endpoint (NERION_VLLM_BASE_URL, or NERION_CODER_BASE_URL with vLLM selected): the command
+    // listens where nerion will look, with the configured launch command, parallelism and extra arguments.
     const url = new URL(baseUrlFor(config, 'vllm'));
     const { ensureVllmModel } = await import('@nerion/backend-vllm');
+    const { vllmParallelismFromConfig } = await import('../../backends/vllm.js');
     const ensured = ensureVllmModel({
       model: family.id,
       displayName: family.displayName,
@@ -112,7 +121,10 @@ export default class ModelsEnsure extends NerionCommand {
       ...(entry.revision ? { revision: entry.revision } : {}),
       servedName: entry.servedName,
       host: url.hostname === 'localhost' ? '127.0.0.1' : url.hostname,
-      port: Number(url.port || 8000),
+      port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      ...(config.vllm.command ? { command: config.vllm.command } : {}),
+      parallelism: vllmParallelismFromConfig(config),
+      ...(config.vllm.extraArgs ? { extraArgs: config.vllm.extraArgs } : {}),
     });
     this.log(ensured.lines.join('\n'));
     return {
@@ -206,7 +218,8 @@ export default class ModelsEnsure extends NerionCommand {
   private async ensureOllama(config: NerionConfig, catalog: Catalog, model: string): Promise<EnsureResult> {
     const resolution = resolveModelForBackend(catalog, 'ollama', model);
     const tag = resolution.name;
-    const baseUrl = baseUrlFor(config, 'ollama');
+    // Every Ollama replica keeps its own models: each one gets the tag.
+    const baseUrls = endpointsFor(config, 'ollama');
     const ollama = await import('@nerion/backend-ollama').catch((error: unknown) => {
       throw new NerionError(
         'NOT_AVAILABLE',
@@ -219,9 +232,10 @@ export default class ModelsEnsure extends NerionCommand {
     let lastStatus = '';
     const progress = createByteProgressRenderer(`Pulling ${tag}`);
     let started: number | undefined;
-    let ensured;
+    const outcomes: Array<'present' | 'pulled'> = [];
     try {
-      ensured = await ollama.ensureOllamaModel({
+      for (const baseUrl of baseUrls) {
+      const ensured = await ollama.ensureOllamaModel({
         tag,
         baseUrl,
         consent: consentFor(config),
@@ -245,15 +259,19 @@ export default class ModelsEnsure extends NerionCommand {
           }
         },
       });
+      outcomes.push(ensured.status);
+      if (baseUrls.length > 1) this.note(`ollama at ${baseUrl}: ${tag} ${ensured.status}`);
+      }
     } finally {
       progress.finish();
     }
-    this.log(`ollama ${tag}: ${ensured.status}`);
+    const status = outcomes.includes('pulled') ? 'pulled' : 'present';
+    this.log(`ollama ${tag}: ${status}`);
     return {
       backend: 'ollama',
       model,
       ...(resolution.family ? { family: resolution.family.id } : {}),
-      status: ensured.status,
+      status,
     };
   }
 }
