@@ -301,6 +301,9 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
     sources.model = 'default';
   }
 
+  // An empty value is unset, as for every other variable.
+  const present = <T extends { value: ConfigScalar | readonly ConfigScalar[] }>(found: T | undefined): T | undefined =>
+    found === undefined || (typeof found.value === 'string' && found.value.trim() === '') ? undefined : found;
   // Each HTTP backend's endpoint. NERION_CODER_BASE_URL belongs to the backend the user selected (for a
   // bench combination, not the combination's backend); it and the backend's own variable compete by source.
   const userChoice = choices.find((choice) => choice.source !== 'flag');
@@ -315,12 +318,12 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
           name: '--base-url',
         }
       : (() => {
-          const found = lookup('NERION_CODER_BASE_URL');
+          const found = present(lookup('NERION_CODER_BASE_URL'));
           return found && { ...found, name: 'NERION_CODER_BASE_URL' };
         })();
   const endpointFor = (owner: EndpointBackend): readonly string[] | undefined => {
     const variable = ENDPOINT_VARIABLES[owner];
-    const own = lookup(variable);
+    const own = present(lookup(variable));
     const candidates = [
       ...(owner === endpointOwner && generic ? [generic] : []),
       ...(own ? [{ ...own, name: variable as string }] : []),

@@ -32,6 +32,12 @@ describe('one endpoint per backend', () => {
     expect(config.baseUrl).toBe(OLLAMA); // the selected backend (ollama by default)
     expect(config.sources).toMatchObject({ NERION_OLLAMA_BASE_URL: 'env', NERION_VLLM_BASE_URL: 'env' });
     expect(resolveConfig({ env: {} }).endpoints).toEqual({ ollama: undefined, vllm: undefined, exllamav2: undefined });
+    // An empty value is unset, as for every variable.
+    expect(resolveConfig({ env: { NERION_CODER_BASE_URL: '', NERION_VLLM_BASE_URL: ' ' } }).endpoints).toEqual({
+      ollama: undefined,
+      vllm: undefined,
+      exllamav2: undefined,
+    });
   });
 
   it('NERION_CODER_BASE_URL applies to the selected backend only, and wins a tie with its own variable', () => {
