@@ -12,7 +12,13 @@ import {
   type CatalogFamily,
 } from '@nerion/catalog';
 import { NerionCommand } from '../../base-command.js';
-import { baseUrlFor, consentFor, createByteProgressRenderer, endpointsFor, loadCatalogForConfig } from '../../catalog.js';
+import {
+  baseUrlFor,
+  consentFor,
+  createByteProgressRenderer,
+  endpointsFor,
+  loadCatalogForConfig,
+} from '../../catalog.js';
 
 export interface EnsureResult {
   backend: KnownBackendId;
@@ -235,32 +241,32 @@ export default class ModelsEnsure extends NerionCommand {
     const outcomes: Array<'present' | 'pulled'> = [];
     try {
       for (const baseUrl of baseUrls) {
-      const ensured = await ollama.ensureOllamaModel({
-        tag,
-        baseUrl,
-        consent: consentFor(config),
-        onProgress: (record) => {
-          started ??= performance.now();
-          if (record.total && record.completed !== undefined) {
-            const seconds = Math.max((performance.now() - started) / 1000, 1e-3);
-            const rate = record.completed / seconds;
-            progress.update({
-              receivedBytes: record.completed,
-              totalBytes: record.total,
-              resumedFromBytes: 0,
-              bytesPerSecond: rate,
-              etaSeconds: rate > 0 ? (record.total - record.completed) / rate : undefined,
-              done: record.completed >= record.total,
-            });
-          } else if (record.status !== lastStatus) {
-            lastStatus = record.status;
-            progress.finish();
-            this.note(`ollama: ${record.status}`);
-          }
-        },
-      });
-      outcomes.push(ensured.status);
-      if (baseUrls.length > 1) this.note(`ollama at ${baseUrl}: ${tag} ${ensured.status}`);
+        const ensured = await ollama.ensureOllamaModel({
+          tag,
+          baseUrl,
+          consent: consentFor(config),
+          onProgress: (record) => {
+            started ??= performance.now();
+            if (record.total && record.completed !== undefined) {
+              const seconds = Math.max((performance.now() - started) / 1000, 1e-3);
+              const rate = record.completed / seconds;
+              progress.update({
+                receivedBytes: record.completed,
+                totalBytes: record.total,
+                resumedFromBytes: 0,
+                bytesPerSecond: rate,
+                etaSeconds: rate > 0 ? (record.total - record.completed) / rate : undefined,
+                done: record.completed >= record.total,
+              });
+            } else if (record.status !== lastStatus) {
+              lastStatus = record.status;
+              progress.finish();
+              this.note(`ollama: ${record.status}`);
+            }
+          },
+        });
+        outcomes.push(ensured.status);
+        if (baseUrls.length > 1) this.note(`ollama at ${baseUrl}: ${tag} ${ensured.status}`);
       }
     } finally {
       progress.finish();
