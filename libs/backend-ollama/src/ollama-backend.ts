@@ -15,6 +15,7 @@ import {
   type ProbeOptions,
   type ProbeResult,
   type ReplicaBackoff,
+  type ReplicaStatus,
   type StreamPart,
   createReplicatedBackend,
 } from '@nerion/backend-core';
@@ -82,6 +83,8 @@ export interface OllamaBackend extends CoderBackend {
   readonly baseUrl: string;
   /** Every Ollama server, in the order given (one entry without replicas). */
   readonly baseUrls: readonly string[];
+  /** With several base URLs: every replica's routing state now (what `probe().replicas` reports, without probing). */
+  readonly replicaStatuses?: () => ReplicaStatus[];
   /**
    * Downloads `model` (default: this backend's model) through Ollama, reporting its progress records; with
    * replicas, into each in turn (each server keeps its own models). Needs network consent from the caller.

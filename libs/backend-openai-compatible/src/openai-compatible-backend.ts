@@ -27,6 +27,7 @@ import {
   type StreamPart,
   type NerionErrorFix,
   type ReplicaBackoff,
+  type ReplicaStatus,
   type TokenUsage,
   createReplicatedBackend,
 } from '@nerion/backend-core';
@@ -84,6 +85,8 @@ export interface OpenAICompatibleBackend extends CoderBackend {
   readonly baseUrl: string;
   /** Every server root, in the order given (one entry without replicas). */
   readonly baseUrls: readonly string[];
+  /** With several base URLs: every replica's routing state now (what `probe().replicas` reports, without probing). */
+  readonly replicaStatuses?: () => ReplicaStatus[];
   /** The served model ids, as `/v1/models` lists them now. Throws BACKEND_UNREACHABLE. */
   listServedModels(options?: ProbeOptions): Promise<string[]>;
 }

@@ -517,7 +517,11 @@ export function parseBaseUrlList(
       data: { name },
       ...fix,
     });
-  const roots = entries.map((entry) => serverRoot(parseBaseUrl(entry, { name, example: 'http://localhost:8000' })));
+  // The root without trailing slashes; a query (`?token=…`, for a proxy) is kept — and never printed (redactSecrets).
+  const roots = entries.map((entry) => {
+    const url = parseBaseUrl(entry, { name, example: 'http://localhost:8000' });
+    return `${serverRoot(url)}${url.search}`;
+  });
   const repeated = roots.find((root, index) => roots.indexOf(root) !== index);
   if (repeated !== undefined)
     throw new NerionError('CONFIG_INVALID', `${label} lists ${repeated} more than once; list each replica once.`, {
