@@ -517,11 +517,8 @@ export function parseBaseUrlList(
       data: { name },
       ...fix,
     });
-  // The root without trailing slashes; a query (`?token=…`, for a proxy) is kept — and never printed (redactSecrets).
-  const roots = entries.map((entry) => {
-    const url = parseBaseUrl(entry, { name, example: 'http://localhost:8000' });
-    return `${serverRoot(url)}${url.search}`;
-  });
+  // The server root (no trailing slash, no query), as for NERION_CODER_BASE_URL.
+  const roots = entries.map((entry) => serverRoot(parseBaseUrl(entry, { name, example: 'http://localhost:8000' })));
   const repeated = roots.find((root, index) => roots.indexOf(root) !== index);
   if (repeated !== undefined)
     throw new NerionError('CONFIG_INVALID', `${label} lists ${repeated} more than once; list each replica once.`, {

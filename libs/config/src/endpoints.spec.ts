@@ -90,9 +90,9 @@ describe('one endpoint per backend', () => {
     expect(secret.fix?.settings).toEqual(['NERION_VLLM_BASE_URL']);
     expect(secret.message).not.toContain('hunter2');
     expect(JSON.stringify(secret.data)).not.toContain('hunter2');
-    // A query (a proxy's token) is kept; it is hidden wherever a URL is printed.
+    // The server root: a query never reaches a message.
     expect(resolveConfig({ env: { NERION_VLLM_BASE_URL: 'http://gpu1:8000/?token=abc' } }).endpoints.vllm).toEqual([
-      'http://gpu1:8000?token=abc',
+      'http://gpu1:8000',
     ]);
     const notUrl = configError(() => resolveConfig({ env: { NERION_EXL_BASE_URL: 'gpu1:5000' } }));
     expect(notUrl.fix?.settings).toEqual(['NERION_EXL_BASE_URL']);
