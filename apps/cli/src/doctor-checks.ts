@@ -156,7 +156,7 @@ function fixes(
         unconfigured: `export NERION_VLLM_BASE_URL=${DEFAULT_VLLM_BASE_URL}`,
         unreachable: config.autostartVllm
           ? `${serve}   # NERION_AUTOSTART_VLLM=1 is set: see the vLLM log under ${config.cacheDir}/logs/`
-          : `${serve}   # or: export NERION_AUTOSTART_VLLM=1, or point NERION_VLLM_BASE_URL at your vLLM`,
+          : `${serve}   # or: export NERION_AUTOSTART_VLLM=1`,
         missingModel: `restart vLLM with --served-model-name ${served} (see \`nerion models ensure --backend vllm --model ${model}\`)`,
       };
     }
