@@ -25,58 +25,15 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/**
- * The vllm backend over these base URLs: the replica list of createOpenAICompatibleBackend (several base URLs,
- * least requests in flight) when this build has it; otherwise a bench-local least-in-flight router over one
- * backend per URL (said in the output).
- */
+/** The vllm backend over these base URLs: one endpoint, or the backend's own replica list (least requests in flight). */
 function replicated(urls: readonly string[]): { backend: CoderBackend; router: string } {
-  const single = createOpenAICompatibleBackend({ id: 'vllm', model: MODEL, baseUrl: urls[0]!, serverName: 'stand-in' });
-  if (urls.length === 1) return { backend: single, router: 'one endpoint' };
-  if ('baseUrls' in single) {
-    void single.close();
-    const settings = { id: 'vllm', model: MODEL, baseUrl: urls, serverName: 'stand-in' };
-    return {
-      backend: (createOpenAICompatibleBackend as (s: unknown) => CoderBackend)(settings),
-      router: "the vllm backend's replica list",
-    };
-  }
-  const backends = [
-    single,
-    ...urls
-      .slice(1)
-      .map((url) => createOpenAICompatibleBackend({ id: 'vllm', model: MODEL, baseUrl: url, serverName: 'stand-in' })),
-  ];
-  const inFlight = backends.map(() => 0);
-  const pick = (): number => inFlight.indexOf(Math.min(...inFlight));
-  return {
-    router: 'a bench-local least-in-flight router (this build has no replica list)',
-    backend: {
-      ...single,
-      probe: (options) => single.probe(options),
-      async generate(request) {
-        const index = pick();
-        inFlight[index]! += 1;
-        try {
-          return await backends[index]!.generate(request);
-        } finally {
-          inFlight[index]! -= 1;
-        }
-      },
-      async *stream(request) {
-        const index = pick();
-        inFlight[index]! += 1;
-        try {
-          yield* backends[index]!.stream(request);
-        } finally {
-          inFlight[index]! -= 1;
-        }
-      },
-      close: async () => {
-        await Promise.all(backends.map((backend) => backend.close()));
-      },
-    },
-  };
+  const backend = createOpenAICompatibleBackend({
+    id: 'vllm',
+    model: MODEL,
+    baseUrl: urls.length === 1 ? urls[0]! : urls,
+    serverName: 'stand-in',
+  });
+  return { backend, router: urls.length === 1 ? 'one endpoint' : "the vllm backend's replica list" };
 }
 
 const servers: OpenAICompatibleServer[] = [];
