@@ -59,3 +59,4 @@ export {
   validateJsonSchema,
   type JsonSchemaIssue,
 } from './json-output.js';
+export { boundText, tokenLimitAdvice } from './bounded-text.js';

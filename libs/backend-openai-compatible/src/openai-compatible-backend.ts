@@ -27,6 +27,7 @@ import {
   type StreamPart,
   type NerionErrorFix,
   type TokenUsage,
+  tokenLimitAdvice,
 } from '@nerion/backend-core';
 import { fetchModelList, type ModelList } from './list-models.js';
 import { serverRootFromBaseUrl } from './server-root.js';
@@ -307,14 +308,12 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
       if (!NerionError.hasCode(error, 'INVALID_OUTPUT')) throw error;
       // Cut at maxTokens while following the schema (the text opens like JSON): say so, instead of blaming the server.
       if (base.finishReason === 'length' && /^\s*[[{]/.test(text)) {
-        throw new NerionError(
-          'INVALID_OUTPUT',
-          `${error.message} ${serverName} stopped at maxTokens (${request.maxTokens ?? DEFAULT_MAX_TOKENS}) before the JSON was complete — raise maxTokens.`,
-          {
-            cause: error,
-            data: { ...error.data, finishReason: 'length', baseUrl: root },
-          },
-        );
+        const advice = tokenLimitAdvice(request.maxTokens ?? DEFAULT_MAX_TOKENS);
+        throw new NerionError('INVALID_OUTPUT', `${error.message} (${serverName}) ${advice.sentence}`, {
+          cause: error,
+          data: { ...error.data, finishReason: 'length', baseUrl: root },
+          fix: advice.fix,
+        });
       }
       const version = await fetchVersion();
       throw new NerionError(

@@ -30,6 +30,10 @@ export interface PlanFlowLlm {
   jsonGrammar: boolean;
   /** NERION_LLM_STRICT: an LLM failure is thrown instead of falling back to the heuristic plan. */
   strict: boolean;
+  /** NERION_PLAN_MAX_TOKENS / `plan --max-tokens`; undefined: the planner's default. */
+  maxTokens?: number;
+  /** `plan --timeout` in ms (each model request); undefined: the planner's default. */
+  timeoutMs?: number;
 }
 
 export interface PlanFlowRequest {
@@ -87,7 +91,13 @@ export async function runPlanFlow(request: PlanFlowRequest): Promise<PlanFlowOut
       backend = await llm.createBackend();
       const outcome = await planner.planWithLlm(
         { ...input, ...(targetContent === undefined ? {} : { targetContent }) },
-        { backend, jsonGrammar: llm.jsonGrammar, strict: true },
+        {
+          backend,
+          jsonGrammar: llm.jsonGrammar,
+          strict: true,
+          ...(llm.maxTokens === undefined ? {} : { maxTokens: llm.maxTokens }),
+          ...(llm.timeoutMs === undefined ? {} : { timeoutMs: llm.timeoutMs }),
+        },
       );
       for (const warning of outcome.warnings) request.note(`warning: ${warning}`);
       assertPathsInsideRepo(root, planPaths(outcome.plan));

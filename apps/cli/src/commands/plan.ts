@@ -56,6 +56,14 @@ export default class Plan extends NerionCommand {
       default: false,
     }),
     force: Flags.boolean({ summary: 'With --apply: apply a plan that asks for clarification.', default: false }),
+    'max-tokens': Flags.integer({
+      summary: 'With --llm: generated-token limit of the plan (same as NERION_PLAN_MAX_TOKENS; default 1536).',
+      min: 1,
+    }),
+    timeout: Flags.integer({
+      summary: 'With --llm: seconds each model request may take before it is cut (TIMEOUT; default 120).',
+      min: 1,
+    }),
   };
 
   async run(): Promise<void> {
@@ -72,6 +80,7 @@ export default class Plan extends NerionCommand {
       backend: flags.backend,
       model: flags.model,
       cache: flags.cache,
+      ...(flags['max-tokens'] === undefined ? {} : { maxTokens: flags['max-tokens'] }),
     };
     let config = this.resolveConfig(planConfigFlags(args));
     if (args.llm && config.auto && (config.sources.backend === 'default' || config.sources.model === 'default')) {
@@ -108,6 +117,8 @@ export default class Plan extends NerionCommand {
               plannerId: `${config.backend}/${config.model}`,
               jsonGrammar: config.jsonGrammar,
               strict: config.strict,
+              ...(config.planMaxTokens === undefined ? {} : { maxTokens: config.planMaxTokens }),
+              ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
               readTarget: async () => (target === undefined ? undefined : readTarget(root, target)),
               createBackend: async (): Promise<CoderBackend> => {
                 const { createBackendRegistry } = await import('../backends/index.js');
