@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePaths, startLocalOllamaServer, type LocalOllamaServer } from '@nerion/test-support';
 import { runCli } from './run-cli.js';
+import { runCliInTerminal, screenLines } from './terminal.js';
 
 /** `plan --llm --max-tokens` / NERION_PLAN_MAX_TOKENS and `--timeout`, against the Ollama stand-in (libs/test-support). */
 describe('plan --max-tokens, NERION_PLAN_MAX_TOKENS, --timeout (Ollama stand-in on a tiny GGUF)', () => {
@@ -86,4 +87,47 @@ describe('plan --max-tokens, NERION_PLAN_MAX_TOKENS, --timeout (Ollama stand-in 
     if (reason.endsWith('…')) expect(reason).toMatch(/[\p{L}\p{N}.)'"`]…$/u);
     expect(reason).not.toMatch(/\(\d*…$/u);
   }, 120_000);
+});
+
+describe('plan --llm on a terminal: a spinner with tokens/s on stderr, the plan alone on stdout (Ollama stand-in)', () => {
+  let server: LocalOllamaServer;
+  let repo: string;
+
+  beforeAll(async () => {
+    server = await startLocalOllamaServer({ models: { 'nerion-tiny': fixturePaths().tinyLlama }, threads: 1 });
+    repo = mkdtempSync(join(tmpdir(), 'nerion-plan-spinner-'));
+    mkdirSync(join(repo, 'app'));
+    writeFileSync(join(repo, 'app', 'calc.py'), 'def add(a, b):\n    return a + b\n');
+    execFileSync('git', ['init', '-q'], { cwd: repo });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server.close();
+    rmSync(repo, { recursive: true, force: true });
+  });
+
+  const args = ['plan', '-i', 'add module docstring', '-f', 'app/calc.py', '--llm', '--no-cache', '--max-tokens', '40'];
+  const env = () => ({
+    NERION_CODER_BACKEND: 'ollama',
+    NERION_CODER_MODEL: 'nerion-tiny',
+    NERION_CODER_BASE_URL: server.url,
+    NERION_CACHE_DIR: join(repo, '.cache'),
+  });
+
+  it('TTY: the spinner shows tokens and tokens/s, then is erased; the screen ends with the JSON plan', async () => {
+    const run = await runCliInTerminal(args, { cwd: repo, env: env(), timeoutMs: 120_000 });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] ollama\/nerion-tiny: \d+ tokens, \d+\.\d tokens\/s/u);
+    const screen = screenLines(run.stdout).join('\n');
+    expect(screen).not.toMatch(/tokens\/s/);
+    const plan = screen.slice(screen.indexOf('{'));
+    expect(JSON.parse(plan)).toHaveProperty('actions');
+  }, 180_000);
+
+  it('piped: no spinner on stderr, exactly one JSON plan on stdout', async () => {
+    const run = await runCli(args, { cwd: repo, env: env(), timeoutMs: 120_000 });
+    expect(run.status).toBe(0);
+    expect(run.stderr).not.toMatch(/tokens\/s/);
+    expect(JSON.parse(run.stdout)).toHaveProperty('actions');
+  }, 180_000);
 });

@@ -34,6 +34,8 @@ export interface PlanFlowLlm {
   maxTokens?: number;
   /** `plan --timeout` in ms (each model request); undefined: the planner's default. */
   timeoutMs?: number;
+  /** Told as the model generates (a terminal's spinner); see LlmPlannerSettings.onGeneration. */
+  onGeneration?: (progress: { tokens: number; elapsedMs: number }) => void;
 }
 
 export interface PlanFlowRequest {
@@ -97,6 +99,7 @@ export async function runPlanFlow(request: PlanFlowRequest): Promise<PlanFlowOut
           strict: true,
           ...(llm.maxTokens === undefined ? {} : { maxTokens: llm.maxTokens }),
           ...(llm.timeoutMs === undefined ? {} : { timeoutMs: llm.timeoutMs }),
+          ...(llm.onGeneration ? { onGeneration: llm.onGeneration } : {}),
         },
       );
       for (const warning of outcome.warnings) request.note(`warning: ${warning}`);
