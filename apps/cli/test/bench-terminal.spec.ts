@@ -74,3 +74,29 @@ describe('models bench on a terminal vs piped (nothing answers: every combinatio
     expect(run.stderr.split('\n').filter((line) => line.startsWith('n/a '))).toHaveLength(8);
   }, 180_000);
 });
+
+describe('models bench with LLAMA_CPP_MODEL_PATH and several model names', () => {
+  it('warns once that the names are labels of one file (product-spec §2), and not for one name', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'nerion-bench-label-'));
+    try {
+      const env = { NERION_CACHE_DIR: cache, LLAMA_CPP_MODEL_PATH: join(cache, 'one.gguf') };
+      const several = await runCli(
+        ['models', 'bench', '--backends', 'llama_cpp', '--models', 'qwen2.5-coder', 'codellama', '--timeout', '20'],
+        { env },
+      );
+      expect(several.status).toBe(0);
+      const warnings = several.stderr.split('\n').filter((line) => line.includes('are labels of one file'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`llama_cpp runs ${join(cache, 'one.gguf')} for every model name`);
+      const one = await runCli(
+        ['models', 'bench', '--backends', 'llama_cpp', '--models', 'codellama', '--timeout', '20'],
+        {
+          env,
+        },
+      );
+      expect(one.stderr).not.toContain('are labels of one file');
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -94,6 +94,15 @@ export default class ModelsBench extends NerionCommand {
     // Resolving once up front turns a bad environment or config file into CONFIG_INVALID before anything runs.
     const jsonGrammar = this.resolveConfig(flags['json-grammar'] ? { jsonGrammar: true } : {}).jsonGrammar;
 
+    const llamaPath = backends.includes('llama_cpp')
+      ? this.resolveConfig({ backend: 'llama_cpp' }).llamaCpp.modelPath
+      : undefined;
+    if (llamaPath !== undefined && models.length > 1) {
+      // product-spec §2: with LLAMA_CPP_MODEL_PATH every llama_cpp name is a label of one file — say so once.
+      this.note(
+        `Warning: LLAMA_CPP_MODEL_PATH is set, so llama_cpp runs ${llamaPath} for every model name: ${models.map((name) => `"${name}"`).join(', ')} are labels of one file and their llama_cpp rows measure the same model. Unset it to bench each catalog model's own GGUF.`,
+      );
+    }
     const bench = await import('@nerion/bench');
     const planTask =
       flags.task === 'plan' ? await createPlanTask(flags.runs, flags['max-tokens'], jsonGrammar) : undefined;
