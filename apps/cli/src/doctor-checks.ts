@@ -82,6 +82,7 @@ export function describeSettings(config: NerionConfig): DoctorSetting[] {
     NERION_VLLM_COMMAND: config.vllm.command,
     NERION_SERVER_START_TIMEOUT:
       config.serverStartTimeoutMs === undefined ? undefined : config.serverStartTimeoutMs / 1000,
+    NERION_PLAN_MAX_TOKENS: config.planMaxTokens,
   };
   const sourceOf = (name: ConfigVariable): ConfigSource =>
     name === 'NERION_CODER_BACKEND'
