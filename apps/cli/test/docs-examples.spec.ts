@@ -64,6 +64,9 @@ function documentedExamples(): Example[] {
   return examples;
 }
 
+/** Commands the docs misspell on purpose (to show the did-you-mean answer). */
+const MISSPELT = new Set(['doctr', 'models lst']);
+
 /** `nerion …` in inline code (command tables, prose): checked for the command and its flags only. */
 function inlineCommands(): Example[] {
   const found: Example[] = [];
@@ -73,6 +76,8 @@ function inlineCommands(): Example[] {
       // Placeholders and alternatives (`[--runs N]`, `list|ensure`, `…`) are kept as words; only flags matter.
       const argv = words(match[1]!.replace(/[[\]]/g, ' '));
       if (argv[0]?.includes('|') || argv[1]?.includes('|')) continue;
+      // The did-you-mean examples misspell a command on purpose.
+      if (MISSPELT.has(argv.slice(0, argv[0] === 'models' ? 2 : 1).join(' '))) continue;
       found.push({ file: `docs/${name}`, line: `nerion ${match[1]}`, env: {}, argv });
     }
   }
@@ -160,6 +165,29 @@ describe('the examples in the docs', () => {
     }
     expect(problems).toEqual([]);
   }, 300_000);
+
+  it('every NERION_* variable the docs name is one nerion reads (the resolver, the CLI, or a tool)', () => {
+    const docs = [
+      ...readdirSync(join(ROOT, 'docs'))
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => `docs/${name}`),
+      'README.md',
+    ];
+    const named = new Set<string>();
+    for (const file of docs)
+      for (const match of readFileSync(join(ROOT, file), 'utf8').matchAll(/\bNERION_[A-Z0-9_]*[A-Z0-9]\b/g))
+        named.add(match[0]);
+    // Not variables: a code constant, and the misspelt key the unknown-key example shows.
+    for (const word of ['NERION_ERROR_CODES', 'NERION_CODER_BACKNED']) named.delete(word);
+    const sources = [
+      readFileSync(join(ROOT, 'libs/config/src/config.ts'), 'utf8'),
+      readFileSync(join(ROOT, 'apps/cli/src/environment.ts'), 'utf8'),
+      ...readdirSync(join(ROOT, 'tools/bench'))
+        .filter((name) => /\.(mjs|ts)$/.test(name))
+        .map((name) => readFileSync(join(ROOT, 'tools/bench', name), 'utf8')),
+    ].join('\n');
+    expect([...named].filter((name) => !sources.includes(`'${name}'`) && !sources.includes(name))).toEqual([]);
+  });
 
   it('the ones that need no engine, server or network run with the documented exit status', async () => {
     const ran: string[] = [];
