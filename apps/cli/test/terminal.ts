@@ -46,6 +46,7 @@ export function screenLines(output: string): string[] {
     .split('\n')
     .map((line) => {
       const erased = line.split('\u001b[2K').at(-1) ?? '';
+      // eslint-disable-next-line no-control-regex -- colour codes start with ESC
       return (erased.split('\r').at(-1) ?? '').replace(/\u001b\[[0-9;]*m/g, '');
     })
     .filter((line) => line.length > 0);
