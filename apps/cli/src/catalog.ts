@@ -37,12 +37,13 @@ export function baseUrlFor(config: NerionConfig, backend: 'ollama' | 'vllm'): st
  */
 export function consentFor(
   config: NerionConfig,
-): (request: { url: string; destination: string; sizeBytes?: number }) => Promise<boolean> {
-  return async ({ url, destination, sizeBytes }) => {
+): (request: { url: string; destination: string; sizeBytes?: number; action?: string }) => Promise<boolean> {
+  return async ({ url, destination, sizeBytes, action }) => {
     if (config.allowNetwork) return true;
     if (process.stdin.isTTY !== true || !isInteractive(process.stderr)) return false;
     const size = sizeBytes === undefined ? '' : ` (${formatBytes(sizeBytes)})`;
-    return askYesNo(`Download ${redactSecrets(url)}${size} to ${destination}? [y/N] `);
+    // `action` says what happens in the caller's words (an Ollama pull); otherwise: a file download.
+    return askYesNo(`${redactSecrets(action ?? `Download ${url}${size} to ${destination}`)}? [y/N] `);
   };
 }
 
@@ -64,8 +65,17 @@ export function createByteProgressRenderer(label: string): {
   const tty = isInteractive(process.stderr);
   let lastLine = 0;
   let drawn = false;
+  let started = false;
   return {
     update(progress) {
+      if (!started) {
+        started = true;
+        // Said when resuming starts (not only at the end); the rate below counts this run's bytes only.
+        if (progress.resumedFromBytes > 0)
+          process.stderr.write(
+            `${label}: resuming from byte ${progress.resumedFromBytes} (${formatBytes(progress.resumedFromBytes)} already downloaded)\n`,
+          );
+      }
       const percent = progress.totalBytes
         ? Math.min(100, (progress.receivedBytes / progress.totalBytes) * 100)
         : undefined;

@@ -100,6 +100,7 @@ export function describeSettings(config: NerionConfig): DoctorSetting[] {
     NERION_VLLM_DATA_PARALLEL_SIZE: config.vllm.parallelism.dataParallelSize,
     NERION_VLLM_DISTRIBUTED_EXECUTOR_BACKEND: config.vllm.parallelism.distributedExecutorBackend,
     NERION_VLLM_EXTRA_ARGS: config.vllm.extraArgs,
+    NERION_PLAN_MAX_TOKENS: config.planMaxTokens,
   };
   const sourceOf = (name: ConfigVariable): ConfigSource =>
     name === 'NERION_CODER_BACKEND'

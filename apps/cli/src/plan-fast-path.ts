@@ -22,6 +22,8 @@ export interface PlanArguments {
   backend: string | undefined;
   model: string | undefined;
   cache: boolean;
+  /** `--max-tokens` (NERION_PLAN_MAX_TOKENS); the fast path never sees it (any other flag leaves the fast path). */
+  maxTokens?: number;
 }
 
 type ValueFlag = 'instruction' | 'instructionFile' | 'file' | 'backend' | 'model';
@@ -74,12 +76,18 @@ export function parsePlanArguments(
 }
 
 /** The config flags `nerion plan` passes to the resolver. */
-export function planConfigFlags(args: Pick<PlanArguments, 'backend' | 'model' | 'jsonGrammar'>): {
+export function planConfigFlags(args: Pick<PlanArguments, 'backend' | 'model' | 'jsonGrammar' | 'maxTokens'>): {
   backend?: string;
   model?: string;
   jsonGrammar?: boolean;
+  planMaxTokens?: number;
 } {
-  return { backend: args.backend, model: args.model, ...(args.jsonGrammar ? { jsonGrammar: true } : {}) };
+  return {
+    backend: args.backend,
+    model: args.model,
+    ...(args.jsonGrammar ? { jsonGrammar: true } : {}),
+    ...(args.maxTokens === undefined ? {} : { planMaxTokens: args.maxTokens }),
+  };
 }
 
 /** Who plans: part of the cache key, so an LLM request never gets a heuristic plan (nor older rules' plans). */

@@ -134,6 +134,12 @@ describe('nerion models ensure --backend llama_cpp (built binary; GGUF served by
     expect(readFileSync(ggufPath).equals(payload)).toBe(true);
     // Not a TTY: progress comes as plain lines on stderr, never on stdout.
     expect(second.stderr).toMatch(/Downloading tiny-coder: 100% /);
+    // The resume is said when it starts (before any progress line), not only at the end.
+    const lines = second.stderr.split('\n').filter((line) => line.startsWith('Downloading tiny-coder'));
+    expect(lines[0]).toMatch(
+      new RegExp(`^Downloading tiny-coder: resuming from byte ${kept} \\(.+ already downloaded\\)$`),
+    );
+    expect(second.stderr).not.toContain('Resumed from byte');
   });
 
   it('a wrong checksum fails with exit 7 and leaves no part file', async () => {

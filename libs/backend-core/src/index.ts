@@ -73,3 +73,4 @@ export {
   type ReplicatedBackend,
   type ReplicatedBackendSettings,
 } from './replicated-backend.js';
+export { boundText, tokenLimitAdvice } from './bounded-text.js';

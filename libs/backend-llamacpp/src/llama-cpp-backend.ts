@@ -23,6 +23,7 @@ import {
   type ProbeResult,
   type StreamPart,
   raceAbort,
+  tokenLimitAdvice,
 } from '@nerion/backend-core';
 import type {
   ChatHistoryItem,
@@ -491,11 +492,12 @@ class LlamaCppBackend implements CoderBackend {
           json = parseJsonOutput(text, request.jsonSchema, `llama_cpp model "${this.model}"`);
         } catch (error) {
           if (finishReason === 'length' && NerionError.isInstance(error)) {
-            throw new NerionError(
-              'INVALID_OUTPUT',
-              `${error.message} Generation stopped at maxTokens (${maxTokens}) before the JSON was complete — raise maxTokens.`,
-              { cause: error, data: error.data },
-            );
+            const advice = tokenLimitAdvice(maxTokens);
+            throw new NerionError('INVALID_OUTPUT', `${error.message} ${advice.sentence}`, {
+              cause: error,
+              data: { ...error.data, finishReason: 'length', maxTokens },
+              fix: advice.fix,
+            });
           }
           throw error;
         }

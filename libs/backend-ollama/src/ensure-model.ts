@@ -2,7 +2,7 @@
  * `nerion models ensure --backend ollama`: the tag is present in the running Ollama, or pulled through
  * it — a download from the internet, so only after `consent()` says yes (product-spec §2, §5).
  */
-import { NerionError } from '@nerion/backend-core';
+import { NerionError, formatBytes } from '@nerion/backend-core';
 import { createOllamaBackend } from './ollama-backend.js';
 import type { OllamaPullProgress } from './ollama-pull.js';
 import { notRunningFix, notRunningMessage } from './ollama-errors.js';
@@ -13,7 +13,13 @@ export interface EnsureOllamaModelOptions {
   /** Where Ollama answers (default http://localhost:11434). */
   baseUrl: string;
   /** Asked before pulling; false leaves everything as it was (CONSENT_REQUIRED). */
-  consent: (request: { url: string; destination: string }) => Promise<boolean>;
+  /**
+   * Asked before pulling: `action` says what happens, for a prompt ("Pull codellama:7b-instruct (3.8 GB) from
+   * the Ollama library into the Ollama server at http://…").
+   */
+  consent: (request: { url: string; destination: string; action: string; sizeBytes?: number }) => Promise<boolean>;
+  /** The tag's download size when known (the catalog's), named in the consent question. */
+  sizeBytes?: number;
   /** Ollama's progress records while pulling. */
   onProgress?: (record: OllamaPullProgress) => void;
   fetch?: typeof fetch;
@@ -37,7 +43,15 @@ export async function ensureOllamaModel(options: EnsureOllamaModelOptions): Prom
       });
     }
     if (probe.modelAvailable) return { status: 'present', tag };
-    if (!(await options.consent({ url: `ollama pull ${tag}`, destination: baseUrl }))) {
+    const size = options.sizeBytes === undefined ? '' : ` (${formatBytes(options.sizeBytes)})`;
+    const action = `Pull ${tag}${size} from the Ollama library into the Ollama server at ${baseUrl}`;
+    const request = {
+      url: `ollama pull ${tag}`,
+      destination: baseUrl,
+      action,
+      ...(options.sizeBytes === undefined ? {} : { sizeBytes: options.sizeBytes }),
+    };
+    if (!(await options.consent(request))) {
       throw new NerionError(
         'CONSENT_REQUIRED',
         `Pulling ${tag} through Ollama at ${baseUrl} downloads it from the internet and needs your consent. Set NERION_ALLOW_NETWORK=1, pass --yes, or answer y at the prompt on a terminal. Nothing was downloaded.`,

@@ -154,7 +154,9 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
       const schema = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] };
       const error = await rejection(backend.generate({ messages: MESSAGES, jsonSchema: schema, maxTokens: 5 }));
       expect(error.code).toBe('INVALID_OUTPUT');
-      expect(error.message).toMatch(/^Ollama 0\.6\.5 stopped at maxTokens \(5\)/);
+      expect(error.message).toMatch(/^Ollama 0\.6\.5: .* stopped at the token limit \(5 tokens\)/);
+      expect(error.message).toContain('--max-tokens (NERION_PLAN_MAX_TOKENS for plans)');
+      expect(error.fix).toEqual({ settings: ['NERION_PLAN_MAX_TOKENS'] });
     } finally {
       await backend.close();
     }

@@ -18,6 +18,7 @@ import {
   type ReplicaStatus,
   type StreamPart,
   createReplicatedBackend,
+  tokenLimitAdvice,
 } from '@nerion/backend-core';
 import { Ollama } from 'ollama';
 import { fetchWithSignal } from './fetch-with-signal.js';
@@ -190,13 +191,14 @@ function createSingleOllamaBackend(settings: OllamaBackendSettings, baseUrl: str
       const detail = error.message.replace(/^Ollama /, '');
       const message =
         finishReason === 'length'
-          ? `Ollama ${version} stopped at maxTokens (${maxTokens}) before the JSON was complete (${detail}) — raise maxTokens.`
+          ? `Ollama ${version}: ${detail} ${tokenLimitAdvice(maxTokens).sentence}`
           : predatesStructuredOutputs(version)
             ? `Ollama ${version} ignored the JSON schema sent in \`format\` (structured outputs need Ollama ${STRUCTURED_OUTPUTS_SINCE} or newer) and ${detail} — upgrade Ollama.`
             : `Ollama ${version} was sent the JSON schema in \`format\` but ${detail} — upgrade Ollama, or use a backend with grammar-constrained decoding (llama_cpp).`;
       throw new NerionError('INVALID_OUTPUT', message, {
         cause: error,
         data: { ...error.data, ollamaVersion: version, model, baseUrl },
+        ...(finishReason === 'length' ? { fix: tokenLimitAdvice(maxTokens).fix } : {}),
       });
     }
   }

@@ -30,6 +30,7 @@ import {
   type ReplicaStatus,
   type TokenUsage,
   createReplicatedBackend,
+  tokenLimitAdvice,
 } from '@nerion/backend-core';
 import { fetchModelList, type ModelList } from './list-models.js';
 import { serverRootFromBaseUrl } from './server-root.js';
@@ -373,14 +374,12 @@ function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, 
       if (!NerionError.hasCode(error, 'INVALID_OUTPUT')) throw error;
       // Cut at maxTokens while following the schema (the text opens like JSON): say so, instead of blaming the server.
       if (base.finishReason === 'length' && /^\s*[[{]/.test(text)) {
-        throw new NerionError(
-          'INVALID_OUTPUT',
-          `${error.message} ${serverName} stopped at maxTokens (${request.maxTokens ?? DEFAULT_MAX_TOKENS}) before the JSON was complete — raise maxTokens.`,
-          {
-            cause: error,
-            data: { ...error.data, finishReason: 'length', baseUrl: root },
-          },
-        );
+        const advice = tokenLimitAdvice(request.maxTokens ?? DEFAULT_MAX_TOKENS);
+        throw new NerionError('INVALID_OUTPUT', `${error.message} (${serverName}) ${advice.sentence}`, {
+          cause: error,
+          data: { ...error.data, finishReason: 'length', baseUrl: root },
+          fix: advice.fix,
+        });
       }
       const version = await fetchVersion();
       throw new NerionError(

@@ -239,7 +239,10 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
       ]) {
         const error = await rejection(call());
         expect(error.code).toBe('INVALID_OUTPUT');
-        expect(error.message).toContain('stopped at maxTokens (3) before the JSON was complete');
+        expect(error.message).toContain(
+          'stopped at the token limit (3 tokens) before the JSON was complete — raise it with --max-tokens',
+        );
+        expect(error.fix).toEqual({ settings: ['NERION_PLAN_MAX_TOKENS'] });
         expect(error.data.finishReason).toBe('length');
       }
     } finally {

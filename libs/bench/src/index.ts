@@ -9,6 +9,8 @@ export {
 } from './run-bench.js';
 export {
   BENCH_COLUMNS,
+  alignedTable,
+  shortUnavailableReason,
   NOT_AVAILABLE,
   PLAN_TSV_HEADER,
   QUALITY_COLUMNS,

@@ -3,6 +3,7 @@
  * `backend\tmodel\tlatency_s`, one row per combination, latency in seconds with 3 decimals, `n/a` when
  * the combination did not produce a figure. The other formats carry every measured figure.
  */
+import { boundText } from '@nerion/backend-core';
 import type { BenchDistribution, BenchReport, BenchResult } from './bench-types.js';
 
 export const TSV_HEADER = 'backend\tmodel\tlatency_s';
@@ -145,4 +146,40 @@ export function renderMarkdown(results: readonly BenchResult[]): string {
     return `| ${columns.map((column) => markdownCell(cells[column])).join(' | ')} |`;
   });
   return [header, rule, ...rows].map((line) => `${line}\n`).join('');
+}
+
+/**
+ * The seed's columns aligned for a terminal (spaces, not tabs), rows printed as each combination finishes:
+ * the widths come from the names known up front. Piped output stays the exact TSV (formatTsvRow).
+ */
+export function alignedTable(
+  backends: readonly string[],
+  models: readonly string[],
+  options: { plan?: boolean } = {},
+): { header: string; row(result: BenchResult): string } {
+  const headers = (options.plan ? PLAN_TSV_HEADER : TSV_HEADER).split('\t');
+  const widths = [
+    Math.max(headers[0]!.length, ...backends.map((name) => name.length)),
+    Math.max(headers[1]!.length, ...models.map((name) => name.length)),
+    ...headers.slice(2).map((name) => Math.max(name.length, 9)),
+  ];
+  // Names left-aligned, figures right-aligned under their header.
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, index) => (index < 2 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!)))
+      .join('  ')
+      .trimEnd();
+  return {
+    header: line(headers),
+    row: (result) => line((options.plan ? formatPlanTsvRow(result) : formatTsvRow(result)).split('\t')),
+  };
+}
+
+/** The first sentence of an n/a reason, bounded to one short line (the whole reason is in --verbose and --json). */
+export function shortUnavailableReason(result: BenchResult, max = 100): string | undefined {
+  if (result.status === 'ok') return undefined;
+  const reason = (result.reason ?? 'no reason given').replace(/\s+/gu, ' ').trim();
+  // A sentence ends at ". " before a capital, a backtick or a quote; "0.6.5" and "e.g. x" do not end one.
+  const first = /^(.+?[.!?])\s(?=[A-Z`"'(])/u.exec(reason)?.[1] ?? reason;
+  return `${NOT_AVAILABLE} ${result.backend}/${result.model} (${result.status}): ${boundText(first, max)}`;
 }

@@ -165,6 +165,24 @@ describe('resolveConfig', () => {
   });
 });
 
+describe('NERION_PLAN_MAX_TOKENS', () => {
+  it('is read from the environment, overridden by plan --max-tokens, and must be a positive whole number', () => {
+    expect(resolveConfig({ env: {}, homeDir: home }).planMaxTokens).toBeUndefined();
+    const fromEnv = resolveConfig({ env: { NERION_PLAN_MAX_TOKENS: '3000' }, homeDir: home });
+    expect(fromEnv.planMaxTokens).toBe(3000);
+    expect(fromEnv.sources.NERION_PLAN_MAX_TOKENS).toBe('env');
+    const fromFlag = resolveConfig({
+      env: { NERION_PLAN_MAX_TOKENS: '3000' },
+      flags: { planMaxTokens: 4096 },
+      homeDir: home,
+    });
+    expect(fromFlag.planMaxTokens).toBe(4096);
+    expect(fromFlag.sources.NERION_PLAN_MAX_TOKENS).toBe('flag');
+    const bad = configError(() => resolveConfig({ env: { NERION_PLAN_MAX_TOKENS: 'lots' }, homeDir: home }));
+    expect(bad.fix?.settings).toEqual(['NERION_PLAN_MAX_TOKENS']);
+  });
+});
+
 describe('config file', () => {
   it('finds the file through NERION_CONFIG, then XDG_CONFIG_HOME, then ~/.config', () => {
     expect(defaultConfigFilePath({ NERION_CONFIG: '/x/n.yaml' }, home)).toBe('/x/n.yaml');
@@ -180,8 +198,19 @@ describe('config file', () => {
       writeFileSync(good, 'NERION_CODER_BACKEND: vllm\nNERION_LLM_STRICT: true\n');
       expect(loadConfigFile(good)?.values).toEqual({ NERION_CODER_BACKEND: 'vllm', NERION_LLM_STRICT: true });
       const unknown = join(directory, 'unknown.yaml');
-      writeFileSync(unknown, 'NERION_CODER_BACKNED: vllm\n');
-      expect(configError(() => loadConfigFile(unknown)).message).toContain('NERION_CODER_BACKNED');
+      writeFileSync(unknown, '# settings\nNERION_CODER_MODEL: qwen2.5-coder\nNERION_CODER_BACKNED: vllm\n');
+      const typo = configError(() => loadConfigFile(unknown));
+      // The file and line of the key, and the nearest known key as a suggestion (and as fix data).
+      expect(typo.message).toContain(
+        `${unknown}:3: unknown key "NERION_CODER_BACKNED". Did you mean NERION_CODER_BACKEND?`,
+      );
+      expect(typo.data).toMatchObject({ line: 3, key: 'NERION_CODER_BACKNED', suggestions: ['NERION_CODER_BACKEND'] });
+      expect(typo.fix).toEqual({ settings: ['NERION_CODER_BACKEND'] });
+      const nothingNear = join(directory, 'far.yaml');
+      writeFileSync(nothingNear, 'colour: red\n');
+      const far = configError(() => loadConfigFile(nothingNear));
+      expect(far.message).toContain(`${nothingNear}:1: unknown key "colour". Known keys:`);
+      expect(far.data.suggestions).toBeUndefined();
       const broken = join(directory, 'broken.yaml');
       writeFileSync(broken, 'NERION_CODER_BACKEND: vllm\n  bad: [\n');
       const error = configError(() => loadConfigFile(broken));

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as YamlModule from 'yaml';
+import { distance } from 'fastest-levenshtein';
 import { NerionError, parseBaseUrl, serverRoot } from '@nerion/backend-core';
 import { parseArgumentList } from './argument-list.js';
 import { parseBackendId, parseModelReference, type KnownBackendId } from './backend-ids.js';
@@ -48,6 +49,7 @@ export const CONFIG_VARIABLES = [
   'NERION_VLLM_DATA_PARALLEL_SIZE',
   'NERION_VLLM_DISTRIBUTED_EXECUTOR_BACKEND',
   'NERION_VLLM_EXTRA_ARGS',
+  'NERION_PLAN_MAX_TOKENS',
 ] as const;
 export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
 
@@ -83,6 +85,8 @@ export interface ConfigFlags {
    * NERION_CODER_BASE_URL / --base-url keep applying to the backend the user selected.
    */
   combination?: boolean;
+  /** `plan --max-tokens` (NERION_PLAN_MAX_TOKENS). */
+  planMaxTokens?: number;
 }
 
 export interface AutoSelection {
@@ -140,6 +144,8 @@ export interface NerionConfig {
   };
   /** NERION_SERVER_START_TIMEOUT in ms when set; undefined lets the backend apply its own default. */
   readonly serverStartTimeoutMs: number | undefined;
+  /** NERION_PLAN_MAX_TOKENS / `plan --max-tokens`; undefined lets the planner apply its own default. */
+  readonly planMaxTokens: number | undefined;
   readonly allowNetwork: boolean;
   readonly autostartVllm: boolean;
   readonly autostartExl: boolean;
@@ -380,6 +386,8 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
           'NERION_VLLM_EXTRA_ARGS',
         );
   const startTimeoutRaw = text('NERION_SERVER_START_TIMEOUT');
+  const planMaxTokensRaw = text('NERION_PLAN_MAX_TOKENS');
+  if (flags.planMaxTokens !== undefined) sources.NERION_PLAN_MAX_TOKENS = 'flag';
 
   const config: NerionConfig = {
     backend,
@@ -403,6 +411,9 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
       startTimeoutRaw === undefined
         ? undefined
         : parsePositiveInteger(startTimeoutRaw, 'NERION_SERVER_START_TIMEOUT') * 1000,
+    planMaxTokens:
+      flags.planMaxTokens ??
+      (planMaxTokensRaw === undefined ? undefined : parsePositiveInteger(planMaxTokensRaw, 'NERION_PLAN_MAX_TOKENS')),
     allowNetwork: bool('NERION_ALLOW_NETWORK', flags.yes === true ? true : undefined),
     autostartVllm: bool('NERION_AUTOSTART_VLLM'),
     autostartExl: bool('NERION_AUTOSTART_EXL'),
@@ -475,22 +486,40 @@ export function loadConfigFile(path: string): { path: string; values: ConfigValu
     );
   }
   const known = new Set<string>(CONFIG_VARIABLES);
+  /** `path:line` of a top-level key (the yaml package gives each node's source offsets). */
+  const where = (key: string): { at: string; line: number | undefined } => {
+    const contents = document.contents as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] };
+    const offset = contents?.items?.find((item) => String(item.key?.value) === key)?.key?.range?.[0];
+    const line = offset === undefined ? undefined : source.slice(0, offset).split('\n').length;
+    return { at: line === undefined ? path : `${path}:${line}`, line };
+  };
   for (const [key, value] of Object.entries(values)) {
     if (!known.has(key)) {
+      const { at, line } = where(key);
+      const nearest = nearestVariable(key);
       throw new NerionError(
         'CONFIG_INVALID',
-        `${path}: unknown key "${key}". Known keys: ${CONFIG_VARIABLES.join(', ')}.`,
-        { data: { file: path, key } },
+        `${at}: unknown key "${key}".${nearest ? ` Did you mean ${nearest}?` : ''} Known keys: ${CONFIG_VARIABLES.join(', ')}.`,
+        {
+          data: {
+            file: path,
+            key,
+            ...(line === undefined ? {} : { line }),
+            ...(nearest ? { suggestions: [nearest] } : {}),
+          },
+          ...(nearest ? { fix: { settings: [nearest] } } : {}),
+        },
       );
     }
     const listAllowed = LIST_VARIABLES.has(key as ConfigVariable);
     const scalar = (item: unknown): boolean => ['string', 'number', 'boolean'].includes(typeof item);
     if (Array.isArray(value) && listAllowed && value.every(scalar)) continue;
     if (typeof value === 'object' && value !== null) {
+      const { at, line } = where(key);
       throw new NerionError(
         'CONFIG_INVALID',
-        `${path}: ${key} must be ${listAllowed ? 'a string, number or boolean, or a list of them' : 'a string, number or boolean'}.`,
-        { data: { file: path, key }, fix: { settings: [key] } },
+        `${at}: ${key} must be ${listAllowed ? 'a string, number or boolean, or a list of them' : 'a string, number or boolean'}.`,
+        { data: { file: path, key, ...(line === undefined ? {} : { line }) }, fix: { settings: [key] } },
       );
     }
   }
@@ -530,6 +559,18 @@ export function parseBaseUrlList(
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [key in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [key in K]?: V };
+}
+
+/** The known variable nearest to a mistyped key (case-insensitive edit distance), when one is plausibly meant. */
+export function nearestVariable(key: string): ConfigVariable | undefined {
+  const wanted = key.trim().toUpperCase();
+  let best: { name: ConfigVariable; cost: number } | undefined;
+  for (const name of CONFIG_VARIABLES) {
+    const cost = distance(wanted, name);
+    if (!best || cost < best.cost) best = { name, cost };
+  }
+  // At most a third of the name may differ: "NERION_CODER_BACKNED" is meant, "FOO" is not.
+  return best && best.cost <= Math.max(2, Math.floor(best.name.length / 3)) ? best.name : undefined;
 }
 
 /** `NERION_LLAMA_THREADS in /path/config.yaml` → `NERION_LLAMA_THREADS`: the variable a message names. */

@@ -8,4 +8,5 @@ export const SETTING_FLAGS: Readonly<Partial<Record<ConfigVariable, string>>> = 
   NERION_ALLOW_NETWORK: '--yes',
   NERION_LLM_STRICT: '--strict',
   NERION_JSON_GRAMMAR: '--json-grammar',
+  NERION_PLAN_MAX_TOKENS: '--max-tokens',
 };

@@ -12,6 +12,10 @@ import {
   type GenerateRequest,
   type JsonSchema,
   serverText,
+  collectStream,
+  tokenLimitAdvice,
+  type GenerateResult,
+  type StreamPart,
 } from '@nerion/backend-core';
 import { ACTION_KINDS, type ActionKind, type Plan, type PlanDraft, type PlanMetadata } from './plan-schema.js';
 import { actionJsonSchema, planDraftJsonSchema } from './plan-json-schema.js';
@@ -43,6 +47,17 @@ export interface LlmPlannerSettings {
   excerptChars?: number;
   /** The repository view the heuristic fallback plans with (see `openRepository`). */
   repository?: RepositoryView;
+  /**
+   * Told as the model generates (for a terminal's spinner): the plan is then streamed (`backend.stream`, the
+   * same request) instead of `generate`; the result and the plan are the same.
+   */
+  onGeneration?: (progress: GenerationProgress) => void;
+}
+
+/** How far one model request has got: text pieces received (about one token each) since it started. */
+export interface GenerationProgress {
+  readonly tokens: number;
+  readonly elapsedMs: number;
 }
 
 export interface LlmPlanOutcome {
@@ -164,6 +179,38 @@ function schemaViolation(issues: PlanIssue[], repaired: boolean): NerionError {
   );
 }
 
+/** `backend.stream` collected into the GenerateResult `generate` gives, reporting progress as pieces arrive. */
+async function streamed(
+  backend: CoderBackend,
+  request: GenerateRequest,
+  onGeneration: (progress: GenerationProgress) => void,
+): Promise<GenerateResult> {
+  const started = performance.now();
+  let tokens = 0;
+  async function* counted(): AsyncGenerator<StreamPart> {
+    for await (const part of backend.stream(request)) {
+      if (part.type === 'text-delta') {
+        tokens += 1;
+        onGeneration({ tokens, elapsedMs: performance.now() - started });
+      }
+      yield part;
+    }
+  }
+  return collectStream(counted());
+}
+
+/** A JSON error after the model hit its token limit says so, naming --max-tokens / NERION_PLAN_MAX_TOKENS. */
+function withTokenLimit(error: unknown, finishReason: string | undefined, request: GenerateRequest): unknown {
+  if (finishReason !== 'length' || !NerionError.isInstance(error) || error.message.includes('--max-tokens'))
+    return error;
+  const advice = tokenLimitAdvice(request.maxTokens ?? 1536);
+  return new NerionError(error.code, `${error.message} ${advice.sentence}`, {
+    cause: error,
+    data: error.data,
+    fix: advice.fix,
+  });
+}
+
 /** Asks the backend for a plan. Throws (with the cause's code) on failure; no fallback here. */
 export async function requestLlmPlan(
   input: LlmPlanInput,
@@ -189,12 +236,18 @@ export async function requestLlmPlan(
   const attempt = async (
     conversation: ChatMessage[],
   ): Promise<{ text: string; parsed: { ok: true; draft: PlanDraft } | { ok: false; error: NerionError } }> => {
-    const result = await backend.generate({ ...base, messages: conversation });
+    const request: GenerateRequest = { ...base, messages: conversation };
+    const result = settings.onGeneration
+      ? await streamed(backend, request, settings.onGeneration)
+      : await backend.generate(request);
     let value: unknown;
     try {
       value = result.json !== undefined ? result.json : extractJson(result.text);
     } catch (error) {
-      return { text: result.text, parsed: { ok: false, error: error as NerionError } };
+      return {
+        text: result.text,
+        parsed: { ok: false, error: withTokenLimit(error, result.finishReason, base) as NerionError },
+      };
     }
     const check = checkPlanDraft(value);
     return {

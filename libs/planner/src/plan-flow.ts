@@ -30,6 +30,12 @@ export interface PlanFlowLlm {
   jsonGrammar: boolean;
   /** NERION_LLM_STRICT: an LLM failure is thrown instead of falling back to the heuristic plan. */
   strict: boolean;
+  /** NERION_PLAN_MAX_TOKENS / `plan --max-tokens`; undefined: the planner's default. */
+  maxTokens?: number;
+  /** `plan --timeout` in ms (each model request); undefined: the planner's default. */
+  timeoutMs?: number;
+  /** Told as the model generates (a terminal's spinner); see LlmPlannerSettings.onGeneration. */
+  onGeneration?: (progress: { tokens: number; elapsedMs: number }) => void;
 }
 
 export interface PlanFlowRequest {
@@ -87,7 +93,14 @@ export async function runPlanFlow(request: PlanFlowRequest): Promise<PlanFlowOut
       backend = await llm.createBackend();
       const outcome = await planner.planWithLlm(
         { ...input, ...(targetContent === undefined ? {} : { targetContent }) },
-        { backend, jsonGrammar: llm.jsonGrammar, strict: true },
+        {
+          backend,
+          jsonGrammar: llm.jsonGrammar,
+          strict: true,
+          ...(llm.maxTokens === undefined ? {} : { maxTokens: llm.maxTokens }),
+          ...(llm.timeoutMs === undefined ? {} : { timeoutMs: llm.timeoutMs }),
+          ...(llm.onGeneration ? { onGeneration: llm.onGeneration } : {}),
+        },
       );
       for (const warning of outcome.warnings) request.note(`warning: ${warning}`);
       assertPathsInsideRepo(root, planPaths(outcome.plan));

@@ -3,6 +3,7 @@ import { describeError, type CoderBackend } from '@nerion/backend-core';
 import { type AutoSelection, type NerionConfig } from '@nerion/config';
 import { NerionCommand } from '../base-command.js';
 import { readInstruction } from '../instruction-input.js';
+import { isInteractive } from '../environment.js';
 import { planConfigFlags, preparePlan, printPlan, takeEarlierMiss, type PlanArguments } from '../plan-fast-path.js';
 
 /** Bytes of the target file read for the LLM prompt's excerpt (the planner bounds the excerpt itself). */
@@ -56,6 +57,14 @@ export default class Plan extends NerionCommand {
       default: false,
     }),
     force: Flags.boolean({ summary: 'With --apply: apply a plan that asks for clarification.', default: false }),
+    'max-tokens': Flags.integer({
+      summary: 'With --llm: generated-token limit of the plan (same as NERION_PLAN_MAX_TOKENS; default 1536).',
+      min: 1,
+    }),
+    timeout: Flags.integer({
+      summary: 'With --llm: seconds each model request may take before it is cut (TIMEOUT; default 120).',
+      min: 1,
+    }),
   };
 
   async run(): Promise<void> {
@@ -72,6 +81,7 @@ export default class Plan extends NerionCommand {
       backend: flags.backend,
       model: flags.model,
       cache: flags.cache,
+      ...(flags['max-tokens'] === undefined ? {} : { maxTokens: flags['max-tokens'] }),
     };
     let config = this.resolveConfig(planConfigFlags(args));
     if (args.llm && config.auto && (config.sources.backend === 'default' || config.sources.model === 'default')) {
@@ -91,12 +101,20 @@ export default class Plan extends NerionCommand {
     // The flow (cache lookup → LLM → fallback → jail → store) is @nerion/planner's runPlanFlow; engines load
     // only when the LLM planner runs, in the registry.
     const cwd = process.cwd();
-    const note = (message: string) => this.note(message);
+    // On a terminal, a spinner with tokens/s on stderr while the model generates (stdout stays the one plan).
+    const spinner =
+      args.llm && isInteractive(process.stderr)
+        ? new GenerationSpinner(`${config.backend}/${config.model}`)
+        : undefined;
+    const note = (message: string) => {
+      spinner?.clear();
+      this.note(message);
+    };
     const prepared =
       (args.cache ? takeEarlierMiss(args, config, cwd) : undefined) ?? (await preparePlan({ config, args, cwd, note }));
     const { runPlanFlow } = await import('@nerion/planner/flow');
     const { root, target } = prepared;
-    const outcome = await runPlanFlow({
+    const flow = runPlanFlow({
       root,
       instruction: args.instruction,
       ...(target === undefined ? {} : { target }),
@@ -108,6 +126,9 @@ export default class Plan extends NerionCommand {
               plannerId: `${config.backend}/${config.model}`,
               jsonGrammar: config.jsonGrammar,
               strict: config.strict,
+              ...(config.planMaxTokens === undefined ? {} : { maxTokens: config.planMaxTokens }),
+              ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
+              ...(spinner ? { onGeneration: (progress) => spinner.update(progress) } : {}),
               readTarget: async () => (target === undefined ? undefined : readTarget(root, target)),
               createBackend: async (): Promise<CoderBackend> => {
                 const { createBackendRegistry } = await import('../backends/index.js');
@@ -117,6 +138,7 @@ export default class Plan extends NerionCommand {
           }
         : {}),
     });
+    const outcome = await flow.finally(() => spinner?.clear());
     if (applying) {
       if (outcome.cached) note(`plan cache hit (${prepared.cacheFile})`);
       return this.applyPlanned(outcome.plan, root, flags);
@@ -167,4 +189,30 @@ export default class Plan extends NerionCommand {
 async function readTarget(root: string, target: string): Promise<string | undefined> {
   const { readRepoFileStart } = await import('@nerion/planner/validation');
   return readRepoFileStart(root, target, TARGET_READ_LIMIT);
+}
+
+/** `⠋ ollama/qwen2.5-coder: 120 tokens, 35.2 tokens/s` on an interactive stderr, redrawn at most 10 times a second. */
+class GenerationSpinner {
+  private static readonly FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  private frame = 0;
+  private drawnAt = 0;
+  private shown = false;
+
+  constructor(private readonly label: string) {}
+
+  update(progress: { tokens: number; elapsedMs: number }): void {
+    const now = Date.now();
+    if (this.shown && now - this.drawnAt < 100) return;
+    this.drawnAt = now;
+    const rate = progress.elapsedMs > 0 ? (progress.tokens * 1000) / progress.elapsedMs : 0;
+    const frame = GenerationSpinner.FRAMES[this.frame++ % GenerationSpinner.FRAMES.length];
+    process.stderr.write(`\r\u001b[2K${frame} ${this.label}: ${progress.tokens} tokens, ${rate.toFixed(1)} tokens/s`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (!this.shown) return;
+    process.stderr.write('\r\u001b[2K');
+    this.shown = false;
+  }
 }

@@ -327,7 +327,7 @@ export async function startLocalOllamaServer(options: LocalOllamaServerOptions):
         if (generateRequest.jsonSchema && (error as { code?: unknown }).code === 'INVALID_OUTPUT') {
           // The engine validates grammar output and rejects JSON cut off at num_predict; Ollama does not
           // validate: it ends the reply with the text so far (done_reason "length"), so this does too.
-          const cutAtLimit = /maxTokens/.test((error as Error).message);
+          const cutAtLimit = (error as { data?: { finishReason?: unknown } }).data?.finishReason === 'length';
           result = {
             text,
             finishReason: cutAtLimit ? 'length' : 'stop',

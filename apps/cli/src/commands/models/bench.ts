@@ -5,6 +5,7 @@ import type { BenchFigure, BenchProgress, BenchReport, BenchResult, BenchTask } 
 import { NerionCommand } from '../../base-command.js';
 import { createBackendRegistry } from '../../backends/index.js';
 import { isInteractive } from '../../environment.js';
+import { boundText } from '@nerion/backend-core';
 
 /** The catalog's four families (product spec §4): the default model list. */
 export const BENCH_DEFAULT_MODELS = ['deepseek-coder-v2', 'qwen2.5-coder', 'starcoder2', 'codellama'] as const;
@@ -93,6 +94,10 @@ export default class ModelsBench extends NerionCommand {
       summary: 'Load mode: Poisson arrivals per second (seeded, repeatable); default: all at once up to --concurrency.',
       dependsOn: ['requests'],
     }),
+    verbose: Flags.boolean({
+      summary: 'On a terminal: print each n/a reason in full (piped output and --json always carry it whole).',
+      default: false,
+    }),
     format: Flags.string({
       summary: 'Table format without --json.',
       options: ['tsv', 'csv', 'markdown'],
@@ -118,19 +123,37 @@ export default class ModelsBench extends NerionCommand {
         { fix: { command: ['nerion', 'models', 'bench', '--task', 'plan'] } },
       );
 
+    const llamaPath = backends.includes('llama_cpp')
+      ? this.resolveConfig({ backend: 'llama_cpp' }).llamaCpp.modelPath
+      : undefined;
+    if (llamaPath !== undefined && models.length > 1) {
+      // product-spec §2: with LLAMA_CPP_MODEL_PATH every llama_cpp name is a label of one file — say so once.
+      this.note(
+        `Warning: LLAMA_CPP_MODEL_PATH is set, so llama_cpp runs ${llamaPath} for every model name: ${models.map((name) => `"${name}"`).join(', ')} are labels of one file and their llama_cpp rows measure the same model. Unset it to bench each catalog model's own GGUF.`,
+      );
+    }
     const bench = await import('@nerion/bench');
     const planTask =
       flags.task === 'plan' ? await createPlanTask(flags.runs, flags['max-tokens'], jsonGrammar) : undefined;
     const json = this.jsonEnabled();
     const streamTsv = !json && flags.format === 'tsv';
+    // On a terminal: an aligned table and one short reason per n/a; piped, the exact TSV and full reasons.
+    // (Load mode's 23 columns stay TSV everywhere.)
+    const table =
+      streamTsv && !loadTest && isInteractive(process.stdout)
+        ? bench.alignedTable(backends, models, { plan: planTask !== undefined })
+        : undefined;
+    const shortReasons = isInteractive(process.stderr) && !flags.verbose;
     const progressLine = isInteractive(process.stderr) ? new ProgressLine() : undefined;
+    const eta = new EtaClock(backends.length * models.length);
     const registry = createBackendRegistry();
     const controller = new AbortController();
     const onInterrupt = (): void => controller.abort();
     process.once('SIGINT', onInterrupt);
 
     const warned = new Set<string>();
-    if (streamTsv)
+    if (table) process.stdout.write(`${table.header}\n`);
+    else if (streamTsv)
       process.stdout.write(
         `${loadTest ? bench.LOAD_TSV_HEADER : planTask ? bench.PLAN_TSV_HEADER : bench.TSV_HEADER}\n`,
       );
@@ -151,23 +174,26 @@ export default class ModelsBench extends NerionCommand {
           const config = this.resolveConfig({ backend, model, combination: true });
           return registry.create(backend, model, { config, progress: (message) => progressLine?.show(message) });
         },
-        onProgress: progressLine ? (event) => progressLine.show(describeProgress(event)) : undefined,
+        onProgress: progressLine ? (event) => progressLine.show(describeProgress(event, eta)) : undefined,
         onWarning: (message) => {
           progressLine?.clear();
           this.note(`Warning: ${message}`);
         },
         onResult: (result: BenchResult) => {
           progressLine?.clear();
-          if (streamTsv)
+          eta.finished();
+          if (table) process.stdout.write(`${table.row(result)}\n`);
+          else if (streamTsv)
             process.stdout.write(
               `${loadTest ? bench.formatLoadTsvRow(result) : planTask ? bench.formatPlanTsvRow(result) : bench.formatTsvRow(result)}\n`,
             );
-          const reason = bench.formatUnavailableReason(result);
+          const reason = shortReasons ? bench.shortUnavailableReason(result) : bench.formatUnavailableReason(result);
           if (reason) this.note(reason);
           const failures = loadTest && result.status === 'ok' ? bench.formatLoadFailures(result) : undefined;
           if (failures) this.note(failures);
           for (const warning of result.warnings) {
-            if (warned.has(warning)) continue;
+            // A warning that repeats the n/a reason (exllamav2's did) is said once.
+            if (warned.has(warning) || (result.reason !== undefined && result.reason.includes(warning))) continue;
             warned.add(warning);
             this.note(`Warning (${result.backend}/${result.model}): ${warning}`);
           }
@@ -263,9 +289,32 @@ function loadSettings(
   return { ...settings, rate: perSecond };
 }
 
-function describeProgress(event: BenchProgress): string {
+function describeProgress(event: BenchProgress, eta: EtaClock): string {
   const step = event.iteration === undefined ? event.phase : `${event.phase} ${event.iteration}/${event.iterations}`;
-  return `[${event.index + 1}/${event.total}] ${event.backend}/${event.model}: ${step}…`;
+  const left = eta.remainingSeconds();
+  return `[${event.index + 1}/${event.total}${left === undefined ? '' : `, ~${formatDuration(left)} left`}] ${event.backend}/${event.model}: ${step}…`;
+}
+
+/** Overall ETA: the mean time of the finished combinations times the ones left (unknown before the first). */
+class EtaClock {
+  private readonly started = Date.now();
+  private done = 0;
+
+  constructor(private readonly total: number) {}
+
+  finished(): void {
+    this.done += 1;
+  }
+
+  remainingSeconds(): number | undefined {
+    if (this.done === 0) return undefined;
+    return (((Date.now() - this.started) / this.done) * (this.total - this.done)) / 1000;
+  }
+}
+
+function formatDuration(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  return whole < 60 ? `${whole}s` : `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
 }
 
 /** One self-overwriting status line on an interactive stderr. */
@@ -274,7 +323,7 @@ class ProgressLine {
 
   show(text: string): void {
     const width = Math.max(20, (process.stderr.columns || 80) - 1); // 0 when the terminal has no size
-    process.stderr.write(`\r\u001b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
+    process.stderr.write(`\r\u001b[2K${boundText(text, width)}`);
     this.shown = true;
   }
 

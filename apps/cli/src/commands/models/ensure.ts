@@ -199,7 +199,6 @@ export default class ModelsEnsure extends NerionCommand {
       progress.finish();
     }
     if (result.status === 'present') this.note(`${result.path} is already provisioned; nothing to download.`);
-    else if (result.resumedFromBytes) this.note(`Resumed from byte ${result.resumedFromBytes}.`);
     if (!result.verified) {
       this.note(
         `Warning: ${result.path} is unverified — no expected sha256 applies to ${result.source.url}${result.source.origin === 'override' ? ' (set LLAMA_CPP_MODEL_SHA256 to check it)' : ''}. Its sha256 is ${result.sha256}.`,
@@ -237,7 +236,8 @@ export default class ModelsEnsure extends NerionCommand {
     });
     let lastStatus = '';
     const progress = createByteProgressRenderer(`Pulling ${tag}`);
-    let started: number | undefined;
+    // Rate per layer over this run's bytes: a resumed layer's first record already counts bytes fetched before.
+    let layer: { digest: string | undefined; started: number; from: number } | undefined;
     const outcomes: Array<'present' | 'pulled'> = [];
     try {
       for (const baseUrl of baseUrls) {
@@ -246,14 +246,15 @@ export default class ModelsEnsure extends NerionCommand {
           baseUrl,
           consent: consentFor(config),
           onProgress: (record) => {
-            started ??= performance.now();
             if (record.total && record.completed !== undefined) {
-              const seconds = Math.max((performance.now() - started) / 1000, 1e-3);
-              const rate = record.completed / seconds;
+              if (layer === undefined || layer.digest !== record.digest)
+                layer = { digest: record.digest, started: performance.now(), from: record.completed };
+              const seconds = Math.max((performance.now() - layer.started) / 1000, 1e-3);
+              const rate = (record.completed - layer.from) / seconds;
               progress.update({
                 receivedBytes: record.completed,
                 totalBytes: record.total,
-                resumedFromBytes: 0,
+                resumedFromBytes: layer.from,
                 bytesPerSecond: rate,
                 etaSeconds: rate > 0 ? (record.total - record.completed) / rate : undefined,
                 done: record.completed >= record.total,
@@ -267,6 +268,7 @@ export default class ModelsEnsure extends NerionCommand {
         });
         outcomes.push(ensured.status);
         if (baseUrls.length > 1) this.note(`ollama at ${baseUrl}: ${tag} ${ensured.status}`);
+        layer = undefined;
       }
     } finally {
       progress.finish();
