@@ -27,7 +27,13 @@ const tooLong = (where: string, limit: Limit): NerionError =>
     { data: { limit: limit.chars } },
   );
 
-let stdinText: Promise<string> | undefined;
+/**
+ * Stdin as read, once per process. The fast path runs as a bundled copy of this module
+ * (dist/plan-fast-path.bundle.js) and the command as dist/instruction-input.js, so the text is kept in a
+ * global slot both copies share, not in module state.
+ */
+const STDIN_TEXT = Symbol.for('nerion.instruction-input.stdin');
+const slot = globalThis as { [STDIN_TEXT]?: Promise<string> };
 
 async function readStdin(stream: NodeJS.ReadStream, note: (message: string) => void, limit: Limit): Promise<string> {
   if (stream.isTTY) note('Reading the instruction from stdin (end it with Ctrl-D).');
@@ -88,8 +94,8 @@ export async function readInstruction(
   let text: string;
   if (source.instructionFile !== undefined) text = (await readInstructionFile(source.instructionFile, limit)).trim();
   else if (source.instruction === '-') {
-    stdinText ??= readStdin(options.stdin ?? process.stdin, options.note ?? (() => undefined), limit);
-    text = (await stdinText).trim();
+    slot[STDIN_TEXT] ??= readStdin(options.stdin ?? process.stdin, options.note ?? (() => undefined), limit);
+    text = (await slot[STDIN_TEXT]).trim();
   } else if (source.instruction !== undefined) text = source.instruction;
   else
     throw new NerionError(

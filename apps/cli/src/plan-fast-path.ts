@@ -1,6 +1,7 @@
 /**
  * `nerion plan` cache hits, served before oclif loads: oclif's import alone costs more than two bare Node
- * start-ups, and a cache hit must stay within 3 (issue #7). bin/run.js calls servePlanFromCache() for
+ * start-ups, and a cache hit must stay within 2x of `node -e 0` (issues #7, #11). bin/run.js loads this
+ * module as one pre-built file with the workspace code it reaches (dist/plan-fast-path.bundle.js). bin/run.js calls servePlanFromCache() for
  * `plan` and falls through to oclif whenever it returns false — on a miss, on any flag it does not know,
  * and on any error (the full command then runs and reports it), so it never changes what the user sees.
  * Both call @nerion/planner's runPlanFlow (here with lookupOnly). No inference engine, valibot or oclif is
@@ -211,7 +212,14 @@ export async function preparePlan(options: {
   return { root, target, cache, cacheFile: planCache.PLAN_CACHE_FILE };
 }
 
-let earlierMiss: { signature: string; prepared: PreparedPlan } | undefined;
+/**
+ * A miss found by the fast path, for the command to take over. bin/run.js loads this module bundled
+ * (dist/plan-fast-path.bundle.js, see tools/scripts/bundle-plan-fast-path.mjs) while the oclif command
+ * imports dist/plan-fast-path.js: two copies in one process, so they hand it over through one global slot.
+ */
+const EARLIER_MISS = Symbol.for('nerion.plan-fast-path.earlier-miss');
+type MissSlot = { [EARLIER_MISS]?: { signature: string; prepared: PreparedPlan } };
+const slot = globalThis as MissSlot;
 
 function missSignature(args: PlanArguments, config: NerionConfig, cwd: string): string {
   return JSON.stringify([args, plannerIdentity(config, args.llm), cwd]);
@@ -219,8 +227,8 @@ function missSignature(args: PlanArguments, config: NerionConfig, cwd: string): 
 
 /** The request the fast path already prepared (and missed) for exactly this command, if any (taken once). */
 export function takeEarlierMiss(args: PlanArguments, config: NerionConfig, cwd: string): PreparedPlan | undefined {
-  const miss = earlierMiss;
-  earlierMiss = undefined;
+  const miss = slot[EARLIER_MISS];
+  slot[EARLIER_MISS] = undefined;
   return miss !== undefined && miss.signature === missSignature(args, config, cwd) ? miss.prepared : undefined;
 }
 
@@ -257,7 +265,7 @@ export async function servePlanFromCache(argv: readonly string[]): Promise<boole
     });
     if (outcome === undefined) {
       // On a miss the command (same process) takes this lookup over instead of repeating it.
-      earlierMiss = { signature: missSignature(args, config, cwd), prepared };
+      slot[EARLIER_MISS] = { signature: missSignature(args, config, cwd), prepared };
       return false;
     }
     printPlan(outcome, prepared, note);

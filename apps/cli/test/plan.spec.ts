@@ -85,6 +85,47 @@ describe('nerion plan (built binary, real child processes, temp git repositories
     expect(spawnSync('git', ['status', '--porcelain'], { cwd, encoding: 'utf8' }).stdout).not.toContain('.nerion'); // .nerion/.gitignore keeps it out
   });
 
+  it('a cache hit imports only the fast-path bundle and node: modules: no oclif, valibot, engine, planner entry or write-file-atomic (a module-resolution hook records every import)', async () => {
+    const cwd = repo();
+    const args = ['plan', '-i', 'add a function slugify to src/text.ts'];
+    expect((await runCli(args, { cwd })).status).toBe(0);
+    // Outside the repository: an untracked file would change its fingerprint (and miss).
+    const hooks = mkdtempSync(join(tmpdir(), 'nerion-plan-hook-'));
+    repos.push(hooks);
+    const log = join(hooks, 'imports.log');
+    const hook = join(hooks, 'hook.mjs');
+    writeFileSync(
+      hook,
+      `import { appendFileSync } from 'node:fs';\nexport async function resolve(specifier, context, next) {\n  appendFileSync(${JSON.stringify(log)}, specifier + '\\n');\n  return next(specifier, context);\n}\n`,
+    );
+    const register = join(hooks, 'register.mjs');
+    writeFileSync(
+      register,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hook}`)});\n`,
+    );
+    writeFileSync(log, '');
+    const hit = await runCli(args, { cwd, env: { NODE_OPTIONS: `--import=${register}` } });
+    expect(hit.stderr).toContain('plan cache hit');
+    const imported = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
+    // The hook saw the fast path load (so any other import would have been seen too) ...
+    expect(imported.some((specifier) => specifier.endsWith('plan-fast-path.bundle.js'))).toBe(true);
+    // ... and nothing else but Node's own modules: the bundle holds the workspace code a hit needs.
+    expect(
+      imported.filter(
+        (specifier) =>
+          !specifier.startsWith('node:') &&
+          !/(^|\/)(run|register|hook)\.m?js$|plan-fast-path\.bundle\.js$/u.test(specifier),
+      ),
+    ).toEqual([]);
+    // The same hook does see a miss load the rest (the check can fail).
+    writeFileSync(log, '');
+    const miss = await runCli([...args, '-f', 'src/app.py'], { cwd, env: { NODE_OPTIONS: `--import=${register}` } });
+    expect(miss.status).toBe(0);
+    const missed = readFileSync(log, 'utf8').split('\n');
+    for (const heavy of ['@oclif/core', '@nerion/planner', 'valibot', 'write-file-atomic'])
+      expect(missed).toContain(heavy);
+  });
+
   it('refuses an edited cache entry (warning on stderr) and plans again', async () => {
     const cwd = repo();
     const args = ['plan', '-i', 'add a function slugify to src/text.ts'];
