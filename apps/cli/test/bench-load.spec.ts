@@ -54,7 +54,7 @@ describe('nerion models bench --requests/--concurrency/--rate (load mode)', () =
     NERION_CACHE_DIR: join(home, 'cache'),
     LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama,
     NERION_LLAMA_THREADS: '1',
-    NERION_CODER_BASE_URL: openai.url,
+    NERION_VLLM_BASE_URL: openai.url, // vLLM's own endpoint (NERION_CODER_BASE_URL is the selected backend's)
   });
 
   beforeAll(async () => {

@@ -163,7 +163,7 @@ describe('nerion plan: hand-edited cache entries are never served (case 5)', () 
 });
 
 describe('nerion plan: a target that is not a regular file (case 13)', () => {
-  const env = { NERION_CODER_BACKEND: 'ollama', OLLAMA_HOST: 'http://127.0.0.1:9' };
+  const env = { NERION_CODER_BACKEND: 'ollama', OLLAMA_HOST: 'http://127.0.0.1:47' };
 
   it('a FIFO as the target of --llm is refused at once (exit 2, INVALID_REQUEST), not read for ever', async () => {
     const cwd = makeRepo();
@@ -205,7 +205,7 @@ describe('nerion plan: a target that is not a regular file (case 13)', () => {
     expect(run.stderr).not.toContain('Cannot read the target');
     expect(run.status).toBe(0);
     const plan = onePlan(run);
-    expect(plan.metadata.source).toBe('heuristic-fallback'); // nothing listens on port 9
+    expect(plan.metadata.source).toBe('heuristic-fallback'); // nothing listens on port 47 (port 9 is one fetch refuses outright)
     expect(plan.metadata.fallback_reason).toMatch(/^\[BACKEND_UNREACHABLE\]/u);
   });
 });
@@ -219,7 +219,7 @@ describe('nerion plan: long instructions, and instructions from a file or stdin 
     for (const extra of [[], ['--llm'], ['--no-cache']]) {
       const run = await runCli(['plan', '-i', long, ...extra], {
         cwd,
-        env: { NERION_CODER_BACKEND: 'ollama', OLLAMA_HOST: 'http://127.0.0.1:9' },
+        env: { NERION_CODER_BACKEND: 'ollama', OLLAMA_HOST: 'http://127.0.0.1:47' },
       });
       expect(run.stderr).toContain('Error [INVALID_REQUEST]');
       expect(run.stderr).toContain('20000 characters');

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as YamlModule from 'yaml';
-import { distance } from 'fastest-levenshtein';
+import type * as LevenshteinModule from 'fastest-levenshtein';
 import { NerionError, parseBaseUrl, serverRoot } from '@nerion/backend-core';
 import { parseArgumentList } from './argument-list.js';
 import { parseBackendId, parseModelReference, type KnownBackendId } from './backend-ids.js';
@@ -563,6 +563,8 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [key in 
 
 /** The known variable nearest to a mistyped key (case-insensitive edit distance), when one is plausibly meant. */
 export function nearestVariable(key: string): ConfigVariable | undefined {
+  // Loaded here, on the error path only (the plan-cache fast path bundles this module and must stay light).
+  const { distance } = createRequire(import.meta.url)('fastest-levenshtein') as typeof LevenshteinModule;
   const wanted = key.trim().toUpperCase();
   let best: { name: ConfigVariable; cost: number } | undefined;
   for (const name of CONFIG_VARIABLES) {
