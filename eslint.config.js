@@ -133,6 +133,21 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Type-aware rules for the shipped sources (libraries, CLI, the backend example). The tests
+    // (*.spec.ts, libs/*/test/**, apps/cli/test/**, libs/test-support, which has no tsconfig of its own)
+    // are type-checked by `tsc -p tsconfig.typecheck.json`.
+    files: ['libs/*/src/**/*.ts', 'apps/cli/src/**/*.ts', 'docs/examples/**/*.ts'],
+    ignores: ['**/*.spec.ts', 'libs/test-support/**'],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: {
+        // Each package's tsconfig.lib.json is found through its tsconfig.json; the example has none of its own.
+        projectService: { allowDefaultProject: ['docs/examples/*/*.ts'], defaultProject: 'tsconfig.typecheck.json' },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
   // Formatting is Prettier's (npm run format); eslint-config-prettier turns off the rules that would fight it.
   prettier,
 );
