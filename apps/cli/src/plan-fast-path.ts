@@ -48,7 +48,7 @@ export function parsePlanArguments(
   const values: Partial<Record<ValueFlag, string>> = {};
   const result = { llm: false, jsonGrammar: false, cache: true };
   for (let index = 0; index < argv.length; index += 1) {
-    const argument = argv[index]!;
+    const argument = argv[index];
     const equals = argument.startsWith('--') ? argument.indexOf('=') : -1;
     const name = equals > 0 ? argument.slice(0, equals) : argument;
     const valueFlag = VALUE_FLAGS[name];

@@ -139,7 +139,7 @@ function smallestInstance(schema: JsonSchema): unknown {
   if ('const' in schema) return schema.const;
   if (Array.isArray(schema.enum)) return schema.enum[0];
   const options = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
-  if (options?.length) return smallestInstance(options[0]!);
+  if (options?.length) return smallestInstance(options[0]);
   const type = Array.isArray(schema.type) ? (schema.type[0] as string) : (schema.type as string | undefined);
   switch (type) {
     case 'object': {

@@ -102,7 +102,7 @@ export function parseJsonOutput(text: string, schema: JsonSchema, context: strin
   }
   const issues = validateJsonSchema(schema, value);
   if (issues.length > 0) {
-    const first = issues[0]!;
+    const first = issues[0];
     throw new NerionError(
       'INVALID_OUTPUT',
       `${context} returned JSON that does not match the schema: ${serverText(first.path, 200)} ${serverText(first.message, 300)}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}.`,

@@ -125,7 +125,7 @@ export async function collectStream(parts: AsyncIterable<StreamPart>): Promise<G
 /** A plain prompt for engines or models without a chat template. */
 export function formatPlainPrompt(messages: readonly ChatMessage[]): string {
   const lines = messages.map(
-    (message) => `### ${message.role[0]!.toUpperCase()}${message.role.slice(1)}:\n${message.content}\n`,
+    (message) => `### ${message.role[0].toUpperCase()}${message.role.slice(1)}:\n${message.content}\n`,
   );
   return `${lines.join('\n')}\n### Assistant:\n`;
 }

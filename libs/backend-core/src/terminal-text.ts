@@ -52,12 +52,12 @@ function formatSize(bytes: number): string {
 export function cutAtWordBoundary(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
   const head = text.slice(0, maxChars);
-  if (/\s/u.test(text[maxChars]!)) return trimCut(head);
+  if (/\s/u.test(text[maxChars])) return trimCut(head);
   const space = head.search(/\s\S*$/u);
   if (space > 0) return trimCut(head.slice(0, space));
   const digit = (character: string | undefined) => character !== undefined && /\p{N}/u.test(character);
   for (let index = head.length - 1; index > 0; index -= 1) {
-    const character = head[index]!;
+    const character = head[index];
     if (/[\p{L}\p{N}_]/u.test(character)) continue;
     if (character === '.' && digit(head[index - 1]) && digit(text[index + 1])) continue; // 2.71828
     if (/[\udc00-\udfff]/u.test(character)) continue; // the second half of a surrogate pair

@@ -174,10 +174,10 @@ export class BridgeProcess {
 
   private ensureChild(): void {
     if (this.child) return;
-    const spawn = this.settings.spawn ?? (nodeSpawn as SpawnFunction);
+    const spawn = this.settings.spawn ?? (nodeSpawn);
     const script = this.settings.scriptPath ?? BRIDGE_SCRIPT_PATH;
     const options: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], shell: false, windowsHide: true };
-    if (this.settings.env) options.env = { ...this.settings.env, PYTHONUNBUFFERED: '1' } as NodeJS.ProcessEnv;
+    if (this.settings.env) options.env = { ...this.settings.env, PYTHONUNBUFFERED: '1' };
     const child = spawn(this.settings.python, ['-u', '-B', script], options);
     this.child = child;
     this.generation += 1;
@@ -227,7 +227,7 @@ export class BridgeProcess {
       this.stderrTail += `\n[nerion] the bridge wrote an event of unexpected shape: ${line.slice(0, 200)}`;
       return;
     }
-    const event = parsed.output as BridgeEvent;
+    const event = parsed.output;
     if (event.id === null) {
       // A protocol complaint not tied to a request: keep it for the next error message.
       this.stderrTail += `\n[bridge] ${String(event.message ?? line)}`;

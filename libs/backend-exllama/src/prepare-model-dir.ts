@@ -97,10 +97,10 @@ export async function prepareExllamaModelDir(settings: PrepareExllamaModelDirSet
 }
 
 function run(command: readonly string[], settings: PrepareExllamaModelDirSettings): Promise<void> {
-  const spawn = settings.spawn ?? (nodeSpawn as SpawnFunction);
+  const spawn = settings.spawn ?? (nodeSpawn);
   const [program, ...args] = command as [string, ...string[]];
   const options: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'], shell: false, windowsHide: true };
-  if (settings.env) options.env = { ...settings.env } as NodeJS.ProcessEnv;
+  if (settings.env) options.env = { ...settings.env };
   return new Promise<void>((resolve, reject) => {
     if (settings.signal?.aborted) {
       reject(new NerionError('ABORTED', 'The exllamav2 model download was aborted before it started.'));

@@ -54,13 +54,13 @@ export function threadCandidates(usable: number): number[] {
   if (all.at(-1) !== Math.max(1, usable)) all.push(Math.max(1, usable));
   if (all.length <= 6) return all;
   const step = (all.length - 1) / 5;
-  return [...new Set(Array.from({ length: 6 }, (_, index) => all[Math.round(index * step)]!))];
+  return [...new Set(Array.from({ length: 6 }, (_, index) => all[Math.round(index * step)]))];
 }
 
 /** The fastest count for one rate; a higher count must beat a lower one by 5% (fewer threads hold up better under load). */
 export function pickFastest(samples: readonly ThreadSample[], rate: (sample: ThreadSample) => number): number {
   const sorted = [...samples].sort((a, b) => a.threads - b.threads);
-  let best = sorted[0]!;
+  let best = sorted[0];
   for (const sample of sorted.slice(1)) if (rate(sample) > rate(best) * 1.05) best = sample;
   return best.threads;
 }
@@ -214,7 +214,7 @@ export async function measureThreadCounts(model: LlamaModel, options: MeasureOpt
           started = performance.now();
           let steps = 0;
           while (steps < decodeSteps && performance.now() - started < limitMs) {
-            await sequence.evaluateWithoutGeneratingNewTokens([prompt[steps % prompt.length]!]);
+            await sequence.evaluateWithoutGeneratingNewTokens([prompt[steps % prompt.length]]);
             steps += 1;
           }
           const decodeRate = steps / ((performance.now() - started) / 1000);

@@ -30,7 +30,7 @@ async function readBodyStart(response: Response, limit: number): Promise<{ text:
 function errorStringStart(text: string): string | undefined {
   const match = /^\s*\{\s*"error"\s*:\s*"((?:[^"\\]|\\.)*)/su.exec(text);
   if (!match) return undefined;
-  const body = match[1]!.replace(/\\(?:u[0-9a-fA-F]{0,3})?$/u, ''); // an escape cut in half
+  const body = match[1].replace(/\\(?:u[0-9a-fA-F]{0,3})?$/u, ''); // an escape cut in half
   try {
     return JSON.parse(`"${body}"`) as string;
   } catch {

@@ -10,7 +10,7 @@ export function compareVersions(left: string, right: string): number | undefined
   const a = parse(left);
   const b = parse(right);
   if (!a || !b) return undefined;
-  for (let index = 0; index < 3; index += 1) if (a[index] !== b[index]) return a[index]! < b[index]! ? -1 : 1;
+  for (let index = 0; index < 3; index += 1) if (a[index] !== b[index]) return a[index] < b[index] ? -1 : 1;
   return 0;
 }
 

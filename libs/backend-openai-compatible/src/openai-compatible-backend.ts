@@ -206,7 +206,7 @@ function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, 
         `${serverName} at ${root} answered ${path} with HTTP ${response.status}.`,
         { data: { status: response.status } },
       );
-    return (await response.json()) as unknown;
+    return (await response.json());
   }
 
   async function fetchModels(options: ProbeOptions = {}): Promise<ModelList> {
@@ -496,7 +496,7 @@ function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, 
         if (chunk.usage) usage = usageFrom(chunk.usage);
         const choice = chunk.choices[0];
         if (!choice) continue;
-        const delta = 'delta' in choice ? choice.delta?.content : (choice as OpenAI.CompletionChoice).text;
+        const delta = 'delta' in choice ? choice.delta?.content : (choice).text;
         if (delta) {
           firstTokenAt ??= performance.now();
           text += delta;

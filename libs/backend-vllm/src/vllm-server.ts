@@ -152,11 +152,11 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
     );
     const spawnFunction: SpawnFunction =
       settings.spawn ?? ((command, args, spawnOptions) => nodeSpawn(command, [...args], spawnOptions));
-    child = spawnFunction(argv[0]!, argv.slice(1), {
+    child = spawnFunction(argv[0], argv.slice(1), {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       shell: false,
-      ...(settings.env ? { env: settings.env as NodeJS.ProcessEnv } : {}),
+      ...(settings.env ? { env: settings.env } : {}),
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);

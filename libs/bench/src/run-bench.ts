@@ -123,7 +123,7 @@ function toTaskRun(outcome: BenchTaskRun, latencyMs: number, withQuality: boolea
     const prompt = sum(outcome.results.map((result) => result.usage.promptTokens));
     if (completion !== undefined) run.completionTokens = completion;
     if (prompt !== undefined) run.promptTokens = prompt;
-    run.finishReason = rest[rest.length - 1]!.finishReason;
+    run.finishReason = rest[rest.length - 1].finishReason;
   }
   if (withQuality) {
     run.valid = outcome.valid;
@@ -334,7 +334,7 @@ async function runsPhase(combination: Combination, backend: CoderBackend): Promi
     },
   );
   await raceAbort(bench.run(), signal);
-  const result = bench.tasks[0]!.result;
+  const result = bench.tasks[0].result;
   if (result.state !== 'completed') {
     throw new NerionError('INTERNAL', `tinybench ended the ${name} task in state "${result.state}".`);
   }
@@ -400,7 +400,7 @@ async function loadTestPhase(
 /** The whole-combination bound in load mode: every request is cut at timeoutMs, so this is never the binding limit when the run is healthy. */
 function loadModeBudgetMs(timeoutMs: number, settings: LoadTestSettings): number {
   const offsets = arrivalOffsets(settings.requests, settings.rate, settings.seed ?? 0);
-  const lastArrival = offsets.length > 0 ? offsets[offsets.length - 1]! : 0;
+  const lastArrival = offsets.length > 0 ? offsets[offsets.length - 1] : 0;
   return timeoutMs * (1 + Math.ceil(settings.requests / settings.concurrency)) + lastArrival;
 }
 

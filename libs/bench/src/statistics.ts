@@ -6,8 +6,8 @@ export function quantile(sorted: readonly number[], q: number): number {
   const position = (sorted.length - 1) * q;
   const lower = Math.floor(position);
   const upper = Math.ceil(position);
-  const low = sorted[lower]!;
-  const high = sorted[upper]!;
+  const low = sorted[lower];
+  const high = sorted[upper];
   return low + (high - low) * (position - lower);
 }
 
@@ -22,8 +22,8 @@ export function distribution(values: readonly (number | undefined)[]): BenchDist
     p50,
     p95: quantile(sorted, 0.95),
     mean: sorted.reduce((sum, value) => sum + value, 0) / sorted.length,
-    min: sorted[0]!,
-    max: sorted[sorted.length - 1]!,
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
   };
 }
 

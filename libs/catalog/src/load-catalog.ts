@@ -67,7 +67,7 @@ function parseCatalogText(text: string, file: string): ParsedFile {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (document.errors.length > 0) {
-    const first = document.errors[0]!;
+    const first = document.errors[0];
     const line = lineCounter.linePos(first.pos[0]).line;
     throw new NerionError(
       'CATALOG_INVALID',

@@ -172,7 +172,7 @@ export function findProvisionedGguf(cacheDir: string, family: CatalogFamily | st
   const recorded = findProvisioned(cacheDir, 'llama_cpp', familyId).filter(
     (record) => record.path !== undefined && isFile(record.path),
   );
-  if (recorded.length > 0) return recorded[recorded.length - 1]!.path;
+  if (recorded.length > 0) return recorded[recorded.length - 1].path;
   if (typeof family !== 'string' && family.backends.llama_cpp) {
     const path = defaultGgufPath(cacheDir, family.backends.llama_cpp.filename);
     if (isFile(path)) return path;

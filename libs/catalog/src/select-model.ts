@@ -59,7 +59,7 @@ export function selectModelForMachine(
   }
   const fitting = candidates.filter((family) => fit(family).fitsMachine);
   if (fitting.length === 0) {
-    const smallest = [...candidates].sort((left, right) => left.memoryGb - right.memoryGb)[0]!;
+    const smallest = [...candidates].sort((left, right) => left.memoryGb - right.memoryGb)[0];
     throw new NerionError(
       'NOT_AVAILABLE',
       `No catalog model fits in this machine's memory (${(memory.totalBytes / GB).toFixed(1)} GB, ${reserve} GB kept free); the smallest, ${smallest.id}, needs about ${smallest.memoryGb} GB. Choose a model explicitly with --model, or add a smaller one to your catalog (NERION_MODEL_CATALOG).`,
@@ -80,7 +80,7 @@ export function selectModelForMachine(
       right.parametersB - left.parametersB ||
       left.memoryGb - right.memoryGb,
   );
-  const family = ranked[0]!;
+  const family = ranked[0];
   const fitsFreeMemory = fit(family).fitsFreeMemory;
   const reasons = [
     `${family.id} needs about ${family.memoryGb} GB; this machine has ${(memory.totalBytes / GB).toFixed(1)} GB (${freeGb.toFixed(1)} GB free now).`,

@@ -189,7 +189,7 @@ function parsePositiveInteger(value: string | number | boolean, name: string): n
 export function splitCommandLine(value: string, name: string): string[] {
   const words: string[] = [];
   const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
-  for (const match of value.matchAll(pattern)) words.push(match[1] ?? match[2] ?? match[3]!);
+  for (const match of value.matchAll(pattern)) words.push(match[1] ?? match[2] ?? match[3]);
   if (words.length === 0)
     throw new NerionError(
       'CONFIG_INVALID',
@@ -460,7 +460,7 @@ export function loadConfigFile(path: string): { path: string; values: ConfigValu
   const { parse: parseYaml, isDocument, parseDocument } = loadYaml();
   const document = parseDocument(source);
   if (document.errors.length > 0) {
-    const first = document.errors[0]!;
+    const first = document.errors[0];
     const line = first.linePos?.[0]?.line;
     throw new NerionError('CONFIG_INVALID', `${path}${line ? `:${line}` : ''}: ${first.message.split('\n')[0]}`, {
       data: { file: path, line },
@@ -523,7 +523,7 @@ export function loadConfigFile(path: string): { path: string; values: ConfigValu
       );
     }
   }
-  return { path, values: values as ConfigValues };
+  return { path, values: values };
 }
 
 /**
@@ -577,7 +577,7 @@ export function nearestVariable(key: string): ConfigVariable | undefined {
 
 /** `NERION_LLAMA_THREADS in /path/config.yaml` → `NERION_LLAMA_THREADS`: the variable a message names. */
 function settingName(name: string): string {
-  return name.split(' ')[0]!;
+  return name.split(' ')[0];
 }
 
 function expandHome(path: string, homeDir: string): string {

@@ -194,7 +194,7 @@ function insertIntoClass(
       isPlaceholder(placeholder) &&
       members.slice(0, -1).every((member, index) => index === 0 && isPythonDocstring(member))
     ) {
-      const stub = placeholder!;
+      const stub = placeholder;
       if (stub.startPosition.row === owner.node.startPosition.row) {
         // `class C: pass` on one line.
         return text.slice(0, stub.startIndex).trimEnd() + '\n' + code + text.slice(stub.endIndex);
@@ -215,7 +215,7 @@ function insertIntoClass(
     // `{}` or `{ }`: open it up.
     return text.slice(0, body.startIndex) + '{\n' + code + '\n' + classIndent + '}' + text.slice(body.endIndex);
   }
-  const last = members[members.length - 1]!;
+  const last = members[members.length - 1];
   if (last.endPosition.row === body.endPosition.row) {
     // The closing brace shares the last member's line.
     return text.slice(0, close).trimEnd() + '\n\n' + code + '\n' + classIndent + text.slice(close);
@@ -511,7 +511,7 @@ function updateImport(context: EditContext, payload: ActionPayload<'update_impor
         const statement = python
           ? `from ${module} import ${toAdd.join(', ')}`
           : `import { ${toAdd.join(', ')} } from ${JSON.stringify(module)};`;
-        const anchor = entries[entries.length - 1]!.statement;
+        const anchor = entries[entries.length - 1].statement;
         splices.push({
           start: lineEnd(text, anchor.endIndex),
           end: lineEnd(text, anchor.endIndex),
@@ -644,7 +644,7 @@ function addModuleDocstring(
     if (isPython(grammar)) {
       const existing = pythonModuleDocstring(root);
       if (existing) {
-        if (stringValue(kids(existing)[0]!).trim() === payload.docstring.trim()) return undefined;
+        if (stringValue(kids(existing)[0]).trim() === payload.docstring.trim()) return undefined;
         refuse(
           `${what}: ${payload.path} already has a module docstring (line ${existing.startPosition.row + 1}); change it with replace_node or apply_unified_diff.`,
           { path: payload.path, line: existing.startPosition.row + 1 },
@@ -711,14 +711,14 @@ function addFunctionDocstring(
     if (isPython(grammar)) {
       const existing = pythonFunctionDocstring(definition.node);
       if (existing) {
-        if (stringValue(kids(existing)[0]!).trim() === payload.docstring.trim()) return undefined;
+        if (stringValue(kids(existing)[0]).trim() === payload.docstring.trim()) return undefined;
         refuse(
           `${what}: ${payload.function_name} in ${payload.path} already has a docstring (line ${existing.startPosition.row + 1}).`,
           { path: payload.path, line: existing.startPosition.row + 1 },
         );
       }
       const body = definition.node.childForFieldName('body')!;
-      const firstStatement = kids(body)[0]!;
+      const firstStatement = kids(body)[0];
       const unit = indentUnit(text, true);
       if (body.startPosition.row === definition.node.startPosition.row) {
         // `def f(): return 1` → the body moves to its own lines under the docstring.

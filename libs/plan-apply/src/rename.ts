@@ -50,7 +50,7 @@ export function renameSymbol(
 function splitDotted(name: string, what: string): [string, string | undefined] {
   const parts = name.split('.');
   if (parts.length > 2) refuse(`${what}: nerion renames a name or a Class.member, not ${name}.`, { name });
-  return [parts[0]!, parts[1]];
+  return [parts[0], parts[1]];
 }
 
 /** Identifier nodes that are references to or definitions of a plain name. */
@@ -251,7 +251,7 @@ function resolvePythonModule(importer: string, module: string): string {
   const match = /^(\.+)(.*)$/u.exec(module);
   if (!match) return module;
   const parts = importer.split('/').slice(0, -1);
-  const up = match[1]!.length - 1;
+  const up = match[1].length - 1;
   const base = parts.slice(0, Math.max(0, parts.length - up));
   return [...base, ...(match[2] ? match[2].split('.') : [])].filter(Boolean).join('.');
 }
@@ -275,7 +275,7 @@ function pythonReferences(
   for (const entry of importsIn(root, 'python')) {
     if (entry.plainImport) {
       // `import app.calc [as c]` → `app.calc.add` / `c.add`.
-      const binding = entry.bindings[0]!;
+      const binding = entry.bindings[0];
       if (isTarget(entry.module))
         moduleAliases.push(binding.node.type === 'aliased_import' ? binding.local : entry.module);
       continue;

@@ -178,7 +178,7 @@ export function hasSymbol(root: Node, grammar: SourceGrammar, symbol: string): b
     if (definitionsIn(root, grammar).some((definition) => definition.name === first)) return true;
     return importsIn(root, grammar).some((entry) => entry.bindings.some((binding) => binding.local === first));
   }
-  let container: Definition | undefined = findClass(root, grammar, first!);
+  let container: Definition | undefined = findClass(root, grammar, first);
   for (const part of rest) {
     if (!container) return false;
     container = classMembers(container.node, grammar).find((member) => member.name === part);
@@ -227,7 +227,7 @@ export function importsIn(root: Node, grammar: SourceGrammar): ImportEntry[] {
             bindings: [
               {
                 imported: moduleNode.text,
-                local: alias ?? moduleNode.text.split('.')[0]!,
+                local: alias ?? moduleNode.text.split('.')[0],
                 node: child,
                 importedNode: moduleNode,
                 kind: 'module',
@@ -330,7 +330,7 @@ function isDirective(statement: Node): boolean {
 export function isPythonDocstring(statement: Node | undefined): boolean {
   if (statement?.type !== 'expression_statement') return false;
   const children = kids(statement);
-  return children.length === 1 && children[0]!.type === 'string';
+  return children.length === 1 && children[0].type === 'string';
 }
 
 /** The module docstring statement of a Python file, if any. */

@@ -40,7 +40,7 @@ export function indentOf(text: string, index: number): string {
 export function indentUnit(text: string, python: boolean): string {
   let best: string | undefined;
   for (const match of text.matchAll(/^([ \t]+)\S/gmu)) {
-    const indent = match[1]!;
+    const indent = match[1];
     if (indent.includes('\t')) return '\t';
     if (best === undefined || indent.length < best.length) best = indent;
   }

@@ -47,8 +47,8 @@ function runGit(root: string, args: readonly string[], settings: FingerprintSett
     const child = spawn(git, ['--no-optional-locks', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error) => {
       reject(
         new NerionError(
@@ -140,7 +140,7 @@ async function hashEntries(
     const described = await Promise.all(slice.map((entry) => describeEntry(root, entry.path)));
     slice.forEach((entry, index) => {
       hash.update(entry.prefix);
-      for (const part of described[index]!) hash.update(part);
+      for (const part of described[index]) hash.update(part);
     });
   }
 }

@@ -161,7 +161,7 @@ function cleanPath(path: string): string {
 function chooseMention(instruction: string, repository: RepositoryView | undefined): string | undefined {
   let best: { path: string; score: number } | undefined;
   for (const match of instruction.matchAll(FILE_RE)) {
-    const path = match[1]!;
+    const path = match[1];
     const at = match.index + match[0].length - path.length;
     const before = instruction.slice(0, at);
     const quoted = /["'\x60]$/u.test(before);

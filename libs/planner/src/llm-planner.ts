@@ -132,7 +132,7 @@ export function buildPlanMessages(input: LlmPlanInput, excerptChars = DEFAULT_EX
  * `{path: string, language: "python"|"typescript"|"javascript", docstring?: string, …}` (`?` marks optional).
  */
 export function payloadSignature(kind: ActionKind): string {
-  const payload = (actionJsonSchema(kind).properties as Record<string, JsonSchema>).payload!;
+  const payload = (actionJsonSchema(kind).properties as Record<string, JsonSchema>).payload;
   const required = new Set((payload.required as string[] | undefined) ?? []);
   const fields = Object.entries((payload.properties as Record<string, JsonSchema>) ?? {}).map(([name, schema]) => {
     const type = typeName(schema);

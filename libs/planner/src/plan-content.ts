@@ -41,7 +41,7 @@ export function planPaths(plan: Pick<Plan, 'target_file' | 'actions' | 'precondi
   if (plan.target_file !== undefined) paths.add(plan.target_file);
   for (const action of plan.actions) {
     const payload = action.payload as Record<string, unknown>;
-    for (const key of ['path', 'test_path']) if (typeof payload[key] === 'string') paths.add(payload[key] as string);
+    for (const key of ['path', 'test_path']) if (typeof payload[key] === 'string') paths.add(payload[key]);
     if (action.kind === 'apply_unified_diff') for (const path of diffHeaderPaths(action.payload.diff)) paths.add(path);
   }
   for (const condition of [...(plan.preconditions ?? []), ...(plan.postconditions ?? [])]) paths.add(condition.path);

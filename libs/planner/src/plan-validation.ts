@@ -89,7 +89,7 @@ function normaliseDraftPaths(draft: PlanDraft): PlanDraft {
   const actions = draft.actions.map((action) => {
     const payload: Record<string, unknown> = { ...action.payload };
     for (const key of ['path', 'test_path'] as const)
-      if (typeof payload[key] === 'string') payload[key] = fixPath(payload[key] as string);
+      if (typeof payload[key] === 'string') payload[key] = fixPath(payload[key]);
     return { ...action, payload } as typeof action;
   });
   const conditions = (list: PlanDraft['preconditions']) =>

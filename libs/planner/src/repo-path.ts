@@ -47,12 +47,12 @@ export function diffHeaderPaths(diff: string): string[] {
   for (const line of diff.split('\n')) {
     let match: RegExpExecArray | null;
     if ((match = /^(?:---|\+\+\+) (.+)$/u.exec(line))) {
-      const value = strip(match[1]!);
+      const value = strip(match[1]);
       if (value !== '/dev/null') paths.push(dropPrefix(value));
     } else if ((match = /^diff --git (\S+) (\S+)\s*$/u.exec(line))) {
-      paths.push(dropPrefix(strip(match[1]!)), dropPrefix(strip(match[2]!)));
+      paths.push(dropPrefix(strip(match[1])), dropPrefix(strip(match[2])));
     } else if ((match = /^(?:rename|copy) (?:from|to) (.+)$/u.exec(line))) {
-      paths.push(strip(match[1]!));
+      paths.push(strip(match[1]));
     }
   }
   return paths;

@@ -139,7 +139,7 @@ export function describeCoderBackendContract(options: CoderBackendContractOption
       const finishes = parts.filter((part) => part.type === 'finish');
       expect(finishes).toHaveLength(1);
       expect(parts[parts.length - 1]?.type).toBe('finish');
-      const finish = finishes[0] as Extract<StreamPart, { type: 'finish' }>;
+      const finish = finishes[0];
       expect(finish.result.text).toBe(generated.text);
     });
 

@@ -62,7 +62,7 @@ export function flattenLoadRow(row: LoadRow): Record<LoadColumn, string> {
     const distribution: LoadDistribution | undefined = report?.[field];
     for (const statistic of STATISTICS) cells[`${statistic}_${name}_ms`] = number(distribution?.[statistic]);
   }
-  return cells as Record<LoadColumn, string>;
+  return cells;
 }
 
 /** One load-mode TSV row (no newline). */

@@ -21,8 +21,8 @@ export function loadDistribution(values: readonly (number | undefined)[]): LoadD
     median: quantile(sorted, 0.5),
     p95: quantile(sorted, 0.95),
     p99: quantile(sorted, 0.99),
-    min: sorted[0]!,
-    max: sorted[sorted.length - 1]!,
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
     std: Math.sqrt(variance),
   };
 }

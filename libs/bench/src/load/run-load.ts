@@ -194,14 +194,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const runStart = performance.now();
   try {
     for (let index = 0; index < total; index += 1) {
-      await wait(runStart + offsets[index]! - performance.now(), run.signal);
+      await wait(runStart + offsets[index] - performance.now(), run.signal);
       await raceAbort(slots.acquire(), run.signal);
       running.push(
         timeOneRequest({
           backend: options.backend,
           options,
           index,
-          scheduledMs: offsets[index]!,
+          scheduledMs: offsets[index],
           runStart,
           runSignal: run.signal,
         }).then((record) => {

@@ -112,7 +112,7 @@ export function checkPlanAgainst(outcome: PlanOutcome, expectation: PlanExpectat
       reason: `${plan.actions.length} action(s) (${plan.actions.map((action) => action.kind).join(', ')}), expected ${expectation.actions.length} (${expectation.actions.map((action) => action.kind).join(', ')})`,
     };
   for (const [index, expected] of expectation.actions.entries()) {
-    const actual = plan.actions[index]!;
+    const actual = plan.actions[index];
     if (actual.kind !== expected.kind)
       return { verdict: 'wrong', reason: `action ${index}: ${actual.kind}, expected ${expected.kind}` };
     const payload = actual.payload as Record<string, unknown>;

@@ -232,7 +232,7 @@ export const addInterfaceOrType: Rule = (context) => {
   ).exec(context.instruction);
   if (!match || !isName(match[2])) return undefined;
   const name = match[2];
-  const isInterface = match[1]!.toLowerCase() === 'interface';
+  const isInterface = match[1].toLowerCase() === 'interface';
   const rule = isInterface ? 'insert_interface' : 'insert_type_alias';
   const path = needTarget(context, `add the ${isInterface ? 'interface' : 'type'} ${name}`);
   const language = needLanguage(context, path);
@@ -305,7 +305,7 @@ export const addFunctionDocstring: Rule = (context) => {
       'iu',
     ).exec(text);
   if (!match) return undefined;
-  const name = match[2]!;
+  const name = match[2];
   if (/^(module|file|class)$/iu.test(name)) return undefined;
   const rule = 'add_function_docstring';
   const path = needTarget(context, `document the function ${name}`);
@@ -377,14 +377,14 @@ function quotedImport(context: Context, language: PlanLanguage): ImportSpec | un
     }
     // No repository view: the common one-line forms.
     const from = /^from\s+([\w.]+)\s+import\s+([\w\s,]+)$/u.exec(statement);
-    if (from) return { module: from[1]!, names: from[2]!.split(',').map((n) => n.trim()), statement };
+    if (from) return { module: from[1], names: from[2].split(',').map((n) => n.trim()), statement };
     const plain = /^import\s+([\w.]+)$/u.exec(statement);
-    if (plain) return { module: plain[1]!, statement };
+    if (plain) return { module: plain[1], statement };
     const es = /^import\s+\{\s*([\w\s,]+)\}\s+from\s+['"]([^'"]+)['"];?$/u.exec(statement);
     if (es)
       return {
-        module: es[2]!,
-        names: es[1]!
+        module: es[2],
+        names: es[1]
           .split(',')
           .map((n) => n.trim())
           .filter(Boolean),
@@ -416,11 +416,11 @@ export const insertImport: Rule = (context) => {
   if (hasQuotedImport && !spec)
     ask(rule, 'The quoted import statement could not be read; write it as e.g. "import logging".');
   if (!spec && fromImport)
-    spec = { module: fromImport[1]!, names: fromImport[2]!.split(',').map((name) => name.trim()) };
+    spec = { module: fromImport[1], names: fromImport[2].split(',').map((name) => name.trim()) };
   else if (!spec && importFrom)
-    spec = { module: importFrom[2]!, names: importFrom[1]!.split(',').map((name) => name.trim()) };
+    spec = { module: importFrom[2], names: importFrom[1].split(',').map((name) => name.trim()) };
   else if (!spec) {
-    const module = bare![1]!;
+    const module = bare![1];
     if (
       module === path ||
       (sourceLanguageOf(module) !== undefined && module.includes('/') && module === context.target)
@@ -475,7 +475,7 @@ export const exportSymbol: Rule = (context) => {
     String.raw`\bexport\s+(default\s+)?(?:the\s+)?(?:function|class|const|symbol|variable|interface|type)?\s*[\x60'"]?(${IDENT}(?:\s*(?:,|and)\s*${IDENT})*)[\x60'"]?(?:\s+as default)?`,
     'iu',
   ).exec(context.instruction);
-  if (!match || /^(from|to|in)$/iu.test(match[2]!)) return undefined;
+  if (!match || /^(from|to|in)$/iu.test(match[2])) return undefined;
   const rule = 'export';
   const path = needTarget(context, 'export a symbol');
   const language = needLanguage(context, path);
@@ -486,7 +486,7 @@ export const exportSymbol: Rule = (context) => {
       { data: { path } },
     );
   const isDefault = match[1] !== undefined || /\bas default\b/iu.test(context.instruction);
-  const names = match[2]!.split(/\s*(?:,|\band\b)\s*/u).filter(Boolean);
+  const names = match[2].split(/\s*(?:,|\band\b)\s*/u).filter(Boolean);
   const preconditions: PlanCondition[] = [];
   if (context.repository) {
     const source = needSource(context, rule, 'export from it')!;
@@ -505,7 +505,7 @@ export const exportSymbol: Rule = (context) => {
   if (isDefault)
     return {
       rule: 'export_default',
-      actions: [{ kind: 'export_default', payload: { path, language, name: names[0]! } }],
+      actions: [{ kind: 'export_default', payload: { path, language, name: names[0] } }],
       ...conditions,
     };
   return {
@@ -669,7 +669,7 @@ export const appendToFile: Rule = (context) => {
     /\bappend\s+([\s\S]+?)\s+(?:to|at the end of)\s+/iu.exec(context.instruction);
   if (!match) return undefined;
   const path = needTarget(context, 'append text');
-  const raw = (match.length > 2 ? match[2] : match[1])!;
+  const raw = (match.length > 2 ? match[2] : match[1]);
   const content = `${raw.replace(/\\n/gu, '\n').replace(/\n$/u, '')}\n`;
   return { rule: 'append_to_file', actions: [{ kind: 'append_to_file', payload: { path, content } }] };
 };

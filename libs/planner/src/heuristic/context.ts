@@ -110,7 +110,7 @@ export function needSource(context: Context, rule: string, what: string): Parsed
   if (!context.source) ask(rule, `${path} could not be parsed, so nerion cannot ${what}.`);
   const problems = syntaxErrors(context.source);
   if (problems.length > 0)
-    ask(rule, `${path} has a syntax error on line ${problems[0]!.line}; fix it first, so nerion can ${what} exactly.`);
+    ask(rule, `${path} has a syntax error on line ${problems[0].line}; fix it first, so nerion can ${what} exactly.`);
   return context.source;
 }
 
@@ -155,7 +155,7 @@ export function deletionAction(
 export function quotedSegments(instruction: string): string[] {
   const segments: string[] = [];
   for (const match of instruction.matchAll(/"([^"]+)"|'([^']+)'|\x60([^\x60]+)\x60|“([^”]+)”/gu))
-    segments.push(match[1] ?? match[2] ?? match[3] ?? match[4]!);
+    segments.push(match[1] ?? match[2] ?? match[3] ?? match[4]);
   return segments;
 }
 

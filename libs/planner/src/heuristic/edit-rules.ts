@@ -116,12 +116,12 @@ function importTargets(context: Context): ImportTarget[] | 'all-unused' | undefi
     if (!statement) continue;
     const from = new RegExp(String.raw`^from\s+([\w.]+)\s+import\s+(.+)$`, 'u').exec(statement);
     if (from) {
-      const names = from[2]!
+      const names = from[2]
         .replace(/[()]/gu, '')
         .split(',')
-        .map((name) => name.trim().split(/\s+as\s+/u)[0]!)
+        .map((name) => name.trim().split(/\s+as\s+/u)[0])
         .filter(Boolean);
-      return names.map((name) => ({ what: name, module: from[1]!, unused }));
+      return names.map((name) => ({ what: name, module: from[1], unused }));
     }
     const es = /^import\s+(?:type\s+)?(?:\{([^}]*)\}|(\w+)|\*\s+as\s+(\w+))\s+from\s+['"]([^'"]+)['"];?$/u.exec(
       statement,
@@ -130,13 +130,13 @@ function importTargets(context: Context): ImportTarget[] | 'all-unused' | undefi
       if (es[1] !== undefined)
         return es[1]
           .split(',')
-          .map((name) => name.trim().split(/\s+as\s+/u)[0]!)
+          .map((name) => name.trim().split(/\s+as\s+/u)[0])
           .filter(Boolean)
-          .map((name) => ({ what: name, module: es[4]!, unused }));
-      return [{ what: es[4]!, unused }];
+          .map((name) => ({ what: name, module: es[4], unused }));
+      return [{ what: es[4], unused }];
     }
     const plain = /^import\s+(?:['"]([^'"]+)['"]|([\w.]+(?:\s*,\s*[\w.]+)*))\s*;?$/u.exec(statement);
-    if (plain) return (plain[1] ?? plain[2]!).split(/\s*,\s*/u).map((module) => ({ what: module, unused }));
+    if (plain) return (plain[1] ?? plain[2]).split(/\s*,\s*/u).map((module) => ({ what: module, unused }));
   }
   const token = String.raw`[\x60'"]?([@\w./:-]+?)[\x60'"]?`;
   // remove List from the typing import(s)
@@ -144,13 +144,13 @@ function importTargets(context: Context): ImportTarget[] | 'all-unused' | undefi
     String.raw`\b(?:remove|delete|drop)\s+${token}\s+from\s+(?:the\s+)?${token}\s+imports?\b`,
     'iu',
   ).exec(text);
-  if (match) return [{ what: match[1]!, module: match[2]!, unused }];
+  if (match) return [{ what: match[1], module: match[2], unused }];
   // remove (the) (unused) import(s) (of|for) X (from M) — "from FILE" names the target, not a module
   match = new RegExp(
     String.raw`\b(?:remove|delete|drop|strip|get rid of)\s+(?:the\s+|an?\s+)?(?:unused\s+)?${KIND_OF_IMPORT}imports?\s+(?:of\s+|for\s+|named\s+|called\s+)?(?:the\s+)?(?:module\s+|name\s+)?${token}(?:\s+from\s+${token})?${WORD_END}`,
     'iu',
   ).exec(text);
-  if (match && !/^(?:from|in|of|the|to|that|which|and)$/iu.test(match[1]!)) {
+  if (match && !/^(?:from|in|of|the|to|that|which|and)$/iu.test(match[1])) {
     const from = match[2];
     const fromIsFile =
       from !== undefined &&
@@ -158,7 +158,7 @@ function importTargets(context: Context): ImportTarget[] | 'all-unused' | undefi
       /[/.]/u.test(from) &&
       new RegExp(`^${FILE_WORD}$`, 'u').test(from) &&
       (from === context.target || from.includes('/') || context.repository?.exists(from) === true);
-    return [{ what: match[1]!, ...(from !== undefined && !fromIsFile ? { module: from } : {}), unused }];
+    return [{ what: match[1], ...(from !== undefined && !fromIsFile ? { module: from } : {}), unused }];
   }
   // remove the (unused) X (and Y) import(s)
   match = new RegExp(
@@ -166,7 +166,7 @@ function importTargets(context: Context): ImportTarget[] | 'all-unused' | undefi
     'iu',
   ).exec(text);
   if (match) {
-    const names = match[1]!
+    const names = match[1]
       .split(/\s*,\s*(?:and\s+)?|\s+and\s+/u)
       .map((name) => name.replace(/^[\x60'"]|[\x60'"]$/gu, ''))
       .filter((name) => name.length > 0);
@@ -249,7 +249,7 @@ export const removeImport: Rule = (context) => {
         rule,
         `${path} imports ${target.what} in ${statements.size} places (lines ${[...new Set(matches.map((m) => m.item.startLine))].join(', ')}); which one should go?`,
       );
-    const local = matches[0]!.whole ? boundName(matches[0]!.item) : matches[0]!.name;
+    const local = matches[0].whole ? boundName(matches[0].item) : matches[0].name;
     if (target.unused && local !== undefined && usedOutsideImports(source, local, imports))
       ask(rule, `${target.what} is still used in ${path} (not an unused import); remove it anyway?`);
     for (const match of matches) {
@@ -292,7 +292,7 @@ export const removeImport: Rule = (context) => {
   for (const [startIndex, removed] of statementRemovals) {
     const siblings = imports.filter((item) => item.startIndex === startIndex);
     const kept = siblings.filter((item) => !removed.includes(item));
-    const first = siblings[0]!;
+    const first = siblings[0];
     if (kept.length === 0) {
       const action = removeWholeStatement(path, source, first);
       if (!action) ask(rule, `The import on line ${first.startLine} of ${path} shares its line with other code.`);
@@ -304,7 +304,7 @@ export const removeImport: Rule = (context) => {
         rule,
         `The import on line ${first.startLine} of ${path} spans lines or shares them; edit it by hand or with --llm.`,
       );
-    const oldLine = source.lines[first.startLine - 1]!;
+    const oldLine = source.lines[first.startLine - 1];
     const indent = /^\s*/u.exec(oldLine)![0];
     const newLine = `${indent}import ${kept.map((item) => (item.alias ? `${item.module} as ${item.alias}` : item.module)).join(', ')}`;
     actions.push({
@@ -367,16 +367,16 @@ function symbolTarget(text: string, verb: string): SymbolTarget | undefined {
     String.raw`\b${verb}\s+(?:the\s+|an?\s+)?(?:\w+\s+)?${KIND_RE}\s+(?:called\s+|named\s+)?${QDOTTED}`,
     'iu',
   ).exec(text);
-  if (match && isSymbolWord(match[2]!)) return { name: match[2]!, kinds: KIND_WORDS[match[1]!.toLowerCase()]! };
+  if (match && isSymbolWord(match[2])) return { name: match[2], kinds: KIND_WORDS[match[1].toLowerCase()] };
   // <verb> (the) X KIND
   match = new RegExp(String.raw`\b${verb}\s+(?:the\s+)?${QDOTTED}\s+${KIND_RE}\b`, 'iu').exec(text);
-  if (match && isSymbolWord(match[1]!)) return { name: match[1]!, kinds: KIND_WORDS[match[2]!.toLowerCase()]! };
+  if (match && isSymbolWord(match[1])) return { name: match[1], kinds: KIND_WORDS[match[2].toLowerCase()] };
   // <verb> X from FILE / <verb> X in FILE / <verb> `X`
   match = new RegExp(
     String.raw`\b${verb}\s+(?:the\s+)?${QDOTTED}(?:\s+(?:from|in|of)\s+(?:the\s+)?(?:file\s+)?${FILE_WORD})?\s*$`,
     'iu',
   ).exec(text);
-  if (match && isSymbolWord(match[1]!)) return { name: match[1]! };
+  if (match && isSymbolWord(match[1])) return { name: match[1] };
   return undefined;
 }
 
@@ -411,7 +411,7 @@ function resolveSymbol(source: ParsedSource, target: SymbolTarget, rule: string,
       rule,
       `${path} has ${candidates.length} symbols named ${target.name} (${candidates.map((item) => item.qualifiedName).join(', ')}); name one as Class.method.`,
     );
-  return candidates[0]!;
+  return candidates[0];
 }
 
 export const deleteSymbol: Rule = (context) => {
@@ -599,7 +599,7 @@ export const renameSymbol: Rule = (context) => {
   }
   return {
     rule,
-    actions: [{ kind: 'rename_symbol', payload: { path, language, old_name: qualified, new_name: newName!, scope } }],
+    actions: [{ kind: 'rename_symbol', payload: { path, language, old_name: qualified, new_name: newName, scope } }],
     preconditions: [
       ...(context.repository ? [{ kind: 'file_exists' as const, path }] : []),
       { kind: 'symbol_exists', path, symbol: qualified },
@@ -608,7 +608,7 @@ export const renameSymbol: Rule = (context) => {
       {
         kind: 'symbol_exists',
         path,
-        symbol: qualified.includes('.') ? `${qualified.slice(0, qualified.lastIndexOf('.'))}.${newName}` : newName!,
+        symbol: qualified.includes('.') ? `${qualified.slice(0, qualified.lastIndexOf('.'))}.${newName}` : newName,
       },
     ],
     ...(notes.length > 0 ? { notes } : {}),
@@ -637,8 +637,8 @@ export const changeImport: Rule = (context) => {
     return undefined;
   }
   const rule = 'update_import';
-  const from = match[1]!;
-  const to = match[2]!;
+  const from = match[1];
+  const to = match[2];
   const path = needTarget(context, 'change an import');
   const language = needLanguage(context, path);
   const notes: string[] = [];

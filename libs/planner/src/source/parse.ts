@@ -57,7 +57,7 @@ export function loadGrammars(): Promise<LoadedGrammars> {
       const require = createRequire(import.meta.url);
       const treeSitter = await import('web-tree-sitter');
       const runtimeWasm = readFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'));
-      await treeSitter.Parser.init({ wasmBinary: runtimeWasm } as unknown as object);
+      await treeSitter.Parser.init({ wasmBinary: runtimeWasm });
       const loaded = await Promise.all(
         GRAMMARS.map((grammar) =>
           treeSitter.Language.load(
@@ -65,7 +65,7 @@ export function loadGrammars(): Promise<LoadedGrammars> {
           ),
         ),
       );
-      const languages = Object.fromEntries(GRAMMARS.map((grammar, index) => [grammar, loaded[index]!])) as Record<
+      const languages = Object.fromEntries(GRAMMARS.map((grammar, index) => [grammar, loaded[index]])) as Record<
         SourceGrammar,
         TsLanguage
       >;

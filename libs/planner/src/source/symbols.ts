@@ -126,7 +126,7 @@ function commentStart(node: Node): number {
 
 function unquote(text: string): string {
   const match = /^[rRbBuUfF]*("""|'''|"|'|`)([\s\S]*)\1$/u.exec(text);
-  return match ? match[2]! : text;
+  return match ? match[2] : text;
 }
 
 function pythonDocstring(body: Node | null): string | undefined {
@@ -471,7 +471,7 @@ export function extractSyntaxProblems(tree: Tree): SyntaxProblem[] {
         line: node.startPosition.row + 1,
         column: node.startPosition.column + 1,
         kind: 'error',
-        text: node.text.split('\n')[0]!.slice(0, 80),
+        text: node.text.split('\n')[0].slice(0, 80),
       });
       return;
     }

@@ -253,7 +253,7 @@ async function createPlanTask(
   const task: BenchTask = {
     name: 'plan',
     run: async (backend, iteration, signal) => {
-      const item = cases[iteration < 0 ? 0 : iteration % cases.length]!;
+      const item = cases[iteration < 0 ? 0 : iteration % cases.length];
       const result = await planner.planCaseWithLlm(backend, item, {
         fixturesDir: set.fixturesDir,
         jsonGrammar,

@@ -105,10 +105,10 @@ export default class ModelsList extends NerionCommand {
       String(family.memoryGb),
       String(family.parametersB),
     ]);
-    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+    const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
     const line = (cells: string[]): string =>
       cells
-        .map((cell, column) => cell.padEnd(widths[column]!))
+        .map((cell, column) => cell.padEnd(widths[column]))
         .join('  ')
         .trimEnd();
     this.log(line(header));

@@ -83,11 +83,11 @@ export default class ModelsPs extends NerionCommand {
         if (endpoint.note) notes.push(`${backend.backend}: ${endpoint.note}`);
       }
     }
-    const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+    const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
     for (const row of rows)
       this.log(
         row
-          .map((cell, column) => cell.padEnd(widths[column]!))
+          .map((cell, column) => cell.padEnd(widths[column]))
           .join('  ')
           .trimEnd(),
       );
