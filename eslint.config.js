@@ -147,6 +147,16 @@ export default tseslint.config(
         tsconfigRootDir: import.meta.dirname,
       },
     },
+    rules: {
+      // Passing a rejection or abort reason on as it came (`signal.reason` is typed `any`) is right; a
+      // literal non-Error is still reported.
+      '@typescript-eslint/prefer-promise-reject-errors': [
+        'error',
+        { allowThrowingAny: true, allowThrowingUnknown: true },
+      ],
+      // `async` without `await` is how an interface method (close, probe, an oclif hook) rejects instead of throwing.
+      '@typescript-eslint/require-await': 'off',
+    },
   },
   // Formatting is Prettier's (npm run format); eslint-config-prettier turns off the rules that would fight it.
   prettier,

@@ -322,7 +322,10 @@ function describeFacts(facts: Readonly<Record<string, unknown>>): string | undef
   if (typeof facts.contextLength === 'number') parts.push(`trained context ${facts.contextLength}`);
   // The thread count and where it came from (settings / auto; #16 adds when it was measured, as `threadsMeasuredAt`).
   if (typeof facts.threads === 'number') {
-    const why = [facts.threadsSource, facts.threadsMeasuredAt && `measured ${String(facts.threadsMeasuredAt)}`]
+    const why = [
+      facts.threadsSource,
+      typeof facts.threadsMeasuredAt === 'string' && `measured ${facts.threadsMeasuredAt}`,
+    ]
       .filter((part) => typeof part === 'string' && part !== '')
       .join(', ');
     parts.push(`threads ${facts.threads}${why ? ` (${why})` : ''}`);

@@ -88,7 +88,12 @@ export class NerionError extends Error {
     cause?: string;
   } {
     const cause =
-      this.cause instanceof Error ? this.cause.message : this.cause === undefined ? undefined : String(this.cause);
+      this.cause instanceof Error
+        ? this.cause.message
+        : this.cause === undefined
+          ? undefined
+          : // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a non-Error cause is shown as String() gives it.
+            String(this.cause);
     return {
       code: this.code,
       message: this.message,

@@ -45,7 +45,7 @@ export function redactSecrets(text: string): string {
 /** A copy of a JSON-like value with redactSecrets applied to every string in it (keys unchanged). */
 export function redactSecretsDeep<T>(value: T): T {
   if (typeof value === 'string') return redactSecrets(value) as T;
-  if (Array.isArray(value)) return value.map((item) => redactSecretsDeep(item)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((item) => redactSecretsDeep(item)) as T;
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const copy: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) copy[key] = redactSecretsDeep(item);

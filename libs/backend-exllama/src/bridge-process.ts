@@ -174,7 +174,7 @@ export class BridgeProcess {
 
   private ensureChild(): void {
     if (this.child) return;
-    const spawn = this.settings.spawn ?? (nodeSpawn);
+    const spawn = this.settings.spawn ?? nodeSpawn;
     const script = this.settings.scriptPath ?? BRIDGE_SCRIPT_PATH;
     const options: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], shell: false, windowsHide: true };
     if (this.settings.env) options.env = { ...this.settings.env, PYTHONUNBUFFERED: '1' };
@@ -230,6 +230,7 @@ export class BridgeProcess {
     const event = parsed.output;
     if (event.id === null) {
       // A protocol complaint not tied to a request: keep it for the next error message.
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the bridge may send any JSON here; String() is what we show.
       this.stderrTail += `\n[bridge] ${String(event.message ?? line)}`;
       return;
     }

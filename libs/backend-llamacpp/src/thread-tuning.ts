@@ -225,7 +225,7 @@ export async function measureThreadCounts(model: LlamaModel, options: MeasureOpt
             decodeTokensPerSecond: Math.max(previous?.decodeTokensPerSecond ?? 0, decodeRate),
           });
         } finally {
-          sequence.dispose();
+          void sequence.dispose();
         }
       }
       if (performance.now() - roundStarted > budgetMs) break;

@@ -11,7 +11,7 @@ const ERROR_BODY_LIMIT = 64 * 1024;
 /** The first `limit` bytes of a body as text, and whether that was all of it (the rest is not read). */
 async function readBodyStart(response: Response, limit: number): Promise<{ text: string; complete: boolean }> {
   if (!response.body) return { text: '', complete: true };
-  const reader = response.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

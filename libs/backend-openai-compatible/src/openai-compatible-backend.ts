@@ -206,7 +206,7 @@ function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, 
         `${serverName} at ${root} answered ${path} with HTTP ${response.status}.`,
         { data: { status: response.status } },
       );
-    return (await response.json());
+    return await response.json();
   }
 
   async function fetchModels(options: ProbeOptions = {}): Promise<ModelList> {
@@ -291,7 +291,7 @@ function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, 
         cause: error,
       });
     }
-    const status = error.status;
+    const status = error.status as number | undefined;
     const serverMessage = (error.error as { message?: unknown } | undefined)?.message;
     // The server's words: escaped and bounded (a hostile server may send escape sequences or megabytes).
     const detail = serverText(typeof serverMessage === 'string' ? serverMessage : error.message);
@@ -496,7 +496,7 @@ function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, 
         if (chunk.usage) usage = usageFrom(chunk.usage);
         const choice = chunk.choices[0];
         if (!choice) continue;
-        const delta = 'delta' in choice ? choice.delta?.content : (choice).text;
+        const delta = 'delta' in choice ? choice.delta?.content : choice.text;
         if (delta) {
           firstTokenAt ??= performance.now();
           text += delta;

@@ -439,7 +439,9 @@ async function measureCombination(
   });
 
   try {
-    const created = await createPhase(run, (pending) => (creation = pending));
+    const created = await createPhase(run, (pending) => {
+      creation = pending;
+    });
     backend = created.backend;
     const { probeMs, unavailable } = await probePhase(run, backend);
     if (unavailable !== undefined) return finish('unavailable', { reason: unavailable });

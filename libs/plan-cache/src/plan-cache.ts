@@ -121,7 +121,7 @@ export class PlanCache {
   }
 
   /** The validated plan stored under `key`, or undefined. Never calls a model; cheap (one read). */
-  async get(key: string): Promise<unknown | undefined> {
+  async get(key: string): Promise<unknown> {
     await this.checkStateDirectory();
     const read = await this.read();
     if (read.corrupt) {

@@ -15,7 +15,7 @@ import type { Plan } from './plan-schema.js';
 /** The plan cache for one request (its key already chosen by the caller). */
 export interface PlanFlowCache {
   /** The stored plan, checked by the cache, or undefined. */
-  get(): Promise<unknown | undefined>;
+  get(): Promise<unknown>;
   /** Stores a freshly made plan (validated by the cache). */
   set(plan: Plan): Promise<void>;
 }

@@ -15,9 +15,9 @@ export interface CoderBackendContractOptions {
   /** A backend whose engine answers and whose model is present. Created once for the suite. */
   createBackend(): Promise<CoderBackend>;
   /** A backend pointed at nothing (no server / no file): probe must say so and generate must fail typed. */
-  createUnavailableBackend?(): Promise<CoderBackend>;
+  createUnavailableBackend?: () => Promise<CoderBackend>;
   /** A backend asked for a model the engine does not have: generate must fail with MODEL_NOT_FOUND. */
-  createBackendWithMissingModel?(): Promise<CoderBackend>;
+  createBackendWithMissingModel?: () => Promise<CoderBackend>;
   /** Checks, after close(), that the backend's resources are gone (child processes, sockets, model memory). */
   assertReleased?(backend: CoderBackend): Promise<void>;
   /** The bound every probe must respect (default 2000 ms) plus slack for a loaded 2-core machine. */

@@ -14,7 +14,8 @@
 import { NerionError } from '@nerion/backend-core';
 import type { ActionKind, Plan, PlanCondition } from '../plan-schema.js';
 
-export type PayloadMatcher = unknown | { $contains: string } | { $absent: true };
+/** A value compared as JSON, or `{ $contains: string }` (a substring), or `{ $absent: true }` (no such key). */
+export type PayloadMatcher = unknown;
 
 export interface ExpectedAction {
   kind: ActionKind;

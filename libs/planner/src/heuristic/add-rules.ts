@@ -415,8 +415,7 @@ export const insertImport: Rule = (context) => {
   let spec: ImportSpec | undefined = hasQuotedImport ? quotedImport(context, language) : undefined;
   if (hasQuotedImport && !spec)
     ask(rule, 'The quoted import statement could not be read; write it as e.g. "import logging".');
-  if (!spec && fromImport)
-    spec = { module: fromImport[1], names: fromImport[2].split(',').map((name) => name.trim()) };
+  if (!spec && fromImport) spec = { module: fromImport[1], names: fromImport[2].split(',').map((name) => name.trim()) };
   else if (!spec && importFrom)
     spec = { module: importFrom[2], names: importFrom[1].split(',').map((name) => name.trim()) };
   else if (!spec) {
@@ -525,7 +524,8 @@ function scriptFramework(context: Context): { framework: Framework; reason: stri
     ...(manifest.dependencies as Record<string, unknown> | undefined),
     ...(manifest.devDependencies as Record<string, unknown> | undefined),
   };
-  const script = String((manifest.scripts as Record<string, unknown> | undefined)?.test ?? '');
+  const test = (manifest.scripts as Record<string, unknown> | undefined)?.test;
+  const script = typeof test === 'string' ? test : '';
   if ('vitest' in deps || /\bvitest\b/u.test(script))
     return { framework: 'vitest', reason: 'package.json uses vitest' };
   if ('jest' in deps || 'ts-jest' in deps || /\bjest\b/u.test(script))
@@ -669,7 +669,7 @@ export const appendToFile: Rule = (context) => {
     /\bappend\s+([\s\S]+?)\s+(?:to|at the end of)\s+/iu.exec(context.instruction);
   if (!match) return undefined;
   const path = needTarget(context, 'append text');
-  const raw = (match.length > 2 ? match[2] : match[1]);
+  const raw = match.length > 2 ? match[2] : match[1];
   const content = `${raw.replace(/\\n/gu, '\n').replace(/\n$/u, '')}\n`;
   return { rule: 'append_to_file', actions: [{ kind: 'append_to_file', payload: { path, content } }] };
 };

@@ -69,11 +69,14 @@ export interface RuleResult {
 export type Rule = (context: Context) => RuleResult | undefined;
 
 /** A result that asks instead of guessing: `clarify()` turns it into the clarification plan. */
-export class Question {
+export class Question extends Error {
   constructor(
     readonly rule: string,
     readonly question: string,
-  ) {}
+  ) {
+    super(question);
+    this.name = 'Question';
+  }
 }
 
 /** Thrown by a rule that recognised the instruction but cannot plan it safely. */
