@@ -28,7 +28,7 @@ export function endpointsFor(config: NerionConfig, backend: 'ollama' | 'vllm'): 
 
 /** The first endpoint of an HTTP backend (the one messages and printed commands name). */
 export function baseUrlFor(config: NerionConfig, backend: 'ollama' | 'vllm'): string {
-  return endpointsFor(config, backend)[0]!;
+  return endpointsFor(config, backend)[0];
 }
 
 /**

@@ -208,7 +208,7 @@ async function checkBackend(
   }
   try {
     const probe = await instance.probe({ timeoutMs: Math.min(timeoutMs, 5000) });
-    if (probe.facts) facts = probe.facts as Readonly<Record<string, unknown>>;
+    if (probe.facts) facts = probe.facts;
     replicas = probe.replicas;
     if (!probe.available) {
       checks.push({
@@ -249,8 +249,8 @@ async function checkBackend(
       // ask again for the final facts.
       if (backend === 'llama_cpp') {
         const after = await instance.probe({ timeoutMs: Math.min(timeoutMs, 5000) });
-        if (after.facts) facts = after.facts as Readonly<Record<string, unknown>>;
-        checks.push({ check: 'threads', ok: true, detail: describeThreads((after.facts ?? {}) as LlamaCppProbeFacts) });
+        if (after.facts) facts = after.facts;
+        checks.push({ check: 'threads', ok: true, detail: describeThreads(after.facts ?? {}) });
       }
     } catch (error) {
       const code = NerionError.isInstance(error) ? ` [${error.code}]` : '';

@@ -97,7 +97,7 @@ export class ReplicaRouter {
     let chosenIndex = -1;
     for (let step = 0; step < count; step += 1) {
       const index = (this.cursor + step) % count;
-      const replica = this.replicas[index]!;
+      const replica = this.replicas[index];
       if (replica.out || exclude.has(replica.url)) continue;
       if (!chosen || replica.inFlight < chosen.inFlight) {
         chosen = replica;
@@ -106,7 +106,7 @@ export class ReplicaRouter {
     }
     if (!chosen) {
       for (let index = 0; index < count; index += 1) {
-        const replica = this.replicas[index]!;
+        const replica = this.replicas[index];
         if (exclude.has(replica.url)) continue;
         if (!chosen || replica.checkAt < chosen.checkAt) {
           chosen = replica;

@@ -228,14 +228,14 @@ export function createReplicatedBackend<B extends CoderBackend>(
         try {
           return { url, probe: await backend.probe(options) };
         } catch (error) {
-          return { url, probe: { available: false, reason: describeError(error) } as ProbeResult };
+          return { url, probe: { available: false, reason: describeError(error) } };
         }
       }),
     );
     for (const { url, probe: result } of results)
       router.observe(url, canServe(result) ? undefined : (result.reason ?? `${serverName} at ${url} cannot serve.`));
     const serving = results.filter(({ probe: result }) => canServe(result));
-    const primary = (serving[0] ?? results[0]!).probe;
+    const primary = (serving[0] ?? results[0]).probe;
     const models = [...new Set(results.flatMap(({ probe: result }) => result.models ?? []))];
     const down = results.filter(({ probe: result }) => !canServe(result));
     const downReasons = down.map(({ url, probe: result }) => `${url}: ${result.reason ?? 'cannot serve'}`).join('; ');

@@ -119,11 +119,11 @@ export function ollamaBaseUrls(baseUrl: string | readonly string[] | undefined):
 
 export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBackend {
   const baseUrls = ollamaBaseUrls(settings.baseUrl);
-  if (baseUrls.length === 1) return createSingleOllamaBackend(settings, baseUrls[0]!);
+  if (baseUrls.length === 1) return createSingleOllamaBackend(settings, baseUrls[0]);
   const single = baseUrls.map((url) => ({ url, backend: createSingleOllamaBackend(settings, url) }));
   const replicated = createReplicatedBackend({
     id: 'ollama',
-    model: single[0]!.backend.model,
+    model: single[0].backend.model,
     serverName: 'Ollama',
     replicas: single,
     checkTimeoutMs: settings.probeTimeoutMs ?? DEFAULT_OLLAMA_PROBE_TIMEOUT_MS,
@@ -132,7 +132,7 @@ export function createOllamaBackend(settings: OllamaBackendSettings): OllamaBack
   return {
     ...replicated,
     id: 'ollama',
-    baseUrl: baseUrls[0]!,
+    baseUrl: baseUrls[0],
     baseUrls,
     async pull(pullModel?: string, options: OllamaPullOptions = {}): Promise<OllamaPullResult> {
       let result: OllamaPullResult | undefined;

@@ -123,7 +123,7 @@ export function serverRootsFromBaseUrl(baseUrl: string | readonly string[]): str
 
 export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendSettings): OpenAICompatibleBackend {
   const roots = serverRootsFromBaseUrl(settings.baseUrl);
-  if (roots.length === 1) return createSingleEndpointBackend(settings, roots[0]!);
+  if (roots.length === 1) return createSingleEndpointBackend(settings, roots[0]);
   if (settings.ensureServer)
     throw new NerionError(
       'CONFIG_INVALID',
@@ -141,7 +141,7 @@ export function createOpenAICompatibleBackend(settings: OpenAICompatibleBackendS
   });
   return {
     ...replicated,
-    baseUrl: roots[0]!,
+    baseUrl: roots[0],
     baseUrls: roots,
     /** The served models of the first replica that answers. */
     async listServedModels(options?: ProbeOptions): Promise<string[]> {

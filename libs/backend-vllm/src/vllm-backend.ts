@@ -39,7 +39,7 @@ export interface VllmBackend extends OpenAICompatibleBackend {
 /** A CoderBackend for vLLM's OpenAI-compatible server, with opt-in autostart. Implements CoderBackend v1. */
 export function createVllmBackend(settings: VllmBackendSettings): VllmBackend {
   const baseUrls = serverRootsFromBaseUrl(settings.baseUrl ?? DEFAULT_VLLM_BASE_URL);
-  const baseUrl = baseUrls[0]!;
+  const baseUrl = baseUrls[0];
   const autostart = settings.autostart && settings.autostart.enabled !== false ? settings.autostart : undefined;
   if (autostart && baseUrls.length > 1)
     throw new NerionError(
