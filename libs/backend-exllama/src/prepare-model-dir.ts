@@ -97,7 +97,7 @@ export async function prepareExllamaModelDir(settings: PrepareExllamaModelDirSet
 }
 
 function run(command: readonly string[], settings: PrepareExllamaModelDirSettings): Promise<void> {
-  const spawn = settings.spawn ?? (nodeSpawn);
+  const spawn = settings.spawn ?? nodeSpawn;
   const [program, ...args] = command as [string, ...string[]];
   const options: SpawnOptions = { stdio: ['ignore', 'pipe', 'pipe'], shell: false, windowsHide: true };
   if (settings.env) options.env = { ...settings.env };

@@ -55,7 +55,7 @@ export async function fetchModelList(options: ListModelsOptions): Promise<ModelL
       headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
       signal,
     });
-    if (response.ok) body = (await response.json());
+    if (response.ok) body = await response.json();
   } catch (error) {
     throw new NerionError('BACKEND_UNREACHABLE', `${serverName} is not answering at ${root}.`, {
       cause: error,
