@@ -159,14 +159,14 @@ export function alignedTable(
 ): { header: string; row(result: BenchResult): string } {
   const headers = (options.plan ? PLAN_TSV_HEADER : TSV_HEADER).split('\t');
   const widths = [
-    Math.max(headers[0]!.length, ...backends.map((name) => name.length)),
-    Math.max(headers[1]!.length, ...models.map((name) => name.length)),
+    Math.max(headers[0].length, ...backends.map((name) => name.length)),
+    Math.max(headers[1].length, ...models.map((name) => name.length)),
     ...headers.slice(2).map((name) => Math.max(name.length, 9)),
   ];
   // Names left-aligned, figures right-aligned under their header.
   const line = (cells: readonly string[]): string =>
     cells
-      .map((cell, index) => (index < 2 ? cell.padEnd(widths[index]!) : cell.padStart(widths[index]!)))
+      .map((cell, index) => (index < 2 ? cell.padEnd(widths[index]) : cell.padStart(widths[index])))
       .join('  ')
       .trimEnd();
   return {
