@@ -52,6 +52,12 @@ export default tseslint.config(
     },
   },
   {
+    // The CLI's entry is CommonJS (apps/cli/bin/package.json): a plan-cache hit never starts the ES-module loader.
+    files: ['apps/cli/bin/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Libraries take settings objects; only the CLI's environment module reads the process environment.
     files: ['libs/*/src/**/*.ts'],
     ignores: ['libs/*/src/**/*.spec.ts', 'libs/test-support/**'],

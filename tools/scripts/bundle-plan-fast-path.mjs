@@ -1,8 +1,10 @@
 // Bundles the CLI's plan-cache fast path (apps/cli/dist/plan-fast-path.js, built by tsc) and the workspace
 // code it reaches (@nerion/backend-core, config, plan-cache, planner's validation and flow) into one file,
-// apps/cli/dist/plan-fast-path.bundle.js, which bin/run.js loads for `nerion plan`. A cache hit must stay
+// apps/cli/dist/plan-fast-path.bundle.cjs, which bin/run.js loads for `nerion plan`. A cache hit must stay
 // within 2x of `node -e 0`, and loading ~40 small ES modules (each resolved through node_modules symlinks
-// and package exports) was half of its cost; one file is one read and one compile.
+// and package exports) was half of its cost; one file is one read and one compile. CommonJS, like
+// bin/run.js: a hit then never starts Node's ES-module loader (~5 ms of CPU), and builtins are require()d
+// (an ES import of node:crypto also evaluates its lazy getters, loading webcrypto).
 //
 // Left outside the bundle, loaded from node_modules only when needed: every third-party package (valibot,
 // yaml, write-file-atomic, ...) and the heavy planner entry `@nerion/planner` (the full schema, the
@@ -36,15 +38,19 @@ const keepOutside = {
 
 const result = await build({
   entryPoints: [join(cliDist, 'plan-fast-path.js')],
-  outfile: join(cliDist, 'plan-fast-path.bundle.js'),
+  outfile: join(cliDist, 'plan-fast-path.bundle.cjs'),
   bundle: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   plugins: [keepOutside],
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
+  // The bundled code is written as ES modules; `import.meta.url` (createRequire's base) becomes the bundle's
+  // own URL. The dynamic import() of the packages left outside stays import() (they are ES modules).
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
 });
 const inputs = Object.keys(result.metafile.inputs);
 // Anything that is not workspace code in the bundle means a package was inlined by mistake.

@@ -29,7 +29,7 @@ const tooLong = (where: string, limit: Limit): NerionError =>
 
 /**
  * Stdin as read, once per process. The fast path runs as a bundled copy of this module
- * (dist/plan-fast-path.bundle.js) and the command as dist/instruction-input.js, so the text is kept in a
+ * (dist/plan-fast-path.bundle.cjs) and the command as dist/instruction-input.js, so the text is kept in a
  * global slot both copies share, not in module state.
  */
 const STDIN_TEXT = Symbol.for('nerion.instruction-input.stdin');

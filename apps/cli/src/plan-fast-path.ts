@@ -1,7 +1,7 @@
 /**
  * `nerion plan` cache hits, served before oclif loads: oclif's import alone costs more than two bare Node
  * start-ups, and a cache hit must stay within 2x of `node -e 0` (issues #7, #11). bin/run.js loads this
- * module as one pre-built file with the workspace code it reaches (dist/plan-fast-path.bundle.js). bin/run.js calls servePlanFromCache() for
+ * module as one pre-built file with the workspace code it reaches (dist/plan-fast-path.bundle.cjs). bin/run.js calls servePlanFromCache() for
  * `plan` and falls through to oclif whenever it returns false — on a miss, on any flag it does not know,
  * and on any error (the full command then runs and reports it), so it never changes what the user sees.
  * Both call @nerion/planner's runPlanFlow (here with lookupOnly). No inference engine, valibot or oclif is
@@ -214,7 +214,7 @@ export async function preparePlan(options: {
 
 /**
  * A miss found by the fast path, for the command to take over. bin/run.js loads this module bundled
- * (dist/plan-fast-path.bundle.js, see tools/scripts/bundle-plan-fast-path.mjs) while the oclif command
+ * (dist/plan-fast-path.bundle.cjs, see tools/scripts/bundle-plan-fast-path.mjs) while the oclif command
  * imports dist/plan-fast-path.js: two copies in one process, so they hand it over through one global slot.
  */
 const EARLIER_MISS = Symbol.for('nerion.plan-fast-path.earlier-miss');

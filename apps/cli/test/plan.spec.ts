@@ -85,7 +85,7 @@ describe('nerion plan (built binary, real child processes, temp git repositories
     expect(spawnSync('git', ['status', '--porcelain'], { cwd, encoding: 'utf8' }).stdout).not.toContain('.nerion'); // .nerion/.gitignore keeps it out
   });
 
-  it('a cache hit imports only the fast-path bundle and node: modules: no oclif, valibot, engine, planner entry or write-file-atomic (a module-resolution hook records every import)', async () => {
+  it('a cache hit loads only the fast-path bundle and node: modules: no oclif, valibot, engine, planner entry or write-file-atomic (hooks record every require and import)', async () => {
     const cwd = repo();
     const args = ['plan', '-i', 'add a function slugify to src/text.ts'];
     expect((await runCli(args, { cwd })).status).toBe(0);
@@ -93,6 +93,12 @@ describe('nerion plan (built binary, real child processes, temp git repositories
     const hooks = mkdtempSync(join(tmpdir(), 'nerion-plan-hook-'));
     repos.push(hooks);
     const log = join(hooks, 'imports.log');
+    // bin/run.js and the bundle are CommonJS (require); oclif's commands are ES modules (import): both logged.
+    const requireHook = join(hooks, 'require-hook.cjs');
+    writeFileSync(
+      requireHook,
+      `const Module = require('node:module');\nconst { appendFileSync } = require('node:fs');\nconst original = Module.prototype.require;\nModule.prototype.require = function (id) {\n  appendFileSync(${JSON.stringify(log)}, id + '\\n');\n  return original.apply(this, arguments);\n};\n`,
+    );
     const hook = join(hooks, 'hook.mjs');
     writeFileSync(
       hook,
@@ -103,23 +109,24 @@ describe('nerion plan (built binary, real child processes, temp git repositories
       register,
       `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hook}`)});\n`,
     );
+    const env = { NODE_OPTIONS: `--require=${requireHook} --import=${register}` };
     writeFileSync(log, '');
-    const hit = await runCli(args, { cwd, env: { NODE_OPTIONS: `--import=${register}` } });
+    const hit = await runCli(args, { cwd, env });
     expect(hit.stderr).toContain('plan cache hit');
-    const imported = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
-    // The hook saw the fast path load (so any other import would have been seen too) ...
-    expect(imported.some((specifier) => specifier.endsWith('plan-fast-path.bundle.js'))).toBe(true);
+    const loaded = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
+    // The hooks saw the fast path load (so any other module would have been seen too) ...
+    expect(loaded.some((specifier) => specifier.endsWith('plan-fast-path.bundle.cjs'))).toBe(true);
     // ... and nothing else but Node's own modules: the bundle holds the workspace code a hit needs.
     expect(
-      imported.filter(
+      loaded.filter(
         (specifier) =>
           !specifier.startsWith('node:') &&
-          !/(^|\/)(run|register|hook)\.m?js$|plan-fast-path\.bundle\.js$/u.test(specifier),
+          !/(^|\/)(run|register|hook)\.m?js$|plan-fast-path\.bundle\.cjs$/u.test(specifier),
       ),
     ).toEqual([]);
-    // The same hook does see a miss load the rest (the check can fail).
+    // The same hooks do see a miss load the rest (the check can fail).
     writeFileSync(log, '');
-    const miss = await runCli([...args, '-f', 'src/app.py'], { cwd, env: { NODE_OPTIONS: `--import=${register}` } });
+    const miss = await runCli([...args, '-f', 'src/app.py'], { cwd, env });
     expect(miss.status).toBe(0);
     const missed = readFileSync(log, 'utf8').split('\n');
     for (const heavy of ['@oclif/core', '@nerion/planner', 'valibot', 'write-file-atomic'])
