@@ -4,7 +4,7 @@
  * only up to what the limit can hold, trimmed, then checked against the planner's MAX_INSTRUCTION_LENGTH.
  * Shared by the fast path and the command: stdin is read once per process and remembered.
  */
-import { open } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { NerionError, describeError } from '@nerion/backend-core';
 
 export interface InstructionSource {
@@ -50,26 +50,27 @@ async function readStdin(stream: NodeJS.ReadStream, note: (message: string) => v
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function readInstructionFile(file: string, limit: Limit): Promise<string> {
+/** Synchronous, like every file read on the plan-cache hit path (no thread-pool round trips). */
+function readInstructionFile(file: string, limit: Limit): string {
   const refuse = (why: string, cause?: unknown): never => {
     throw new NerionError('INVALID_REQUEST', `Cannot read the instruction file ${file} (${why}).`, {
       data: { file },
       ...(cause === undefined ? {} : { cause }),
     });
   };
-  let handle;
+  let descriptor;
   try {
-    handle = await open(file, 'r');
+    descriptor = openSync(file, 'r');
   } catch (error) {
     return refuse(describeError(error), error);
   }
   try {
     // A FIFO is fine here (`--instruction-file <(…)`); the read stops at the limit either way.
-    if ((await handle.stat()).isDirectory()) return refuse('it is a directory');
+    if (fstatSync(descriptor).isDirectory()) return refuse('it is a directory');
     const buffer = Buffer.alloc(limit.bytes + 1);
     let filled = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+      const bytesRead = readSync(descriptor, buffer, filled, buffer.length - filled, null);
       if (bytesRead === 0) break;
       filled += bytesRead;
       if (filled === buffer.length) throw tooLong(file, limit);
@@ -79,7 +80,7 @@ async function readInstructionFile(file: string, limit: Limit): Promise<string> 
     if (NerionError.isInstance(error)) throw error;
     return refuse(describeError(error), error);
   } finally {
-    await handle.close();
+    closeSync(descriptor);
   }
 }
 
@@ -92,7 +93,7 @@ export async function readInstruction(
   const { MAX_INSTRUCTION_LENGTH, checkInstructionLength } = await import('@nerion/planner/validation');
   const limit = { chars: MAX_INSTRUCTION_LENGTH, bytes: MAX_INSTRUCTION_LENGTH * 4 };
   let text: string;
-  if (source.instructionFile !== undefined) text = (await readInstructionFile(source.instructionFile, limit)).trim();
+  if (source.instructionFile !== undefined) text = readInstructionFile(source.instructionFile, limit).trim();
   else if (source.instruction === '-') {
     slot[STDIN_TEXT] ??= readStdin(options.stdin ?? process.stdin, options.note ?? (() => undefined), limit);
     text = (await slot[STDIN_TEXT]).trim();

@@ -6,7 +6,9 @@
  * (LRU). A cache hit only reads: the lock and write-file-atomic load on the first write.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readlink, rename, unlink, writeFile } from 'node:fs/promises';
+// Synchronous file calls: a hit is one small read, and each asynchronous call would be a round trip through
+// libuv's thread pool (and loading node:fs/promises), which costs a hit more than the work; writes are rare.
+import { lstatSync, mkdirSync, readlinkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
 import { PLAN_CACHE_FORMAT_VERSION } from './plan-cache-key.js';
@@ -122,13 +124,13 @@ export class PlanCache {
 
   /** The validated plan stored under `key`, or undefined. Never calls a model; cheap (one read). */
   async get(key: string): Promise<unknown> {
-    await this.checkStateDirectory();
-    const read = await this.read();
+    this.checkStateDirectory();
+    const read = this.read();
     if (read.corrupt) {
       // A lookup never fails for want of a writable disk: the plan is made and the set() that follows says
       // whether it could be cached.
       await this.locked(async () => {
-        const again = await this.read();
+        const again = this.read();
         if (again.corrupt) await this.setAside(again.reason);
       }).catch((error: unknown) => this.warn(`could not set the corrupt cache aside (${describeError(error)}).`));
       return undefined;
@@ -174,7 +176,7 @@ export class PlanCache {
 
   /** All entries (for tools and tests). */
   async entries(): Promise<Record<string, PlanCacheEntry>> {
-    const read = await this.read();
+    const read = this.read();
     return read.corrupt ? {} : read.data.entries;
   }
 
@@ -186,12 +188,12 @@ export class PlanCache {
   }
 
   private async update(change: (data: CacheFile) => void): Promise<void> {
-    await this.checkStateDirectory();
+    this.checkStateDirectory();
     try {
       await this.makeStateDirectory();
       await this.ensureIgnoreFile();
       await this.locked(async () => {
-        const read = await this.read();
+        const read = this.read();
         if (read.corrupt) await this.setAside(read.reason);
         const data: CacheFile = read.corrupt ? { version: PLAN_CACHE_FORMAT_VERSION, entries: {} } : read.data;
         change(data);
@@ -205,7 +207,7 @@ export class PlanCache {
   /** Creates `.nerion` (its parent, the repository root, exists: a plain mkdir reports the real errno). */
   private async makeStateDirectory(): Promise<void> {
     try {
-      await mkdir(this.directory);
+      mkdirSync(this.directory);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
@@ -226,10 +228,10 @@ export class PlanCache {
     return { version: data.version, entries: kept };
   }
 
-  private async read(): Promise<{ corrupt: false; data: CacheFile } | { corrupt: true; reason: string }> {
+  private read(): { corrupt: false; data: CacheFile } | { corrupt: true; reason: string } {
     let text: string;
     try {
-      const content = await readStateFile(this.file, Math.max(this.settings.maxBytes * 2, 16 * 1024 * 1024));
+      const content = readStateFile(this.file, Math.max(this.settings.maxBytes * 2, 16 * 1024 * 1024));
       if ('reason' in content) return { corrupt: true, reason: content.reason };
       text = content.text;
     } catch (error) {
@@ -255,9 +257,9 @@ export class PlanCache {
   private async setAside(reason: string): Promise<void> {
     const stamp = new Date(this.settings.now()).toISOString().replace(/[:.]/gu, '-');
     let target = `${this.file}.corrupt-${stamp}`;
-    if (await exists(target)) target = `${target}-${process.pid}`;
+    if (exists(target)) target = `${target}-${process.pid}`;
     try {
-      await rename(this.file, target);
+      renameSync(this.file, target);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw new NerionError(
@@ -296,13 +298,17 @@ export class PlanCache {
 
   private async ensureIgnoreFile(): Promise<void> {
     const ignore = join(this.directory, '.gitignore');
-    if (await exists(ignore)) return;
+    if (exists(ignore)) return;
     try {
-      await writeFile(ignore, '# nerion state (plan cache); not meant for version control\n*\n', { flag: 'wx' });
+      writeFileSync(ignore, '# nerion state (plan cache); not meant for version control\n*\n', { flag: 'wx' });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
       // Created but not written (a full disk): an empty .gitignore would let .nerion show in `git status`.
-      await unlink(ignore).catch(() => undefined);
+      try {
+        unlinkSync(ignore);
+      } catch {
+        // Best effort: the write's own error is the one reported.
+      }
       throw error;
     }
   }
@@ -312,10 +318,11 @@ export class PlanCache {
    * anything but a folder) would put the cache, its lock and `.gitignore` wherever it leads. Refused with
    * PATH_ESCAPE (nothing is read, written or renamed there); a missing folder is fine (it is created).
    */
-  private async checkStateDirectory(): Promise<void> {
+  private checkStateDirectory(): void {
     let info;
     try {
-      info = await lstat(this.directory);
+      // Synchronous, like the read that follows (see ./state-file.ts): a hit makes no thread-pool round trip.
+      info = lstatSync(this.directory);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw new NerionError(
@@ -326,7 +333,7 @@ export class PlanCache {
     }
     if (info.isDirectory()) return;
     const leadsTo = info.isSymbolicLink()
-      ? ` (a symbolic link to ${resolve(this.directory, '..', await readlink(this.directory))})`
+      ? ` (a symbolic link to ${resolve(this.directory, '..', readlinkSync(this.directory))})`
       : ' (not a folder)';
     throw new NerionError(
       'PATH_ESCAPE',
@@ -364,9 +371,9 @@ function cacheError(error: unknown, what: string): NerionError {
   });
 }
 
-async function exists(path: string): Promise<boolean> {
+function exists(path: string): boolean {
   try {
-    await lstat(path);
+    lstatSync(path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;

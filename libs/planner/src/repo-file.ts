@@ -3,8 +3,7 @@
  * never more than asked. A FIFO would block the read for ever, a device could be endless, a directory is
  * not a target; a multi-GB file must not be read whole to take the first few KB.
  */
-import { constants, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { NerionError, describeError } from '@nerion/backend-core';
 
@@ -21,7 +20,8 @@ function kindOf(info: Stats): string {
  * The first `limit` bytes of the repo-relative `path` as UTF-8 (a character cut at the limit is dropped), or
  * undefined when it does not exist (a plan may create it). The path must already have passed the jail.
  * Throws INVALID_REQUEST when it is not a regular file (the file is opened without blocking, so a FIFO is
- * refused at once) or cannot be read.
+ * refused at once) or cannot be read. The reading is synchronous (at most `limit` bytes of one file): the
+ * plan-cache hit path calls this, and each asynchronous call would be a thread-pool round trip.
  */
 export async function readRepoFileStart(root: string, path: string, limit: number): Promise<string | undefined> {
   const refuse = (why: string, cause?: unknown): never => {
@@ -31,9 +31,9 @@ export async function readRepoFileStart(root: string, path: string, limit: numbe
       { data: { path }, ...(cause === undefined ? {} : { cause }) },
     );
   };
-  let handle;
+  let descriptor;
   try {
-    handle = await open(resolve(root, path), constants.O_RDONLY | constants.O_NONBLOCK);
+    descriptor = openSync(resolve(root, path), constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
@@ -42,12 +42,12 @@ export async function readRepoFileStart(root: string, path: string, limit: numbe
     return refuse(`cannot be read (${describeError(error)})`, error);
   }
   try {
-    const info = await handle.stat();
+    const info = fstatSync(descriptor);
     if (!info.isFile()) return refuse(`is not a regular file (${kindOf(info)})`);
     const buffer = Buffer.alloc(Math.min(limit, info.size));
     let filled = 0;
     while (filled < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      const bytesRead = readSync(descriptor, buffer, filled, buffer.length - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
@@ -58,6 +58,6 @@ export async function readRepoFileStart(root: string, path: string, limit: numbe
     if (NerionError.isInstance(error)) throw error;
     return refuse(`cannot be read (${describeError(error)})`, error);
   } finally {
-    await handle.close();
+    closeSync(descriptor);
   }
 }
