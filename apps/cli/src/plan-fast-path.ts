@@ -142,7 +142,8 @@ export async function preparePlan(options: {
   const planCache = await import('@nerion/plan-cache');
   const { root, git } = planCache.findRepoRoot(options.cwd);
   const target = options.args.file === undefined ? undefined : toRepoPath(root, options.args.file, options.cwd);
-  // git runs in its own process while the plan schema loads here: the two overlap.
+  // The fingerprint (one synchronous `git status`) is taken first; a failure of it is reported only after the
+  // target's own checks, which take precedence.
   const pending = options.args.cache
     ? planCache.fingerprintRepository(root, git).then(
         (value) => ({ ok: true as const, value }),

@@ -19,5 +19,4 @@ export {
   fingerprintRepository,
   type FingerprintSettings,
   type RepoFingerprint,
-  type SpawnFunction,
 } from './repo-fingerprint.js';

@@ -3,7 +3,7 @@
  * .gitignore, `.nerion/` excluded), from one `git status --porcelain=v2 -z --branch --untracked-files=all`.
  * Contents are hashed, never mtimes. A folder that is not a git work tree hashes the contents of its files.
  */
-import { spawn as nodeSpawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -19,12 +19,8 @@ import {
 import { dirname, join } from 'node:path';
 import { NerionError } from '@nerion/backend-core';
 
-export type SpawnFunction = typeof nodeSpawn;
-
 export interface FingerprintSettings {
-  /** Injectable for tests; defaults to node:child_process spawn (argument arrays, no shell). */
-  spawn?: SpawnFunction;
-  /** The git executable (default `git`). */
+  /** The git executable (default `git`; run with an argument array, no shell). */
   git?: string;
 }
 
@@ -49,36 +45,32 @@ export function findRepoRoot(start: string): { root: string; git: boolean } {
   }
 }
 
-function runGit(root: string, args: readonly string[], settings: FingerprintSettings): Promise<Buffer> {
-  const spawn = settings.spawn ?? nodeSpawn;
+/**
+ * Runs git and returns its stdout. spawnSync, not spawn: measured on a plan-cache hit, an asynchronous child
+ * (a ChildProcess, two pipe streams, an exit event) costs ~6 ms more CPU and more wake-ups than one
+ * synchronous call, and the hit has nothing to do meanwhile. Output is not capped (a repository may have many
+ * untracked files), as before.
+ */
+function runGit(root: string, args: readonly string[], settings: FingerprintSettings): Buffer {
   const git = settings.git ?? 'git';
-  return new Promise((resolve, reject) => {
-    const child = spawn(git, ['--no-optional-locks', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (error) => {
-      reject(
-        new NerionError(
-          'CACHE_ERROR',
-          `Could not run \`${git}\` to fingerprint ${root} (${error.message}); install git, or run with --no-cache.`,
-          { cause: error },
-        ),
-      );
-    });
-    child.on('close', (status) => {
-      if (status === 0) resolve(Buffer.concat(stdout));
-      else
-        reject(
-          new NerionError(
-            'CACHE_ERROR',
-            `\`${git} ${args.join(' ')}\` failed in ${root} (exit ${status}): ${Buffer.concat(stderr).toString().trim()}; run with --no-cache to skip the plan cache.`,
-            { data: { root, status } },
-          ),
-        );
-    });
+  const result = spawnSync(git, ['--no-optional-locks', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: Infinity,
   });
+  if (result.error)
+    throw new NerionError(
+      'CACHE_ERROR',
+      `Could not run \`${git}\` to fingerprint ${root} (${result.error.message}); install git, or run with --no-cache.`,
+      { cause: result.error },
+    );
+  if (result.status !== 0)
+    throw new NerionError(
+      'CACHE_ERROR',
+      `\`${git} ${args.join(' ')}\` failed in ${root} (exit ${result.status}): ${result.stderr.toString().trim()}; run with --no-cache to skip the plan cache.`,
+      { data: { root, status: result.status } },
+    );
+  return result.stdout;
 }
 
 function excluded(path: string): boolean {
@@ -161,7 +153,7 @@ export async function fingerprintRepository(
 }
 
 async function fingerprintGit(root: string, settings: FingerprintSettings): Promise<RepoFingerprint> {
-  const output = await runGit(
+  const output = runGit(
     root,
     ['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=all', '--no-renames', '--ignore-submodules=none'],
     settings,
