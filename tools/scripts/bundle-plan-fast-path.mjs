@@ -45,6 +45,7 @@ const result = await build({
   target: 'node20',
   plugins: [keepOutside],
   legalComments: 'none',
+  minify: true,
   logLevel: 'warning',
   metafile: true,
   // The bundled code is written as ES modules; `import.meta.url` (createRequire's base) becomes the bundle's
