@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fixturePaths, writeTinyGguf, closedPort } from '@nerion/test-support';
 import { validatePlan, type Plan } from '@nerion/planner';
-import { runCli, type CliRun } from './run-cli.js';
+import { CLI_BIN, runCli, type CliRun } from './run-cli.js';
 
 jest.setTimeout(180_000);
 
@@ -131,6 +131,43 @@ describe('nerion plan (built binary, real child processes, temp git repositories
     const missed = readFileSync(log, 'utf8').split('\n');
     for (const heavy of ['@oclif/core', '@nerion/planner', 'valibot', 'write-file-atomic'])
       expect(missed).toContain(heavy);
+  });
+
+  it('a cache hit writes stdout directly, and a full non-blocking pipe still gets the whole plan (the rest goes through the stream)', async () => {
+    const cwd = repo();
+    const args = ['plan', '-i', 'add a function slugify to src/text.ts'];
+    const first = await runCli(args, { cwd });
+    expect(first.status).toBe(0);
+    // Python gives the CLI a pipe whose write end is non-blocking and already full, so the plan's write(2)
+    // fails with EAGAIN; it starts reading only once the CLI has said "plan cache hit" (just before the plan).
+    const script = [
+      'import fcntl, json, os, subprocess, sys, time',
+      'r, w = os.pipe()',
+      'fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)',
+      'filled = 0',
+      'try:',
+      '    while True: filled += os.write(w, b"x" * 4096)',
+      'except BlockingIOError: pass',
+      'child = subprocess.Popen(sys.argv[1:], stdout=w, stderr=subprocess.PIPE, env={"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "CI": "true"})',
+      'os.close(w)',
+      'stderr = b""',
+      'while b"plan cache hit" not in stderr and child.poll() is None: stderr += child.stderr.readline()',
+      'time.sleep(0.5)',
+      'data = b""',
+      'while True:',
+      '    chunk = os.read(r, 65536)',
+      '    if not chunk: break',
+      '    data += chunk',
+      'stderr += child.stderr.read()',
+      'print(json.dumps({"status": child.wait(), "filled": filled, "out": data[filled:].decode(), "err": stderr.decode()}))',
+    ].join('\n');
+    const run = spawnSync('python3', ['-c', script, process.execPath, CLI_BIN, ...args], { cwd, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    const result = JSON.parse(run.stdout) as { status: number; filled: number; out: string; err: string };
+    expect(result.filled).toBeGreaterThan(0);
+    expect(result.err).toContain('plan cache hit');
+    expect(result.status).toBe(0);
+    expect(result.out).toBe(first.stdout);
   });
 
   it('refuses an edited cache entry (warning on stderr) and plans again', async () => {

@@ -155,7 +155,18 @@ export async function fingerprintRepository(
 async function fingerprintGit(root: string, settings: FingerprintSettings): Promise<RepoFingerprint> {
   const output = runGit(
     root,
-    ['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=all', '--no-renames', '--ignore-submodules=none'],
+    // --no-ahead-behind: the `# branch.ab` line is not part of the fingerprint (only `# branch.oid` is), and
+    // counting the commits between a branch and a distant upstream can cost git more than the rest of the status.
+    [
+      'status',
+      '--porcelain=v2',
+      '-z',
+      '--branch',
+      '--no-ahead-behind',
+      '--untracked-files=all',
+      '--no-renames',
+      '--ignore-submodules=none',
+    ],
     settings,
   );
   const records = output.toString('utf8').split('\0');
