@@ -81,6 +81,57 @@ describe('repository fingerprint', () => {
     expect(await fingerprint()).not.toBe(before);
   });
 
+  it('changes with a staged change, a deletion and a file that only changes mode, and not with an upstream far behind', async () => {
+    const seen = new Set([await fingerprint()]);
+    const changed = async () => {
+      const value = await fingerprint();
+      expect(seen.has(value)).toBe(false);
+      seen.add(value);
+    };
+    writeFileSync(join(repo, 'src', 'a.py'), 'x = 2\n');
+    await changed();
+    git(repo, 'add', 'src/a.py'); // same content, now staged: another status record
+    await changed();
+    git(repo, 'reset', '-q', '--hard');
+    git(repo, 'rm', '-q', '--cached', 'src/a.py'); // deleted from the index, still on disk (untracked)
+    await changed();
+    git(repo, 'reset', '-q', '--hard');
+    rmSync(join(repo, 'src', 'a.py')); // deleted from the work tree
+    await changed();
+    git(repo, 'reset', '-q', '--hard');
+    expect(seen.has(await fingerprint())).toBe(true); // back to the first state
+    git(repo, 'update-index', '--chmod=+x', 'src/a.py');
+    await changed();
+    git(repo, 'reset', '-q', '--hard');
+    // An upstream many commits behind changes what `git status --branch` could count (ahead/behind), not the
+    // repository's state: the fingerprint stays (nerion asks git not to count them).
+    const clean = await fingerprint();
+    const upstream = mkdtempSync(join(tmpdir(), 'nerion-fp-upstream-'));
+    try {
+      git(upstream, 'init', '-q', '--bare');
+      git(repo, 'remote', 'add', 'origin', upstream);
+      git(repo, 'push', '-q', '-u', 'origin', 'HEAD');
+      for (let index = 0; index < 3; index += 1) git(repo, 'commit', '-q', '--allow-empty', '-m', `c${index}`);
+      const ahead = await fingerprint();
+      expect(ahead).not.toBe(clean); // HEAD moved
+      git(repo, 'push', '-q', 'origin', 'HEAD');
+      expect(await fingerprint()).toBe(ahead);
+    } finally {
+      rmSync(upstream, { recursive: true, force: true });
+    }
+  });
+
+  it('sees every untracked file when git reports more than 1 MiB (spawnSync caps output at 1 MiB unless told)', async () => {
+    mkdirSync(join(repo, 'many'));
+    const count = 5000;
+    for (let index = 0; index < count; index += 1)
+      writeFileSync(join(repo, 'many', `${String(index).padStart(5, '0')}-${'n'.repeat(230)}.txt`), `${index}\n`);
+    const result = await fingerprintRepository(repo, true);
+    expect(result.files).toBe(count);
+    writeFileSync(join(repo, 'many', `04999-${'n'.repeat(230)}.txt`), 'changed\n');
+    expect((await fingerprintRepository(repo, true)).fingerprint).not.toBe(result.fingerprint);
+  });
+
   it('works before the first commit, and with file names that need quoting', async () => {
     const fresh = mkdtempSync(join(tmpdir(), 'nerion-fp-fresh-'));
     try {
