@@ -1,11 +1,15 @@
 // Cost of a plan-cache hit: median wall time of `nerion plan -i …` run again on an unchanged repository
 // (the answer comes from .nerion/plan_cache.json) ÷ `node -e 0`, measured in the same run, interleaved.
 // Target (issue #11): ≤ 2. Also prints a cache miss (heuristic planner) for comparison, and the load average
-// (the machine may be shared). Needs a build (npm run build).
+// (the machine may be shared). On Linux it also prints each command's mean CPU time (user + system, the
+// git child included, from /proc/self/stat's cutime/cstime around each run) and its ratio: on a loaded
+// machine that ratio moves much less than wall time, which also counts waiting for a core. Needs a build
+// (npm run build).
 // Usage: node tools/bench/plan-cache-hit.mjs [runs] [other-checkout] — with another built checkout of nerion
 // (e.g. main), its cache hit is measured in the same interleaved runs, for a before/after on one machine.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,16 +48,29 @@ function once(args, { expectHit } = {}) {
     throw new Error(`expected a cache hit, stderr: ${result.stderr}`);
   return elapsed;
 }
+/** CPU time (ms) of this process's waited-for children so far (Linux; clock ticks of 10 ms), else undefined. */
+function childrenCpuMs() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10; // cutime, cstime (fields 16 and 17 of stat)
+  } catch {
+    return undefined;
+  }
+}
 /** Runs the baseline and each command in turn, so all see the same machine load (it is shared). */
 function interleaved(commands) {
   const samples = commands.map(() => []);
+  const cpu = commands.map(() => 0);
   for (let index = 0; index < runs + 2; index += 1) {
     commands.forEach(([args, options], position) => {
+      const before = childrenCpuMs();
       const elapsed = once(args, options);
-      if (index >= 2) samples[position].push(elapsed); // the first two warm the file cache
+      if (index < 2) return; // the first two warm the file cache
+      samples[position].push(elapsed);
+      cpu[position] += (childrenCpuMs() ?? NaN) - (before ?? NaN);
     });
   }
-  return samples.map(median);
+  return samples.map((values, position) => ({ wall: median(values), cpu: cpu[position] / runs }));
 }
 
 try {
@@ -65,15 +82,18 @@ try {
   const before = loadavg()[0];
   const [baseline, hit, miss, otherHit] = interleaved(commands);
   const load = `load average ${before.toFixed(2)} → ${loadavg()[0].toFixed(2)}`;
-  console.log(`node -e 0                      median ${baseline.toFixed(1)} ms   (${runs} runs, ${load})`);
-  console.log(
-    `nerion plan (cache hit)        median ${hit.toFixed(1)} ms   ratio ${(hit / baseline).toFixed(2)} (target ≤ 2)`,
-  );
-  if (otherHit !== undefined)
+  const cpu = ({ cpu: value }) =>
+    Number.isNaN(value) ? '' : `   cpu ${value.toFixed(1)} ms ratio ${(value / baseline.cpu).toFixed(2)}`;
+  const line = (label, result, note = '') =>
     console.log(
-      `  same, ${process.argv[3]}  median ${otherHit.toFixed(1)} ms   ratio ${(otherHit / baseline).toFixed(2)}`,
+      `${label.padEnd(31)}median ${result.wall.toFixed(1)} ms   ratio ${(result.wall / baseline.wall).toFixed(2)}${note}${cpu(result)}`,
     );
-  console.log(`nerion plan --no-cache         median ${miss.toFixed(1)} ms   ratio ${(miss / baseline).toFixed(2)}`);
+  console.log(
+    `node -e 0                      median ${baseline.wall.toFixed(1)} ms${cpu(baseline)}   (${runs} runs, ${load})`,
+  );
+  line('nerion plan (cache hit)', hit, ' (target ≤ 2)');
+  if (otherHit !== undefined) line(`  same, ${process.argv[3]}`, otherHit);
+  line('nerion plan --no-cache', miss);
 } finally {
   rmSync(repo, { recursive: true, force: true });
 }

@@ -1,8 +1,9 @@
 /**
  * `nerion plan` cache hits, served before oclif loads: oclif's import alone costs more than two bare Node
- * start-ups, and a cache hit must stay within 2x of `node -e 0` (issues #7, #11). bin/run.js loads this
- * module as one pre-built file with the workspace code it reaches (dist/plan-fast-path.bundle.cjs). bin/run.js calls servePlanFromCache() for
- * `plan` and falls through to oclif whenever it returns false — on a miss, on any flag it does not know,
+ * start-ups, and a cache hit must stay within 2x of `node -e 0` (issues #7, #11). bin/run.js (CommonJS)
+ * loads this module as one pre-built CommonJS file with the workspace code it reaches
+ * (dist/plan-fast-path.bundle.cjs) and calls servePlanFromCache() for
+ * `plan`; it falls through to oclif whenever that returns false — on a miss, on any flag it does not know,
  * and on any error (the full command then runs and reports it), so it never changes what the user sees.
  * Both call @nerion/planner's runPlanFlow (here with lookupOnly). No inference engine, valibot or oclif is
  * imported here; the planner's flow module and plan-cache are light.
