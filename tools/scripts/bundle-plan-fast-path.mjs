@@ -48,10 +48,11 @@ const result = await build({
   minify: true,
   logLevel: 'warning',
   metafile: true,
-  // The bundled code is written as ES modules; `import.meta.url` (createRequire's base) becomes the bundle's
-  // own URL. The dynamic import() of the packages left outside stays import() (they are ES modules).
-  define: { 'import.meta.url': '__bundleUrl' },
-  banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // The bundled code is written as ES modules; `import.meta.url` (createRequire's base, used only when a
+  // config file or argument list needs a package) becomes the bundle's own URL, computed when first read.
+  // The dynamic import() of the packages left outside stays import() (they are ES modules).
+  define: { 'import.meta.url': '__bundle.url' },
+  banner: { js: 'const __bundle = { get url() { return require("node:url").pathToFileURL(__filename).href; } };' },
 });
 const inputs = Object.keys(result.metafile.inputs);
 // Anything that is not workspace code in the bundle means a package was inlined by mistake.
