@@ -14,8 +14,7 @@ import { loadavg } from 'node:os';
 import OpenAI from 'openai';
 import { createOpenAICompatibleBackend } from '@nerion/backend-openai-compatible';
 import { runBench, type LoadReport } from '@nerion/bench';
-import { fixturePaths, startOpenAICompatibleServer } from '@nerion/test-support';
-import { fixedLatencyReplayEngine } from './load-replay-engine.js';
+import { fixturePaths, instantEngine, startOpenAICompatibleServer } from '@nerion/test-support';
 
 const engine = process.argv[2] === 'gguf' ? 'gguf' : 'replay';
 const concurrency = Number(process.argv[3] ?? 4);
@@ -50,7 +49,9 @@ interface Figures {
 const server = await startOpenAICompatibleServer({
   models: { [MODEL]: fixturePaths().tinyLlama },
   threads: 1,
-  ...(engine === 'replay' ? { createBackend: async () => fixedLatencyReplayEngine(partMs) } : {}),
+  ...(engine === 'replay'
+    ? { createBackend: async () => instantEngine({ latencyMs: partMs, model: 'fixed-latency-replay' }) }
+    : {}),
 });
 const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'EMPTY', maxRetries: 0 });
 

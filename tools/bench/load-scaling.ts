@@ -10,8 +10,12 @@ import { cpus, loadavg } from 'node:os';
 import type { CoderBackend } from '@nerion/backend-core';
 import { createOpenAICompatibleBackend } from '@nerion/backend-openai-compatible';
 import { runBench, type BenchResult } from '@nerion/bench';
-import { startOpenAICompatibleServer, type OpenAICompatibleServer } from '@nerion/test-support';
-import { fixedLatencyReplayEngine, REPLAY_PARTS } from './load-replay-engine.js';
+import {
+  INSTANT_ENGINE_PARTS,
+  instantEngine,
+  startOpenAICompatibleServer,
+  type OpenAICompatibleServer,
+} from '@nerion/test-support';
 
 const replicas = Number(process.argv[2] ?? 4);
 const requests = Number(process.argv[3] ?? 40);
@@ -42,7 +46,7 @@ for (let index = 0; index < replicas; index += 1)
     await startOpenAICompatibleServer({
       models: { [MODEL]: 'unused.gguf' },
       maxConcurrentRequests: 1,
-      createBackend: async () => fixedLatencyReplayEngine(partMs),
+      createBackend: async () => instantEngine({ latencyMs: partMs, model: 'fixed-latency-replay' }),
     }),
   );
 const urls = servers.map((server) => server.url);
@@ -51,7 +55,7 @@ const MANY = `${replicas} replicas`;
 let router = '';
 
 console.log(
-  `load scaling: ${replicas} stand-in replicas, 1 request at a time each, service ${REPLAY_PARTS.length} × ${partMs} ms; ` +
+  `load scaling: ${replicas} stand-in replicas, 1 request at a time each, service ${INSTANT_ENGINE_PARTS.length} × ${partMs} ms; ` +
     `--concurrency ${replicas} --requests ${requests}; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(2)}`,
 );
 const ratios: number[] = [];

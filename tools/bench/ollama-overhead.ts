@@ -10,9 +10,9 @@
 //
 //   npx tsx tools/bench/ollama-overhead.ts [pairs=150] [maxTokens=8]
 import { createOllamaBackend } from '@nerion/backend-ollama';
-import { fixturePaths, startLocalOllamaServer } from '@nerion/test-support';
+import { fixturePaths, instantEngine, startLocalOllamaServer } from '@nerion/test-support';
 import { Ollama } from 'ollama';
-import { BENCH_MESSAGES, instantEngine, measurePairedLatency, printPairedLatency } from './paired-latency.js';
+import { BENCH_MESSAGES, measurePairedLatency, printPairedLatency } from './paired-latency.js';
 
 const pairs = Number(process.argv[2] ?? 150);
 const maxTokens = Number(process.argv[3] ?? 8);
@@ -24,7 +24,7 @@ async function measure(label: string, instant: boolean): Promise<boolean> {
   const server = await startLocalOllamaServer({
     models: { [MODEL]: fixturePaths().tinyLlama },
     threads: 1,
-    ...(instant ? { engineFactory: instantEngine } : {}),
+    ...(instant ? { engineFactory: async () => instantEngine() } : {}),
   });
   const backend = createOllamaBackend({ model: MODEL, baseUrl: server.url });
   const client = new Ollama({ host: server.url });

@@ -3,9 +3,6 @@
 // so neither side always benefits from a warm cache) and the figure is the median of the paired
 // differences, so model time and machine drift cancel. Used by ollama-overhead.ts and vllm-overhead.ts.
 
-import type { CoderBackend } from '@nerion/backend-core';
-import { instantEngine as createInstantEngine } from '@nerion/test-support';
-
 export interface PairedLatencyOptions {
   /** The request made with the engine's own client. Resolves to the generated text. */
   direct: () => Promise<string>;
@@ -99,12 +96,3 @@ export const BENCH_MESSAGES = [
   { role: 'system' as const, content: 'You are a coding assistant.' },
   { role: 'user' as const, content: 'Write a TypeScript function that adds two numbers.' },
 ];
-
-/**
- * An engine for the stand-in servers that answers at once with a fixed text: the overhead-only
- * measurement (what the backend adds, with generation cost removed). Not a model, and named so.
- * (The one in @nerion/test-support, also used by the replica tests.)
- */
-export async function instantEngine(): Promise<CoderBackend> {
-  return createInstantEngine();
-}

@@ -9,8 +9,8 @@
 import { createOllamaBackend } from '@nerion/backend-ollama';
 import { createOpenAICompatibleBackend } from '@nerion/backend-openai-compatible';
 import type { CoderBackend } from '@nerion/backend-core';
-import { fixturePaths, startLocalOllamaServer, startOpenAICompatibleServer } from '@nerion/test-support';
-import { BENCH_MESSAGES, instantEngine, measurePairedLatency, printPairedLatency } from './paired-latency.js';
+import { fixturePaths, instantEngine, startLocalOllamaServer, startOpenAICompatibleServer } from '@nerion/test-support';
+import { BENCH_MESSAGES, measurePairedLatency, printPairedLatency } from './paired-latency.js';
 
 const pairs = Number(process.argv[2] ?? 400);
 const warmup = 30;
@@ -47,7 +47,10 @@ async function compare(
 async function openAICompatible(replicas: number): Promise<boolean[]> {
   const servers = await Promise.all(
     Array.from({ length: replicas }, () =>
-      startOpenAICompatibleServer({ models: { [MODEL]: fixturePaths().tinyLlama }, createBackend: instantEngine }),
+      startOpenAICompatibleServer({
+        models: { [MODEL]: fixturePaths().tinyLlama },
+        createBackend: async () => instantEngine(),
+      }),
     ),
   );
   const settings = { id: 'vllm' as const, model: MODEL, serverName: 'vLLM' };
@@ -68,7 +71,10 @@ async function openAICompatible(replicas: number): Promise<boolean[]> {
 async function ollama(replicas: number): Promise<boolean[]> {
   const servers = await Promise.all(
     Array.from({ length: replicas }, () =>
-      startLocalOllamaServer({ models: { [MODEL]: fixturePaths().tinyLlama }, engineFactory: instantEngine }),
+      startLocalOllamaServer({
+        models: { [MODEL]: fixturePaths().tinyLlama },
+        engineFactory: async () => instantEngine(),
+      }),
     ),
   );
   const direct = createOllamaBackend({ model: MODEL, baseUrl: servers[0]!.url });

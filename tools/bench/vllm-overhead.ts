@@ -8,8 +8,8 @@
 //   npx tsx tools/bench/vllm-overhead.ts [pairs=150] [maxTokens=8]
 import OpenAI from 'openai';
 import { createVllmBackend } from '@nerion/backend-vllm';
-import { fixturePaths, startOpenAICompatibleServer } from '@nerion/test-support';
-import { BENCH_MESSAGES, instantEngine, measurePairedLatency, printPairedLatency } from './paired-latency.js';
+import { fixturePaths, instantEngine, startOpenAICompatibleServer } from '@nerion/test-support';
+import { BENCH_MESSAGES, measurePairedLatency, printPairedLatency } from './paired-latency.js';
 
 const pairs = Number(process.argv[2] ?? 150);
 const maxTokens = Number(process.argv[3] ?? 8);
@@ -21,7 +21,7 @@ async function measure(label: string, instant: boolean, streaming: boolean): Pro
   const server = await startOpenAICompatibleServer({
     models: { [MODEL]: fixturePaths().tinyLlama },
     threads: 1,
-    ...(instant ? { createBackend: instantEngine } : {}),
+    ...(instant ? { createBackend: async () => instantEngine() } : {}),
   });
   const backend = createVllmBackend({ model: MODEL, baseUrl: server.url });
   const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'EMPTY', maxRetries: 0 });

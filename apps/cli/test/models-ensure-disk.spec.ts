@@ -4,17 +4,16 @@
  * Real mounts (a read-only bind mount, a tiny tmpfs); a raw HTTP server on 127.0.0.1 that sends the GGUF
  * chunked (no Content-Length, so the free-space check cannot know the size up front).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { fakeGguf } from '@nerion/test-support';
 import { runCli } from './run-cli.js';
 
-const payload = Buffer.concat([Buffer.from('GGUF'), randomBytes(399_996)]); // a GGUF's magic, then noise
-const payloadSha = createHash('sha256').update(payload).digest('hex');
+const { bytes: payload, sha256: payloadSha } = fakeGguf(399_996);
 let server: Server;
 let baseUrl: string;
 const temporaries: string[] = [];

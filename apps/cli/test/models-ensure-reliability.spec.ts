@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  fakeGguf,
   startLocalFileServer,
   startPythonHttpServer,
   type LocalFileServer,
@@ -13,13 +14,11 @@ import { runCli, type CliRun } from './run-cli.js';
 
 // The GGUF host is a real `python3 -m http.server` child process on 127.0.0.1 (HTTP/1.0: it closes the
 // connection after every response); nothing here reaches the internet.
-const payload = Buffer.concat([Buffer.from('GGUF'), Buffer.from([3, 0, 0, 0]), randomBytes(24_000_000)]);
-const payloadSha = createHash('sha256').update(payload).digest('hex');
+const { bytes: payload, sha256: payloadSha } = fakeGguf(24_000_000, { version: 3 });
 let served: string;
 let server: PythonHttpServer;
 // A slow local server (32 KB every 20 ms) so two processes overlap in time.
-const small = Buffer.concat([Buffer.from('GGUF'), Buffer.from([3, 0, 0, 0]), randomBytes(1_500_000)]);
-const smallSha = createHash('sha256').update(small).digest('hex');
+const { bytes: small, sha256: smallSha } = fakeGguf(1_500_000, { version: 3 });
 let slow: LocalFileServer;
 
 beforeAll(async () => {

@@ -1,29 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startLocalFileServer, type LocalFileServer } from '@nerion/test-support';
+import { fakeGguf, startLocalFileServer, type LocalFileServer } from '@nerion/test-support';
 import { runCli } from './run-cli.js';
 
 // A local HTTP file server on 127.0.0.1 stands in for the GGUF host; nothing here reaches the internet.
-const payload = Buffer.concat([Buffer.from('GGUF'), randomBytes(200_000)]); // GGUF magic, then noise
-const payloadSha = createHash('sha256').update(payload).digest('hex');
+const { bytes: payload, sha256: payloadSha } = fakeGguf(200_000);
 let server: LocalFileServer;
-let baseUrl: string;
-let requests: LocalFileServer['requests'];
-
 beforeAll(async () => {
   server = await startLocalFileServer({
     files: { '/tiny.gguf': payload },
     failures: { '/broken.gguf': { status: 503, body: 'busy' } },
   });
-  baseUrl = server.url;
-  requests = server.requests;
 });
-afterAll(async () => {
-  await server.close();
-});
+afterAll(() => server.close());
 
 interface Setup {
   env: Record<string, string>;
@@ -50,7 +41,7 @@ families:
     backends:
       llama_cpp:
         filename: tiny-coder.gguf
-        url: ${baseUrl}${options.path ?? '/tiny.gguf'}
+        url: ${server.url}${options.path ?? '/tiny.gguf'}
         size_bytes: ${options.size ?? payload.length}
         sha256: "${options.sha256 ?? payloadSha}"
 `,
@@ -99,22 +90,22 @@ describe('nerion models ensure --backend llama_cpp (built binary; GGUF served by
       ]),
     );
 
-    const before = requests.length;
+    const before = server.requests.length;
     const again = await runCli(['models', 'ensure', '--json'], { env });
     expect(again.status).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ status: 'present', path: ggufPath });
-    expect(requests.length).toBe(before);
+    expect(server.requests.length).toBe(before);
   });
 
   it('without consent nothing is fetched: exit 4 (CONSENT_REQUIRED) and the message says how to consent', async () => {
     const { env, ggufPath } = setup();
-    const before = requests.length;
+    const before = server.requests.length;
     const result = await runCli(['models', 'ensure', '--json'], { env });
     expect(result.status).toBe(4);
     expect(result.stderr).toContain('NERION_ALLOW_NETWORK=1');
     expect(result.stderr).toContain('--yes');
     expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'CONSENT_REQUIRED', exitStatus: 4 } });
-    expect(requests.length).toBe(before);
+    expect(server.requests.length).toBe(before);
     expect(existsSync(ggufPath)).toBe(false);
   });
 
@@ -129,7 +120,7 @@ describe('nerion models ensure --backend llama_cpp (built binary; GGUF served by
 
     const second = await runCli(['models', 'ensure', '--json'], { env: { ...env, NERION_ALLOW_NETWORK: '1' } });
     expect(second.status).toBe(0);
-    expect(requests.at(-1)?.range).toBe(`bytes=${kept}-`);
+    expect(server.requests.at(-1)?.range).toBe(`bytes=${kept}-`);
     expect(JSON.parse(second.stdout)).toMatchObject({ status: 'downloaded', verified: true });
     expect(readFileSync(ggufPath).equals(payload)).toBe(true);
     // Not a TTY: progress comes as plain lines on stderr, never on stdout.
@@ -160,23 +151,23 @@ describe('nerion models ensure --backend llama_cpp (built binary; GGUF served by
 
   it('refuses to start when the file is larger than the free disk space (exit 7, INSUFFICIENT_DISK, no request)', async () => {
     const { env } = setup({ size: 900_000_000_000_000 });
-    const before = requests.length;
+    const before = server.requests.length;
     const result = await runCli(['models', 'ensure', '--yes', '--json'], { env });
     expect(result.status).toBe(7);
     expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'INSUFFICIENT_DISK' } });
-    expect(requests.length).toBe(before);
+    expect(server.requests.length).toBe(before);
   });
 
   it('LLAMA_CPP_MODEL_URL overrides the catalog URL: the catalog checksum does not apply and the download is reported unverified', async () => {
     const { env, cacheDir } = setup({ path: '/nowhere.gguf', sha256: 'b'.repeat(64) });
     const result = await runCli(['models', 'ensure', '--yes', '--json'], {
-      env: { ...env, LLAMA_CPP_MODEL_URL: `${baseUrl}/tiny.gguf` },
+      env: { ...env, LLAMA_CPP_MODEL_URL: `${server.url}/tiny.gguf` },
     });
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
       status: 'downloaded',
       verified: false,
-      url: `${baseUrl}/tiny.gguf`,
+      url: `${server.url}/tiny.gguf`,
       path: join(cacheDir, 'models', 'llama.cpp', 'tiny.gguf'),
     });
     expect(result.stderr).toContain('unverified');

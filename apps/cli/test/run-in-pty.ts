@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { shellJoin } from '@nerion/backend-core';
 import { CLI_BIN } from './run-cli.js';
 
 export interface PtyRun {
@@ -7,12 +8,10 @@ export interface PtyRun {
   screen: string;
 }
 
-const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
-
 /**
  * Runs the built `nerion` under a real pseudo-terminal (util-linux `script -q -c … /dev/null`), so it sees
  * a TTY on stdin, stdout and stderr as a person's terminal. `answers` are typed once `prompt` appears.
- * The command line is built here from the test's own argv (each argument single-quoted), never from input.
+ * The command line is built here from the test's own argv (quoted word by word by `shellJoin`), never from input.
  */
 export function runInPty(
   args: readonly string[],
@@ -24,7 +23,7 @@ export function runInPty(
   } = {},
 ): Promise<PtyRun> {
   return new Promise((resolve, reject) => {
-    const command = [process.execPath, CLI_BIN, ...args].map(quote).join(' ');
+    const command = shellJoin([process.execPath, CLI_BIN, ...args]);
     const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TERM: 'xterm-256color', ...options.env },

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { CLI_BIN, type CliRun } from './run-cli.js';
+import { CLI_BIN, collectOutput, type CliRun } from './run-cli.js';
 import { shellJoin } from '@nerion/backend-core';
 
 /**
@@ -11,33 +11,23 @@ export function runCliInTerminal(
   args: readonly string[],
   options: { env?: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number } = {},
 ): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    // script runs its -c command through a shell: the argv is quoted word by word (test-owned values only).
-    const command = shellJoin([process.execPath, CLI_BIN, ...args]);
-    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        TERM: 'xterm',
-        COLUMNS: '160',
-        ...options.env,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout: stdout.replace(/\r\n/g, '\n'), stderr });
-    });
-    if (options.input !== undefined) setTimeout(() => child.stdin.write(options.input), 1500);
-    else child.stdin.end();
+  // script runs its -c command through a shell: the argv is quoted word by word (test-owned values only).
+  const command = shellJoin([process.execPath, CLI_BIN, ...args]);
+  const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
+    cwd: options.cwd,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      TERM: 'xterm',
+      COLUMNS: '160',
+      ...options.env,
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  const run = collectOutput(child, options.timeoutMs);
+  if (options.input !== undefined) setTimeout(() => child.stdin.write(options.input), 1500);
+  else child.stdin.end();
+  return run.then((result) => ({ ...result, stdout: result.stdout.replace(/\r\n/g, '\n') }));
 }
 
 /** What remains on screen after carriage returns and line erases (the progress line overwritten in place). */

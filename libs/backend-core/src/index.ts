@@ -42,6 +42,7 @@ export {
   collectStream,
   formatPlainPrompt,
   raceAbort,
+  sleep,
   validateGenerateRequest,
 } from './request-lifecycle.js';
 export {

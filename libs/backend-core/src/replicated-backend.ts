@@ -157,17 +157,27 @@ export function createReplicatedBackend<B extends CoderBackend>(
     else lease.failed(describeError(error));
   }
 
+  /** The next replica to try (one not tried yet), or the error that ends the request: aborted, closed, none left. */
+  function nextLease(
+    lifecycle: RequestLifecycle,
+    tried: Set<string>,
+    failures: ReadonlyArray<{ url: string; error: unknown }>,
+  ): ReplicaLease {
+    lifecycle.throwIfAborted();
+    if (closed) throw closedError();
+    const lease = router.acquire(tried);
+    if (!lease) throw noneAnswered(failures);
+    tried.add(lease.url);
+    return lease;
+  }
+
   async function generate(request: GenerateRequest): Promise<GenerateResult> {
     const lifecycle = begin(request);
     const failures: Array<{ url: string; error: unknown }> = [];
     const tried = new Set<string>();
     try {
       for (;;) {
-        lifecycle.throwIfAborted();
-        if (closed) throw closedError();
-        const lease = router.acquire(tried);
-        if (!lease) throw noneAnswered(failures);
-        tried.add(lease.url);
+        const lease = nextLease(lifecycle, tried, failures);
         try {
           const result = await byUrl.get(lease.url)!.generate(attemptRequest(request, lifecycle));
           settle(lease, 'answered');
@@ -191,11 +201,7 @@ export function createReplicatedBackend<B extends CoderBackend>(
     const tried = new Set<string>();
     try {
       for (;;) {
-        lifecycle.throwIfAborted();
-        if (closed) throw closedError();
-        const lease = router.acquire(tried);
-        if (!lease) throw noneAnswered(failures);
-        tried.add(lease.url);
+        const lease = nextLease(lifecycle, tried, failures);
         let answerStarted = false;
         let verdict: Verdict | 'answered' = 'caller';
         let failure: unknown;

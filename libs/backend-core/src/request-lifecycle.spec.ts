@@ -7,6 +7,7 @@ import {
   collectStream,
   formatPlainPrompt,
   raceAbort,
+  sleep,
   validateGenerateRequest,
 } from './request-lifecycle.js';
 
@@ -80,6 +81,20 @@ describe('raceAbort', () => {
     controller.abort(reason);
     await expect(waiting).rejects.toBe(reason);
     await expect(raceAbort(Promise.resolve(3), controller.signal)).rejects.toBe(reason);
+  });
+});
+
+describe('sleep', () => {
+  it('resolves after the wait, or rejects with the signal’s reason when it aborts first or already has', async () => {
+    await expect(sleep(1)).resolves.toBeUndefined();
+    await expect(sleep(0)).resolves.toBeUndefined();
+    const controller = new AbortController();
+    const waiting = sleep(60_000, controller.signal);
+    const reason = new NerionError('ABORTED', 'stop');
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    await expect(sleep(1, controller.signal)).rejects.toBe(reason);
+    await expect(sleep(0, controller.signal)).rejects.toBe(reason);
   });
 });
 

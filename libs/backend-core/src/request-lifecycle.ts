@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ChatMessage, GenerateRequest, GenerateResult, StreamPart } from './coder-backend.js';
 import { NerionError } from './errors.js';
 
@@ -143,6 +144,21 @@ export function applyStopSequences(
     if (index !== -1 && (cut === -1 || index < cut)) cut = index;
   }
   return cut === -1 ? { text, stopped: false } : { text: text.slice(0, cut), stopped: true };
+}
+
+/**
+ * Resolves after `ms` (at once when `ms` ≤ 0), or rejects with the signal's reason as soon as it aborts (at
+ * once when it already has); the timer is cleared either way. The one abortable wait: polls, backoffs, the
+ * stand-in engines' per-part latency.
+ */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) throw signal.reason;
+  if (ms <= 0) return;
+  try {
+    await delay(ms, undefined, signal ? { signal } : undefined);
+  } catch (error) {
+    throw signal?.aborted ? signal.reason : error;
+  }
 }
 
 /**

@@ -1,21 +1,7 @@
 /**
  * Stopping a detached server: SIGTERM to its process group, SIGKILL after a grace period.
  */
-import { NerionError, isProcessAlive } from '@nerion/backend-core';
-
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+import { NerionError, isProcessAlive, sleep } from '@nerion/backend-core';
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   refuseSpecialPid(pid);

@@ -2,10 +2,9 @@
  * Waiting until a starting vLLM server answers `/health` and lists the model in `/v1/models`; a failure
  * carries the last lines of the server's log.
  */
-import { NerionError, describeError, isProcessAlive, type NerionErrorFix } from '@nerion/backend-core';
+import { NerionError, describeError, isProcessAlive, sleep, type NerionErrorFix } from '@nerion/backend-core';
 import { listOpenAICompatibleModels } from '@nerion/backend-openai-compatible';
 import { readLogTail } from './pid-file.js';
-import { sleep } from './process-group.js';
 import type { VllmAutostartSettings } from './vllm-server.js';
 
 type Answer = { response: Response; error?: undefined } | { response?: undefined; error: unknown };
@@ -85,7 +84,7 @@ export async function waitUntilReady(options: WaitOptions): Promise<void> {
     if (!exit && options.exited && !isProcessAlive(options.pid)) {
       // Node reaps our child before it emits 'exit': give that event a moment, so the message can say how it ended.
       for (let waited = 0; !exit && waited < 2000; waited += 20) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await sleep(20);
         exit = options.exited();
       }
     }

@@ -93,6 +93,12 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
   const pidFile = vllmPidFile(settings.cacheDir, address.port);
   const logFile = vllmLogFile(settings.cacheDir, address.port);
   const timeoutMs = settings.startTimeoutMs ?? DEFAULT_SERVER_START_TIMEOUT_MS;
+  const waiting = { root, model: options.model, doFetch, progress, signal: options.signal, timeoutMs, settings };
+  /** A running server nerion launched earlier (or another nerion just did): wait until it is ready, then use it. */
+  const reuse = async (server: { pid: number; logFile: string }): Promise<EnsuredVllmServer> => {
+    await waitUntilReady({ ...waiting, pid: server.pid, logFile: server.logFile, isOurs: false });
+    return { outcome: 'reused', pid: server.pid, pidFile, logFile: server.logFile };
+  };
 
   if ((await answers(`${root}/health`, doFetch, 2000)).response?.ok) return { outcome: 'already-running' };
 
@@ -102,19 +108,7 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
     progress(
       `Reusing the vLLM server nerion started earlier (pid ${existing.pid}, log ${existing.logFile}); waiting until it is ready…`,
     );
-    await waitUntilReady({
-      root,
-      model: options.model,
-      doFetch,
-      progress,
-      signal: options.signal,
-      timeoutMs,
-      settings,
-      pid: existing.pid,
-      logFile: existing.logFile,
-      isOurs: false,
-    });
-    return { outcome: 'reused', pid: existing.pid, pidFile, logFile: existing.logFile };
+    return reuse(existing);
   }
   if (existing) removeFile(pidFile); // stale: the recorded process is gone, or not one nerion launched
 
@@ -211,37 +205,13 @@ export async function ensureVllmServer(options: EnsureVllmServerOptions): Promis
         logFile,
         { pidFile },
       );
-    await waitUntilReady({
-      root,
-      model: options.model,
-      doFetch,
-      progress,
-      signal: options.signal,
-      timeoutMs,
-      settings,
-      pid: theirs.pid,
-      logFile: theirs.logFile,
-      isOurs: false,
-    });
-    return { outcome: 'reused', pid: theirs.pid, pidFile, logFile: theirs.logFile };
+    return reuse(theirs);
   }
   progress(
     `Starting vLLM: ${argv.join(' ')} (pid ${pid}; log ${logFile}; waiting up to ${Math.round(timeoutMs / 1000)} s)`,
   );
   try {
-    await waitUntilReady({
-      root,
-      model: options.model,
-      doFetch,
-      progress,
-      signal: options.signal,
-      timeoutMs,
-      settings,
-      pid,
-      logFile,
-      isOurs: true,
-      exited: () => exit,
-    });
+    await waitUntilReady({ ...waiting, pid, logFile, isOurs: true, exited: () => exit });
   } catch (error) {
     await stopProcessGroup(pid);
     removeFile(pidFile);

@@ -6,63 +6,24 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { NerionError, type CoderBackend, type GenerateRequest, type StreamPart } from '@nerion/backend-core';
+import { type CoderBackend, type GenerateRequest, type StreamPart } from '@nerion/backend-core';
 import { createOpenAICompatibleBackend } from '@nerion/backend-openai-compatible';
 import { createLlamaCppBackend } from '@nerion/backend-llamacpp';
 import {
   closedPort,
   fixturePaths,
+  instantEngine,
   startOpenAICompatibleServer,
+  type InFlightCount,
   type OpenAICompatibleServer,
 } from '@nerion/test-support';
 import { runBench, runLoad, type BenchResult, type LoadReport } from '../src/index.js';
 
-const PARTS = ['function', ' add', '(a', ', b', ')', ' {', ' return', ' a + b; }'];
 const MESSAGES = [{ role: 'user' as const, content: 'Write add(a, b).' }];
 
-/**
- * A replay engine for the stand-in: the same 8 parts, `partMs` apart, and a count of the requests it is
- * serving at once. Not a model, and named so.
- */
-function fixedLatencyEngine(partMs: number, seen: { inFlight: number; maxInFlight: number }): CoderBackend {
-  const result = {
-    text: PARTS.join(''),
-    finishReason: 'stop' as const,
-    usage: { promptTokens: 20, completionTokens: PARTS.length },
-    timings: { totalMs: PARTS.length * partMs },
-    model: 'fixed-latency-replay',
-    warnings: [],
-  };
-  const pause = (signal: AbortSignal | undefined): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(resolve, partMs);
-      signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(new NerionError('ABORTED', 'aborted'));
-      });
-    });
-  return {
-    specificationVersion: 'v1',
-    id: 'llama_cpp',
-    model: 'fixed-latency-replay',
-    supportsConstrainedDecoding: false,
-    probe: async () => ({ available: true }),
-    generate: async () => result,
-    async *stream(request: GenerateRequest): AsyncGenerator<StreamPart> {
-      seen.inFlight += 1;
-      seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
-      try {
-        for (const text of PARTS) {
-          await pause(request.signal);
-          yield { type: 'text-delta', text };
-        }
-        yield { type: 'finish', result };
-      } finally {
-        seen.inFlight -= 1;
-      }
-    },
-    close: async () => undefined,
-  };
+/** The stand-in's replay engine: the same 8 parts, `partMs` apart, counting the requests it serves at once. */
+function fixedLatencyEngine(partMs: number, seen: InFlightCount = { inFlight: 0, maxInFlight: 0 }): CoderBackend {
+  return instantEngine({ latencyMs: partMs, model: 'fixed-latency-replay', inFlight: seen });
 }
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -73,8 +34,8 @@ afterEach(async () => {
 async function standIn(
   partMs: number,
   extra: { dieMidStreamAfterChunks?: number } = {},
-): Promise<{ server: OpenAICompatibleServer; seen: { inFlight: number; maxInFlight: number } }> {
-  const seen = { inFlight: 0, maxInFlight: 0 };
+): Promise<{ server: OpenAICompatibleServer; seen: InFlightCount }> {
+  const seen: InFlightCount = { inFlight: 0, maxInFlight: 0 };
   const server = await startOpenAICompatibleServer({
     ...extra,
     models: { replay: 'unused.gguf' },
@@ -239,7 +200,7 @@ describe('runLoad (protocol-faithful OpenAI-compatible stand-in, fixed-latency r
 
   it('a backend that ignores its abort signal is still cut (the runner stops waiting)', async () => {
     const deaf: CoderBackend = {
-      ...fixedLatencyEngine(1, { inFlight: 0, maxInFlight: 0 }),
+      ...fixedLatencyEngine(1),
       // eslint-disable-next-line require-yield
       async *stream(): AsyncGenerator<StreamPart> {
         await new Promise(() => undefined);
@@ -269,7 +230,7 @@ describe('runLoad (protocol-faithful OpenAI-compatible stand-in, fixed-latency r
   });
 
   it('refuses invalid options with INVALID_REQUEST', async () => {
-    const backend = fixedLatencyEngine(1, { inFlight: 0, maxInFlight: 0 });
+    const backend = fixedLatencyEngine(1);
     const base = { backend, request, requestTimeoutMs: 1000 };
     await expect(runLoad({ ...base, requests: 0, concurrency: 1 })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
     await expect(runLoad({ ...base, requests: 1, concurrency: 1.5 })).rejects.toMatchObject({
@@ -378,7 +339,7 @@ describe('runBench in load mode (protocol-faithful OpenAI-compatible stand-in, f
 
   it('a request that hangs (a backend ignoring its signal) is cut at timeoutMs and counted failed; the bench goes on', async () => {
     const deaf = (): CoderBackend => ({
-      ...fixedLatencyEngine(1, { inFlight: 0, maxInFlight: 0 }),
+      ...fixedLatencyEngine(1),
       // eslint-disable-next-line require-yield
       async *stream(): AsyncGenerator<StreamPart> {
         await new Promise(() => undefined);
@@ -387,8 +348,7 @@ describe('runBench in load mode (protocol-faithful OpenAI-compatible stand-in, f
     const report = await runBench({
       backends: ['hung', 'fine'],
       models: ['m'],
-      createBackend: async (backend) =>
-        backend === 'hung' ? deaf() : fixedLatencyEngine(1, { inFlight: 0, maxInFlight: 0 }),
+      createBackend: async (backend) => (backend === 'hung' ? deaf() : fixedLatencyEngine(1)),
       warmup: 1, // generate() answers, so the warm-up passes and the hang is in the measured requests
       timeoutMs: 300,
       loadTest: { concurrency: 2, requests: 3 },

@@ -1,16 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startPythonHttpServer, type PythonHttpServer } from '@nerion/test-support';
+import { fakeGguf, startPythonHttpServer, type PythonHttpServer } from '@nerion/test-support';
 import { downloadFile } from './index.js';
 
 // A real `python3 -m http.server` (HTTP/1.0: every response ends by closing the connection) serves the
 // file. undici 7's fetch crashed the whole process here with an uncatchable `assert(!this.paused)` when
 // the socket ended while the body was paused by backpressure (undici issue 5360).
-const payload = Buffer.concat([Buffer.from('GGUF'), randomBytes(6_000_000)]);
-const payloadSha = createHash('sha256').update(payload).digest('hex');
+const { bytes: payload, sha256: payloadSha } = fakeGguf(6_000_000);
 let directory: string;
 let server: PythonHttpServer;
 

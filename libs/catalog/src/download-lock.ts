@@ -3,10 +3,9 @@
  * proper-lockfile, its mtime refreshed while held and broken when stale, i.e. when its holder died) is
  * held while a file is checked, downloaded and recorded. A second process waits for it, and says so.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { diskError, makeDirectory } from './disk-error.js';
 import { dirname } from 'node:path';
-import { NerionError, describeError } from '@nerion/backend-core';
+import { NerionError, describeError, sleep } from '@nerion/backend-core';
 
 /** A lock not refreshed for this long belongs to a dead process and is broken. */
 const STALE_MS = 30_000;
@@ -69,7 +68,7 @@ export async function withDestinationLock<T>(
           `Another nerion is downloading ${destination} (lock ${lockPath}); waiting for it to finish… (Ctrl-C stops waiting; the other download goes on.)`,
         );
       }
-      await sleep(POLL_MS, options.signal);
+      await pollPause(POLL_MS, options.signal);
     }
   }
   try {
@@ -79,12 +78,12 @@ export async function withDestinationLock<T>(
   }
 }
 
-/** Node's abortable timer; an abort while waiting becomes ABORTED with the caller's reason as its cause. */
-async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** An abort while waiting becomes ABORTED with the caller's reason as its cause. */
+async function pollPause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   try {
-    await delay(ms, undefined, signal ? { signal } : undefined);
+    await sleep(ms, signal);
   } catch (error) {
-    throw abortedWaiting(signal?.aborted ? signal.reason : error);
+    throw abortedWaiting(error);
   }
 }
 

@@ -1,9 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { rejection, startLocalFileServer, type LocalFileServer } from '@nerion/test-support';
+import { fakeGguf, rejection, startLocalFileServer, type LocalFileServer } from '@nerion/test-support';
 import {
   findProvisionedGguf,
   parseCatalog,
@@ -13,26 +12,18 @@ import {
   type DownloadProgress,
 } from './index.js';
 
-const payload = Buffer.concat([Buffer.from('GGUF'), randomBytes(300_000)]); // GGUF magic, then noise
-const payloadSha = createHash('sha256').update(payload).digest('hex');
+const { bytes: payload, sha256: payloadSha } = fakeGguf(300_000);
 
 // A local HTTP file server on 127.0.0.1 with Range support stands in for the GGUF host.
 let server: LocalFileServer;
-let baseUrl: string;
-let requests: LocalFileServer['requests'];
-
 beforeAll(async () => {
   server = await startLocalFileServer({
     files: { '/model.gguf': payload },
     failures: { '/broken.gguf': { status: 500, body: 'internal error' } },
     redirects: { '/redirect.gguf': '/model.gguf' },
   });
-  baseUrl = server.url;
-  requests = server.requests;
 });
-afterAll(async () => {
-  await server.close();
-});
+afterAll(() => server.close());
 
 function familyFor(
   path: string,
@@ -51,7 +42,7 @@ families:
     backends:
       llama_cpp:
         filename: tiny.gguf
-        url: ${baseUrl}${path}
+        url: ${server.url}${path}
         size_bytes: ${size}
         sha256: ${sha256 === null ? 'null' : `"${sha256}"`}
 `;
@@ -82,10 +73,10 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
     expect(findProvisionedGguf(cacheDir, family)).toBe(result.path);
     expect(findProvisionedGguf(cacheDir, 'tiny-coder')).toBe(result.path);
 
-    const before = requests.length;
+    const before = server.requests.length;
     const again = await provisionGguf({ family, cacheDir, consent: false });
     expect(again.status).toBe('present');
-    expect(requests.length).toBe(before);
+    expect(server.requests.length).toBe(before);
   });
 
   it('breaks a stale download lock left by a process that died (not refreshed for over 30 s) and removes it after', async () => {
@@ -115,7 +106,7 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
     expect(kept).toBeLessThan(payload.length);
 
     const result = await provisionGguf({ family, cacheDir, consent: true });
-    expect(requests.at(-1)?.range).toBe(`bytes=${kept}-`);
+    expect(server.requests.at(-1)?.range).toBe(`bytes=${kept}-`);
     expect(result).toMatchObject({ status: 'downloaded', verified: true, resumedFromBytes: kept });
     expect(readFileSync(result.path).equals(payload)).toBe(true);
   });
@@ -141,7 +132,7 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
   });
 
   it('without consent nothing is fetched (CONSENT_REQUIRED)', async () => {
-    const before = requests.length;
+    const before = server.requests.length;
     const asked: string[] = [];
     const error = await rejection(
       provisionGguf({
@@ -152,12 +143,12 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
     );
     expect(error.code).toBe('CONSENT_REQUIRED');
     expect(error.message).toContain('NERION_ALLOW_NETWORK=1');
-    expect(asked).toEqual([`${baseUrl}/model.gguf`]);
-    expect(requests.length).toBe(before);
+    expect(asked).toEqual([`${server.url}/model.gguf`]);
+    expect(server.requests.length).toBe(before);
   });
 
   it('refuses to start when the disk has less free space than the file needs (injected statfs)', async () => {
-    const before = requests.length;
+    const before = server.requests.length;
     const error = await rejection(
       provisionGguf({
         family: familyFor('/model.gguf'),
@@ -168,7 +159,7 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
     );
     expect(error.code).toBe('INSUFFICIENT_DISK');
     expect(error.message).toContain('NERION_CACHE_DIR');
-    expect(requests.length).toBe(before);
+    expect(server.requests.length).toBe(before);
   });
 
   it('with an unknown size, the disk check uses the server-announced length before writing', async () => {
@@ -192,7 +183,7 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
       family,
       cacheDir: tempCache(),
       consent: true,
-      modelUrl: `${baseUrl}/redirect.gguf`,
+      modelUrl: `${server.url}/redirect.gguf`,
     });
     expect(unverified).toMatchObject({
       status: 'downloaded',
@@ -205,7 +196,7 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
       family,
       cacheDir: tempCache(),
       consent: true,
-      modelUrl: `${baseUrl}/model.gguf`,
+      modelUrl: `${server.url}/model.gguf`,
       modelSha256: payloadSha,
     });
     expect(verified).toMatchObject({ verified: true, source: { origin: 'override', filename: 'model.gguf' } });
@@ -215,7 +206,7 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
         family,
         cacheDir: tempCache(),
         consent: true,
-        modelUrl: `${baseUrl}/model.gguf`,
+        modelUrl: `${server.url}/model.gguf`,
         modelSha256: '0'.repeat(64),
       }),
     );
@@ -227,9 +218,9 @@ describe('provisionGguf against a local HTTP server on 127.0.0.1', () => {
     const family = familyFor('/model.gguf');
     const first = await provisionGguf({ family, cacheDir, consent: true });
     writeFileSync(join(cacheDir, 'provisioned.json'), JSON.stringify({ version: 1, records: [] }));
-    const before = requests.length;
+    const before = server.requests.length;
     const adopted = await provisionGguf({ family, cacheDir, consent: false });
     expect(adopted).toMatchObject({ status: 'present', verified: true, path: first.path });
-    expect(requests.length).toBe(before);
+    expect(server.requests.length).toBe(before);
   });
 });

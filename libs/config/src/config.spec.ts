@@ -163,6 +163,26 @@ describe('resolveConfig', () => {
       resolveConfig({ env: { NERION_VLLM_COMMAND: 'python -m "vllm.entrypoints.openai.api_server"' } }).vllm.command,
     ).toEqual(['python', '-m', 'vllm.entrypoints.openai.api_server']);
   });
+
+  it('splits NERION_VLLM_COMMAND with the shell-words parser NERION_VLLM_EXTRA_ARGS uses: quotes inside a word, escapes', () => {
+    const command = (value: string): readonly string[] | undefined =>
+      resolveConfig({ env: { NERION_VLLM_COMMAND: value } }).vllm.command;
+    // A naive split on spaces and whole-word quotes would cut these apart or keep the quotes.
+    expect(
+      command(`"/opt/my venv/bin/python" -m vllm.entrypoints.openai.api_server --chat-template='/m/my t.jinja'`),
+    ).toEqual(['/opt/my venv/bin/python', '-m', 'vllm.entrypoints.openai.api_server', '--chat-template=/m/my t.jinja']);
+    expect(command('/opt/my\\ venv/bin/vllm serve')).toEqual(['/opt/my venv/bin/vllm', 'serve']);
+    expect(command(`vllm serve --x '$HOME'`)).toEqual(['vllm', 'serve', '--x', '$HOME']);
+  });
+
+  it('refuses shell operators in NERION_VLLM_COMMAND (it is never run by a shell)', () => {
+    for (const value of ['vllm serve; rm -rf ~', 'vllm serve | tee log', 'vllm serve && x', 'vllm serve > log']) {
+      const error = configError(() => resolveConfig({ env: { NERION_VLLM_COMMAND: value } }));
+      expect(error.code).toBe('CONFIG_INVALID');
+      expect(error.fix?.settings).toEqual(['NERION_VLLM_COMMAND']);
+      expect(error.message).toContain('never run by a shell');
+    }
+  });
 });
 
 describe('NERION_PLAN_MAX_TOKENS', () => {

@@ -185,11 +185,13 @@ function parsePositiveInteger(value: string | number | boolean, name: string): n
   return number;
 }
 
-/** Splits a command line into words without a shell: whitespace separates, "double" or 'single' quotes group. */
+/**
+ * Splits a command line (NERION_VLLM_COMMAND) into argv without a shell, by the same shell-words parser as
+ * argument lists (`parseArgumentList`): quotes group, backslashes escape, `$NAME` stays literal, and a shell
+ * operator, glob or comment is CONFIG_INVALID. An empty command is CONFIG_INVALID too.
+ */
 export function splitCommandLine(value: string, name: string): string[] {
-  const words: string[] = [];
-  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
-  for (const match of value.matchAll(pattern)) words.push(match[1] ?? match[2] ?? match[3]);
+  const words = parseArgumentList(value, name);
   if (words.length === 0)
     throw new NerionError(
       'CONFIG_INVALID',

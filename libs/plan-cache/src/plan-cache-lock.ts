@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { NerionError, describeError } from '@nerion/backend-core';
+import { NerionError, describeError, sleep } from '@nerion/backend-core';
 import { readLockFile } from './state-file.js';
 
 export interface LockSettings {
@@ -25,8 +25,6 @@ export interface LockSettings {
   now: () => number;
   warn: (message: string) => void;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `work` holding the lock; breaks stale locks; CACHE_ERROR when it cannot be had in time. */
 export async function withLock<T>(settings: LockSettings, work: () => Promise<T>): Promise<T> {

@@ -3,7 +3,12 @@ export { buildTinyGguf, writeTinyGguf, TINY_GGUF_DEFAULTS } from '../../../tools
 export * from './openai-server/index.js';
 export * from './ollama-server/index.js';
 export { freePort, closedPort, startHungServer } from './net-helpers.js';
-export { INSTANT_ENGINE_PARTS, instantEngine, type InstantEngineOptions } from './instant-engine.js';
+export {
+  INSTANT_ENGINE_PARTS,
+  instantEngine,
+  type InFlightCount,
+  type InstantEngineOptions,
+} from './instant-engine.js';
 export { rejection } from './rejection.js';
 export {
   startLocalFileServer,
@@ -12,3 +17,5 @@ export {
   type LocalFileServerRequest,
 } from './file-server.js';
 export { startPythonHttpServer, type PythonHttpServer } from './python-http-server.js';
+export { runThroughReplicaKill, type ReplicaKillOptions, type ReplicaKillRun } from './replica-kill.js';
+export { fakeGguf, type FakeGguf } from './fake-gguf.js';

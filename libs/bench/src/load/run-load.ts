@@ -14,7 +14,7 @@
  * the finish part (else the number of text parts). The report's statistics are those of `vllm bench serve`
  * (see load-statistics.ts).
  */
-import { NerionError, describeError, raceAbort, type CoderBackend, type StreamPart } from '@nerion/backend-core';
+import { NerionError, describeError, raceAbort, sleep, type CoderBackend, type StreamPart } from '@nerion/backend-core';
 import { arrivalOffsets } from './arrivals.js';
 import { summarizeLoad } from './load-statistics.js';
 import type { LoadOptions, LoadReport, LoadRequestRecord } from './load-types.js';
@@ -43,16 +43,6 @@ function validate(options: LoadOptions): void {
     );
   if (options.seed !== undefined && !Number.isInteger(options.seed))
     throw new NerionError('INVALID_REQUEST', `seed must be a whole number, got ${String(options.seed)}.`);
-}
-
-/** Resolves after `ms` (at once when ≤ 0); rejects with the signal's reason when it aborts first. */
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return signal.aborted ? Promise.reject(signal.reason) : Promise.resolve();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const sleeping = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  return raceAbort(sleeping, signal).finally(() => clearTimeout(timer));
 }
 
 /** A counting semaphore: at most `size` holders; waiters are served in order. */
@@ -194,7 +184,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const runStart = performance.now();
   try {
     for (let index = 0; index < total; index += 1) {
-      await wait(runStart + offsets[index] - performance.now(), run.signal);
+      await sleep(runStart + offsets[index] - performance.now(), run.signal);
       await raceAbort(slots.acquire(), run.signal);
       running.push(
         timeOneRequest({
