@@ -1,21 +1,15 @@
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finalizePlan, type Plan, type PlanAction, type PlanCondition } from '@nerion/planner';
+import { git } from '@nerion/test-support';
 import { runCli } from './run-cli.js';
 
 jest.setTimeout(180_000);
 
 const CALC = 'import os\nimport sys\n\n\ndef add(a, b):\n    return a + b\n';
 const MAIN = 'from app.calc import add\n\nprint(add(1, 2))\n';
-
-function git(cwd: string, ...args: string[]): string {
-  const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout;
-}
 
 const repos: string[] = [];
 afterAll(() => {

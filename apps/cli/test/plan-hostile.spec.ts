@@ -20,14 +20,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeBundleId, validatePlan, type Plan } from '@nerion/planner';
+import { git } from '@nerion/test-support';
 import { CLI_BIN, runCli, type CliRun } from './run-cli.js';
 
 jest.setTimeout(180_000);
-
-function git(cwd: string, ...args: string[]): void {
-  const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
-}
 
 const temporaries: string[] = [];
 afterAll(() => {

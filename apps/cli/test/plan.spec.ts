@@ -12,16 +12,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fixturePaths, writeTinyGguf, closedPort } from '@nerion/test-support';
+import { fixturePaths, writeTinyGguf, closedPort, git } from '@nerion/test-support';
 import { validatePlan, type Plan } from '@nerion/planner';
 import { CLI_BIN, runCli, type CliRun } from './run-cli.js';
 
 jest.setTimeout(180_000);
-
-function git(cwd: string, ...args: string[]): void {
-  const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
-}
 
 /** A temp git repository with one commit: src/text.ts and src/app.py. */
 function makeRepo(): string {

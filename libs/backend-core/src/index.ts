@@ -57,6 +57,7 @@ export { type ModelInstructions } from './model-instructions.js';
 export {
   extractJsonText,
   jsonCandidates,
+  parseJson,
   parseJsonOutput,
   validateJsonSchema,
   type JsonSchemaIssue,

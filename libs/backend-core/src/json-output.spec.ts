@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { NerionError } from './errors.js';
-import { extractJsonText, parseJsonOutput, validateJsonSchema } from './json-output.js';
+import { extractJsonText, parseJson, parseJsonOutput, validateJsonSchema } from './json-output.js';
 
 const schema = {
   type: 'object',
@@ -33,6 +33,20 @@ describe('validateJsonSchema', () => {
     expect(validateJsonSchema(union, 'ok')).toEqual([]);
     expect(validateJsonSchema(union, { k: 'x' })).toEqual([]);
     expect(validateJsonSchema(union, { k: 'y' })).toHaveLength(1);
+  });
+});
+
+describe('parseJson', () => {
+  it('parses JSON, and turns a syntax error into the caller’s NerionError with the parser’s error as cause', () => {
+    expect(parseJson('{"a":[1]}', () => new NerionError('INTERNAL', 'unused'))).toEqual({ a: [1] });
+    let cause: unknown;
+    const run = (): unknown =>
+      parseJson('{not json', (error) => {
+        cause = error;
+        return new NerionError('CACHE_ERROR', `state.json is not JSON (${error.message})`, { cause: error });
+      });
+    expect(run).toThrow(expect.objectContaining({ code: 'CACHE_ERROR', cause: expect.any(SyntaxError) }));
+    expect(cause).toBeInstanceOf(SyntaxError);
   });
 });
 

@@ -83,23 +83,31 @@ export function validateJsonSchema(schema: JsonSchema, value: unknown, path = '$
 }
 
 /**
+ * `JSON.parse`, with a syntax error turned into the caller's NerionError (a file, a plan, a model's output each
+ * say what is wrong and what fixes it in their own words; `onError` gets the parser's error as the cause).
+ */
+export function parseJson(text: string, onError: (error: Error) => NerionError): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw onError(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/**
  * Parses a model's text as JSON and validates it against `schema`.
  * Throws INVALID_OUTPUT with the failing field's path; `context` names the engine for the message.
  */
 export function parseJsonOutput(text: string, schema: JsonSchema, context: string): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new NerionError(
-      'INVALID_OUTPUT',
-      `${context} returned text that is not JSON (${serverText((error as Error).message, 200)}); the output began: ${escapeControlCharacters(JSON.stringify(text.slice(0, 120)))}`,
-      {
-        cause: error,
-        data: { output: text.slice(0, 2000) },
-      },
-    );
-  }
+  const value = parseJson(
+    text,
+    (error) =>
+      new NerionError(
+        'INVALID_OUTPUT',
+        `${context} returned text that is not JSON (${serverText(error.message, 200)}); the output began: ${escapeControlCharacters(JSON.stringify(text.slice(0, 120)))}`,
+        { cause: error, data: { output: text.slice(0, 2000) } },
+      ),
+  );
   const issues = validateJsonSchema(schema, value);
   if (issues.length > 0) {
     const first = issues[0];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { NerionError } from '@nerion/backend-core';
+import { thrown } from '@nerion/test-support';
 import { ollamaHostToBaseUrl, ollamaServeCommand } from './ollama-host.js';
 
 describe('ollamaHostToBaseUrl (OLLAMA_HOST read as Ollama’s envconfig.Host + ConnectableHost read it)', () => {
@@ -29,15 +29,10 @@ describe('ollamaHostToBaseUrl (OLLAMA_HOST read as Ollama’s envconfig.Host + C
 
   it('rejects a scheme Ollama cannot be reached over, and credentials in the value, with CONFIG_INVALID', () => {
     for (const value of ['ftp://gpu1:11434', 'http://user:secret@gpu1:11434']) {
-      let caught: unknown;
-      try {
-        ollamaHostToBaseUrl(value);
-      } catch (error) {
-        caught = error;
-      }
-      expect(NerionError.hasCode(caught, 'CONFIG_INVALID')).toBe(true);
-      expect((caught as NerionError).fix?.settings).toContain('OLLAMA_HOST');
-      expect((caught as NerionError).message).not.toContain('secret');
+      const caught = thrown(() => ollamaHostToBaseUrl(value));
+      expect(caught.code).toBe('CONFIG_INVALID');
+      expect(caught.fix?.settings).toContain('OLLAMA_HOST');
+      expect(caught.message).not.toContain('secret');
     }
   });
 });

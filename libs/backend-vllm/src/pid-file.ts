@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import {
   NerionError,
   isProcessAlive,
+  parseJson,
   processCommandLine,
   processStartTicks,
   processStartTime,
@@ -99,16 +100,15 @@ export function readVllmPidFile(pidFile: string): VllmServerRecord | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    throw new NerionError(
-      'CACHE_ERROR',
-      `The pid file ${pidFile} is not JSON; delete it (after stopping any vLLM server it named).`,
-      { cause: error, data: { pidFile } },
-    );
-  }
+  const body = parseJson(
+    text,
+    (error) =>
+      new NerionError(
+        'CACHE_ERROR',
+        `The pid file ${pidFile} is not JSON; delete it (after stopping any vLLM server it named).`,
+        { cause: error, data: { pidFile } },
+      ),
+  );
   const parsed = v.safeParse(PidRecordSchema, body);
   if (!parsed.success)
     throw new NerionError(

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NerionError, isProcessAlive, processStartTicks } from '@nerion/backend-core';
+import { isProcessAlive, processStartTicks } from '@nerion/backend-core';
+import { thrown } from '@nerion/test-support';
 import { isRecordedProcessAlive, listVllmServers, readLogTail, vllmPidFile } from './pid-file.js';
 import { vllmParallelismArguments, vllmServeArguments, type VllmParallelism } from './serve-arguments.js';
 import { serverAddressFromBaseUrl } from './server-address.js';
@@ -31,13 +32,8 @@ describe('serverAddressFromBaseUrl', () => {
 
   it('rejects what is not an http(s) URL with CONFIG_INVALID', () => {
     for (const value of ['localhost:8000', 'ftp://host:21', 'not a url']) {
-      let caught: unknown;
-      try {
-        serverAddressFromBaseUrl(value);
-      } catch (error) {
-        caught = error;
-      }
-      expect(NerionError.hasCode(caught, 'CONFIG_INVALID')).toBe(true);
+      const caught = thrown(() => serverAddressFromBaseUrl(value));
+      expect(caught.code).toBe('CONFIG_INVALID');
     }
   });
 });
@@ -143,14 +139,9 @@ describe('pid files and logs', () => {
     const cacheDir = join(temporary, 'corrupt');
     mkdirSync(join(cacheDir, 'run'), { recursive: true });
     writeFileSync(vllmPidFile(cacheDir, 8000), '{not json');
-    let caught: unknown;
-    try {
-      listVllmServers(cacheDir);
-    } catch (error) {
-      caught = error;
-    }
-    expect(NerionError.hasCode(caught, 'CACHE_ERROR')).toBe(true);
-    expect((caught as Error).message).toContain(vllmPidFile(cacheDir, 8000));
+    const caught = thrown(() => listVllmServers(cacheDir));
+    expect(caught.code).toBe('CACHE_ERROR');
+    expect(caught.message).toContain(vllmPidFile(cacheDir, 8000));
   });
 
   it('no run directory means no servers; the log tail is the last lines', () => {
@@ -245,15 +236,10 @@ describe('vLLM parallelism as typed settings', () => {
       [{ dataParallelSize: -2 }, 'NERION_VLLM_DATA_PARALLEL_SIZE'],
       [{ distributedExecutorBackend: 'slurm' }, 'NERION_VLLM_DISTRIBUTED_EXECUTOR_BACKEND'],
     ] as const) {
-      let caught: unknown;
-      try {
-        vllmParallelismArguments(parallelism as VllmParallelism);
-      } catch (error) {
-        caught = error;
-      }
-      expect(NerionError.hasCode(caught, 'CONFIG_INVALID')).toBe(true);
-      expect((caught as NerionError).fix?.settings).toEqual([variable]);
-      expect((caught as NerionError).message).toContain(variable);
+      const caught = thrown(() => vllmParallelismArguments(parallelism as VllmParallelism));
+      expect(caught.code).toBe('CONFIG_INVALID');
+      expect(caught.fix?.settings).toEqual([variable]);
+      expect(caught.message).toContain(variable);
     }
   });
 });

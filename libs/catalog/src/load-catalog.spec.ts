@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { NerionError } from '@nerion/backend-core';
+import { thrown } from '@nerion/test-support';
 import {
   PACKAGED_CATALOG_PATH,
   findFamily,
@@ -14,16 +14,6 @@ import {
 } from './index.js';
 
 const workspaceRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-function catchError(action: () => unknown): NerionError {
-  try {
-    action();
-  } catch (error) {
-    if (NerionError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a NerionError');
-}
 
 const family = (id: string, extra = ''): string => `  - id: ${id}
     display_name: ${id}
@@ -83,7 +73,7 @@ describe('resolution', () => {
   });
 
   it('an unknown name is UNKNOWN_MODEL listing the known ones', () => {
-    const error = catchError(() => resolveFamily(catalog, 'qwen'));
+    const error = thrown(() => resolveFamily(catalog, 'qwen'));
     expect(error.code).toBe('UNKNOWN_MODEL');
     for (const id of ['deepseek-coder-v2', 'qwen2.5-coder', 'starcoder2', 'codellama'])
       expect(error.message).toContain(id);
@@ -133,7 +123,7 @@ describe('user catalog (NERION_MODEL_CATALOG)', () => {
 
   it('a user alias that names another family is an error with file and line', () => {
     const path = writeUserCatalog(`version: 1\nfamilies:\n${family('tiny-coder')}    aliases: [tiny, qwen-coder]\n`);
-    const error = catchError(() => loadCatalog({ catalogPath: path }));
+    const error = thrown(() => loadCatalog({ catalogPath: path }));
     expect(error.code).toBe('CATALOG_INVALID');
     expect(error.message).toContain(`${path}:13:`);
     expect(error.message).toContain('aliases[1]');
@@ -141,7 +131,7 @@ describe('user catalog (NERION_MODEL_CATALOG)', () => {
   });
 
   it('a missing file names the file', () => {
-    const error = catchError(() => loadCatalog({ catalogPath: '/nonexistent/catalog.yaml' }));
+    const error = thrown(() => loadCatalog({ catalogPath: '/nonexistent/catalog.yaml' }));
     expect(error).toMatchObject({ code: 'CATALOG_INVALID', data: { file: '/nonexistent/catalog.yaml' } });
   });
 });
@@ -181,7 +171,7 @@ describe('validation errors name the file, the line and the field', () => {
     ],
   ];
   it.each(cases)('%s', (_name, text, line, field) => {
-    const error = catchError(() => parseCatalog(text, '/tmp/user.yaml'));
+    const error = thrown(() => parseCatalog(text, '/tmp/user.yaml'));
     expect(error.code).toBe('CATALOG_INVALID');
     expect(error.message).toContain(`/tmp/user.yaml:${line}:`);
     expect(error.message).toContain(field);
@@ -189,10 +179,10 @@ describe('validation errors name the file, the line and the field', () => {
   });
 
   it('malformed YAML and an empty file are errors too, never an empty catalog', () => {
-    expect(catchError(() => parseCatalog('version: 1\nfamilies: [\n', 'a.yaml')).message).toMatch(/^a\.yaml:\d+:/);
-    expect(catchError(() => parseCatalog('', 'b.yaml')).message).toContain('b.yaml:1: the catalog is empty');
+    expect(thrown(() => parseCatalog('version: 1\nfamilies: [\n', 'a.yaml')).message).toMatch(/^a\.yaml:\d+:/);
+    expect(thrown(() => parseCatalog('', 'b.yaml')).message).toContain('b.yaml:1: the catalog is empty');
     expect(
-      catchError(() => parseCatalog(`version: 1\nfamilies:\n${family('x')}${family('x')}`, 'c.yaml')).message,
+      thrown(() => parseCatalog(`version: 1\nfamilies:\n${family('x')}${family('x')}`, 'c.yaml')).message,
     ).toContain('appears twice');
   });
 });

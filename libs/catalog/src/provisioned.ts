@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as ProperLockfile from 'proper-lockfile';
 import * as v from 'valibot';
-import { NerionError, type BackendId } from '@nerion/backend-core';
+import { NerionError, parseJson, type BackendId } from '@nerion/backend-core';
 import type { CatalogFamily } from './catalog-schema.js';
 import { diskError } from './disk-error.js';
 
@@ -58,16 +58,15 @@ export function readProvisioned(cacheDir: string): ProvisionedRecord[] {
       data: { file },
     });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new NerionError(
-      'CACHE_ERROR',
-      `${file} is not valid JSON (${(error as Error).message}). Delete it and run \`nerion models ensure\` again.`,
-      { fix: { command: ['nerion', 'models', 'ensure'] }, cause: error, data: { file } },
-    );
-  }
+  const json = parseJson(
+    text,
+    (error) =>
+      new NerionError(
+        'CACHE_ERROR',
+        `${file} is not valid JSON (${error.message}). Delete it and run \`nerion models ensure\` again.`,
+        { fix: { command: ['nerion', 'models', 'ensure'] }, cause: error, data: { file } },
+      ),
+  );
   const result = v.safeParse(FileSchema, json);
   if (!result.success) {
     throw new NerionError(

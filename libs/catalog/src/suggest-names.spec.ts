@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { loadCatalog } from './load-catalog.js';
 import { nearestNames, suggestModelNames } from './suggest-names.js';
 import { resolveFamily } from './resolve-model.js';
-import { NerionError } from '@nerion/backend-core';
+import { thrown } from '@nerion/test-support';
 
 describe('nearestNames / suggestModelNames', () => {
   it('finds a typo by edit distance and a name by its prefix, best first', () => {
@@ -22,14 +22,10 @@ describe('nearestNames / suggestModelNames', () => {
 
   it('resolveFamily carries the suggestions as data and the retry command as fix', () => {
     const catalog = loadCatalog();
-    let caught: unknown;
-    try {
-      resolveFamily(catalog, 'qwen', { retry: (name) => ['nerion', 'models', 'ensure', '--model', name] });
-    } catch (error) {
-      caught = error;
-    }
-    expect(NerionError.hasCode(caught, 'UNKNOWN_MODEL')).toBe(true);
-    const error = caught as NerionError;
+    const error = thrown(() =>
+      resolveFamily(catalog, 'qwen', { retry: (name) => ['nerion', 'models', 'ensure', '--model', name] }),
+    );
+    expect(error.code).toBe('UNKNOWN_MODEL');
     expect(error.data.suggestions).toEqual(['qwen2.5-coder']);
     expect(error.fix?.command).toEqual(['nerion', 'models', 'ensure', '--model', 'qwen2.5-coder']);
     expect(error.message).toContain('Did you mean "qwen2.5-coder"?');

@@ -2,20 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NerionError } from '@nerion/backend-core';
+import { thrown } from '@nerion/test-support';
 import { defaultConfigFilePath, loadConfigFile, parseBoolean, resolveConfig } from './config.js';
 
 const home = '/home/tester';
-
-function configError(run: () => unknown): NerionError {
-  try {
-    run();
-  } catch (error) {
-    if (NerionError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a CONFIG_INVALID error');
-}
 
 describe('resolveConfig', () => {
   it('defaults to ollama, deepseek-coder-v2, no base URL (the backend’s own default applies) and ~/.cache/nerion', () => {
@@ -64,7 +54,7 @@ describe('resolveConfig', () => {
   });
 
   it('rejects a prefix that contradicts the backend variable at the same level, naming both', () => {
-    const error = configError(() =>
+    const error = thrown(() =>
       resolveConfig({ env: { NERION_CODER_BACKEND: 'vllm', NERION_CODER_MODEL: 'ollama:x' } }),
     );
     expect(error.code).toBe('CONFIG_INVALID');
@@ -115,7 +105,7 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ env: { NERION_ALLOW_NETWORK: '0' } }).allowNetwork).toBe(false);
     expect(resolveConfig({ env: { NERION_ALLOW_NETWORK: 'yes' } }).allowNetwork).toBe(true);
     expect(resolveConfig({ env: { NERION_ALLOW_NETWORK: '' } }).allowNetwork).toBe(false);
-    const error = configError(() => resolveConfig({ env: { NERION_LLM_STRICT: 'maybe' } }));
+    const error = thrown(() => resolveConfig({ env: { NERION_LLM_STRICT: 'maybe' } }));
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toContain('NERION_LLM_STRICT');
     for (const word of ['1', 'true', 'YES', 'on']) expect(parseBoolean(word, 'X')).toBe(true);
@@ -128,22 +118,20 @@ describe('resolveConfig', () => {
   });
 
   it('rejects malformed URLs, checksums and thread counts with the fix in the message', () => {
-    const badUrl = configError(() => resolveConfig({ env: { NERION_CODER_BASE_URL: 'localhost:11434' } }));
+    const badUrl = thrown(() => resolveConfig({ env: { NERION_CODER_BASE_URL: 'localhost:11434' } }));
     expect(badUrl.message).toContain('http://');
     expect(badUrl.fix).toEqual({ settings: ['NERION_CODER_BASE_URL'] });
-    expect(configError(() => resolveConfig({ env: { NERION_LLAMA_THREADS: 'x' } })).fix).toEqual({
+    expect(thrown(() => resolveConfig({ env: { NERION_LLAMA_THREADS: 'x' } })).fix).toEqual({
       settings: ['NERION_LLAMA_THREADS'],
     });
-    expect(configError(() => resolveConfig({ env: { NERION_CODER_BACKEND: 'tgi' } })).fix).toEqual({
+    expect(thrown(() => resolveConfig({ env: { NERION_CODER_BACKEND: 'tgi' } })).fix).toEqual({
       settings: ['NERION_CODER_BACKEND'],
     });
-    expect(configError(() => resolveConfig({ env: { LLAMA_CPP_MODEL_SHA256: 'abc' } })).message).toContain(
-      '64 hexadecimal',
-    );
-    expect(configError(() => resolveConfig({ env: { NERION_LLAMA_THREADS: '0' } })).message).toContain(
+    expect(thrown(() => resolveConfig({ env: { LLAMA_CPP_MODEL_SHA256: 'abc' } })).message).toContain('64 hexadecimal');
+    expect(thrown(() => resolveConfig({ env: { NERION_LLAMA_THREADS: '0' } })).message).toContain(
       'NERION_LLAMA_THREADS',
     );
-    expect(configError(() => resolveConfig({ env: { NERION_CODER_BACKEND: 'tgi' } })).message).toContain(
+    expect(thrown(() => resolveConfig({ env: { NERION_CODER_BACKEND: 'tgi' } })).message).toContain(
       'ollama, llama_cpp, vllm, exllamav2',
     );
   });
@@ -177,7 +165,7 @@ describe('resolveConfig', () => {
 
   it('refuses shell operators in NERION_VLLM_COMMAND (it is never run by a shell)', () => {
     for (const value of ['vllm serve; rm -rf ~', 'vllm serve | tee log', 'vllm serve && x', 'vllm serve > log']) {
-      const error = configError(() => resolveConfig({ env: { NERION_VLLM_COMMAND: value } }));
+      const error = thrown(() => resolveConfig({ env: { NERION_VLLM_COMMAND: value } }));
       expect(error.code).toBe('CONFIG_INVALID');
       expect(error.fix?.settings).toEqual(['NERION_VLLM_COMMAND']);
       expect(error.message).toContain('never run by a shell');
@@ -198,7 +186,7 @@ describe('NERION_PLAN_MAX_TOKENS', () => {
     });
     expect(fromFlag.planMaxTokens).toBe(4096);
     expect(fromFlag.sources.NERION_PLAN_MAX_TOKENS).toBe('flag');
-    const bad = configError(() => resolveConfig({ env: { NERION_PLAN_MAX_TOKENS: 'lots' }, homeDir: home }));
+    const bad = thrown(() => resolveConfig({ env: { NERION_PLAN_MAX_TOKENS: 'lots' }, homeDir: home }));
     expect(bad.fix?.settings).toEqual(['NERION_PLAN_MAX_TOKENS']);
   });
 });
@@ -219,7 +207,7 @@ describe('config file', () => {
       expect(loadConfigFile(good)?.values).toEqual({ NERION_CODER_BACKEND: 'vllm', NERION_LLM_STRICT: true });
       const unknown = join(directory, 'unknown.yaml');
       writeFileSync(unknown, '# settings\nNERION_CODER_MODEL: qwen2.5-coder\nNERION_CODER_BACKNED: vllm\n');
-      const typo = configError(() => loadConfigFile(unknown));
+      const typo = thrown(() => loadConfigFile(unknown));
       // The file and line of the key, and the nearest known key as a suggestion (and as fix data).
       expect(typo.message).toContain(
         `${unknown}:3: unknown key "NERION_CODER_BACKNED". Did you mean NERION_CODER_BACKEND?`,
@@ -228,12 +216,12 @@ describe('config file', () => {
       expect(typo.fix).toEqual({ settings: ['NERION_CODER_BACKEND'] });
       const nothingNear = join(directory, 'far.yaml');
       writeFileSync(nothingNear, 'colour: red\n');
-      const far = configError(() => loadConfigFile(nothingNear));
+      const far = thrown(() => loadConfigFile(nothingNear));
       expect(far.message).toContain(`${nothingNear}:1: unknown key "colour". Known keys:`);
       expect(far.data.suggestions).toBeUndefined();
       const broken = join(directory, 'broken.yaml');
       writeFileSync(broken, 'NERION_CODER_BACKEND: vllm\n  bad: [\n');
-      const error = configError(() => loadConfigFile(broken));
+      const error = thrown(() => loadConfigFile(broken));
       expect(error.message).toContain(broken);
       expect(error.data.line).toBeGreaterThan(0);
     } finally {

@@ -2,19 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NerionError } from '@nerion/backend-core';
+import { thrown } from '@nerion/test-support';
 import { parseArgumentList } from './argument-list.js';
 import { loadConfigFile, resolveConfig } from './config.js';
-
-function configError(run: () => unknown): NerionError {
-  try {
-    run();
-  } catch (error) {
-    if (NerionError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a CONFIG_INVALID error');
-}
 
 const OLLAMA = 'http://127.0.0.1:11435';
 const VLLM = 'http://127.0.0.1:8001';
@@ -79,11 +69,11 @@ describe('one endpoint per backend', () => {
     expect(
       resolveConfig({ env: { NERION_VLLM_BASE_URL: ` ${VLLM}, http://gpu2:8000/ ,http://gpu3:8000` } }).endpoints.vllm,
     ).toEqual([VLLM, 'http://gpu2:8000', 'http://gpu3:8000']);
-    const empty = configError(() => resolveConfig({ env: { NERION_VLLM_BASE_URL: ' , ' } }));
+    const empty = thrown(() => resolveConfig({ env: { NERION_VLLM_BASE_URL: ' , ' } }));
     expect(empty.fix?.settings).toEqual(['NERION_VLLM_BASE_URL']);
-    const repeated = configError(() => resolveConfig({ env: { NERION_OLLAMA_BASE_URL: `${OLLAMA},${OLLAMA}/` } }));
+    const repeated = thrown(() => resolveConfig({ env: { NERION_OLLAMA_BASE_URL: `${OLLAMA},${OLLAMA}/` } }));
     expect(repeated.message).toContain('more than once');
-    const secret = configError(() =>
+    const secret = thrown(() =>
       resolveConfig({ env: { NERION_VLLM_BASE_URL: `${VLLM},http://user:hunter2@gpu9:8000` } }),
     );
     expect(secret.code).toBe('CONFIG_INVALID');
@@ -94,7 +84,7 @@ describe('one endpoint per backend', () => {
     expect(resolveConfig({ env: { NERION_VLLM_BASE_URL: 'http://gpu1:8000/?token=abc' } }).endpoints.vllm).toEqual([
       'http://gpu1:8000',
     ]);
-    const notUrl = configError(() => resolveConfig({ env: { NERION_EXL_BASE_URL: 'gpu1:5000' } }));
+    const notUrl = thrown(() => resolveConfig({ env: { NERION_EXL_BASE_URL: 'gpu1:5000' } }));
     expect(notUrl.fix?.settings).toEqual(['NERION_EXL_BASE_URL']);
   });
 
@@ -115,9 +105,9 @@ describe('one endpoint per backend', () => {
       expect(config.endpoints.vllm).toEqual([VLLM, 'http://gpu2:8000']);
       expect(config.vllm.extraArgs).toEqual(['--max-model-len', '8192', '--enforce-eager']);
       writeFileSync(path, `NERION_CODER_MODEL: [a, b]\n`);
-      expect(configError(() => loadConfigFile(path)).message).toContain('NERION_CODER_MODEL must be a string');
+      expect(thrown(() => loadConfigFile(path)).message).toContain('NERION_CODER_MODEL must be a string');
       writeFileSync(path, `NERION_VLLM_BASE_URL: [{url: x}]\n`);
-      expect(configError(() => loadConfigFile(path)).message).toContain('or a list of them');
+      expect(thrown(() => loadConfigFile(path)).message).toContain('or a list of them');
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
@@ -141,7 +131,7 @@ describe('vLLM parallelism and extra arguments', () => {
       distributedExecutorBackend: 'ray',
     });
     expect(resolveConfig({ env: {} }).vllm.parallelism).toEqual({});
-    const bad = configError(() => resolveConfig({ env: { NERION_VLLM_TENSOR_PARALLEL_SIZE: 'two' } }));
+    const bad = thrown(() => resolveConfig({ env: { NERION_VLLM_TENSOR_PARALLEL_SIZE: 'two' } }));
     expect(bad.fix?.settings).toEqual(['NERION_VLLM_TENSOR_PARALLEL_SIZE']);
   });
 
@@ -153,7 +143,7 @@ describe('vLLM parallelism and extra arguments', () => {
     ).toEqual(['--max-model-len', '8192', '--chat-template', '/models/my template.jinja', '--x', '$HOME']);
     expect(parseArgumentList('--served-model-name $NAME', 'X')).toEqual(['--served-model-name', '$NAME']);
     for (const value of ['--a 1; rm -rf ~', '--a 1 | tee log', '--a $(whoami) && x', '--out > file', '--glob *.json']) {
-      const error = configError(() => resolveConfig({ env: { NERION_VLLM_EXTRA_ARGS: value } }));
+      const error = thrown(() => resolveConfig({ env: { NERION_VLLM_EXTRA_ARGS: value } }));
       expect(error.code).toBe('CONFIG_INVALID');
       expect(error.fix?.settings).toEqual(['NERION_VLLM_EXTRA_ARGS']);
       expect(error.message).toContain('never run by a shell');

@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createTwoFilesPatch, structuredPatch } from 'diff';
 import writeFileAtomic from 'write-file-atomic';
-import { NerionError, describeError } from '@nerion/backend-core';
+import { NerionError, describeError, parseJson } from '@nerion/backend-core';
 import {
   assertPathsInsideRepo,
   checkPlan,
@@ -72,19 +72,18 @@ export interface ApplyResult {
 
 /** Parses a plan document (JSON text); throws PLAN_INVALID naming what is wrong. */
 export function parsePlanText(text: string, source: string): Plan {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new NerionError(
-      'PLAN_INVALID',
-      `${source} is not JSON (${describeError(error)}); pass a plan printed by nerion plan.`,
-      {
-        cause: error,
-        data: { source },
-      },
-    );
-  }
+  const value = parseJson(
+    text,
+    (error) =>
+      new NerionError(
+        'PLAN_INVALID',
+        `${source} is not JSON (${describeError(error)}); pass a plan printed by nerion plan.`,
+        {
+          cause: error,
+          data: { source },
+        },
+      ),
+  );
   return validateForApply(value, source);
 }
 

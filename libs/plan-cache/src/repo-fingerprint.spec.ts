@@ -15,14 +15,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { git } from '@nerion/test-support';
 import { findRepoRoot, fingerprintRepository } from './repo-fingerprint.js';
 
 jest.setTimeout(300_000);
-
-function git(cwd: string, ...args: string[]): void {
-  const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
-}
 
 describe('repository fingerprint', () => {
   let repo: string;

@@ -9,7 +9,7 @@ export {
   type InFlightCount,
   type InstantEngineOptions,
 } from './instant-engine.js';
-export { rejection } from './rejection.js';
+export { rejection, thrown } from './rejection.js';
 export {
   startLocalFileServer,
   type LocalFileServer,
@@ -19,3 +19,4 @@ export {
 export { startPythonHttpServer, type PythonHttpServer } from './python-http-server.js';
 export { runThroughReplicaKill, type ReplicaKillOptions, type ReplicaKillRun } from './replica-kill.js';
 export { fakeGguf, type FakeGguf } from './fake-gguf.js';
+export { git } from './git.js';

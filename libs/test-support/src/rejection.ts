@@ -14,3 +14,18 @@ export async function rejection(promise: Promise<unknown>): Promise<NerionError>
   }
   throw new Error('expected the call to reject, but it resolved');
 }
+
+/**
+ * The synchronous twin of `rejection`: returns the NerionError `run` threw, so a test can read `.code`.
+ * Throws when `run` returns, or when it throws anything other than a NerionError.
+ */
+export function thrown(run: () => unknown): NerionError {
+  try {
+    run();
+  } catch (error) {
+    if (NerionError.isInstance(error)) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`expected a NerionError, but the call threw: ${message}`, { cause: error });
+  }
+  throw new Error('expected the call to throw, but it returned');
+}
