@@ -157,27 +157,38 @@ export function createReplicatedBackend<B extends CoderBackend>(
     else lease.failed(describeError(error));
   }
 
-  /** The next replica to try (one not tried yet), or the error that ends the request: aborted, closed, none left. */
-  function nextLease(
-    lifecycle: RequestLifecycle,
-    tried: Set<string>,
-    failures: ReadonlyArray<{ url: string; error: unknown }>,
-  ): ReplicaLease {
-    lifecycle.throwIfAborted();
-    if (closed) throw closedError();
-    const lease = router.acquire(tried);
-    if (!lease) throw noneAnswered(failures);
-    tried.add(lease.url);
-    return lease;
-  }
-
-  async function generate(request: GenerateRequest): Promise<GenerateResult> {
+  /** One request's walk over the replicas: its lifecycle, the next replica not tried yet, the failures so far. */
+  function attempts(request: GenerateRequest): {
+    lifecycle: RequestLifecycle;
+    next: () => ReplicaLease;
+    failedOver: (url: string, error: unknown) => void;
+  } {
     const lifecycle = begin(request);
     const failures: Array<{ url: string; error: unknown }> = [];
     const tried = new Set<string>();
+    return {
+      lifecycle,
+      /** The next replica, or the error that ends the request: aborted, closed, none left. */
+      next: () => {
+        lifecycle.throwIfAborted();
+        if (closed) throw closedError();
+        const lease = router.acquire(tried);
+        if (!lease) throw noneAnswered(failures);
+        tried.add(lease.url);
+        return lease;
+      },
+      failedOver: (url, error) => {
+        failures.push({ url, error });
+      },
+    };
+  }
+
+  async function generate(request: GenerateRequest): Promise<GenerateResult> {
+    const run = attempts(request);
+    const { lifecycle } = run;
     try {
       for (;;) {
-        const lease = nextLease(lifecycle, tried, failures);
+        const lease = run.next();
         try {
           const result = await byUrl.get(lease.url)!.generate(attemptRequest(request, lifecycle));
           settle(lease, 'answered');
@@ -187,7 +198,7 @@ export function createReplicatedBackend<B extends CoderBackend>(
           const failure = lifecycle.aborted ? cutError(error, lifecycle, lease.url, false) : error;
           settle(lease, verdict, failure);
           if (verdict !== 'failover') throw failure;
-          failures.push({ url: lease.url, error });
+          run.failedOver(lease.url, error);
         }
       }
     } finally {
@@ -196,12 +207,11 @@ export function createReplicatedBackend<B extends CoderBackend>(
   }
 
   async function* stream(request: GenerateRequest): AsyncGenerator<StreamPart> {
-    const lifecycle = begin(request);
-    const failures: Array<{ url: string; error: unknown }> = [];
-    const tried = new Set<string>();
+    const run = attempts(request);
+    const { lifecycle } = run;
     try {
       for (;;) {
-        const lease = nextLease(lifecycle, tried, failures);
+        const lease = run.next();
         let answerStarted = false;
         let verdict: Verdict | 'answered' = 'caller';
         let failure: unknown;
@@ -216,7 +226,7 @@ export function createReplicatedBackend<B extends CoderBackend>(
           verdict = verdictFor(error, answerStarted, lifecycle);
           failure = lifecycle.aborted ? cutError(error, lifecycle, lease.url, answerStarted) : error;
           if (verdict !== 'failover') throw failure;
-          failures.push({ url: lease.url, error });
+          run.failedOver(lease.url, error);
         } finally {
           // A consumer that stops early leaves with verdict 'caller': the replica is not blamed.
           settle(lease, verdict, failure);
