@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { ChatMessage, GenerateRequest, GenerateResult, StreamPart } from './coder-backend.js';
 import { NerionError } from './errors.js';
 
@@ -151,14 +150,21 @@ export function applyStopSequences(
  * once when it already has); the timer is cleared either way. The one abortable wait: polls, backoffs, the
  * stand-in engines' per-part latency.
  */
-export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) throw signal.reason;
-  if (ms <= 0) return;
-  try {
-    await delay(ms, undefined, signal ? { signal } : undefined);
-  } catch (error) {
-    throw signal?.aborted ? signal.reason : error;
-  }
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  // A plain timer, not node:timers/promises: core is on the plan-cache fast path, which loads nothing extra.
+  if (signal?.aborted) return Promise.reject(signal.reason as Error);
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    function onAbort(): void {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /**
