@@ -12,3 +12,10 @@ export {
   type LocalFileServerRequest,
 } from './file-server.js';
 export { startPythonHttpServer, type PythonHttpServer } from './python-http-server.js';
+export {
+  startClosingStreamServer,
+  type ClosingStreamServer,
+  type ClosingStreamServerOptions,
+  type StreamEnding,
+} from './closing-stream-server.js';
+export { runStreamClient, type StreamClientOptions, type StreamClientOutcome } from './stream-client-process.js';
