@@ -74,3 +74,4 @@ export {
   type ReplicatedBackendSettings,
 } from './replicated-backend.js';
 export { boundText, tokenLimitAdvice } from './bounded-text.js';
+export { connectionFailure, unreachableSentence, type ConnectionFailure } from './connection-failure.js';

@@ -9,6 +9,8 @@
 import OpenAI from 'openai';
 import * as v from 'valibot';
 import {
+  connectionFailure,
+  unreachableSentence,
   CODER_BACKEND_SPECIFICATION_VERSION,
   DEFAULT_MAX_TOKENS,
   NerionError,
@@ -190,13 +192,25 @@ function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, 
     fetch: doFetch,
   });
 
-  const unreachableMessage = (): string => `${serverName} is not answering at ${root} — ${startHint}.`;
-  const unreachableError = (cause: unknown): NerionError =>
-    new NerionError('BACKEND_UNREACHABLE', unreachableMessage(), {
+  // The settings that hold this server's address (a blocked port is fixed by moving the server, not starting it).
+  const urlSettings = (startFix?.settings ?? []).filter((name) => name.endsWith('_BASE_URL'));
+  const unreachableError = (cause: unknown): NerionError => {
+    const failure = connectionFailure(cause);
+    const sentence = unreachableSentence(serverName, root, failure);
+    if (failure?.code === 'BAD_PORT') {
+      const settingsToSet = urlSettings.length > 0 ? urlSettings : ['NERION_CODER_BASE_URL'];
+      return new NerionError(
+        'BACKEND_UNREACHABLE',
+        `${sentence} — run ${serverName} on another port and set ${settingsToSet.join(' or ')} to it.`,
+        { cause, data: { baseUrl: root, code: failure.code }, fix: { settings: settingsToSet } },
+      );
+    }
+    return new NerionError('BACKEND_UNREACHABLE', `${sentence} — ${startHint}.`, {
       cause,
-      data: { baseUrl: root },
+      data: { baseUrl: root, ...(failure ? { code: failure.code } : {}) },
       ...(startFix ? { fix: startFix } : {}),
     });
+  };
 
   async function getJson(path: string, signal: AbortSignal): Promise<unknown> {
     const response = await doFetch(`${root}${path}`, { headers, signal });
@@ -568,7 +582,7 @@ function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, 
     } catch (error) {
       result = {
         available: false,
-        reason: NerionError.isInstance(error) ? error.message : `${unreachableMessage()} (${describeError(error)})`,
+        reason: NerionError.isInstance(error) ? error.message : unreachableError(error).message,
         endpoint: root,
         facts: { server: serverName },
       };
