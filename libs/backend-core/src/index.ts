@@ -75,3 +75,4 @@ export {
 } from './replicated-backend.js';
 export { boundText, tokenLimitAdvice } from './bounded-text.js';
 export { connectionFailure, unreachableSentence, type ConnectionFailure } from './connection-failure.js';
+export { fileKind, readBoundedFileSync, type BoundedFileRead } from './bounded-file.js';

@@ -49,7 +49,7 @@ describe('ollama backend: a streamed /api/generate reply ended by a closing conn
     server = await startClosingStreamServer({ protocol: 'ollama', ending: 'close-after-last' });
     // The assertion needs the body paused at the socket's end, a race that the slow reader wins nearly always.
     let crashed: Awaited<ReturnType<typeof client>> | undefined;
-    for (let attempt = 0; attempt < 5 && !crashed; attempt += 1) {
+    for (let attempt = 0; attempt < 3 && !crashed; attempt += 1) {
       const outcome = await client(server.url, UNDICI_7);
       if (outcome.report?.uncaught !== undefined) crashed = outcome;
     }

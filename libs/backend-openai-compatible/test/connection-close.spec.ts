@@ -46,7 +46,7 @@ describe('openai-compatible backend: a streamed chat completion ended by a closi
   it("the scenario is the crash class: with undici 7's fetch the same child dies of assert(!this.paused)", async () => {
     server = await startClosingStreamServer({ protocol: 'openai', ending: 'close-mid-record' });
     let crashed: Awaited<ReturnType<typeof client>> | undefined;
-    for (let attempt = 0; attempt < 5 && !crashed; attempt += 1) {
+    for (let attempt = 0; attempt < 3 && !crashed; attempt += 1) {
       const outcome = await client(server.url, UNDICI_7);
       if (outcome.report?.uncaught !== undefined) crashed = outcome;
     }

@@ -13,7 +13,7 @@ export interface ClosingStreamServerOptions {
   /** `ollama`: `/api/generate` and `/api/chat` NDJSON; `openai`: `/v1/chat/completions` and `/v1/completions` SSE. */
   protocol: 'ollama' | 'openai';
   ending: StreamEnding;
-  /** Records before the end (default 4000, about 1 MB: far past any client's high-water mark). */
+  /** Records before the end (default 20000, about 5 MB: parsing it is slower than 127.0.0.1 delivers it, so a client body is paused when the socket ends). */
   records?: number;
   /** Characters of text per record (default 200). */
   recordChars?: number;
@@ -35,7 +35,7 @@ export interface ClosingStreamServer {
  * `assert(!this.paused)` (undici issue 5360). Other requests (probes, `/api/version`) get a 404.
  */
 export async function startClosingStreamServer(options: ClosingStreamServerOptions): Promise<ClosingStreamServer> {
-  const records = options.records ?? 4000;
+  const records = options.records ?? 20_000;
   const text = 'x'.repeat(options.recordChars ?? 200);
   const created = '2024-01-01T00:00:00Z';
   const record = (index: number): string =>
