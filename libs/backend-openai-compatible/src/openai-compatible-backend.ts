@@ -74,7 +74,7 @@ export interface OpenAICompatibleBackendSettings {
   extraBody?: Readonly<Record<string, unknown>>;
   /**
    * Called before each generation until it resolves once: make the server answer (autostart).
-   * Receives the caller's abort signal; its errors surface as they are (e.g. SERVER_START_FAILED).
+   * Receives the caller's abort signal, which close() also fires; its errors surface as they are (e.g. SERVER_START_FAILED).
    */
   ensureServer?: (context: { signal: AbortSignal | undefined }) => Promise<void>;
   /** Adds facts (and a better reason) to probe(): e.g. that autostart will launch a server. */
@@ -347,7 +347,17 @@ function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, 
     if (request.signal?.aborted)
       throw new NerionError('ABORTED', 'The generation was aborted by the caller.', { cause: request.signal.reason });
     if (!serverReady && settings.ensureServer) {
-      await settings.ensureServer({ signal: request.signal });
+      // close() ends the wait too (an autostarted server still loading is then stopped, not left behind).
+      const closing = new AbortController();
+      inflight.add(closing);
+      try {
+        await settings.ensureServer({
+          signal: request.signal ? AbortSignal.any([request.signal, closing.signal]) : closing.signal,
+        });
+      } finally {
+        inflight.delete(closing);
+      }
+      assertOpen();
       serverReady = true;
     }
   }
