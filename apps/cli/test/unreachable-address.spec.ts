@@ -52,7 +52,7 @@ describe('nerion plan --llm (strict) against an address that refuses or that fet
     async (entry) => {
       const run = await plan(entry.backend, { [entry.variable]: entry.value(refusedPort) });
       expect(run.status).toBe(3);
-        const { error } = JSON.parse(run.stdout) as ErrorJson;
+      const { error } = JSON.parse(run.stdout) as ErrorJson;
       expect(error.code).toBe('BACKEND_UNREACHABLE');
       expect(error.message).toContain(
         `${entry.name} is not answering at http://127.0.0.1:${refusedPort} (connection refused: nothing listens on that port, ECONNREFUSED) — `,
