@@ -21,6 +21,7 @@ export async function runApply(request: ApplyRequest, note: (message: string) =>
     dryRun: request.dryRun,
     force: request.force,
     forceCommand: request.forceCommand,
+    warn: note,
   });
   for (const line of result.notes) note(line);
   return result;

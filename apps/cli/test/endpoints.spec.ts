@@ -115,6 +115,67 @@ describe('nerion: one endpoint per backend, and replicas (Ollama and vLLM stand-
     });
   }, 70_000);
 
+  it('models list with replicas that differ: every replica is listed, the state per replica, the others per replica', async () => {
+    const model = fixturePaths().tinyLlama;
+    const ollamaOther = await startLocalOllamaServer({
+      models: { 'other-model:7b': model },
+      engineFactory: async () => instantEngine(),
+    });
+    const vllmOther = await startOpenAICompatibleServer({
+      models: { 'other-served': model },
+      createBackend: async () => instantEngine(),
+    });
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    try {
+      const env = {
+        ...baseEnv(),
+        NERION_OLLAMA_BASE_URL: `${ollama.url},${ollamaOther.url}`,
+        NERION_VLLM_BASE_URL: `${vllm.url},${vllmOther.url},${dead}`,
+      };
+      const run = await runCli(['models', 'list', '--json'], { env, timeoutMs: 60_000 });
+      expect(run.status).toBe(0);
+      expect(entries(run.stdout)).toEqual({
+        ollama: expect.objectContaining({
+          state: 'installed',
+          location: ollama.url,
+          detail: `missing on ${ollamaOther.url}`,
+          replicas: [
+            { endpoint: ollama.url, state: 'installed' },
+            { endpoint: ollamaOther.url, state: 'missing', detail: expect.stringContaining('not pulled there') },
+          ],
+        }),
+        vllm: expect.objectContaining({
+          state: 'installed',
+          location: vllm.url,
+          replicas: [
+            { endpoint: vllm.url, state: 'installed' },
+            { endpoint: vllmOther.url, state: 'missing', detail: 'not served there' },
+            { endpoint: dead, state: 'unknown', detail: expect.stringContaining('ECONNREFUSED') },
+          ],
+        }),
+      });
+      const others = (JSON.parse(run.stdout) as { others: Array<{ backend: string; name: string; location: string }> })
+        .others;
+      expect(others).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ backend: 'ollama', name: 'other-model:7b', location: ollamaOther.url }),
+          expect.objectContaining({ backend: 'vllm', name: 'other-served', location: vllmOther.url }),
+        ]),
+      );
+
+      const text = await runCli(['models', 'list'], { env, timeoutMs: 60_000 });
+      expect(text.status).toBe(0);
+      expect(text.stdout).toContain(`  ${family} / ollama: ${ollama.url}`);
+      expect(text.stdout).toContain(`missing on ${ollamaOther.url}`);
+      expect(text.stdout).toContain(`  ollama / other-model:7b: ${ollamaOther.url}`);
+      expect(text.stdout).toContain(`  vllm / other-served: ${vllmOther.url}`);
+      expect(text.stderr).toContain(`vllm (${dead}): No vLLM server answers at ${dead}`);
+    } finally {
+      await ollamaOther.close();
+      await vllmOther.close();
+    }
+  }, 70_000);
+
   it('several vLLM base URLs: bench --json and doctor report each replica; the requests are spread over both', async () => {
     const dead = `http://127.0.0.1:${await closedPort()}`;
     const before = [completions(vllm), completions(vllmReplica)];
@@ -153,7 +214,18 @@ describe('nerion: one endpoint per backend, and replicas (Ollama and vLLM stand-
       timeoutMs: 60_000,
     });
     expect(list.status).toBe(0);
-    expect(entries(list.stdout).vllm).toMatchObject({ state: 'installed', location: vllm.url });
+    // Both replicas of the list are read (they serve the same model: no detail).
+    expect(entries(list.stdout).vllm).toEqual(
+      expect.objectContaining({
+        state: 'installed',
+        location: `${vllm.url}, ${vllmReplica.url}`,
+        replicas: [
+          { endpoint: vllm.url, state: 'installed' },
+          { endpoint: vllmReplica.url, state: 'installed' },
+        ],
+      }),
+    );
+    expect(entries(list.stdout).vllm).not.toHaveProperty('detail');
 
     const secret = await runCli(['models', 'list', '--json'], {
       env: { ...baseEnv(), NERION_VLLM_BASE_URL: `${vllm.url},http://user:hunter2@gpu9:8000` },

@@ -101,7 +101,7 @@ describe('the CLI on NERION_CODER_BACKEND=ollama (protocol-faithful local Ollama
 
   it('with nothing listening, doctor, plan (strict), models ensure and models bench fail fast with the "start Ollama" message', async () => {
     const baseUrl = `http://127.0.0.1:${await closedPort()}`;
-    const message = `Ollama is not answering at ${baseUrl} — start it with \`env OLLAMA_HOST=127.0.0.1:${new URL(baseUrl).port} ollama serve\``;
+    const message = `Ollama is not answering at ${baseUrl} (connection refused: nothing listens on that port, ECONNREFUSED) — start it with \`env OLLAMA_HOST=127.0.0.1:${new URL(baseUrl).port} ollama serve\``;
     const started = performance.now();
 
     const doctor = await runCli(['doctor', '--json'], { env: envFor(baseUrl), timeoutMs: 60_000 });

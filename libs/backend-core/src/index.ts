@@ -76,3 +76,5 @@ export {
   type ReplicatedBackendSettings,
 } from './replicated-backend.js';
 export { boundText, tokenLimitAdvice } from './bounded-text.js';
+export { connectionFailure, unreachableSentence, type ConnectionFailure } from './connection-failure.js';
+export { fileKind, readBoundedFileSync, type BoundedFileRead } from './bounded-file.js';

@@ -213,6 +213,26 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
     }
   });
 
+  it('a port Node\'s fetch refuses (6000, the fetch standard\'s blocked list): BACKEND_UNREACHABLE naming the port and the settings, not a bare "fetch failed"', async () => {
+    const baseUrl = 'http://127.0.0.1:6000';
+    const backend = createOllamaBackend({ model: 'nerion-tiny', baseUrl });
+    try {
+      const error = await rejection(backend.generate({ messages: MESSAGES, maxTokens: 4 }));
+      expect(error.code).toBe('BACKEND_UNREACHABLE');
+      expect(error.message).toBe(
+        `nerion cannot connect to Ollama at ${baseUrl}: port 6000 is on the fetch standard's list of blocked ports, which Node's fetch refuses to use (BAD_PORT) — run Ollama on another port (\`ollama serve\` listens on 11434) and set NERION_OLLAMA_BASE_URL or OLLAMA_HOST to it.`,
+      );
+      expect(error.fix).toEqual({
+        settings: ['NERION_OLLAMA_BASE_URL', 'OLLAMA_HOST', 'NERION_CODER_BASE_URL'],
+        command: ['ollama', 'serve'],
+      });
+      expect(error.data).toMatchObject({ baseUrl, code: 'BAD_PORT' });
+      expect((await backend.probe()).reason).toBe(error.message);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('with nothing listening, every path fails fast with the "start Ollama" message', async () => {
     const baseUrl = `http://127.0.0.1:${await closedPort()}`;
     const backend = createOllamaBackend({ model: 'nerion-tiny', baseUrl });
@@ -222,7 +242,9 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
       expect(probe.available).toBe(false);
       // The start command listens where the backend looks (Ollama reads its address from OLLAMA_HOST).
       const start = `env OLLAMA_HOST=127.0.0.1:${new URL(baseUrl).port} ollama serve`;
-      expect(probe.reason).toContain(`Ollama is not answering at ${baseUrl} — start it with \`${start}\``);
+      expect(probe.reason).toContain(
+        `Ollama is not answering at ${baseUrl} (connection refused: nothing listens on that port, ECONNREFUSED) — start it with \`${start}\` (or set NERION_OLLAMA_BASE_URL or OLLAMA_HOST to where it runs)`,
+      );
       for (const attempt of [
         backend.generate({ messages: MESSAGES, maxTokens: 4 }),
         backend.generate({ prompt: 'x', maxTokens: 4 }),
@@ -240,6 +262,8 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
           'ollama',
           'serve',
         ]);
+        expect(error.fix?.settings).toEqual(['NERION_OLLAMA_BASE_URL', 'OLLAMA_HOST', 'NERION_CODER_BASE_URL']);
+        expect(error.data).toMatchObject({ baseUrl, code: 'ECONNREFUSED' });
       }
       expect(performance.now() - started).toBeLessThan(3000);
     } finally {

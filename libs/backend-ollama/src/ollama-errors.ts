@@ -1,6 +1,9 @@
 import {
   NerionError,
+  connectionFailure,
   describeError,
+  unreachableSentence,
+  type ConnectionFailure,
   serverText,
   shellJoin,
   type NerionErrorFix,
@@ -9,14 +12,20 @@ import {
 import { NOT_OLLAMA_BODY } from './fetch-with-signal.js';
 import { ollamaServeCommand } from './ollama-host.js';
 
-/** The sentence for "nothing answers": what happened and the command that fixes it. */
-export function notRunningMessage(baseUrl: string): string {
-  return `Ollama is not answering at ${baseUrl} — start it with \`${shellJoin(ollamaServeCommand(baseUrl))}\` (or set NERION_OLLAMA_BASE_URL to where it runs).`;
+/**
+ * The sentence for "nothing answers": what happened, why when known (refused, host not found, timed out,
+ * a port fetch blocks), and what fixes it.
+ */
+export function notRunningMessage(baseUrl: string, failure?: ConnectionFailure): string {
+  if (failure?.code === 'BAD_PORT')
+    return `${unreachableSentence('Ollama', baseUrl, failure)} — run Ollama on another port (\`ollama serve\` listens on 11434) and set NERION_OLLAMA_BASE_URL or OLLAMA_HOST to it.`;
+  return `${unreachableSentence('Ollama', baseUrl, failure)} — start it with \`${shellJoin(ollamaServeCommand(baseUrl))}\` (or set NERION_OLLAMA_BASE_URL or OLLAMA_HOST to where it runs).`;
 }
 
 /** What fixes "nothing answers", as data: start Ollama where the backend looks, or point nerion at where it runs. */
-export function notRunningFix(baseUrl: string): NerionErrorFix {
-  return { settings: ['NERION_OLLAMA_BASE_URL', 'NERION_CODER_BASE_URL'], command: ollamaServeCommand(baseUrl) };
+export function notRunningFix(baseUrl: string, failure?: ConnectionFailure): NerionErrorFix {
+  const settings = ['NERION_OLLAMA_BASE_URL', 'OLLAMA_HOST', 'NERION_CODER_BASE_URL'];
+  return { settings, command: failure?.code === 'BAD_PORT' ? ['ollama', 'serve'] : ollamaServeCommand(baseUrl) };
 }
 
 /** What fixes "the model is not installed", as data: the command that installs it. */
@@ -29,39 +38,11 @@ export function modelMissingMessage(model: string, baseUrl: string): string {
   return `The model "${model}" is not installed in Ollama at ${baseUrl} — run \`nerion models ensure --backend ollama --model ${model}\` (or \`ollama pull ${model}\`).`;
 }
 
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'ETIMEDOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
-]);
-
 /** The ollama client's ResponseError: an HTTP status and Ollama's `{"error": "..."}` message. */
 function responseStatus(error: unknown): number | undefined {
   if (error instanceof Error && error.name === 'ResponseError') {
     const status = (error as Error & { status_code?: unknown }).status_code;
     if (typeof status === 'number') return status;
-  }
-  return undefined;
-}
-
-/** The errno-style code somewhere in a fetch failure's cause chain (undici nests them, sometimes in an AggregateError). */
-function connectionCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current !== undefined && current !== null && depth < 6; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return code;
-    const inner = (current as { errors?: unknown }).errors;
-    if (Array.isArray(inner) && inner.length > 0) {
-      const nested = connectionCode(inner[0]);
-      if (nested) return nested;
-    }
-    current = (current as { cause?: unknown }).cause;
   }
   return undefined;
 }
@@ -111,12 +92,13 @@ export function toNerionError(error: unknown, context: ErrorContext): NerionErro
       },
     );
   }
-  const code = connectionCode(error);
-  if (context.phase === 'request' && code !== undefined) {
-    return new NerionError('BACKEND_UNREACHABLE', notRunningMessage(context.baseUrl), {
+  const failure = connectionFailure(error);
+  const code = failure?.code;
+  if (context.phase === 'request' && failure !== undefined) {
+    return new NerionError('BACKEND_UNREACHABLE', notRunningMessage(context.baseUrl, failure), {
       cause: error,
-      fix: notRunningFix(context.baseUrl),
-      data: { ...data, code },
+      fix: notRunningFix(context.baseUrl, failure),
+      data: { ...data, code: failure.code },
     });
   }
   if (context.phase === 'reply' && (code !== undefined || error instanceof TypeError || message === ENDED_EARLY)) {

@@ -4,7 +4,7 @@
  * No `openai` client here: listing is a single GET, and callers that only list stay light.
  */
 import * as v from 'valibot';
-import { NerionError, serverText } from '@nerion/backend-core';
+import { NerionError, connectionFailure, serverText, unreachableSentence } from '@nerion/backend-core';
 import { serverRootFromBaseUrl } from './server-root.js';
 
 export const ModelListSchema = v.object({
@@ -57,9 +57,14 @@ export async function fetchModelList(options: ListModelsOptions): Promise<ModelL
     });
     if (response.ok) body = await response.json();
   } catch (error) {
-    throw new NerionError('BACKEND_UNREACHABLE', `${serverName} is not answering at ${root}.`, {
+    const connection = connectionFailure(error);
+    throw new NerionError('BACKEND_UNREACHABLE', `${unreachableSentence(serverName, root, connection)}.`, {
       cause: error,
-      data: { baseUrl: root, failure: 'unreachable' satisfies ModelListFailure },
+      data: {
+        baseUrl: root,
+        failure: 'unreachable' satisfies ModelListFailure,
+        ...(connection ? { code: connection.code } : {}),
+      },
     });
   }
   if (!response.ok)

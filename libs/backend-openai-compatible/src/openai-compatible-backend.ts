@@ -9,6 +9,8 @@
 import OpenAI from 'openai';
 import * as v from 'valibot';
 import {
+  connectionFailure,
+  unreachableSentence,
   CODER_BACKEND_SPECIFICATION_VERSION,
   DEFAULT_MAX_TOKENS,
   NerionError,
@@ -72,7 +74,7 @@ export interface OpenAICompatibleBackendSettings {
   extraBody?: Readonly<Record<string, unknown>>;
   /**
    * Called before each generation until it resolves once: make the server answer (autostart).
-   * Receives the caller's abort signal; its errors surface as they are (e.g. SERVER_START_FAILED).
+   * Receives the caller's abort signal, which close() also fires; its errors surface as they are (e.g. SERVER_START_FAILED).
    */
   ensureServer?: (context: { signal: AbortSignal | undefined }) => Promise<void>;
   /** Adds facts (and a better reason) to probe(): e.g. that autostart will launch a server. */
@@ -190,13 +192,25 @@ function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, 
     fetch: doFetch,
   });
 
-  const unreachableMessage = (): string => `${serverName} is not answering at ${root} — ${startHint}.`;
-  const unreachableError = (cause: unknown): NerionError =>
-    new NerionError('BACKEND_UNREACHABLE', unreachableMessage(), {
+  // The settings that hold this server's address (a blocked port is fixed by moving the server, not starting it).
+  const urlSettings = (startFix?.settings ?? []).filter((name) => name.endsWith('_BASE_URL'));
+  const unreachableError = (cause: unknown): NerionError => {
+    const failure = connectionFailure(cause);
+    const sentence = unreachableSentence(serverName, root, failure);
+    if (failure?.code === 'BAD_PORT') {
+      const settingsToSet = urlSettings.length > 0 ? urlSettings : ['NERION_CODER_BASE_URL'];
+      return new NerionError(
+        'BACKEND_UNREACHABLE',
+        `${sentence} — run ${serverName} on another port and set ${settingsToSet.join(' or ')} to it.`,
+        { cause, data: { baseUrl: root, code: failure.code }, fix: { settings: settingsToSet } },
+      );
+    }
+    return new NerionError('BACKEND_UNREACHABLE', `${sentence} — ${startHint}.`, {
       cause,
-      data: { baseUrl: root },
+      data: { baseUrl: root, ...(failure ? { code: failure.code } : {}) },
       ...(startFix ? { fix: startFix } : {}),
     });
+  };
 
   async function getJson(path: string, signal: AbortSignal): Promise<unknown> {
     const response = await doFetch(`${root}${path}`, { headers, signal });
@@ -333,7 +347,17 @@ function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, 
     if (request.signal?.aborted)
       throw new NerionError('ABORTED', 'The generation was aborted by the caller.', { cause: request.signal.reason });
     if (!serverReady && settings.ensureServer) {
-      await settings.ensureServer({ signal: request.signal });
+      // close() ends the wait too (an autostarted server still loading is then stopped, not left behind).
+      const closing = new AbortController();
+      inflight.add(closing);
+      try {
+        await settings.ensureServer({
+          signal: request.signal ? AbortSignal.any([request.signal, closing.signal]) : closing.signal,
+        });
+      } finally {
+        inflight.delete(closing);
+      }
+      assertOpen();
       serverReady = true;
     }
   }
@@ -568,7 +592,7 @@ function createSingleEndpointBackend(settings: OpenAICompatibleBackendSettings, 
     } catch (error) {
       result = {
         available: false,
-        reason: NerionError.isInstance(error) ? error.message : `${unreachableMessage()} (${describeError(error)})`,
+        reason: NerionError.isInstance(error) ? error.message : unreachableError(error).message,
         endpoint: root,
         facts: { server: serverName },
       };

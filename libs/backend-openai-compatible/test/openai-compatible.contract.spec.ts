@@ -93,7 +93,9 @@ describe('createOpenAICompatibleBackend (protocol-faithful local OpenAI-compatib
     try {
       const unreachable = await rejection(dead.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 2 }));
       expect(unreachable.code).toBe('BACKEND_UNREACHABLE');
-      expect(unreachable.message).toBe(`TabbyAPI is not answering at ${deadUrl} — start TabbyAPI.`);
+      expect(unreachable.message).toBe(
+        `TabbyAPI is not answering at ${deadUrl} (connection refused: nothing listens on that port, ECONNREFUSED) — start TabbyAPI.`,
+      );
       expect(unreachable.fix).toEqual({ settings: ['NERION_CODER_BASE_URL'], command: ['tabbyapi'] });
       const notFound = await rejection(missing.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 2 }));
       expect(notFound.code).toBe('MODEL_NOT_FOUND');
@@ -101,6 +103,34 @@ describe('createOpenAICompatibleBackend (protocol-faithful local OpenAI-compatib
       expect(notFound.data.served).toEqual([SERVED]);
     } finally {
       await Promise.all([dead.close(), missing.close()]);
+    }
+  });
+
+  it('a port Node\'s fetch refuses (6000): BACKEND_UNREACHABLE that names the blocked port and the base-URL settings, not "Connection error."', async () => {
+    const blocked = createOpenAICompatibleBackend({
+      id: 'vllm',
+      model: SERVED,
+      baseUrl: 'http://127.0.0.1:6000',
+      serverName: 'vLLM',
+      startHint: 'start vLLM',
+      startFix: { settings: ['NERION_AUTOSTART_VLLM', 'NERION_VLLM_BASE_URL', 'NERION_CODER_BASE_URL'] },
+    });
+    try {
+      const message =
+        "nerion cannot connect to vLLM at http://127.0.0.1:6000: port 6000 is on the fetch standard's list of blocked ports, which Node's fetch refuses to use (BAD_PORT) — run vLLM on another port and set NERION_VLLM_BASE_URL or NERION_CODER_BASE_URL to it.";
+      for (const attempt of [
+        blocked.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 2 }),
+        blocked.listServedModels(),
+      ]) {
+        const error = await rejection(attempt);
+        expect(error.code).toBe('BACKEND_UNREACHABLE');
+        expect(error.message).toBe(message);
+        expect(error.fix).toEqual({ settings: ['NERION_VLLM_BASE_URL', 'NERION_CODER_BASE_URL'] });
+        expect(error.data).toEqual({ baseUrl: 'http://127.0.0.1:6000', code: 'BAD_PORT' });
+      }
+      expect((await blocked.probe()).reason).toBe(message);
+    } finally {
+      await blocked.close();
     }
   });
 });
@@ -114,7 +144,10 @@ describe('listOpenAICompatibleModels (protocol-faithful local OpenAI-compatible 
   it('says why a list could not be read, as data: unreachable, an HTTP status, or a body that is not a model list', async () => {
     const unreachable = await rejection(listOpenAICompatibleModels({ baseUrl: deadUrl }));
     expect(unreachable.code).toBe('BACKEND_UNREACHABLE');
-    expect(unreachable.data).toEqual({ baseUrl: deadUrl, failure: 'unreachable' });
+    expect(unreachable.data).toEqual({ baseUrl: deadUrl, failure: 'unreachable', code: 'ECONNREFUSED' });
+    expect(unreachable.message).toBe(
+      `The OpenAI-compatible server is not answering at ${deadUrl} (connection refused: nothing listens on that port, ECONNREFUSED).`,
+    );
     expect(String(unreachable.cause)).toMatch(/fetch failed/);
     const status = await rejection(listOpenAICompatibleModels({ baseUrl: `${oddUrl}/busy` }));
     expect(status.code).toBe('BACKEND_ERROR');

@@ -33,21 +33,40 @@ function refuseSpecialPid(pid: number): void {
     });
 }
 
-/** SIGTERM to the process group, then SIGKILL after `graceMs`; resolves once the pid is gone. */
+/**
+ * True while any process of the group `pid` leads is alive: vLLM's workers (engine core, tensor-parallel
+ * ranks) are in the server's group and may outlive the `vllm serve` leader. The group id stays taken while a
+ * member lives, so this never reaches an unrelated process.
+ */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * SIGTERM to the process group, then SIGKILL to the group after `graceMs`; resolves once the leader and
+ * every other member of its group are gone (a worker that ignores SIGTERM, or outlives its leader, is killed
+ * too, never left orphaned).
+ */
 export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<StopProcessResult> {
   refuseSpecialPid(pid);
-  if (!isProcessAlive(pid)) return { pid, signal: undefined };
+  const anyAlive = (): boolean => isProcessAlive(pid) || groupAlive(pid);
+  if (!anyAlive()) return { pid, signal: undefined };
   signalGroup(pid, 'SIGTERM');
   const termDeadline = performance.now() + graceMs;
   while (performance.now() < termDeadline) {
     await sleep(50);
-    if (!isProcessAlive(pid)) return { pid, signal: 'SIGTERM' };
+    if (!anyAlive()) return { pid, signal: 'SIGTERM' };
   }
   signalGroup(pid, 'SIGKILL');
   const killDeadline = performance.now() + 5000;
   while (performance.now() < killDeadline) {
     await sleep(50);
-    if (!isProcessAlive(pid)) return { pid, signal: 'SIGKILL' };
+    if (!anyAlive()) return { pid, signal: 'SIGKILL' };
   }
   throw new NerionError('INTERNAL', `Process ${pid} survived SIGKILL for 5 s; stop it by hand (kill -9 ${pid}).`, {
     data: { pid },

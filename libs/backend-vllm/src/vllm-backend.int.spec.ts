@@ -255,7 +255,10 @@ describe('vllm against the protocol-faithful local OpenAI-compatible server (vLL
     try {
       const error = await rejection(backend.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 4 }));
       expect(error.code).toBe('BACKEND_UNREACHABLE');
-      expect(error.message).toContain(`vLLM is not answering at ${deadUrl}`);
+      expect(error.message).toContain(
+        `vLLM is not answering at ${deadUrl} (connection refused: nothing listens on that port, ECONNREFUSED) — start it with`,
+      );
+      expect(error.data).toMatchObject({ baseUrl: deadUrl, code: 'ECONNREFUSED' });
       expect(error.message).toContain(`--served-model-name ${SERVED} --host 127.0.0.1 --port ${new URL(deadUrl).port}`);
       expect(error.message).toContain('NERION_AUTOSTART_VLLM=1');
       expect(error.fix).toEqual({

@@ -2,11 +2,10 @@
  * Loading the catalog: the packaged YAML, optionally extended or overridden by a user catalog.
  * Every problem is a CATALOG_INVALID error naming the file, the line and the field — never a silent `{}`.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as v from 'valibot';
 import { LineCounter, isMap, isNode, isSeq, parseDocument, type Document } from 'yaml';
-import { NerionError } from '@nerion/backend-core';
+import { NerionError, readBoundedFileSync } from '@nerion/backend-core';
 import { CatalogFileSchema, toCatalogFamily, type Catalog, type CatalogFamily } from './catalog-schema.js';
 
 /**
@@ -33,6 +32,9 @@ interface ParsedFile {
   families: CatalogFamily[];
 }
 
+/** The largest catalog file read (the packaged one is ~7 KB; 16 MB holds several thousand families). */
+export const CATALOG_FILE_MAX_BYTES = 16_000_000;
+
 /** Reads and validates the packaged catalog, then the user's (when given), and merges them. */
 export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
   const packaged = parseCatalogFile(options.packagedPath ?? PACKAGED_CATALOG_PATH);
@@ -47,20 +49,25 @@ export function parseCatalog(text: string, file: string): Catalog {
 }
 
 function parseCatalogFile(file: string): ParsedFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+  // Only a regular file, bounded: a FIFO at the path would hang the read, a huge file would fill memory.
+  const read = readBoundedFileSync(file, CATALOG_FILE_MAX_BYTES);
+  if (read === undefined)
     throw new NerionError(
       'CATALOG_INVALID',
-      missing
-        ? `The model catalog ${file} does not exist. Fix NERION_MODEL_CATALOG or create the file (format: docs/catalog.md).`
-        : `Cannot read the model catalog ${file}: ${(error as Error).message}`,
-      { fix: missing ? { settings: ['NERION_MODEL_CATALOG'] } : undefined, cause: error, data: { file } },
+      `The model catalog ${file} does not exist. Fix NERION_MODEL_CATALOG or create the file (format: docs/catalog.md).`,
+      { fix: { settings: ['NERION_MODEL_CATALOG'] }, data: { file } },
     );
-  }
-  return parseCatalogText(text, file);
+  if ('problem' in read)
+    throw new NerionError(
+      'CATALOG_INVALID',
+      `The model catalog ${file} ${read.problem} — point NERION_MODEL_CATALOG at a catalog YAML file (format: docs/catalog.md).`,
+      {
+        fix: { settings: ['NERION_MODEL_CATALOG'] },
+        ...(read.cause === undefined ? {} : { cause: read.cause }),
+        data: { file },
+      },
+    );
+  return parseCatalogText(read.text, file);
 }
 
 function parseCatalogText(text: string, file: string): ParsedFile {

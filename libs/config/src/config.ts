@@ -2,13 +2,12 @@
  * The one configuration resolver. Precedence: CLI flag > environment > config file > auto-selection > default.
  * It never reads `process.env`: the CLI passes the environment in, so libraries and tests stay pure.
  */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type * as YamlModule from 'yaml';
 import type * as LevenshteinModule from 'fastest-levenshtein';
-import { NerionError, parseBaseUrl, serverRoot } from '@nerion/backend-core';
+import { NerionError, parseBaseUrl, readBoundedFileSync, serverRoot } from '@nerion/backend-core';
 import { parseArgumentList } from './argument-list.js';
 import { parseBackendId, parseModelReference, type KnownBackendId } from './backend-ids.js';
 
@@ -447,18 +446,24 @@ function loadYaml(): typeof YamlModule {
   return createRequire(import.meta.url)('yaml') as typeof YamlModule;
 }
 
+/** The largest config file read (a config file is a few lines of YAML). */
+export const CONFIG_FILE_MAX_BYTES = 1_000_000;
+
 export function loadConfigFile(path: string): { path: string; values: ConfigValues } | undefined {
-  let source: string;
-  try {
-    source = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new NerionError('CONFIG_INVALID', `Cannot read the config file ${path}: ${(error as Error).message}`, {
-      cause: error,
-      data: { file: path },
-      fix: { settings: ['NERION_CONFIG'] },
-    });
-  }
+  // Only a regular file, bounded: a FIFO at the path would hang the read, a huge file would fill memory.
+  const read = readBoundedFileSync(path, CONFIG_FILE_MAX_BYTES);
+  if (read === undefined) return undefined;
+  if ('problem' in read)
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `The config file ${path} ${read.problem} — point NERION_CONFIG at a YAML file, or remove what is at that path.`,
+      {
+        ...(read.cause === undefined ? {} : { cause: read.cause }),
+        data: { file: path },
+        fix: { settings: ['NERION_CONFIG'] },
+      },
+    );
+  const source = read.text;
   const { parse: parseYaml, isDocument, parseDocument } = loadYaml();
   const document = parseDocument(source);
   if (document.errors.length > 0) {

@@ -29,6 +29,7 @@ import { checkCondition, describeCondition } from './conditions.js';
 import type { ActionOutcome, EditContext } from './context.js';
 import { firstSyntaxError, grammarFor, loadParsers, type Parsers } from './source.js';
 import { Workspace, type FileState } from './workspace.js';
+import { withRepositoryLock } from './repository-lock.js';
 
 export interface ApplyOptions {
   /** The repository root every plan path is relative to. */
@@ -41,6 +42,10 @@ export interface ApplyOptions {
   maxRepositoryFiles?: number;
   /** The command that re-runs this apply with --force (the fix of a refused clarification plan). */
   forceCommand?: readonly string[];
+  /** How long a write waits for another apply's repository lock (`.nerion/apply.lock`; default 60 s). */
+  lockWaitMs?: number;
+  /** Told when this apply waits for another one's lock. */
+  warn?: (message: string) => void;
 }
 
 export interface FileChange {
@@ -124,6 +129,19 @@ function replanCommand(value: unknown): string[] {
 /** Applies (or, with dryRun, previews) a plan. See the file comment for the order of work and the guarantees. */
 export async function applyPlan(input: unknown, options: ApplyOptions): Promise<ApplyResult> {
   const plan = validateForApply(input, 'the plan');
+  if (options.dryRun === true) return applyValidPlan(plan, options);
+  // One apply at a time per repository, from the first read to the last check (see repository-lock.ts).
+  return withRepositoryLock(
+    options.root,
+    {
+      ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
+      ...(options.warn ? { warn: options.warn } : {}),
+    },
+    () => applyValidPlan(plan, options),
+  );
+}
+
+async function applyValidPlan(plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
   const root = options.root;
   if (plan.metadata.clarification_needed === true && options.force !== true) {
     const questions = plan.metadata.questions ?? [];

@@ -200,6 +200,20 @@ async function streamed(
 }
 
 /** A JSON error after the model hit its token limit says so, naming --max-tokens / NERION_PLAN_MAX_TOKENS. */
+/**
+ * A model request cut by its time limit, said in the planner's terms: which model, the limit in seconds, and
+ * what raises it (`plan --timeout`), instead of the backend's "did not finish within N ms; raise timeoutMs".
+ */
+function withTimeoutAdvice(error: unknown, backend: Pick<CoderBackend, 'id' | 'model'>, timeoutMs: number): unknown {
+  if (!NerionError.hasCode(error, 'TIMEOUT')) return error;
+  const seconds = Number((timeoutMs / 1000).toFixed(1));
+  return new NerionError(
+    'TIMEOUT',
+    `The ${llmPlannerId(backend)} plan did not finish within ${seconds} s (the model request was cut) — raise the limit with --timeout (seconds), lower --max-tokens, or use a faster model.`,
+    { cause: error, data: { ...error.data, timeoutMs } },
+  );
+}
+
 function withTokenLimit(error: unknown, finishReason: string | undefined, request: GenerateRequest): unknown {
   if (finishReason !== 'length' || !NerionError.isInstance(error) || error.message.includes('--max-tokens'))
     return error;
@@ -237,9 +251,14 @@ export async function requestLlmPlan(
     conversation: ChatMessage[],
   ): Promise<{ text: string; parsed: { ok: true; draft: PlanDraft } | { ok: false; error: NerionError } }> => {
     const request: GenerateRequest = { ...base, messages: conversation };
-    const result = settings.onGeneration
-      ? await streamed(backend, request, settings.onGeneration)
-      : await backend.generate(request);
+    let result: GenerateResult;
+    try {
+      result = settings.onGeneration
+        ? await streamed(backend, request, settings.onGeneration)
+        : await backend.generate(request);
+    } catch (error) {
+      throw withTimeoutAdvice(error, backend, base.timeoutMs!);
+    }
     let value: unknown;
     try {
       value = result.json !== undefined ? result.json : extractJson(result.text);

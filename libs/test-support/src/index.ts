@@ -20,3 +20,10 @@ export { startPythonHttpServer, type PythonHttpServer } from './python-http-serv
 export { runThroughReplicaKill, type ReplicaKillOptions, type ReplicaKillRun } from './replica-kill.js';
 export { fakeGguf, type FakeGguf } from './fake-gguf.js';
 export { git } from './git.js';
+export {
+  startClosingStreamServer,
+  type ClosingStreamServer,
+  type ClosingStreamServerOptions,
+  type StreamEnding,
+} from './closing-stream-server.js';
+export { runStreamClient, type StreamClientOptions, type StreamClientOutcome } from './stream-client-process.js';

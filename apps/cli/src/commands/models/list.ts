@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { NerionError, describeError, formatBytes } from '@nerion/backend-core';
+import { NerionError, connectionFailure, describeError, formatBytes } from '@nerion/backend-core';
 import { sameOllamaModel } from '@nerion/backend-ollama/settings';
 import type { KnownBackendId, NerionConfig } from '@nerion/config';
 import {
@@ -11,9 +11,11 @@ import {
   type CatalogFamily,
 } from '@nerion/catalog';
 import type * as ExllamaModule from '@nerion/backend-exllama';
+import type * as OllamaModule from '@nerion/backend-ollama';
+import type * as OpenAICompatibleModule from '@nerion/backend-openai-compatible';
 import { NerionCommand } from '../../base-command.js';
 import { findLlamaCppModelFile } from '../../backends/llama-cpp.js';
-import { baseUrlFor, loadCatalogForConfig } from '../../catalog.js';
+import { endpointsFor, loadCatalogForConfig } from '../../catalog.js';
 import { sizeOnDisk } from '../../disk-size.js';
 
 /** installed: usable now; missing: known build, not here; no-build: the catalog has none; unknown: the engine did not answer. */
@@ -32,6 +34,16 @@ export interface ModelListEntry {
   sizeBytes?: number;
   /** llama_cpp: LLAMA_CPP_MODEL_PATH (every model name runs that file) or provisioned. */
   source?: string;
+  /** ollama / vllm with several base URLs (replicas): the state on each, in the order configured. */
+  replicas?: ReplicaModelState[];
+}
+
+/** One replica's view of a family's build. */
+export interface ReplicaModelState {
+  endpoint: string;
+  state: 'installed' | 'missing' | 'unknown';
+  /** Why not installed (the replica's error when it did not answer). */
+  detail?: string;
 }
 
 /** Installed and not one of the catalog's builds: other Ollama tags, other GGUFs, other served models. */
@@ -65,17 +77,22 @@ export interface ModelListResult {
   others: OtherInstalledModel[];
 }
 
-interface EngineView {
+interface ReplicaView {
   /** What the engine has or serves now (with size on disk when it says), or undefined when it did not answer. */
   models: readonly { name: string; sizeBytes?: number }[] | undefined;
   endpoint: string;
   reason?: string;
 }
 
+/** An HTTP engine's replicas (one entry without replicas), each listed on its own. */
+interface EngineView {
+  replicas: readonly ReplicaView[];
+}
+
 export default class ModelsList extends NerionCommand {
   static override summary = 'List catalog families × backends, and every model installed here, with its size on disk.';
   static override description = [
-    'llama_cpp: LLAMA_CPP_MODEL_PATH is set (every model name runs that file — doctor uses the same rule) or a provisioned GGUF is present; ollama: the tag is in /api/tags of the running Ollama; vllm: the server at the vLLM URL serves it; exllamav2: the model directory holds config.json and .safetensors files.',
+    'llama_cpp: LLAMA_CPP_MODEL_PATH is set (every model name runs that file — doctor uses the same rule) or a provisioned GGUF is present; ollama: the tag is in /api/tags of the running Ollama; vllm: the server at the vLLM URL serves it (with replicas, every replica is read and its state shown); exllamav2: the model directory holds config.json and .safetensors files.',
     'Below the table: where each installed build is and its size, then what is installed outside the catalog (other Ollama tags, other GGUFs in the cache folder, other exllamav2 folders, other models the vLLM server serves).',
   ].join('\n');
   static override examples = [
@@ -118,7 +135,7 @@ export default class ModelsList extends NerionCommand {
       for (const entry of family.backends)
         if (entry.state === 'installed' && entry.location)
           this.log(
-            `  ${family.id} / ${entry.backend}: ${entry.location}${size(entry.sizeBytes)}${entry.source === 'LLAMA_CPP_MODEL_PATH' ? ' [LLAMA_CPP_MODEL_PATH]' : ''}`,
+            `  ${family.id} / ${entry.backend}: ${entry.location}${size(entry.sizeBytes)}${entry.source === 'LLAMA_CPP_MODEL_PATH' ? ' [LLAMA_CPP_MODEL_PATH]' : ''}${entry.replicas && entry.detail ? ` — ${entry.detail}` : ''}`,
           );
     }
     if (result.others.length > 0) {
@@ -126,17 +143,32 @@ export default class ModelsList extends NerionCommand {
       for (const other of result.others)
         this.log(`  ${other.backend} / ${other.name}: ${other.location}${size(other.sizeBytes)}`);
     }
-    if (ollama.reason) this.note(`ollama: ${ollama.reason}`);
-    if (vllm.reason) this.note(`vllm: ${vllm.reason}`);
+    for (const [backend, view] of [
+      ['ollama', ollama],
+      ['vllm', vllm],
+    ] as const)
+      for (const replica of view.replicas)
+        if (replica.reason)
+          this.note(`${backend}${view.replicas.length > 1 ? ` (${replica.endpoint})` : ''}: ${replica.reason}`);
     this.note(
       `Catalog: ${result.catalogSources.join(' + ')}. Provision with \`nerion models ensure --backend <b> --model <family>\`.`,
     );
   }
 
-  /** Ollama's /api/tags, with sizes, through @nerion/backend-ollama (lazily imported). */
+  /** Ollama's /api/tags on every replica, with sizes, through @nerion/backend-ollama (lazily imported). */
   private async ollamaView(config: NerionConfig): Promise<EngineView> {
-    const endpoint = baseUrlFor(config, 'ollama');
     const { listInstalledOllamaModels } = await import('@nerion/backend-ollama');
+    return {
+      replicas: await Promise.all(
+        endpointsFor(config, 'ollama').map((endpoint) => this.ollamaReplica(endpoint, listInstalledOllamaModels)),
+      ),
+    };
+  }
+
+  private async ollamaReplica(
+    endpoint: string,
+    listInstalledOllamaModels: typeof OllamaModule.listInstalledOllamaModels,
+  ): Promise<ReplicaView> {
     try {
       const models = await listInstalledOllamaModels({ baseUrl: endpoint }, { timeoutMs: 1500 });
       return { models: models.map((model) => ({ name: model.name, sizeBytes: model.sizeBytes })), endpoint };
@@ -145,10 +177,20 @@ export default class ModelsList extends NerionCommand {
     }
   }
 
-  /** The served models of the vLLM server, through @nerion/backend-openai-compatible (lazily imported). */
+  /** The served models of every vLLM replica, through @nerion/backend-openai-compatible (lazily imported). */
   private async vllmView(config: NerionConfig): Promise<EngineView> {
-    const endpoint = baseUrlFor(config, 'vllm');
     const { listOpenAICompatibleModels } = await import('@nerion/backend-openai-compatible');
+    return {
+      replicas: await Promise.all(
+        endpointsFor(config, 'vllm').map((endpoint) => this.vllmReplica(endpoint, listOpenAICompatibleModels)),
+      ),
+    };
+  }
+
+  private async vllmReplica(
+    endpoint: string,
+    listOpenAICompatibleModels: typeof OpenAICompatibleModule.listOpenAICompatibleModels,
+  ): Promise<ReplicaView> {
     try {
       const served = await listOpenAICompatibleModels({ baseUrl: endpoint, timeoutMs: 1500 });
       return { models: served.map((name) => ({ name })), endpoint };
@@ -164,10 +206,11 @@ export default class ModelsList extends NerionCommand {
           reason: `${endpoint}/v1/models did not answer like an OpenAI-compatible server.`,
         };
       const cause = failure === 'unreachable' ? (error as NerionError).cause : error;
+      const connection = connectionFailure(cause);
       return {
         models: undefined,
         endpoint,
-        reason: `No vLLM server answers at ${endpoint} (${describeError(cause)}); start one with the command \`nerion models ensure --backend vllm --model <family>\` prints.`,
+        reason: `No vLLM server answers at ${endpoint} (${connection ? `${connection.reason}, ${connection.code}` : describeError(cause)}); start one with the command \`nerion models ensure --backend vllm --model <family>\` prints.`,
       };
     }
   }
@@ -205,31 +248,23 @@ function describeFamily(
           detail: `run \`nerion models ensure --backend llama_cpp --model ${family.id}\``,
         };
       }
-      case 'ollama': {
-        if (!ollama.models) return { backend, name, state: 'unknown', detail: ollama.reason };
-        const found = ollama.models.find((model) => sameOllamaModel(model.name, name));
-        return found
-          ? {
-              backend,
-              name,
-              state: 'installed',
-              location: ollama.endpoint,
-              ...(found.sizeBytes === undefined ? {} : { sizeBytes: found.sizeBytes }),
-            }
-          : {
-              backend,
-              name,
-              state: 'missing',
-              detail: `run \`nerion models ensure --backend ollama --model ${family.id}\``,
-            };
-      }
-      case 'vllm': {
-        if (!vllm.models) return { backend, name, state: 'unknown', detail: vllm.reason };
-        const served = vllm.models.some((model) => model.name === name || resolution.alternatives.includes(model.name));
-        return served
-          ? { backend, name, state: 'installed', location: vllm.endpoint }
-          : { backend, name, state: 'missing', detail: `the server at ${vllm.endpoint} does not serve it` };
-      }
+      case 'ollama':
+        return replicatedEntry(backend, name, ollama, (model) => sameOllamaModel(model.name, name), {
+          single: () => `run \`nerion models ensure --backend ollama --model ${family.id}\``,
+          replica: () =>
+            `not pulled there (\`nerion models ensure --backend ollama --model ${family.id}\` pulls into each)`,
+        });
+      case 'vllm':
+        return replicatedEntry(
+          backend,
+          name,
+          vllm,
+          (model) => model.name === name || resolution.alternatives.includes(model.name),
+          {
+            single: (endpoint) => `the server at ${endpoint} does not serve it`,
+            replica: () => 'not served there',
+          },
+        );
       default: {
         const directory = exllama.exllamaModelDir(config.cacheDir, family.id);
         const present = exllama.hasExllamaModel(directory);
@@ -258,6 +293,50 @@ function describeFamily(
   };
 }
 
+/**
+ * An HTTP engine's entry for one build, from each replica's list: installed where any replica has it (the
+ * router fails over to those), `location` naming them all; with several replicas, `replicas` gives the state
+ * on each and, when they differ, `detail` says where it is missing or which did not answer.
+ */
+function replicatedEntry(
+  backend: KnownBackendId,
+  name: string,
+  view: EngineView,
+  has: (model: { name: string; sizeBytes?: number }) => boolean,
+  missing: { single: (endpoint: string) => string; replica: () => string },
+): ModelListEntry {
+  const states: ReplicaModelState[] = view.replicas.map((replica) => {
+    if (!replica.models) return { endpoint: replica.endpoint, state: 'unknown', detail: replica.reason ?? '' };
+    return replica.models.some(has)
+      ? { endpoint: replica.endpoint, state: 'installed' }
+      : { endpoint: replica.endpoint, state: 'missing', detail: missing.replica() };
+  });
+  const several = states.length > 1;
+  const perReplica = several ? { replicas: states } : {};
+  const holders = view.replicas.filter((_, index) => states[index].state === 'installed');
+  if (holders.length === 0) {
+    const answered = states.find((state) => state.state === 'missing');
+    if (!answered)
+      return { backend, name, state: 'unknown', detail: states.map((state) => state.detail).join('; '), ...perReplica };
+    return { backend, name, state: 'missing', detail: missing.single(answered.endpoint), ...perReplica };
+  }
+  const size = holders[0].models!.find(has)?.sizeBytes;
+  const elsewhere = states
+    .filter((state) => state.state !== 'installed')
+    .map((state) =>
+      state.state === 'missing' ? `missing on ${state.endpoint}` : `${state.endpoint} did not answer (${state.detail})`,
+    );
+  return {
+    backend,
+    name,
+    state: 'installed',
+    location: holders.map((replica) => replica.endpoint).join(', '),
+    ...(size === undefined ? {} : { sizeBytes: size }),
+    ...(elsewhere.length > 0 ? { detail: elsewhere.join('; ') } : {}),
+    ...perReplica,
+  };
+}
+
 function sized(path: string): { sizeBytes?: number } {
   const bytes = sizeOnDisk(path);
   return bytes === undefined ? {} : { sizeBytes: bytes };
@@ -276,15 +355,16 @@ function findOthers(
       family.backends.filter((entry) => entry.backend === backend && entry.state === 'installed'),
     );
   const others: OtherInstalledModel[] = [];
-  for (const model of ollama.models ?? [])
-    if (!known('ollama').some((entry) => entry.name !== undefined && sameOllamaModel(model.name, entry.name)))
-      others.push({
-        backend: 'ollama',
-        name: model.name,
-        location: ollama.endpoint,
-        ...(model.sizeBytes === undefined ? {} : { sizeBytes: model.sizeBytes }),
-        source: 'endpoint',
-      });
+  for (const replica of ollama.replicas)
+    for (const model of replica.models ?? [])
+      if (!known('ollama').some((entry) => entry.name !== undefined && sameOllamaModel(model.name, entry.name)))
+        others.push({
+          backend: 'ollama',
+          name: model.name,
+          location: replica.endpoint,
+          ...(model.sizeBytes === undefined ? {} : { sizeBytes: model.sizeBytes }),
+          source: 'endpoint',
+        });
   const ggufPaths = new Set(known('llama_cpp').map((entry) => entry.location));
   const configured = config.llamaCpp.modelPath;
   if (configured !== undefined && !ggufPaths.has(configured) && existsSync(configured)) {
@@ -310,9 +390,10 @@ function findOthers(
     if (!exlKnown.has(path) && exllama.hasExllamaModel(path))
       others.push({ backend: 'exllamav2', name, location: path, ...sized(path), source: 'cache folder' });
   }
-  for (const model of vllm.models ?? [])
-    if (!known('vllm').some((entry) => entry.name === model.name))
-      others.push({ backend: 'vllm', name: model.name, location: vllm.endpoint, source: 'endpoint' });
+  for (const replica of vllm.replicas)
+    for (const model of replica.models ?? [])
+      if (!known('vllm').some((entry) => entry.name === model.name))
+        others.push({ backend: 'vllm', name: model.name, location: replica.endpoint, source: 'endpoint' });
   return others;
 }
 
