@@ -119,8 +119,9 @@ describe('the build options', () => {
     expect(llamaBuildCmakeOptions('x64')).toEqual({
       GGML_OPENMP: 'ON',
       GGML_NATIVE: 'ON',
-      CMAKE_C_FLAGS: '-mno-amx-tile -mno-amx-int8 -mno-amx-bf16',
-      CMAKE_CXX_FLAGS: '-mno-amx-tile -mno-amx-int8 -mno-amx-bf16',
+      // *_RELEASE: cmake-js sets CMAKE_CXX_FLAGS itself, so a CMAKE_CXX_FLAGS given here would be lost.
+      CMAKE_C_FLAGS_RELEASE: '-O3 -DNDEBUG -mno-amx-tile -mno-amx-int8 -mno-amx-bf16',
+      CMAKE_CXX_FLAGS_RELEASE: '-O3 -DNDEBUG -mno-amx-tile -mno-amx-int8 -mno-amx-bf16',
     });
     expect(llamaBuildCmakeOptions('arm64')).toEqual({ GGML_OPENMP: 'ON', GGML_NATIVE: 'ON' });
   });

@@ -21,7 +21,12 @@ import { NerionError, describeError, type SpawnFunction } from '@nerion/backend-
 /** `auto`: nerion's OpenMP build when `nerion doctor --build-llama` made one, else the prebuilt binaries. */
 export type LlamaBuildSetting = 'auto' | 'prebuilt';
 
-const AMX_OFF = '-mno-amx-tile -mno-amx-int8 -mno-amx-bf16';
+/**
+ * Release flags with the AMX instructions left out. They go into the *_RELEASE flags because cmake-js (which
+ * node-llama-cpp builds with) sets CMAKE_CXX_FLAGS itself (`-DBUILDING_NODE_EXTENSION`), and a
+ * CMAKE_CXX_FLAGS given here is lost: the C files then lose AMX, the C++ AMX kernels keep it (seen).
+ */
+const RELEASE_WITHOUT_AMX = '-O3 -DNDEBUG -mno-amx-tile -mno-amx-int8 -mno-amx-bf16';
 
 /**
  * The CMake options of the opt-in build. `GGML_NATIVE=ON` compiles for this CPU (node-llama-cpp's default for
@@ -34,7 +39,9 @@ export function llamaBuildCmakeOptions(arch: string = process.arch): Record<stri
   return {
     GGML_OPENMP: 'ON',
     GGML_NATIVE: 'ON',
-    ...(arch === 'x64' ? { CMAKE_C_FLAGS: AMX_OFF, CMAKE_CXX_FLAGS: AMX_OFF } : {}),
+    ...(arch === 'x64'
+      ? { CMAKE_C_FLAGS_RELEASE: RELEASE_WITHOUT_AMX, CMAKE_CXX_FLAGS_RELEASE: RELEASE_WITHOUT_AMX }
+      : {}),
   };
 }
 
