@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { NerionError } from '@nerion/backend-core';
 import type { NerionConfig } from '@nerion/config';
 import { askYesNo, formatDuration } from './catalog.js';
-import { isInteractive, llamaBuildCliOverride } from './environment.js';
+import { buildToolEnvironment, isInteractive, llamaBuildCliOverride } from './environment.js';
 
 export interface BuildLlamaReport {
   built: boolean;
@@ -82,6 +82,7 @@ export async function runBuildLlama(
     await engine.buildLlamaCpp({
       prerequisites,
       logFile,
+      env: buildToolEnvironment(),
       cliPath: llamaBuildCliOverride(),
       signal: controller.signal,
       onPhase: (phase) => {

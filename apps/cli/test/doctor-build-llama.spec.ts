@@ -74,9 +74,9 @@ for (let i = 1; i <= 10; i += 1) { console.log('[' + i + '/10] Building CXX obje
     expect(run.status).toBe(0);
     // The bar is redrawn in place: the raw output holds every state, the screen the last one.
     expect(run.stdout).toMatch(
-      /\rbuilding llama\.cpp \[#{2,3}-{21,22}\]  10%( ETA \d+s)? llama\.cpp\/src\/unit1\.cpp\.o/,
+      /\rbuilding llama\.cpp \[#{2,3}-{21,22}\] {2}10%( ETA \d+s)? llama\.cpp\/src\/unit1\.cpp\.o/,
     );
-    expect(run.stdout).toMatch(/building llama\.cpp \[#{12}-{12}\]  50% ETA \d+s llama\.cpp\/src\/unit5\.cpp\.o/);
+    expect(run.stdout).toMatch(/building llama\.cpp \[#{12}-{12}\] {2}50% ETA \d+s llama\.cpp\/src\/unit5\.cpp\.o/);
     const screen = screenLines(run.stdout);
     expect(screen).toContainEqual(expect.stringMatching(/^building llama\.cpp \[#{24}\] 100% llama\.cpp\/src\/unit10/));
     expect(screen.at(-1)).toMatch(

@@ -48,15 +48,15 @@ function fakePackage(options: { bundle?: boolean; unpacked?: boolean } = {}): st
   return packageDirectory;
 }
 
-/** A PATH holding only the named tools (links to the real ones). */
-function pathWith(tools: readonly string[]): string {
+/** An environment whose PATH holds only the named tools (links to the real ones). */
+function pathWith(tools: readonly string[]): NodeJS.ProcessEnv {
   const bin = join(directory, 'bin');
   mkdirSync(bin, { recursive: true });
   for (const tool of tools) {
     const real = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
     symlinkSync(real, join(bin, tool));
   }
-  return bin;
+  return { PATH: bin };
 }
 
 /** The stand-in CLI: logs its argv and the CMake options it was given, prints ninja lines, exits as told. */
@@ -138,14 +138,14 @@ describe('the build options', () => {
 
 describe('checkBuildPrerequisites', () => {
   it('finds the bundle, cmake and a compiler on this machine', () => {
-    const found = checkBuildPrerequisites({ packageDirectory: fakePackage(), path: pathWith(['cmake', 'c++']) });
+    const found = checkBuildPrerequisites({ packageDirectory: fakePackage(), env: pathWith(['cmake', 'c++']) });
     expect(found).toMatchObject({ release: 'v9.9.9', cmake: 'cmake', compiler: 'c++' });
   });
 
   it('refuses without cmake, naming it and the install command, instead of letting node-llama-cpp download it', () => {
     let error: unknown;
     try {
-      checkBuildPrerequisites({ packageDirectory: fakePackage(), path: pathWith(['c++']) });
+      checkBuildPrerequisites({ packageDirectory: fakePackage(), env: pathWith(['c++']) });
     } catch (caught) {
       error = caught;
     }
@@ -157,14 +157,14 @@ describe('checkBuildPrerequisites', () => {
   });
 
   it('refuses without a compiler or cmake, naming both', () => {
-    expect(() => checkBuildPrerequisites({ packageDirectory: fakePackage(), path: pathWith([]) })).toThrow(
+    expect(() => checkBuildPrerequisites({ packageDirectory: fakePackage(), env: pathWith([]) })).toThrow(
       /needs cmake and a C\+\+ compiler \(g\+\+ or clang\+\+\) on PATH/,
     );
   });
 
   it('refuses a node-llama-cpp without its bundled source (it would clone from GitHub)', () => {
     expect(() =>
-      checkBuildPrerequisites({ packageDirectory: fakePackage({ bundle: false }), path: pathWith(['cmake', 'c++']) }),
+      checkBuildPrerequisites({ packageDirectory: fakePackage({ bundle: false }), env: pathWith(['cmake', 'c++']) }),
     ).toThrow(/no bundled llama\.cpp source .*npm i -E node-llama-cpp@3\.21\.1.*never from the network/);
   });
 });
@@ -178,6 +178,7 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
     await buildLlamaCpp({
       prerequisites: prerequisites(packageDirectory),
       logFile,
+      env: { PATH: process.env.PATH },
       cliPath: standInCli(),
       onProgress: (fraction) => progress.push(fraction),
       onPhase: (phase) => phases.push(phase),
@@ -203,6 +204,7 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
     await buildLlamaCpp({
       prerequisites: prerequisites(fakePackage({ unpacked: true })),
       logFile: join(directory, 'build.log'),
+      env: { PATH: process.env.PATH },
       cliPath: standInCli(),
     });
     expect(calls().map((call) => call.argv[1])).toEqual(['build']);
@@ -213,6 +215,7 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
     const failure = buildLlamaCpp({
       prerequisites: prerequisites(fakePackage({ unpacked: true })),
       logFile,
+      env: { PATH: process.env.PATH },
       cliPath: standInCli({ exitCode: 2 }),
     });
     await expect(failure).rejects.toMatchObject({ code: 'BUILD_FAILED', data: { logFile, exitCode: 2 } });
@@ -225,6 +228,7 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
     const building = buildLlamaCpp({
       prerequisites: prerequisites(fakePackage({ unpacked: true })),
       logFile: join(directory, 'build.log'),
+      env: { PATH: process.env.PATH },
       cliPath: standInCli({ hang: true }),
       signal: controller.signal,
       onProgress: (fraction) => {

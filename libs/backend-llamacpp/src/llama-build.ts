@@ -91,11 +91,11 @@ export interface BuildPrerequisites {
 }
 
 /** Whether `command --version` runs (found on PATH and working). */
-function answers(command: string, path: string | undefined): boolean {
+function answers(command: string, env: NodeJS.ProcessEnv | undefined): boolean {
   const result = spawnSync(command, ['--version'], {
     stdio: 'ignore',
     timeout: 10_000,
-    ...(path === undefined ? {} : { env: { ...process.env, PATH: path } }),
+    ...(env === undefined ? {} : { env }),
   });
   return !result.error && result.status === 0;
 }
@@ -106,7 +106,11 @@ function answers(command: string, path: string | undefined): boolean {
  * from GitHub when they are missing; nerion refuses instead, so the build never touches the network.
  */
 export function checkBuildPrerequisites(
-  options: { packageDirectory?: string; /** The PATH to search (default: this process's). */ path?: string } = {},
+  options: {
+    packageDirectory?: string;
+    /** The environment whose PATH is searched (default: this process's, inherited). */
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): BuildPrerequisites {
   const packageDirectory = options.packageDirectory ?? nodeLlamaCppDirectory();
   const bundle = join(packageDirectory, 'llama', 'gitRelease.bundle');
@@ -128,7 +132,7 @@ export function checkBuildPrerequisites(
     );
   }
   const found = (candidates: readonly string[]): string | undefined =>
-    candidates.find((command) => answers(command, options.path));
+    candidates.find((command) => answers(command, options.env));
   const cmake = found(['cmake']);
   const compiler = found(['c++', 'g++', 'clang++']);
   const missing = [...(cmake ? [] : ['cmake']), ...(compiler ? [] : ['a C++ compiler (g++ or clang++)'])];
@@ -150,8 +154,8 @@ export interface BuildLlamaOptions {
   /** Called for each phase: `source` (unpacking the bundle), `build`. */
   onPhase?: (phase: 'source' | 'build') => void;
   signal?: AbortSignal;
-  /** The environment of the build (default: this process's), to which the CMake options are added. */
-  env?: NodeJS.ProcessEnv;
+  /** The environment of the build (the CLI passes its own), to which the CMake options are added. */
+  env: NodeJS.ProcessEnv;
   spawn?: SpawnFunction;
   /** node-llama-cpp's CLI (default: its `dist/cli/cli.js`); tests name a stand-in. */
   cliPath?: string;
@@ -165,7 +169,7 @@ export interface BuildLlamaOptions {
 export async function buildLlamaCpp(options: BuildLlamaOptions): Promise<void> {
   const { prerequisites } = options;
   const cli = options.cliPath ?? join(prerequisites.packageDirectory, 'dist', 'cli', 'cli.js');
-  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+  const env: NodeJS.ProcessEnv = { ...options.env };
   for (const [name, value] of Object.entries(llamaBuildCmakeOptions()))
     env[`NODE_LLAMA_CPP_CMAKE_OPTION_${name}`] = value;
   // node-llama-cpp's source download replaces llama/llama.cpp from the bundle; skip it when already unpacked.
@@ -201,7 +205,7 @@ function runStep(
   env: NodeJS.ProcessEnv,
   argv: string[],
 ): Promise<void> {
-  const spawnFunction = options.spawn ?? (spawn as SpawnFunction);
+  const spawnFunction = options.spawn ?? spawn;
   return new Promise<void>((resolve, reject) => {
     if (options.signal?.aborted) return reject(aborted(options.logFile));
     log.write(`$ node ${argv.join(' ')}\n`);

@@ -120,7 +120,7 @@ describe('resolveConfig', () => {
   it('NERION_LLAMA_BUILD: auto by default, prebuilt when asked, anything else refused naming both values', () => {
     expect(resolveConfig({ env: {} }).llamaCpp.build).toBe('auto');
     expect(resolveConfig({ env: { NERION_LLAMA_BUILD: 'Prebuilt' } }).llamaCpp.build).toBe('prebuilt');
-    const error = configError(() => resolveConfig({ env: { NERION_LLAMA_BUILD: 'openmp' } }));
+    const error = thrown(() => resolveConfig({ env: { NERION_LLAMA_BUILD: 'openmp' } }));
     expect(error.message).toBe('NERION_LLAMA_BUILD must be "auto" or "prebuilt", got "openmp".');
     expect(error.fix).toEqual({ settings: ['NERION_LLAMA_BUILD'] });
   });
