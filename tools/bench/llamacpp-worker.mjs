@@ -49,6 +49,7 @@ process.on('message', async (message) => {
         tg: result.timings.decodeTokensPerSecond,
         promptTokens: result.usage.promptTokens,
         completionTokens: result.usage.completionTokens,
+        totalMs: result.timings.totalMs,
       });
     } else if (message.op === 'close') {
       for (const backend of backends.values()) await backend.close();

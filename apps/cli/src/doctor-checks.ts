@@ -274,7 +274,7 @@ function describeBuild(details: LlamaCppProbeFacts, config: NerionConfig): strin
   if (details.bindings === 'localBuild')
     return 'nerion OpenMP build (nerion doctor --build-llama); NERION_LLAMA_BUILD=prebuilt uses the prebuilt binaries';
   if (config.llamaCpp.build === 'prebuilt') return 'node-llama-cpp prebuilt binaries (NERION_LLAMA_BUILD=prebuilt)';
-  return `node-llama-cpp prebuilt binaries${details.device === 'cpu' ? '; `nerion doctor --build-llama` builds llama.cpp with OpenMP for this CPU' : ''}`;
+  return 'node-llama-cpp prebuilt binaries';
 }
 
 /** "decode 2, prompt 2 threads (measured 2026-11-30 04:50 UTC, load 0.4; cached in …)" from llama_cpp's probe details. */
