@@ -62,7 +62,15 @@ try {
   );
   for (const threads of threadOptions) direct.set(threads, await directContext(threads));
 
-  const backend = createLlamaCppBackend({ model: 'bench', modelPath, gpu: false, contextSize: 2048 });
+  // The prebuilt binaries, as node-llama-cpp's direct calls above use: two llama.cpp builds in one process would
+  // share libraries by soname (nerion's OpenMP build is measured by llamacpp-vs-llamabench.mjs, in its own process).
+  const backend = createLlamaCppBackend({
+    model: 'bench',
+    modelPath,
+    gpu: false,
+    contextSize: 2048,
+    llamaBuild: 'prebuilt',
+  });
   const loadsBefore = llamaCppRuntimeStats().modelLoads;
   const first = await backend.generate({ prompt, maxTokens: 4, temperature: 0 }); // loads the model (timed apart)
   const threadsChosen = (await backend.probe({ timeoutMs: 10_000 })).facts?.threads;

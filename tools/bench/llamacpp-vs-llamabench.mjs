@@ -2,7 +2,16 @@
 // release node-llama-cpp bundles, on the same generated model, interleaved in one run. Not part of CI.
 //
 //   npx tsc -b libs/backend-llamacpp/tsconfig.lib.json && node tools/bench/llamacpp-vs-llamabench.mjs \
-//     [--rounds 3] [--prompt 512] [--decode 64] [--types F16,Q8_0] [--llama-bench /path/to/llama-bench]
+//     [--rounds 3] [--prompt 512] [--decode 64] [--types F16,Q8_0] [--llama-bench /path/to/llama-bench] \
+//     [--builds prebuilt,openmp]
+//
+// --builds: `prebuilt` runs nerion on node-llama-cpp's prebuilt binaries (NERION_LLAMA_BUILD=prebuilt);
+// `openmp` on nerion's opt-in OpenMP build (`nerion doctor --build-llama`), when it exists. Each build's
+// backends run in a worker process of their own (tools/bench/llamacpp-worker.mjs).
+//
+// Decode is compared twice: against llama-bench `tg<M>` (an empty context: the issue's figure) and against
+// `tg<M> @ d<N>` (decode after N tokens already in the context, which is what nerion's decode after the
+// prompt is). The second is the like-for-like ratio.
 //
 // llama-bench: --llama-bench or NERION_LLAMA_BENCH names a binary; otherwise it is built once (~10-20 min on
 // 2 cores) from node_modules/node-llama-cpp/llama/gitRelease.bundle into ~/.cache/nerion/llama-bench/
@@ -14,14 +23,14 @@
 // thread count and at its default settings (thread counts measured on first load, in a fresh cache dir);
 // the ratios nerion ÷ llama-bench's best thread count, and nerion's default ÷ the same. The machine may be
 // shared: the 1-minute load average is printed beside every round, and medians are the headline.
-import { spawn, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeTinyGguf } from '../fixtures/tiny-gguf.mjs';
-import { createLlamaCppBackend, detectCpuBudget } from '../../libs/backend-llamacpp/dist/index.js';
+import { detectCpuBudget } from '../../libs/backend-llamacpp/dist/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
@@ -31,12 +40,14 @@ const { values: args } = parseArgs({
     decode: { type: 'string', default: '64' },
     types: { type: 'string', default: 'F16,Q8_0' },
     'llama-bench': { type: 'string' },
+    builds: { type: 'string', default: 'prebuilt,openmp' },
   },
 });
 const rounds = Number(args.rounds);
 const promptTokens = Number(args.prompt);
 const decodeTokens = Number(args.decode);
 const types = args.types.split(',');
+const builds = args.builds.split(',');
 const cacheRoot = process.env.NERION_BENCH_CACHE ?? join(homedir(), '.cache', 'nerion', 'llama-bench');
 const usable = detectCpuBudget().usable;
 const threadCounts = Array.from({ length: Math.max(1, usable) }, (_, index) => index + 1);
@@ -93,9 +104,12 @@ async function ensureModel(type) {
 
 let llamaBenchBuild;
 
-/** One llama-bench run (-r 1 after its own warm-up): tokens/s of pp<prompt> or tg<decode> at `threads`. */
+/** One llama-bench run (-r 1 after its own warm-up): tokens/s of pp<prompt>, tg<decode>, or tg<decode> @ d<prompt> at `threads`. */
 function llamaBench(binary, model, threads, test) {
-  const testArgs = test === 'pp' ? ['-p', String(promptTokens), '-n', '0'] : ['-p', '0', '-n', String(decodeTokens)];
+  const testArgs =
+    test === 'pp'
+      ? ['-p', String(promptTokens), '-n', '0']
+      : ['-p', '0', '-n', String(decodeTokens), ...(test === 'tgd' ? ['-d', String(promptTokens)] : [])];
   return new Promise((resolvePromise, reject) => {
     const child = spawn(binary, ['-m', model, '-t', String(threads), ...testArgs, '-r', '1', '-o', 'json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,16 +134,6 @@ function llamaBench(binary, model, threads, test) {
 /** A prompt of `promptTokens` tokens for the byte-level fixture vocabulary (one token per byte; a plain prompt gets no BOS). */
 const promptText = 'x'.repeat(promptTokens);
 
-async function nerionRun(backend) {
-  const result = await backend.generate({ prompt: promptText, maxTokens: decodeTokens, temperature: 0 });
-  return {
-    pp: result.timings.promptTokensPerSecond,
-    tg: result.timings.decodeTokensPerSecond,
-    promptTokens: result.usage.promptTokens,
-    completionTokens: result.usage.completionTokens,
-  };
-}
-
 const settle = () => new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
 
 const binary = ensureLlamaBench();
@@ -143,53 +147,80 @@ const summary = [];
 for (const type of types) {
   const model = await ensureModel(type);
   console.log(`\n== ${type}: ${model} (${(statSync(model).size / 2 ** 20).toFixed(0)} MiB)`);
-  const tuningCache = mkdtempSync(join(tmpdir(), 'nerion-bench-threads-'));
-  const backends = new Map();
-  for (const threads of threadCounts)
-    backends.set(
-      `nerion t=${threads}`,
-      createLlamaCppBackend({ model: `t${threads}`, modelPath: model, gpu: false, threads }),
+  const tuningCaches = [];
+  /** One worker per build: its backends at each thread count and at the defaults (measured on first load). */
+  const workers = [];
+  for (const build of builds) {
+    const child = fork(join(root, 'tools/bench/llamacpp-worker.mjs'), {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let waiting;
+    child.on('message', (message) => {
+      const pending = waiting;
+      waiting = undefined;
+      if (message.op === 'error') pending?.reject(new Error(`worker (${build}): ${message.message}`));
+      else pending?.resolve(message);
+    });
+    child.on('exit', (code) => waiting?.reject(new Error(`worker (${build}) exited ${code}`)));
+    const ask = (message) =>
+      new Promise((resolvePromise, reject) => {
+        waiting = { resolve: resolvePromise, reject };
+        child.send(message);
+      });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'nerion-bench-threads-'));
+    tuningCaches.push(cacheDir);
+    const started = performance.now();
+    const ready = await ask({
+      op: 'init',
+      model,
+      build: build === 'openmp' ? 'auto' : 'prebuilt',
+      threadCounts,
+      cacheDir,
+    });
+    const facts = ready.facts;
+    if (build === 'openmp' && facts.bindings !== 'localBuild') {
+      console.log('openmp: no OpenMP build here (`nerion doctor --build-llama` makes one); skipped');
+      child.send({ op: 'close' });
+      continue;
+    }
+    const name = build === 'openmp' ? 'nerion+omp' : 'nerion';
+    console.log(
+      `${name} default: decode ${facts.threads} threads, prompt ${facts.promptThreads} (bindings ${facts.bindings}; measured on first load in ${((performance.now() - started) / 1000).toFixed(1)} s incl. the load, load ${facts.threadsMeasuredLoadAverage?.toFixed(2)}; samples ${JSON.stringify(facts.threadSamples?.map((sample) => [sample.threads, Math.round(sample.promptTokensPerSecond), Math.round(sample.decodeTokensPerSecond)]))} [threads, pp, tg])`,
     );
-  // nerion's defaults: thread counts measured on this first load (a fresh cache dir), like a first `nerion plan`.
-  const defaults = createLlamaCppBackend({
-    model: 'default',
-    modelPath: model,
-    gpu: false,
-    threadCacheDir: tuningCache,
-  });
-  backends.set('nerion default', defaults);
-  const started = performance.now();
-  await nerionRun(defaults); // loads the model and measures the thread counts (reported below)
-  const details = (await defaults.probe({ timeoutMs: 10_000 })).facts;
-  console.log(
-    `nerion default: decode ${details.threads} threads, prompt ${details.promptThreads} (measured on first load in ${((performance.now() - started) / 1000).toFixed(1)} s incl. the load and one run, load ${details.threadsMeasuredLoadAverage?.toFixed(2)}; samples ${JSON.stringify(details.threadSamples?.map((s) => [s.threads, Math.round(s.promptTokensPerSecond), Math.round(s.decodeTokensPerSecond)]))} [threads, pp, tg])`,
-  );
-  for (const backend of backends.values())
-    if (backend !== defaults) await backend.generate({ prompt: 'x'.repeat(16), maxTokens: 2, temperature: 0 }); // warm-up
+    workers.push({ name, child, ask });
+  }
 
   const samples = {};
   // Each sample is printed as it is taken, so a run cut short (a busy machine is slow) still leaves figures.
   const add = (label, test, value) => {
-    (samples[label] ??= { pp: [], tg: [] })[test].push(value);
-    console.log(`  ${label} ${test}: ${value.toFixed(1)} tok/s (load ${load()})`);
+    (samples[label] ??= { pp: [], tg: [], tgd: [] })[test].push(value);
+    console.log(
+      `  ${label} ${test === 'tgd' ? `tg@d${promptTokens}` : test}: ${value.toFixed(1)} tok/s (load ${load()})`,
+    );
   };
   const variants = [
     ...threadCounts.flatMap((threads) =>
-      ['pp', 'tg'].map((test) => ({
-        label: `llama-bench t=${threads}`,
+      ['pp', 'tg', 'tgd'].map((test) => ({
         run: async () => add(`llama-bench t=${threads}`, test, await llamaBench(binary, model, threads, test)),
       })),
     ),
-    ...[...backends].map(([label, backend]) => ({
-      label,
-      run: async () => {
-        const result = await nerionRun(backend);
-        if (Math.abs(result.promptTokens - promptTokens) > 1)
-          throw new Error(`prompt was ${result.promptTokens} tokens, not ${promptTokens}`);
-        add(label, 'pp', result.pp);
-        if (result.completionTokens >= Math.min(16, decodeTokens)) add(label, 'tg', result.tg);
-      },
-    })),
+    ...workers.flatMap((worker) =>
+      [...threadCounts.map((threads) => `t=${threads}`), 'default'].map((label) => ({
+        run: async () => {
+          const result = await worker.ask({ op: 'run', label, prompt: promptText, maxTokens: decodeTokens });
+          if (Math.abs(result.promptTokens - promptTokens) > 1)
+            throw new Error(`prompt was ${result.promptTokens} tokens, not ${promptTokens}`);
+          add(`${worker.name} ${label}`, 'pp', result.pp);
+          if (result.completionTokens >= Math.min(16, decodeTokens)) add(`${worker.name} ${label}`, 'tgd', result.tg);
+          // Decode from a one-token prompt: llama-bench's tg (an empty context). Tokens ÷ the whole call, so the
+          // prompt's one step counts against nerion (the backend's own decode rate needs a first text part, and
+          // random weights over a byte vocabulary may emit none).
+          const empty = await worker.ask({ op: 'run', label, prompt: 'x', maxTokens: decodeTokens });
+          if (empty.completionTokens >= Math.min(16, decodeTokens))
+            add(`${worker.name} ${label}`, 'tg', empty.completionTokens / (empty.totalMs / 1000));
+        },
+      })),
+    ),
   ];
   for (let round = 0; round < rounds; round += 1) {
     const before = load();
@@ -199,42 +230,51 @@ for (const type of types) {
     }
     console.log(`round ${round + 1}/${rounds}: load average ${before} → ${load()}`);
   }
+  for (const worker of workers) worker.child.send({ op: 'close' });
 
   const medians = Object.fromEntries(
-    Object.entries(samples).map(([label, { pp, tg }]) => [
+    Object.entries(samples).map(([label, { pp, tg, tgd }]) => [
       label,
-      { pp: median(pp), tg: median(tg), ppAll: pp, tgAll: tg },
+      { pp: median(pp), tg: median(tg), tgd: tgd.length ? median(tgd) : undefined, ppAll: pp, tgAll: tg, tgdAll: tgd },
     ]),
   );
-  for (const [label, { pp, tg, ppAll, tgAll }] of Object.entries(medians))
+  for (const [label, { pp, tg, tgd, ppAll, tgAll, tgdAll }] of Object.entries(medians))
     console.log(
-      `${label.padEnd(16)} pp${promptTokens} ${fmt(pp).padStart(7)} tok/s [${ppAll.map((v) => v.toFixed(0)).join(' ')}]   tg${decodeTokens} ${fmt(tg).padStart(6)} tok/s [${tgAll.map((v) => v.toFixed(1)).join(' ')}]`,
+      `${label.padEnd(20)} pp${promptTokens} ${fmt(pp).padStart(7)} [${ppAll.map((v) => v.toFixed(0)).join(' ')}]   tg${decodeTokens} ${fmt(tg).padStart(6)} [${tgAll.map((v) => v.toFixed(1)).join(' ')}]` +
+        (tgd === undefined
+          ? ''
+          : `   tg${decodeTokens}@d${promptTokens} ${fmt(tgd).padStart(6)} [${tgdAll.map((v) => v.toFixed(1)).join(' ')}]`),
     );
   const benchLabels = threadCounts.map((threads) => `llama-bench t=${threads}`);
-  const bestTg = benchLabels.reduce((a, b) => (medians[b].tg > medians[a].tg ? b : a));
-  const bestPp = benchLabels.reduce((a, b) => (medians[b].pp > medians[a].pp ? b : a));
-  const same = (label) => medians[label.replace('llama-bench', 'nerion')];
-  const ratios = {
-    type,
-    decodeDefault: medians['nerion default'].tg / medians[bestTg].tg,
-    promptDefault: medians['nerion default'].pp / medians[bestPp].pp,
-    decodeSameThreads: same(bestTg).tg / medians[bestTg].tg,
-    promptSameThreads: same(bestPp).pp / medians[bestPp].pp,
-  };
-  console.log(
-    `decode: nerion default ÷ llama-bench best (${bestTg}) ${ratios.decodeDefault.toFixed(2)} (target ≥ 0.9); ` +
-      `nerion at the same threads ÷ it ${ratios.decodeSameThreads.toFixed(2)}`,
-  );
-  console.log(
-    `prompt: nerion default ÷ llama-bench best (${bestPp}) ${ratios.promptDefault.toFixed(2)} (target ≥ 0.8); ` +
-      `nerion at the same threads ÷ it ${ratios.promptSameThreads.toFixed(2)}`,
-  );
-  summary.push(ratios);
-  for (const backend of backends.values()) await backend.close();
-  rmSync(tuningCache, { recursive: true, force: true });
+  const best = (rate) => benchLabels.reduce((a, b) => (medians[b][rate] > medians[a][rate] ? b : a));
+  const bestTg = best('tg');
+  const bestTgd = best('tgd');
+  const bestPp = best('pp');
+  for (const worker of workers) {
+    const mine = (label) => medians[`${worker.name} ${label}`];
+    const ratios = {
+      type,
+      build: worker.name,
+      decodeDefault: mine('default').tg / medians[bestTg].tg,
+      decodeDefaultDepth: mine('default').tgd / medians[bestTgd].tgd,
+      promptDefault: mine('default').pp / medians[bestPp].pp,
+      decodeSameThreadsDepth: mine(bestTgd.replace('llama-bench ', '')).tgd / medians[bestTgd].tgd,
+      promptSameThreads: mine(bestPp.replace('llama-bench ', '')).pp / medians[bestPp].pp,
+    };
+    console.log(
+      `${worker.name} decode: default ÷ llama-bench best tg${decodeTokens} (${bestTg}) ${ratios.decodeDefault.toFixed(2)} (target ≥ 0.9); ` +
+        `÷ best tg${decodeTokens}@d${promptTokens} (${bestTgd}, like for like) ${ratios.decodeDefaultDepth.toFixed(2)}; same threads ÷ it ${ratios.decodeSameThreadsDepth.toFixed(2)}`,
+    );
+    console.log(
+      `${worker.name} prompt: default ÷ llama-bench best pp${promptTokens} (${bestPp}) ${ratios.promptDefault.toFixed(2)} (target ≥ 0.8); ` +
+        `same threads ÷ it ${ratios.promptSameThreads.toFixed(2)}`,
+    );
+    summary.push(ratios);
+  }
+  for (const cacheDir of tuningCaches) rmSync(cacheDir, { recursive: true, force: true });
 }
 console.log(`\nsummary (load average now ${load()}):`);
 for (const r of summary)
   console.log(
-    `${r.type.padEnd(5)} decode default ${r.decodeDefault.toFixed(2)}, same threads ${r.decodeSameThreads.toFixed(2)}; prompt default ${r.promptDefault.toFixed(2)}, same threads ${r.promptSameThreads.toFixed(2)}`,
+    `${r.type.padEnd(5)} ${r.build.padEnd(10)} decode default ÷ tg ${r.decodeDefault.toFixed(2)}, ÷ tg@depth ${r.decodeDefaultDepth.toFixed(2)} (same threads ${r.decodeSameThreadsDepth.toFixed(2)}); prompt default ${r.promptDefault.toFixed(2)} (same threads ${r.promptSameThreads.toFixed(2)})`,
   );

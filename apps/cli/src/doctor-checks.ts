@@ -26,7 +26,7 @@ import { createBackendRegistry } from './backends/index.js';
 import { baseUrlFor, endpointsFor, loadCatalogForConfig } from './catalog.js';
 import { colorsFor, type Colors } from './colors.js';
 
-export type CheckName = 'configured' | 'reachable' | 'model' | 'strict_json' | 'threads';
+export type CheckName = 'configured' | 'reachable' | 'model' | 'strict_json' | 'threads' | 'llama_build';
 
 export interface DoctorCheck {
   check: CheckName;
@@ -87,6 +87,7 @@ export function describeSettings(config: NerionConfig): DoctorSetting[] {
     NERION_MODEL_CATALOG: config.catalogPath,
     NERION_CACHE_DIR: config.cacheDir,
     NERION_LLAMA_THREADS: config.llamaCpp.threads,
+    NERION_LLAMA_BUILD: config.sources.NERION_LLAMA_BUILD ? config.llamaCpp.build : undefined,
     NERION_PYTHON: config.exllama.python,
     NERION_VLLM_COMMAND: config.vllm.command,
     NERION_SERVER_START_TIMEOUT:
@@ -251,6 +252,7 @@ async function checkBackend(
         const after = await instance.probe({ timeoutMs: Math.min(timeoutMs, 5000) });
         if (after.facts) facts = after.facts;
         checks.push({ check: 'threads', ok: true, detail: describeThreads(after.facts ?? {}) });
+        checks.push({ check: 'llama_build', ok: true, detail: describeBuild(after.facts ?? {}, config) });
       }
     } catch (error) {
       const code = NerionError.isInstance(error) ? ` [${error.code}]` : '';
@@ -265,6 +267,14 @@ async function checkBackend(
   } finally {
     await instance.close();
   }
+}
+
+/** Which llama.cpp binaries run the model, and how to switch. */
+function describeBuild(details: LlamaCppProbeFacts, config: NerionConfig): string {
+  if (details.bindings === 'localBuild')
+    return 'nerion OpenMP build (nerion doctor --build-llama); NERION_LLAMA_BUILD=prebuilt uses the prebuilt binaries';
+  if (config.llamaCpp.build === 'prebuilt') return 'node-llama-cpp prebuilt binaries (NERION_LLAMA_BUILD=prebuilt)';
+  return 'node-llama-cpp prebuilt binaries';
 }
 
 /** "decode 2, prompt 2 threads (measured 2026-11-30 04:50 UTC, load 0.4; cached in …)" from llama_cpp's probe details. */

@@ -39,3 +39,17 @@ export function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boole
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
   return stream.isTTY === true && process.env.TERM !== 'dumb';
 }
+
+/**
+ * NERION_LLAMA_BUILD_CLI: a stand-in for node-llama-cpp's CLI in `nerion doctor --build-llama` (a test seam,
+ * documented in docs/development.md: the real build takes 10–60 minutes and cannot run in the test suite).
+ */
+/** The environment a build tool runs with (`nerion doctor --build-llama`): this process's, as it is. */
+export function buildToolEnvironment(): NodeJS.ProcessEnv {
+  return process.env;
+}
+
+export function llamaBuildCliOverride(): string | undefined {
+  const value = process.env.NERION_LLAMA_BUILD_CLI;
+  return value === undefined || value === '' ? undefined : value;
+}

@@ -42,6 +42,8 @@ describe('nerion doctor (built binary; real llama.cpp on the tiny GGUF fixture, 
         NERION_CODER_MODEL: 'qwen2.5-coder',
         LLAMA_CPP_MODEL_PATH: fixturePaths().tinyLlama,
         NERION_LLAMA_THREADS: '1',
+        // The same binaries here and in CI, whether or not `doctor --build-llama` made a build on this machine.
+        NERION_LLAMA_BUILD: 'prebuilt',
       }),
       timeoutMs: 120_000,
     });
@@ -56,7 +58,11 @@ describe('nerion doctor (built binary; real llama.cpp on the tiny GGUF fixture, 
       ['model', true],
       ['strict_json', true],
       ['threads', true],
+      ['llama_build', true],
     ]);
+    expect(llama.checks.find((check) => check.check === 'llama_build')?.detail).toBe(
+      'node-llama-cpp prebuilt binaries (NERION_LLAMA_BUILD=prebuilt)',
+    );
     expect(llama.checks.find((check) => check.check === 'strict_json')?.detail).toMatch(/^constrained decoding: \{/);
     expect(llama.checks.find((check) => check.check === 'threads')?.detail).toBe('1 thread (NERION_LLAMA_THREADS)');
     const ollama = report.backends.find((backend) => backend.backend === 'ollama')!;

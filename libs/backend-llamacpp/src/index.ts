@@ -1,5 +1,10 @@
 export { createLlamaCppBackend, type LlamaCppBackendSettings, type LlamaCppProbeFacts } from './llama-cpp-backend.js';
-export { llamaCppRuntimeStats, detectMemoryLimitBytes, type LlamaCppRuntimeStats } from './llama-runtime.js';
+export {
+  llamaCppRuntimeStats,
+  detectMemoryLimitBytes,
+  llamaBindingsInUse,
+  type LlamaCppRuntimeStats,
+} from './llama-runtime.js';
 export { chooseThreadCount, detectCpuBudget, type CpuBudget } from './thread-count.js';
 export type { GgufSummary } from './model-file.js';
 export {
@@ -9,3 +14,13 @@ export {
   type ThreadChoice,
   type ThreadSample,
 } from './thread-tuning.js';
+export {
+  buildLlamaCpp,
+  checkBuildPrerequisites,
+  describeLlamaBuild,
+  llamaBuildCmakeOptions,
+  parseBuildProgress,
+  type BuildLlamaOptions,
+  type BuildPrerequisites,
+  type LlamaBuildSetting,
+} from './llama-build.js';

@@ -38,6 +38,7 @@ import type {
 } from 'node-llama-cpp';
 import { Mutex } from './mutex.js';
 import { ModelLease, checkModelFile, sharedLlama, type GpuSetting, type LoadedModel } from './llama-runtime.js';
+import type { LlamaBuildSetting } from './llama-build.js';
 import { checkGgufMagic, checkModelPath, readGgufSummary, type GgufSummary } from './model-file.js';
 import { chooseThreadCount, detectCpuBudget, type CpuBudget } from './thread-count.js';
 import {
@@ -102,6 +103,11 @@ export interface LlamaCppBackendSettings {
   tuneThreads?: boolean;
   /** `'auto'` (default): a GPU when node-llama-cpp finds one, else the CPU. `false`: CPU only. */
   gpu?: 'auto' | false;
+  /**
+   * Which llama.cpp binaries (NERION_LLAMA_BUILD). `'auto'` (default): nerion's OpenMP build when
+   * `nerion doctor --build-llama` made one, else node-llama-cpp's prebuilt binaries; `'prebuilt'`: always those.
+   */
+  llamaBuild?: LlamaBuildSetting;
   /** Context window in tokens. Default: the model's trained context length, at most 8192. */
   contextSize?: number;
   /** Memory the weights may take (bytes); default: physical memory or the cgroup limit, whichever is smaller. */
@@ -180,6 +186,7 @@ class LlamaCppBackend implements CoderBackend {
           path: settings.modelPath,
           label: settings.model,
           gpu: this.gpu,
+          build: settings.llamaBuild ?? 'auto',
           memoryLimitBytes: settings.memoryLimitBytes,
         })
       : undefined;
@@ -240,7 +247,7 @@ class LlamaCppBackend implements CoderBackend {
   private async probeUnbounded(deadline: number): Promise<ProbeResult<LlamaCppProbeFacts>> {
     // llama.cpp's first start in a process takes ~1 s (longer on a busy machine): start it now, but let the
     // file checks answer the probe when the bindings are still starting at the deadline.
-    const starting = sharedLlama(this.gpu);
+    const starting = sharedLlama(this.gpu, this.settings.llamaBuild ?? 'auto');
     let summary: GgufSummary;
     const current = this.lease?.current;
     if (current) summary = current.summary;

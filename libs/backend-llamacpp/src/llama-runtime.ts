@@ -20,6 +20,7 @@ import {
   readGgufSummary,
   type GgufSummary,
 } from './model-file.js';
+import { llamaBuildGetLlamaOptions, type LlamaBuildSetting } from './llama-build.js';
 
 export type GpuSetting = 'auto' | false;
 
@@ -36,6 +37,7 @@ interface ModelEntry {
   key: string;
   path: string;
   gpu: GpuSetting;
+  build: LlamaBuildSetting;
   refs: number;
   /** Model names (labels) served from this file, with how many leases use each. */
   labels: Map<string, number>;
@@ -68,9 +70,13 @@ export function llamaCppRuntimeStats(): LlamaCppRuntimeStats {
   };
 }
 
-/** The shared Llama for a GPU setting. `gpu: 'auto'` uses a GPU when node-llama-cpp finds one, else the CPU. */
-export function sharedLlama(gpu: GpuSetting): Promise<Llama> {
-  const key = String(gpu);
+/**
+ * The shared Llama for a GPU setting. `gpu: 'auto'` uses a GPU when node-llama-cpp finds one, else the CPU.
+ * `build: 'auto'` loads nerion's OpenMP build of llama.cpp when `nerion doctor --build-llama` made one
+ * (llama-build.ts), else node-llama-cpp's prebuilt binaries; `'prebuilt'` always the prebuilt ones.
+ */
+export function sharedLlama(gpu: GpuSetting, build: LlamaBuildSetting = 'auto'): Promise<Llama> {
+  const key = `${String(gpu)}/${build}`;
   let pending = llamas.get(key);
   if (!pending) {
     pending = (async () => {
@@ -86,7 +92,13 @@ export function sharedLlama(gpu: GpuSetting): Promise<Llama> {
       }
       try {
         // maxThreads 0: the backend always passes its own thread count, and a user's override is honoured as given.
-        return await engine.getLlama({ gpu, maxThreads: 0, logLevel: engine.LlamaLogLevel.error, progressLogs: false });
+        return await engine.getLlama({
+          gpu,
+          maxThreads: 0,
+          logLevel: engine.LlamaLogLevel.error,
+          progressLogs: false,
+          ...llamaBuildGetLlamaOptions(build),
+        });
       } catch (error) {
         throw new NerionError(
           'BINDINGS_UNAVAILABLE',
@@ -99,6 +111,11 @@ export function sharedLlama(gpu: GpuSetting): Promise<Llama> {
     pending.catch(() => llamas.delete(key)); // a failed start is retried by the next caller; the caller still gets the error
   }
   return pending;
+}
+
+/** Which binaries node-llama-cpp loads on the CPU for a build setting: `localBuild` (nerion's) or `prebuilt`. */
+export async function llamaBindingsInUse(build: LlamaBuildSetting = 'auto'): Promise<string> {
+  return (await sharedLlama(false, build)).buildType;
 }
 
 /** Memory this process may use: the smaller of physical memory and a cgroup limit. */
@@ -123,6 +140,8 @@ export interface LeaseOptions {
   path: string;
   label: string;
   gpu: GpuSetting;
+  /** Which llama.cpp binaries (default 'auto'). */
+  build?: LlamaBuildSetting;
   /** Memory budget for the weights; defaults to detectMemoryLimitBytes(). */
   memoryLimitBytes?: number;
 }
@@ -139,10 +158,11 @@ export class ModelLease {
 
   static acquire(options: LeaseOptions): ModelLease {
     const path = resolve(options.path);
-    const key = `${options.gpu}\u0000${path}`;
+    const build = options.build ?? 'auto';
+    const key = `${options.gpu}\u0000${build}\u0000${path}`;
     let entry = models.get(key);
     if (!entry) {
-      entry = { key, path, gpu: options.gpu, refs: 0, labels: new Map(), loading: undefined, loaded: undefined };
+      entry = { key, path, gpu: options.gpu, build, refs: 0, labels: new Map(), loading: undefined, loaded: undefined };
       models.set(key, entry);
     }
     entry.refs += 1;
@@ -242,7 +262,7 @@ export async function checkModelFile(
 async function loadModel(entry: ModelEntry, label: string, memoryLimitBytes: number | undefined): Promise<LoadedModel> {
   const started = performance.now();
   await checkModelPath(entry.path, label); // a missing file is reported before llama.cpp is started
-  const llama = await sharedLlama(entry.gpu);
+  const llama = await sharedLlama(entry.gpu, entry.build);
   const { summary, insights } = await checkModelFile(entry.path, label, llama, memoryLimitBytes);
   counters.modelLoads += 1;
   let model: LlamaModel;

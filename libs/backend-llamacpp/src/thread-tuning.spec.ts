@@ -25,6 +25,7 @@ import {
   tuneThreads,
 } from './thread-tuning.js';
 import { detectCpuBudget } from './thread-count.js';
+import { sharedLlama } from './llama-runtime.js';
 
 jest.setTimeout(60_000);
 
@@ -179,7 +180,8 @@ describe('thread tuning on a real model file (node-llama-cpp on the generated GG
   });
 
   it('a cached entry with different prompt and decode counts is used as given (decode 1, prompt 2)', async () => {
-    const llama = await getLlama({ gpu: false, maxThreads: 0 });
+    // The key names the binaries the backend loads (prebuilt, or nerion's OpenMP build where one was made).
+    const llama = await sharedLlama(false);
     const key = await threadCacheKey(modelPath, machineIdentity(llama, detectCpuBudget().usable));
     const entry = {
       path: modelPath,

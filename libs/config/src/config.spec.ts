@@ -117,6 +117,14 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ env: { NERION_CODER_AUTO: '1', NERION_AUTOSTART_EXL: '1' } }).allowNetwork).toBe(false);
   });
 
+  it('NERION_LLAMA_BUILD: auto by default, prebuilt when asked, anything else refused naming both values', () => {
+    expect(resolveConfig({ env: {} }).llamaCpp.build).toBe('auto');
+    expect(resolveConfig({ env: { NERION_LLAMA_BUILD: 'Prebuilt' } }).llamaCpp.build).toBe('prebuilt');
+    const error = thrown(() => resolveConfig({ env: { NERION_LLAMA_BUILD: 'openmp' } }));
+    expect(error.message).toBe('NERION_LLAMA_BUILD must be "auto" or "prebuilt", got "openmp".');
+    expect(error.fix).toEqual({ settings: ['NERION_LLAMA_BUILD'] });
+  });
+
   it('rejects malformed URLs, checksums and thread counts with the fix in the message', () => {
     const badUrl = thrown(() => resolveConfig({ env: { NERION_CODER_BASE_URL: 'localhost:11434' } }));
     expect(badUrl.message).toContain('http://');

@@ -35,6 +35,7 @@ export const CONFIG_VARIABLES = [
   'NERION_CACHE_DIR',
   // Extras, documented in docs/configuration.md:
   'NERION_LLAMA_THREADS',
+  'NERION_LLAMA_BUILD',
   'NERION_PYTHON',
   'NERION_VLLM_COMMAND',
   'NERION_SERVER_START_TIMEOUT',
@@ -126,6 +127,8 @@ export interface NerionConfig {
     readonly modelUrl: string | undefined;
     readonly modelSha256: string | undefined;
     readonly threads: number | undefined;
+    /** NERION_LLAMA_BUILD: `auto` (nerion's OpenMP build when `nerion doctor --build-llama` made one) or `prebuilt`. */
+    readonly build: 'auto' | 'prebuilt';
   };
   /** `python`: NERION_PYTHON when set; undefined lets the exllamav2 backend apply its own default (`python3`). */
   readonly exllama: { readonly modelDir: string | undefined; readonly python: string | undefined };
@@ -366,6 +369,14 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
   if (modelUrl !== undefined)
     parseBaseUrl(modelUrl, { name: 'LLAMA_CPP_MODEL_URL', example: 'https://host/model.gguf' });
   const threadsRaw = text('NERION_LLAMA_THREADS');
+  const llamaBuildRaw = text('NERION_LLAMA_BUILD')?.trim().toLowerCase();
+  if (llamaBuildRaw !== undefined && llamaBuildRaw !== 'auto' && llamaBuildRaw !== 'prebuilt') {
+    throw new NerionError(
+      'CONFIG_INVALID',
+      `NERION_LLAMA_BUILD must be "auto" or "prebuilt", got "${llamaBuildRaw}".`,
+      { fix: { settings: ['NERION_LLAMA_BUILD'] } },
+    );
+  }
   const commandRaw = text('NERION_VLLM_COMMAND');
   const size = (name: ConfigVariable): number | undefined => {
     const raw = text(name);
@@ -401,6 +412,7 @@ export function resolveConfig(input: ResolveConfigInput = {}): NerionConfig {
       modelUrl,
       modelSha256: sha,
       threads: threadsRaw === undefined ? undefined : parsePositiveInteger(threadsRaw, 'NERION_LLAMA_THREADS'),
+      build: llamaBuildRaw === 'prebuilt' ? 'prebuilt' : 'auto',
     },
     exllama: { modelDir: pathValue('EXLLAMA_MODEL_DIR'), python: text('NERION_PYTHON') },
     vllm: {

@@ -63,6 +63,7 @@ export function llamaCppSettingsFromConfig(model: string, config: NerionConfig):
     model,
     modelPath,
     threadCacheDir: config.cacheDir,
+    llamaBuild: config.llamaCpp.build,
     ...(config.llamaCpp.threads !== undefined ? { threads: config.llamaCpp.threads } : {}),
   };
 }

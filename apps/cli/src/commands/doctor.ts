@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { NerionError, terminalSafe } from '@nerion/backend-core';
 import { NerionCommand } from '../base-command.js';
+import type { BuildLlamaReport } from '../build-llama.js';
 import { renderDoctorReport, runDoctor, type DoctorReport } from '../doctor-checks.js';
 
 export default class Doctor extends NerionCommand {
@@ -11,16 +12,27 @@ export default class Doctor extends NerionCommand {
     '<%= config.bin %> doctor',
     '<%= config.bin %> doctor --json',
     'NERION_CODER_BACKEND=llama_cpp LLAMA_CPP_MODEL_PATH=./model.gguf <%= config.bin %> doctor',
+    '<%= config.bin %> doctor --build-llama',
   ];
   static override flags = {
     backend: Flags.string({ summary: 'The backend to treat as selected (overrides NERION_CODER_BACKEND).' }),
     model: Flags.string({ summary: 'The model to check (overrides NERION_CODER_MODEL).' }),
     timeout: Flags.integer({ summary: 'Seconds allowed for each strict-JSON check.', default: 20, min: 1 }),
+    'build-llama': Flags.boolean({
+      summary: 'Build llama.cpp with OpenMP from node-llama-cpp’s bundled source (opt-in; 10–60 minutes), then check.',
+      description:
+        'Needs cmake and a C++ compiler on PATH; downloads nothing. The build is used by llama_cpp from then on (NERION_LLAMA_BUILD=prebuilt goes back). See docs/decisions/0004-llama-openmp-build.md.',
+    }),
+    yes: Flags.boolean({ char: 'y', summary: 'With --build-llama: start the build without asking.' }),
   };
 
-  async run(): Promise<DoctorReport> {
+  async run(): Promise<DoctorReport | BuildLlamaReport> {
     const { flags } = await this.parse(Doctor);
     const config = this.resolveConfig({ backend: flags.backend, model: flags.model });
+    if (flags['build-llama']) {
+      const { runBuildLlama } = await import('../build-llama.js');
+      return runBuildLlama(config, { yes: flags.yes, log: (line) => this.logToStderr(line) });
+    }
     const report = await runDoctor(config, { timeoutMs: flags.timeout * 1000 });
     if (!this.jsonEnabled()) this.log(renderDoctorReport(report));
     const selected = report.backends.find((backend) => backend.selected);

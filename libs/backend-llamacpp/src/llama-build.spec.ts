@@ -1,0 +1,245 @@
+/**
+ * The opt-in llama.cpp build (issue #16). The real build compiles for 10–60 minutes, so these tests run
+ * buildLlamaCpp against a stand-in for node-llama-cpp's CLI: a real Node script, run as a real child process
+ * in its own process group, that prints what ninja prints and starts a long-lived "compiler" of its own.
+ * The prerequisite checks run real `cmake --version` / `c++ --version` through a PATH the test controls.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NerionError, isProcessAlive } from '@nerion/backend-core';
+import {
+  buildLlamaCpp,
+  checkBuildPrerequisites,
+  llamaBuildCmakeOptions,
+  llamaBuildGetLlamaOptions,
+  parseBuildProgress,
+  type BuildPrerequisites,
+} from './llama-build.js';
+import { llamaBindingsInUse } from './llama-runtime.js';
+
+let directory: string;
+beforeEach(() => {
+  directory = mkdtempSync(join(tmpdir(), 'nerion-llama-build-'));
+});
+afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+function fakePackage(options: { bundle?: boolean; unpacked?: boolean } = {}): string {
+  const packageDirectory = join(directory, 'node-llama-cpp');
+  mkdirSync(join(packageDirectory, 'llama'), { recursive: true });
+  if (options.bundle !== false) {
+    writeFileSync(join(packageDirectory, 'llama', 'gitRelease.bundle'), 'bundle');
+    writeFileSync(join(packageDirectory, 'llama', 'binariesGithubRelease.json'), '{"release":"v9.9.9"}');
+  }
+  if (options.unpacked) {
+    mkdirSync(join(packageDirectory, 'llama', 'llama.cpp', '.git'), { recursive: true });
+    writeFileSync(join(packageDirectory, 'llama', 'llama.cpp.info.json'), '{}');
+  }
+  return packageDirectory;
+}
+
+/** An environment whose PATH holds only the named tools (links to the real ones). */
+function pathWith(tools: readonly string[]): NodeJS.ProcessEnv {
+  const bin = join(directory, 'bin');
+  mkdirSync(bin, { recursive: true });
+  for (const tool of tools) {
+    const real = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+    symlinkSync(real, join(bin, tool));
+  }
+  return { PATH: bin };
+}
+
+/** The stand-in CLI: logs its argv and the CMake options it was given, prints ninja lines, exits as told. */
+function standInCli(options: { exitCode?: number; hang?: boolean } = {}): string {
+  const script = join(directory, 'stand-in-cli.mjs');
+  writeFileSync(
+    script,
+    `import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+const options = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('NODE_LLAMA_CPP_CMAKE_OPTION_')));
+appendFileSync(${JSON.stringify(join(directory, 'calls.jsonl'))}, JSON.stringify({ argv: process.argv.slice(2), options }) + '\\n');
+if (process.argv[3] === 'download') { console.log('Cloned ggml-org/llama.cpp (local bundle)'); process.exit(0); }
+for (let i = 1; i <= 4; i += 1) console.log('[' + i + '/4] Building CXX object src/file' + i + '.cpp.o');
+${
+  options.hang
+    ? `const compiler = spawn('sleep', ['60'], { stdio: 'ignore' });
+appendFileSync(${JSON.stringify(join(directory, 'compiler.pid'))}, String(compiler.pid));
+setInterval(() => {}, 1000);`
+    : `console.error('ninja: build stopped: subcommand failed.');
+process.exit(${options.exitCode ?? 0});`
+}
+`,
+  );
+  chmodSync(script, 0o755);
+  return script;
+}
+
+function calls(): Array<{ argv: string[]; options: Record<string, string> }> {
+  const file = join(directory, 'calls.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { argv: string[]; options: Record<string, string> });
+}
+
+const prerequisites = (packageDirectory: string): BuildPrerequisites => ({
+  packageDirectory,
+  release: 'v9.9.9',
+  cmake: 'cmake',
+  compiler: 'c++',
+});
+
+describe('parseBuildProgress', () => {
+  it("reads ninja's [done/total] and make's [ NN%] lines, and nothing else", () => {
+    expect(parseBuildProgress('[12/277] Building CXX object llama.cpp/src/llama.cpp.o')).toEqual({
+      fraction: 12 / 277,
+      step: 'Building CXX object llama.cpp/src/llama.cpp.o',
+    });
+    expect(parseBuildProgress('[ 45%] Linking CXX shared library libllama.so')?.fraction).toBe(0.45);
+    expect(parseBuildProgress('[100%] Built target llama-addon')?.fraction).toBe(1);
+    expect(parseBuildProgress('-- Configuring done')).toBeUndefined();
+    expect(parseBuildProgress('[3/2] impossible')).toBeUndefined();
+    expect(parseBuildProgress('[250%] impossible')).toBeUndefined();
+  });
+});
+
+describe('the build options', () => {
+  it('build with OpenMP for this CPU, without AMX on x86-64 (a VM can list AMX it does not grant)', () => {
+    expect(llamaBuildCmakeOptions('x64')).toEqual({
+      GGML_OPENMP: 'ON',
+      GGML_NATIVE: 'ON',
+      // *_RELEASE: cmake-js sets CMAKE_CXX_FLAGS itself, so a CMAKE_CXX_FLAGS given here would be lost.
+      CMAKE_C_FLAGS_RELEASE: '-O3 -DNDEBUG -mno-amx-tile -mno-amx-int8 -mno-amx-bf16',
+      CMAKE_CXX_FLAGS_RELEASE: '-O3 -DNDEBUG -mno-amx-tile -mno-amx-int8 -mno-amx-bf16',
+    });
+    expect(llamaBuildCmakeOptions('arm64')).toEqual({ GGML_OPENMP: 'ON', GGML_NATIVE: 'ON' });
+  });
+
+  it('never let node-llama-cpp build from source on its own, and ask for the OpenMP build only under auto', () => {
+    expect(llamaBuildGetLlamaOptions('prebuilt')).toEqual({ build: 'never' });
+    expect(llamaBuildGetLlamaOptions('auto')).toEqual({ build: 'never', cmakeOptions: llamaBuildCmakeOptions() });
+  });
+
+  it('NERION_LLAMA_BUILD=prebuilt loads the prebuilt binaries (real node-llama-cpp)', async () => {
+    await expect(llamaBindingsInUse('prebuilt')).resolves.toBe('prebuilt');
+  }, 300_000);
+});
+
+describe('checkBuildPrerequisites', () => {
+  it('finds the bundle, cmake and a compiler on this machine', () => {
+    const found = checkBuildPrerequisites({ packageDirectory: fakePackage(), env: pathWith(['cmake', 'c++']) });
+    expect(found).toMatchObject({ release: 'v9.9.9', cmake: 'cmake', compiler: 'c++' });
+  });
+
+  it('refuses without cmake, naming it and the install command, instead of letting node-llama-cpp download it', () => {
+    let error: unknown;
+    try {
+      checkBuildPrerequisites({ packageDirectory: fakePackage(), env: pathWith(['c++']) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(NerionError.hasCode(error, 'BUILD_FAILED')).toBe(true);
+    const failure = error as NerionError;
+    expect(failure.message).toMatch(/needs cmake on PATH/);
+    expect(failure.message).not.toMatch(/compiler/);
+    expect(failure.fix?.command).toEqual(['sudo', 'apt-get', 'install', 'cmake', 'g++']);
+  });
+
+  it('refuses without a compiler or cmake, naming both', () => {
+    expect(() => checkBuildPrerequisites({ packageDirectory: fakePackage(), env: pathWith([]) })).toThrow(
+      /needs cmake and a C\+\+ compiler \(g\+\+ or clang\+\+\) on PATH/,
+    );
+  });
+
+  it('refuses a node-llama-cpp without its bundled source (it would clone from GitHub)', () => {
+    expect(() =>
+      checkBuildPrerequisites({ packageDirectory: fakePackage({ bundle: false }), env: pathWith(['cmake', 'c++']) }),
+    ).toThrow(/no bundled llama\.cpp source .*npm i -E node-llama-cpp@3\.21\.1.*never from the network/);
+  });
+});
+
+describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
+  it('unpacks the bundle first when needed, builds with the OpenMP options, reports progress and logs everything', async () => {
+    const packageDirectory = fakePackage();
+    const logFile = join(directory, 'build.log');
+    const progress: number[] = [];
+    const phases: string[] = [];
+    await buildLlamaCpp({
+      prerequisites: prerequisites(packageDirectory),
+      logFile,
+      env: { PATH: process.env.PATH },
+      cliPath: standInCli(),
+      onProgress: (fraction) => progress.push(fraction),
+      onPhase: (phase) => phases.push(phase),
+    });
+    expect(phases).toEqual(['source', 'build']);
+    expect(calls().map((call) => call.argv.slice(0, 2))).toEqual([
+      ['source', 'download'],
+      ['source', 'build'],
+    ]);
+    expect(calls()[0].argv).toEqual(expect.arrayContaining(['--release', 'v9.9.9', '--skipBuild', '--gpu', 'false']));
+    expect(calls()[1].argv).toEqual(expect.arrayContaining(['--gpu', 'false']));
+    expect(calls()[1].options).toMatchObject({
+      NODE_LLAMA_CPP_CMAKE_OPTION_GGML_OPENMP: 'ON',
+      NODE_LLAMA_CPP_CMAKE_OPTION_GGML_NATIVE: 'ON',
+    });
+    expect(progress).toEqual([0.25, 0.5, 0.75, 1]);
+    const log = readFileSync(logFile, 'utf8');
+    expect(log).toContain('Cloned ggml-org/llama.cpp (local bundle)');
+    expect(log).toContain('[4/4] Building CXX object src/file4.cpp.o');
+  }, 30_000);
+
+  it('does not unpack the bundle again when the source is there', async () => {
+    await buildLlamaCpp({
+      prerequisites: prerequisites(fakePackage({ unpacked: true })),
+      logFile: join(directory, 'build.log'),
+      env: { PATH: process.env.PATH },
+      cliPath: standInCli(),
+    });
+    expect(calls().map((call) => call.argv[1])).toEqual(['build']);
+  }, 30_000);
+
+  it('a failed build is BUILD_FAILED naming the log file and the last lines', async () => {
+    const logFile = join(directory, 'build.log');
+    const failure = buildLlamaCpp({
+      prerequisites: prerequisites(fakePackage({ unpacked: true })),
+      logFile,
+      env: { PATH: process.env.PATH },
+      cliPath: standInCli({ exitCode: 2 }),
+    });
+    await expect(failure).rejects.toMatchObject({ code: 'BUILD_FAILED', data: { logFile, exitCode: 2 } });
+    await expect(failure).rejects.toThrow(/exit 2.*ninja: build stopped: subcommand failed\..*build\.log/);
+  }, 30_000);
+
+  it('an abort stops the whole process group, the compilers included', async () => {
+    const controller = new AbortController();
+    const pidFile = join(directory, 'compiler.pid');
+    const building = buildLlamaCpp({
+      prerequisites: prerequisites(fakePackage({ unpacked: true })),
+      logFile: join(directory, 'build.log'),
+      env: { PATH: process.env.PATH },
+      cliPath: standInCli({ hang: true }),
+      signal: controller.signal,
+      onProgress: (fraction) => {
+        if (fraction === 1) setTimeout(() => controller.abort(), 200);
+      },
+    });
+    await expect(building).rejects.toThrow(/stopped; nothing was installed/);
+    const compiler = Number(readFileSync(pidFile, 'utf8'));
+    expect(compiler).toBeGreaterThan(1);
+    const deadline = Date.now() + 5000;
+    while (isProcessAlive(compiler) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(isProcessAlive(compiler)).toBe(false);
+  }, 30_000);
+});
