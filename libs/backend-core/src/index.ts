@@ -52,6 +52,7 @@ export {
   processStartTime,
   type SpawnFunction,
 } from './process.js';
+export { stopProcessGroup, type StopProcessResult } from './process-group.js';
 export { shellJoin, shellQuote } from './shell-quote.js';
 export { type ModelInstructions } from './model-instructions.js';
 export {

@@ -16,7 +16,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { NerionError, describeError, type SpawnFunction } from '@nerion/backend-core';
+import { NerionError, describeError, stopProcessGroup, type SpawnFunction } from '@nerion/backend-core';
 
 /** `auto`: nerion's OpenMP build when `nerion doctor --build-llama` made one, else the prebuilt binaries. */
 export type LlamaBuildSetting = 'auto' | 'prebuilt';
@@ -231,12 +231,9 @@ function runStep(
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
+    // SIGTERM to the whole group (cmake, ninja, the compilers), SIGKILL after 5 s to any that stay.
     const stop = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
+      if (child.pid !== undefined) void stopProcessGroup(child.pid, 5000).catch(() => undefined);
     };
     options.signal?.addEventListener('abort', stop, { once: true });
     child.on('error', (error) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fixturePaths, vllmStandInCommand, freePort, rejection } from '@nerion/test-support';
 import { isProcessAlive } from '@nerion/backend-core';
 import { readVllmPidFile } from './pid-file.js';
-import { stopProcessGroup } from './process-group.js';
+import { stopProcessGroup } from '@nerion/backend-core';
 import {
   createVllmBackend,
   ensureVllmServer,

@@ -6,7 +6,7 @@ import {
   type OpenAICompatibleBackend,
 } from '@nerion/backend-openai-compatible';
 import { readVllmPidFile, vllmPidFile } from './pid-file.js';
-import { stopProcessGroup } from './process-group.js';
+import { stopProcessGroup } from '@nerion/backend-core';
 import { DEFAULT_VLLM_COMMAND, vllmServeArguments } from './serve-arguments.js';
 import { serverAddressFromBaseUrl } from './server-address.js';
 import { ensureVllmServer, type EnsuredVllmServer, type VllmAutostartSettings } from './vllm-server.js';

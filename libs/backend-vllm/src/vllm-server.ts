@@ -26,7 +26,7 @@ import {
   type VllmPidRecord,
   type VllmServerRecord,
 } from './pid-file.js';
-import { stopProcessGroup } from './process-group.js';
+import { stopProcessGroup } from '@nerion/backend-core';
 import { answers, startFailure, waitUntilReady } from './readiness.js';
 import { DEFAULT_VLLM_COMMAND, vllmServeArguments, type VllmParallelism } from './serve-arguments.js';
 import { serverAddressFromBaseUrl } from './server-address.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { NerionError, isProcessAlive, processStartTicks } from '@nerion/backend-core';
 import { vllmPidFile } from './pid-file.js';
-import { stopProcessGroup } from './process-group.js';
+import { stopProcessGroup } from '@nerion/backend-core';
 import { stopVllmServers } from './vllm-server.js';
 
 // "Servers you started yourself are never touched" must hold against a forged or hand-written pid file.

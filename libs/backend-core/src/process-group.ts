@@ -1,7 +1,9 @@
 /**
  * Stopping a detached server: SIGTERM to its process group, SIGKILL after a grace period.
  */
-import { NerionError, isProcessAlive, sleep } from '@nerion/backend-core';
+import { NerionError } from './errors.js';
+import { isProcessAlive } from './process.js';
+import { sleep } from './request-lifecycle.js';
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   refuseSpecialPid(pid);
