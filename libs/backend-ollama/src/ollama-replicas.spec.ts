@@ -15,6 +15,10 @@ import {
 } from '@nerion/test-support';
 import { createOllamaBackend, type OllamaBackend } from './ollama-backend.js';
 
+// These tests check routing and what probe() reports, not its default time bound: a bound that a busy CI
+// machine (the closing-stream specs run beside them) cannot miss.
+const PROBE_BOUND_MS = 20_000;
+
 const MODEL = 'nerion-tiny:latest';
 const ANSWER = INSTANT_ENGINE_PARTS.join('');
 const REQUEST: GenerateRequest = { messages: [{ role: 'user', content: 'add' }], maxTokens: 8 };
@@ -54,7 +58,7 @@ describe('Ollama replicas (protocol-faithful local Ollama stand-ins with the ins
     const backend = replicated(servers.map((server) => server.url));
     for (let index = 0; index < 4; index += 1) expect((await backend.generate(REQUEST)).text).toBe(ANSWER);
     expect(servers.map(chats)).toEqual([2, 2]);
-    const probe = await backend.probe();
+    const probe = await backend.probe({ timeoutMs: PROBE_BOUND_MS });
     expect(probe).toMatchObject({ available: true, modelAvailable: true });
     expect(probe.reason).toBeUndefined();
     expect(probe.replicas).toEqual(
@@ -69,7 +73,7 @@ describe('Ollama replicas (protocol-faithful local Ollama stand-ins with the ins
     const backend = replicated([empty.url, full.url]);
     expect((await backend.generate(REQUEST)).text).toBe(ANSWER); // refused by the empty one, answered by the other
     expect([chats(empty), chats(full)]).toEqual([1, 1]);
-    const probe = await backend.probe();
+    const probe = await backend.probe({ timeoutMs: PROBE_BOUND_MS });
     expect(probe.available).toBe(true);
     expect(probe.reason).toContain(`1 of 2 Ollama replicas can serve`);
     expect(probe.replicas?.[0]).toMatchObject({ url: empty.url, available: false });
@@ -101,6 +105,10 @@ describe('Ollama replicas (protocol-faithful local Ollama stand-ins with the ins
     });
     expect(run.problems).toEqual([]);
     expect(run.completed).toBeGreaterThan(0);
-    expect((await backend.probe()).replicas?.map((replica) => replica.available)).toEqual([false, true, false]);
+    expect((await backend.probe({ timeoutMs: PROBE_BOUND_MS })).replicas?.map((replica) => replica.available)).toEqual([
+      false,
+      true,
+      false,
+    ]);
   });
 });

@@ -21,6 +21,10 @@ import {
 } from '@nerion/test-support';
 import { createOpenAICompatibleBackend, type OpenAICompatibleBackend } from '../src/index.js';
 
+// These tests check routing and what probe() reports, not its default time bound: a bound that a busy CI
+// machine (the closing-stream specs run beside them) cannot miss.
+const PROBE_BOUND_MS = 20_000;
+
 const SERVED = 'nerion-tiny-served';
 const ANSWER = INSTANT_ENGINE_PARTS.join('');
 const REQUEST: GenerateRequest = { messages: [{ role: 'user', content: 'add' }], maxTokens: 8, temperature: 0 };
@@ -126,7 +130,7 @@ describe('OpenAI-compatible replicas: routing and failover (stand-ins with the i
     expect(await streamText(backend.stream(REQUEST))).toBe(ANSWER);
     expect(completions(live)).toBe(2);
 
-    const probe = await backend.probe();
+    const probe = await backend.probe({ timeoutMs: PROBE_BOUND_MS });
     expect(probe.available).toBe(true);
     expect(probe.reason).toMatch(/1 of 2 vLLM replicas can serve/);
     expect(probe.replicas).toEqual([
@@ -143,7 +147,7 @@ describe('OpenAI-compatible replicas: routing and failover (stand-ins with the i
     expect(error.message).toContain(urls[0]);
     expect(error.message).toContain(urls[1]);
     expect(error.data.tried).toEqual(urls);
-    const probe = await backend.probe();
+    const probe = await backend.probe({ timeoutMs: PROBE_BOUND_MS });
     expect(probe.available).toBe(false);
     expect(probe.replicas?.map((replica) => replica.available)).toEqual([false, false]);
   });
@@ -217,7 +221,11 @@ describe('OpenAI-compatible replicas: routing and failover (stand-ins with the i
     expect(run.problems).toEqual([]);
     expect(run.completed).toBeGreaterThan(0);
     expect(victimRequestsAtKill).toBeGreaterThan(0);
-    expect((await backend.probe()).replicas?.map((replica) => replica.available)).toEqual([true, false, true]);
+    expect((await backend.probe({ timeoutMs: PROBE_BOUND_MS })).replicas?.map((replica) => replica.available)).toEqual([
+      true,
+      false,
+      true,
+    ]);
   });
 
   it('probes a replica back in once it answers again (bounded backoff)', async () => {
