@@ -184,7 +184,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const runStart = performance.now();
   try {
     for (let index = 0; index < total; index += 1) {
-      await sleep(runStart + offsets[index] - performance.now(), run.signal);
+      // Node's timers run on a loop clock cached in whole milliseconds, so a timer can fire up to 1 ms
+      // before performance.now() reaches its due time; wait again until it has really come.
+      const due = runStart + offsets[index];
+      for (let remaining = due - performance.now(); remaining > 0; remaining = due - performance.now())
+        await sleep(Math.max(1, Math.ceil(remaining)), run.signal);
       await raceAbort(slots.acquire(), run.signal);
       running.push(
         timeOneRequest({
