@@ -3,11 +3,16 @@
 //
 //   npx tsc -b libs/backend-llamacpp/tsconfig.lib.json && node tools/bench/llamacpp-vs-llamabench.mjs \
 //     [--rounds 3] [--prompt 512] [--decode 64] [--types F16,Q8_0] [--llama-bench /path/to/llama-bench] \
-//     [--builds prebuilt,openmp]
+//     [--builds prebuilt,patched]
 //
 // --builds: `prebuilt` runs nerion on node-llama-cpp's prebuilt binaries (NERION_LLAMA_BUILD=prebuilt);
-// `openmp` on nerion's opt-in OpenMP build (`nerion doctor --build-llama`), when it exists. Each build's
-// backends run in a worker process of their own (tools/bench/llamacpp-worker.mjs).
+// `patched` on nerion's opt-in build with the threadpool patch (`nerion doctor --build-llama`), when it
+// exists. Each build's backends run in a worker process of their own (tools/bench/llamacpp-worker.mjs).
+//
+// Two llama-bench references: llama-bench as built (from the bundle: native, OpenMP) and, on Linux, the same
+// llama-bench binary run on node-llama-cpp's prebuilt libraries (`llama-bench[nlc libs]`: its libllama,
+// libggml and CPU variants, linked in by soname in a folder of symlinks in the cache). The second is the
+// engine exactly as node-llama-cpp ships it, so nerion ÷ it is the cost of the addon's calling pattern alone.
 //
 // Decode is compared twice: against llama-bench `tg<M>` (an empty context: the issue's figure) and against
 // `tg<M> @ d<N>` (decode after N tokens already in the context, which is what nerion's decode after the
@@ -24,7 +29,7 @@
 // the ratios nerion ÷ llama-bench's best thread count, and nerion's default ÷ the same. The machine may be
 // shared: the 1-minute load average is printed beside every round, and medians are the headline.
 import { fork, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +45,7 @@ const { values: args } = parseArgs({
     decode: { type: 'string', default: '64' },
     types: { type: 'string', default: 'F16,Q8_0' },
     'llama-bench': { type: 'string' },
-    builds: { type: 'string', default: 'prebuilt,openmp' },
+    builds: { type: 'string', default: 'prebuilt,patched' },
   },
 });
 const rounds = Number(args.rounds);
@@ -102,10 +107,41 @@ async function ensureModel(type) {
   return path;
 }
 
-let llamaBenchBuild;
+/**
+ * The llama-bench binary (a shared-library build) on node-llama-cpp's prebuilt libraries: a folder holding a
+ * copy of the binary and its own bench library, and symlinks to the prebuilt libllama, libggml, libggml-base,
+ * libllama-common (under the sonames llama-bench asks for and their own) and CPU variants (ggml looks for
+ * those beside the executable). Undefined where that is not possible (not Linux, a static llama-bench).
+ */
+function llamaBenchOnPrebuiltLibraries(binary) {
+  const prebuilt = join(root, `node_modules/@node-llama-cpp/linux-${process.arch}/bins/linux-${process.arch}`);
+  const impl = join(dirname(binary), 'libllama-bench-impl.so');
+  if (process.platform !== 'linux' || !existsSync(prebuilt) || !existsSync(impl)) return undefined;
+  const folder = join(cacheRoot, 'llama-bench-on-nlc-libs');
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
+  copyFileSync(binary, join(folder, 'llama-bench'));
+  copyFileSync(impl, join(folder, 'libllama-bench-impl.so'));
+  const files = readdirSync(prebuilt);
+  const named = (pattern) => files.find((file) => pattern.test(file));
+  const links = {
+    'libllama.so.0': named(/^libllama\.v[\d.]+\.so$/),
+    'libggml.so.0': named(/^libggml\.v[\d.]+\.so$/),
+    'libggml-base.so.0': 'libggml-base.so',
+    'libllama-common.so.0': 'libllama-common.so',
+  };
+  if (Object.values(links).some((file) => file === undefined || !files.includes(file))) return undefined;
+  for (const [soname, file] of Object.entries(links)) symlinkSync(join(prebuilt, file), join(folder, soname));
+  for (const file of files)
+    if (file.endsWith('.so') && !existsSync(join(folder, file))) symlinkSync(join(prebuilt, file), join(folder, file));
+  return join(folder, 'llama-bench');
+}
+
+const llamaBenchBuilds = new Map();
 
 /** One llama-bench run (-r 1 after its own warm-up): tokens/s of pp<prompt>, tg<decode>, or tg<decode> @ d<prompt> at `threads`. */
 function llamaBench(binary, model, threads, test) {
+  const onPrebuilt = binary.includes('llama-bench-on-nlc-libs');
   const testArgs =
     test === 'pp'
       ? ['-p', String(promptTokens), '-n', '0']
@@ -113,6 +149,7 @@ function llamaBench(binary, model, threads, test) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(binary, ['-m', model, '-t', String(threads), ...testArgs, '-r', '1', '-o', 'json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(onPrebuilt ? { env: { ...process.env, LD_LIBRARY_PATH: dirname(binary) } } : {}),
     });
     let out = '';
     let err = '';
@@ -122,9 +159,10 @@ function llamaBench(binary, model, threads, test) {
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`llama-bench exited ${code}: ${err.slice(-500)}`));
       const [result] = JSON.parse(out);
-      if (!llamaBenchBuild) {
-        llamaBenchBuild = `${result.build_commit} build ${result.build_number}, ${result.cpu_info}, backends ${result.backends}`;
-        console.log(`llama-bench build: ${llamaBenchBuild}`);
+      if (!llamaBenchBuilds.has(binary)) {
+        const described = `${result.build_commit} build ${result.build_number}, ${result.cpu_info}, backends ${result.backends}`;
+        llamaBenchBuilds.set(binary, described);
+        console.log(`llama-bench build (${binary}): ${described}`);
       }
       resolvePromise(result.avg_ts);
     });
@@ -137,6 +175,12 @@ const promptText = 'x'.repeat(promptTokens);
 const settle = () => new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
 
 const binary = ensureLlamaBench();
+const prebuiltBinary = llamaBenchOnPrebuiltLibraries(binary);
+console.log(
+  prebuiltBinary
+    ? `llama-bench[nlc libs]: ${prebuiltBinary} (the same llama-bench on node-llama-cpp's prebuilt libraries)`
+    : 'llama-bench[nlc libs]: not available here (Linux and a shared-library llama-bench only)',
+);
 console.log(
   `llama-bench: ${binary}; ${usable} usable cores; ` +
     `pp${promptTokens}, tg${decodeTokens}, ${rounds} rounds interleaved; load average now ${load()} ` +
@@ -173,17 +217,17 @@ for (const type of types) {
     const ready = await ask({
       op: 'init',
       model,
-      build: build === 'openmp' ? 'auto' : 'prebuilt',
+      build: build === 'patched' ? 'auto' : 'prebuilt',
       threadCounts,
       cacheDir,
     });
     const facts = ready.facts;
-    if (build === 'openmp' && facts.bindings !== 'localBuild') {
-      console.log('openmp: no OpenMP build here (`nerion doctor --build-llama` makes one); skipped');
+    if (build === 'patched' && facts.bindings !== 'localBuild') {
+      console.log('patched: no patched build here (`nerion doctor --build-llama` makes one); skipped');
       child.send({ op: 'close' });
       continue;
     }
-    const name = build === 'openmp' ? 'nerion+omp' : 'nerion';
+    const name = build === 'patched' ? 'nerion+patch' : 'nerion';
     console.log(
       `${name} default: decode ${facts.threads} threads, prompt ${facts.promptThreads} (bindings ${facts.bindings}; measured on first load in ${((performance.now() - started) / 1000).toFixed(1)} s incl. the load, load ${facts.threadsMeasuredLoadAverage?.toFixed(2)}; samples ${JSON.stringify(facts.threadSamples?.map((sample) => [sample.threads, Math.round(sample.promptTokensPerSecond), Math.round(sample.decodeTokensPerSecond)]))} [threads, pp, tg])`,
     );
@@ -204,6 +248,14 @@ for (const type of types) {
         run: async () => add(`llama-bench t=${threads}`, test, await llamaBench(binary, model, threads, test)),
       })),
     ),
+    ...(prebuiltBinary
+      ? threadCounts.flatMap((threads) =>
+          ['pp', 'tg', 'tgd'].map((test) => ({
+            run: async () =>
+              add(`llama-bench[nlc libs] t=${threads}`, test, await llamaBench(prebuiltBinary, model, threads, test)),
+          })),
+        )
+      : []),
     ...workers.flatMap((worker) =>
       [...threadCounts.map((threads) => `t=${threads}`), 'default'].map((label) => ({
         run: async () => {
@@ -240,16 +292,18 @@ for (const type of types) {
   );
   for (const [label, { pp, tg, tgd, ppAll, tgAll, tgdAll }] of Object.entries(medians))
     console.log(
-      `${label.padEnd(20)} pp${promptTokens} ${fmt(pp).padStart(7)} [${ppAll.map((v) => v.toFixed(0)).join(' ')}]   tg${decodeTokens} ${fmt(tg).padStart(6)} [${tgAll.map((v) => v.toFixed(1)).join(' ')}]` +
+      `${label.padEnd(28)} pp${promptTokens} ${fmt(pp).padStart(7)} [${ppAll.map((v) => v.toFixed(0)).join(' ')}]   tg${decodeTokens} ${fmt(tg).padStart(6)} [${tgAll.map((v) => v.toFixed(1)).join(' ')}]` +
         (tgd === undefined
           ? ''
           : `   tg${decodeTokens}@d${promptTokens} ${fmt(tgd).padStart(6)} [${tgdAll.map((v) => v.toFixed(1)).join(' ')}]`),
     );
-  const benchLabels = threadCounts.map((threads) => `llama-bench t=${threads}`);
-  const best = (rate) => benchLabels.reduce((a, b) => (medians[b][rate] > medians[a][rate] ? b : a));
+  const labelsOf = (prefix) => threadCounts.map((threads) => `${prefix} t=${threads}`);
+  const best = (rate, labels = labelsOf('llama-bench')) =>
+    labels.reduce((a, b) => (medians[b][rate] > medians[a][rate] ? b : a));
   const bestTg = best('tg');
   const bestTgd = best('tgd');
   const bestPp = best('pp');
+  const onLibs = prebuiltBinary ? labelsOf('llama-bench[nlc libs]') : undefined;
   for (const worker of workers) {
     const mine = (label) => medians[`${worker.name} ${label}`];
     const ratios = {
@@ -260,7 +314,17 @@ for (const type of types) {
       promptDefault: mine('default').pp / medians[bestPp].pp,
       decodeSameThreadsDepth: mine(bestTgd.replace('llama-bench ', '')).tgd / medians[bestTgd].tgd,
       promptSameThreads: mine(bestPp.replace('llama-bench ', '')).pp / medians[bestPp].pp,
+      ...(onLibs
+        ? {
+            decodeDefaultLibs: mine('default').tg / medians[best('tg', onLibs)].tg,
+            promptDefaultLibs: mine('default').pp / medians[best('pp', onLibs)].pp,
+          }
+        : {}),
     };
+    if (onLibs)
+      console.log(
+        `${worker.name} ÷ llama-bench[nlc libs] best (node-llama-cpp's own binaries): decode tg${decodeTokens} ${ratios.decodeDefaultLibs.toFixed(2)}, prompt pp${promptTokens} ${ratios.promptDefaultLibs.toFixed(2)}`,
+      );
     console.log(
       `${worker.name} decode: default ÷ llama-bench best tg${decodeTokens} (${bestTg}) ${ratios.decodeDefault.toFixed(2)} (target ≥ 0.9); ` +
         `÷ best tg${decodeTokens}@d${promptTokens} (${bestTgd}, like for like) ${ratios.decodeDefaultDepth.toFixed(2)}; same threads ÷ it ${ratios.decodeSameThreadsDepth.toFixed(2)}`,
@@ -276,5 +340,8 @@ for (const type of types) {
 console.log(`\nsummary (load average now ${load()}):`);
 for (const r of summary)
   console.log(
-    `${r.type.padEnd(5)} ${r.build.padEnd(10)} decode default ÷ tg ${r.decodeDefault.toFixed(2)}, ÷ tg@depth ${r.decodeDefaultDepth.toFixed(2)} (same threads ${r.decodeSameThreadsDepth.toFixed(2)}); prompt default ${r.promptDefault.toFixed(2)} (same threads ${r.promptSameThreads.toFixed(2)})`,
+    `${r.type.padEnd(5)} ${r.build.padEnd(12)} decode default ÷ tg ${r.decodeDefault.toFixed(2)}, ÷ tg@depth ${r.decodeDefaultDepth.toFixed(2)} (same threads ${r.decodeSameThreadsDepth.toFixed(2)}); prompt default ${r.promptDefault.toFixed(2)} (same threads ${r.promptSameThreads.toFixed(2)})` +
+      (r.decodeDefaultLibs === undefined
+        ? ''
+        : `; ÷ llama-bench[nlc libs]: decode ${r.decodeDefaultLibs.toFixed(2)}, prompt ${r.promptDefaultLibs.toFixed(2)}`),
   );

@@ -1,5 +1,6 @@
 /**
- * `nerion doctor --build-llama`: the opt-in llama.cpp build with OpenMP (issue #16), on top of
+ * `nerion doctor --build-llama`: the opt-in llama.cpp build with nerion's threadpool patch to node-llama-cpp's
+ * addon (issue #16), on top of
  * @nerion/backend-llamacpp's buildLlamaCpp. This module only asks, shows progress and reports.
  */
 import { join } from 'node:path';
@@ -55,13 +56,13 @@ export async function runBuildLlama(
   const engine = await import('@nerion/backend-llamacpp');
   const prerequisites = engine.checkBuildPrerequisites();
   const question =
-    `Build llama.cpp ${prerequisites.release} with OpenMP from node-llama-cpp's bundled source ` +
-    `(${prerequisites.cmake}, ${prerequisites.compiler}; 10–60 minutes on all cores, nothing downloaded)? [y/N] `;
+    `Build llama.cpp ${prerequisites.release} from node-llama-cpp's bundled source, with nerion's threadpool patch ` +
+    `to its addon (${prerequisites.cmake}, ${prerequisites.compiler}; 20–90 minutes on all cores, nothing downloaded)? [y/N] `;
   if (!options.yes) {
     if (process.stdin.isTTY !== true || !isInteractive(process.stderr))
       throw new NerionError(
         'CONSENT_REQUIRED',
-        'Building llama.cpp compiles for 10–60 minutes on every core; run `nerion doctor --build-llama --yes` to start it without a prompt.',
+        'Building llama.cpp compiles for 20–90 minutes on every core; run `nerion doctor --build-llama --yes` to start it without a prompt.',
         { fix: { command: ['nerion', 'doctor', '--build-llama', '--yes'] } },
       );
     if (!(await askYesNo(question))) {
@@ -110,7 +111,7 @@ export async function runBuildLlama(
       { data: { logFile } },
     );
   options.log(
-    `Built llama.cpp with OpenMP in ${formatDuration(seconds)} (log: ${logFile}). llama_cpp now uses it; ` +
+    `Built llama.cpp with the threadpool patch in ${formatDuration(seconds)} (log: ${logFile}). llama_cpp now uses it; ` +
       'thread counts are measured again for it on the next load. NERION_LLAMA_BUILD=prebuilt goes back to the prebuilt binaries.',
   );
   return { built: true, logFile, seconds, bindings };

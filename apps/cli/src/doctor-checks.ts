@@ -272,7 +272,7 @@ async function checkBackend(
 /** Which llama.cpp binaries run the model, and how to switch. */
 function describeBuild(details: LlamaCppProbeFacts, config: NerionConfig): string {
   if (details.bindings === 'localBuild')
-    return 'nerion OpenMP build (nerion doctor --build-llama); NERION_LLAMA_BUILD=prebuilt uses the prebuilt binaries';
+    return 'nerion build with the threadpool patch (nerion doctor --build-llama); NERION_LLAMA_BUILD=prebuilt uses the prebuilt binaries';
   if (config.llamaCpp.build === 'prebuilt') return 'node-llama-cpp prebuilt binaries (NERION_LLAMA_BUILD=prebuilt)';
   return 'node-llama-cpp prebuilt binaries';
 }

@@ -19,6 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NerionError, isProcessAlive } from '@nerion/backend-core';
 import {
+  ADDON_PATCH_ID,
+  addonPatchFile,
+  applyAddonPatch,
   buildLlamaCpp,
   checkBuildPrerequisites,
   llamaBuildCmakeOptions,
@@ -27,6 +30,11 @@ import {
   type BuildPrerequisites,
 } from './llama-build.js';
 import { llamaBindingsInUse } from './llama-runtime.js';
+import { nodeLlamaCppDirectory } from './llama-build.js';
+
+/** The real addon sources of the installed node-llama-cpp, which the patch must fit. */
+const REAL_ADDON = join(nodeLlamaCppDirectory(), 'llama', 'addon');
+const ADDON_FILES = ['AddonContext.cpp', 'AddonContext.h'];
 
 let directory: string;
 beforeEach(() => {
@@ -34,12 +42,17 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(directory, { recursive: true, force: true }));
 
-function fakePackage(options: { bundle?: boolean; unpacked?: boolean } = {}): string {
+function fakePackage(options: { bundle?: boolean; unpacked?: boolean; addon?: boolean } = {}): string {
   const packageDirectory = join(directory, 'node-llama-cpp');
   mkdirSync(join(packageDirectory, 'llama'), { recursive: true });
   if (options.bundle !== false) {
     writeFileSync(join(packageDirectory, 'llama', 'gitRelease.bundle'), 'bundle');
     writeFileSync(join(packageDirectory, 'llama', 'binariesGithubRelease.json'), '{"release":"v9.9.9"}');
+  }
+  if (options.addon !== false) {
+    mkdirSync(join(packageDirectory, 'llama', 'addon'), { recursive: true });
+    for (const name of ADDON_FILES)
+      writeFileSync(join(packageDirectory, 'llama', 'addon', name), readFileSync(join(REAL_ADDON, name)));
   }
   if (options.unpacked) {
     mkdirSync(join(packageDirectory, 'llama', 'llama.cpp', '.git'), { recursive: true });
@@ -65,9 +78,11 @@ function standInCli(options: { exitCode?: number; hang?: boolean } = {}): string
   writeFileSync(
     script,
     `import { spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 const options = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('NODE_LLAMA_CPP_CMAKE_OPTION_')));
-appendFileSync(${JSON.stringify(join(directory, 'calls.jsonl'))}, JSON.stringify({ argv: process.argv.slice(2), options }) + '\\n');
+const addon = ${JSON.stringify(join(directory, 'node-llama-cpp', 'llama', 'addon', 'AddonContext.cpp'))};
+const patched = existsSync(addon) && readFileSync(addon, 'utf8').includes('attachThreadpool');
+appendFileSync(${JSON.stringify(join(directory, 'calls.jsonl'))}, JSON.stringify({ argv: process.argv.slice(2), options, patched }) + '\\n');
 if (process.argv[3] === 'download') { console.log('Cloned ggml-org/llama.cpp (local bundle)'); process.exit(0); }
 for (let i = 1; i <= 4; i += 1) console.log('[' + i + '/4] Building CXX object src/file' + i + '.cpp.o');
 ${
@@ -84,13 +99,13 @@ process.exit(${options.exitCode ?? 0});`
   return script;
 }
 
-function calls(): Array<{ argv: string[]; options: Record<string, string> }> {
+function calls(): Array<{ argv: string[]; options: Record<string, string>; patched: boolean }> {
   const file = join(directory, 'calls.jsonl');
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .trim()
     .split('\n')
-    .map((line) => JSON.parse(line) as { argv: string[]; options: Record<string, string> });
+    .map((line) => JSON.parse(line) as { argv: string[]; options: Record<string, string>; patched: boolean });
 }
 
 const prerequisites = (packageDirectory: string): BuildPrerequisites => ({
@@ -115,18 +130,26 @@ describe('parseBuildProgress', () => {
 });
 
 describe('the build options', () => {
-  it('build with OpenMP for this CPU, without AMX on x86-64 (a VM can list AMX it does not grant)', () => {
-    expect(llamaBuildCmakeOptions('x64')).toEqual({
-      GGML_OPENMP: 'ON',
-      GGML_NATIVE: 'ON',
-      // *_RELEASE: cmake-js sets CMAKE_CXX_FLAGS itself, so a CMAKE_CXX_FLAGS given here would be lost.
-      CMAKE_C_FLAGS_RELEASE: '-O3 -DNDEBUG -mno-amx-tile -mno-amx-int8 -mno-amx-bf16',
-      CMAKE_CXX_FLAGS_RELEASE: '-O3 -DNDEBUG -mno-amx-tile -mno-amx-int8 -mno-amx-bf16',
+  it("build in the prebuilt binaries' configuration (no OpenMP, every CPU variant), named after the patch", () => {
+    const prebuiltLike = {
+      GGML_OPENMP: 'OFF',
+      GGML_NATIVE: 'OFF',
+      GGML_CPU_ALL_VARIANTS: 'ON',
+      GGML_BACKEND_DL: 'ON',
+      NERION_ADDON_PATCH: ADDON_PATCH_ID,
+    };
+    expect(llamaBuildCmakeOptions('x64', 'linux')).toEqual(prebuiltLike);
+    expect(llamaBuildCmakeOptions('arm64', 'darwin')).toEqual(prebuiltLike);
+    // where llama.cpp has no CPU variants (as node-llama-cpp's CI): one portable CPU backend, loaded dynamically
+    expect(llamaBuildCmakeOptions('arm64', 'win32')).toEqual({
+      GGML_OPENMP: 'OFF',
+      GGML_NATIVE: 'OFF',
+      GGML_BACKEND_DL: 'ON',
+      NERION_ADDON_PATCH: ADDON_PATCH_ID,
     });
-    expect(llamaBuildCmakeOptions('arm64')).toEqual({ GGML_OPENMP: 'ON', GGML_NATIVE: 'ON' });
   });
 
-  it('never let node-llama-cpp build from source on its own, and ask for the OpenMP build only under auto', () => {
+  it('never let node-llama-cpp build from source on its own, and ask for nerion’s build only under auto', () => {
     expect(llamaBuildGetLlamaOptions('prebuilt')).toEqual({ build: 'never' });
     expect(llamaBuildGetLlamaOptions('auto')).toEqual({ build: 'never', cmakeOptions: llamaBuildCmakeOptions() });
   });
@@ -135,6 +158,67 @@ describe('the build options', () => {
     await expect(llamaBindingsInUse('prebuilt')).resolves.toBe('prebuilt');
   }, 300_000);
 });
+
+describe('applyAddonPatch (the real patch on copies of the installed addon sources)', () => {
+  const addonFile = (name: string) => join(directory, 'node-llama-cpp', 'llama', 'addon', name);
+  const originals = () => ADDON_FILES.map((name) => readFileSync(addonFile(name), 'utf8'));
+
+  it('fits the installed node-llama-cpp: patches both files, and restore() puts back the same bytes', () => {
+    const packageDirectory = fakePackage();
+    const before = originals();
+    const applied = applyAddonPatch(packageDirectory);
+    expect(applied).toMatchObject({ files: ['addon/AddonContext.cpp', 'addon/AddonContext.h'], alreadyApplied: false });
+    const cpp = readFileSync(addonFile('AddonContext.cpp'), 'utf8');
+    expect(cpp).toContain('llama_attach_threadpool(ctx, created, created);');
+    expect(cpp).toContain('ggml_backend_reg_get_proc_address(cpuRegistry, "ggml_threadpool_new")');
+    expect(readFileSync(addonFile('AddonContext.h'), 'utf8')).toContain('ggml_threadpool_t threadpool = nullptr;');
+    applied.restore();
+    expect(originals()).toEqual(before);
+  });
+
+  it('sources left patched by an interrupted build are recognised, and still restored to the original', () => {
+    const packageDirectory = fakePackage();
+    const before = originals();
+    applyAddonPatch(packageDirectory); // never restored: the build "crashed"
+    const again = applyAddonPatch(packageDirectory);
+    expect(again.alreadyApplied).toBe(true);
+    again.restore();
+    expect(originals()).toEqual(before);
+  });
+
+  it('a source the patch was not written for changes nothing and names the reinstall', () => {
+    const packageDirectory = fakePackage();
+    writeFileSync(addonFile('AddonContext.h'), '#pragma once\n// another node-llama-cpp version\n');
+    const cppBefore = readFileSync(addonFile('AddonContext.cpp'), 'utf8');
+    const error = thrownBy(() => applyAddonPatch(packageDirectory));
+    expect(NerionError.hasCode(error, 'BUILD_FAILED')).toBe(true);
+    expect((error as NerionError).message).toMatch(
+      /llama\/addon\/AddonContext\.h is not the one the patch was written for.*npm i -E node-llama-cpp@3\.21\.1.*nothing was changed/,
+    );
+    expect((error as NerionError).fix?.command).toEqual(['npm', 'i', '-E', 'node-llama-cpp@3.21.1']);
+    // the .cpp would have applied, but nothing is written unless every file fits
+    expect(readFileSync(addonFile('AddonContext.cpp'), 'utf8')).toBe(cppBefore);
+  });
+
+  it('is shipped with the package (listed in its files)', () => {
+    expect(existsSync(addonPatchFile())).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(REAL_ADDON, '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(manifest.version).toBe('3.21.1');
+    const ours = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { files: string[] };
+    expect(ours.files).toContain('patches');
+  });
+});
+
+function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
 
 describe('checkBuildPrerequisites', () => {
   it('finds the bundle, cmake and a compiler on this machine', () => {
@@ -170,7 +254,7 @@ describe('checkBuildPrerequisites', () => {
 });
 
 describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
-  it('unpacks the bundle first when needed, builds with the OpenMP options, reports progress and logs everything', async () => {
+  it('unpacks the bundle first when needed, builds patched with nerion’s options, restores the sources, logs everything', async () => {
     const packageDirectory = fakePackage();
     const logFile = join(directory, 'build.log');
     const progress: number[] = [];
@@ -191,13 +275,23 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
     expect(calls()[0].argv).toEqual(expect.arrayContaining(['--release', 'v9.9.9', '--skipBuild', '--gpu', 'false']));
     expect(calls()[1].argv).toEqual(expect.arrayContaining(['--gpu', 'false']));
     expect(calls()[1].options).toMatchObject({
-      NODE_LLAMA_CPP_CMAKE_OPTION_GGML_OPENMP: 'ON',
-      NODE_LLAMA_CPP_CMAKE_OPTION_GGML_NATIVE: 'ON',
+      NODE_LLAMA_CPP_CMAKE_OPTION_GGML_OPENMP: 'OFF',
+      NODE_LLAMA_CPP_CMAKE_OPTION_GGML_BACKEND_DL: 'ON',
+      NODE_LLAMA_CPP_CMAKE_OPTION_NERION_ADDON_PATCH: ADDON_PATCH_ID,
     });
+    // patched while node-llama-cpp builds, not while it unpacks; the original afterwards
+    expect(calls().map((call) => call.patched)).toEqual([false, true]);
+    expect(readFileSync(join(packageDirectory, 'llama', 'addon', 'AddonContext.cpp'), 'utf8')).toBe(
+      readFileSync(join(REAL_ADDON, 'AddonContext.cpp'), 'utf8'),
+    );
     expect(progress).toEqual([0.25, 0.5, 0.75, 1]);
     const log = readFileSync(logFile, 'utf8');
     expect(log).toContain('Cloned ggml-org/llama.cpp (local bundle)');
     expect(log).toContain('[4/4] Building CXX object src/file4.cpp.o');
+    expect(log).toMatch(
+      /nerion: applied \S+\/patches\/node-llama-cpp-3\.21\.1-threadpool\.patch to addon\/AddonContext\.cpp, addon\/AddonContext\.h\n/,
+    );
+    expect(log).toContain('nerion: restored the original addon sources');
   }, 30_000);
 
   it('does not unpack the bundle again when the source is there', async () => {
@@ -220,6 +314,10 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
     });
     await expect(failure).rejects.toMatchObject({ code: 'BUILD_FAILED', data: { logFile, exitCode: 2 } });
     await expect(failure).rejects.toThrow(/exit 2.*ninja: build stopped: subcommand failed\..*build\.log/);
+    expect(calls().map((call) => call.patched)).toEqual([true]);
+    expect(readFileSync(join(directory, 'node-llama-cpp', 'llama', 'addon', 'AddonContext.h'), 'utf8')).toBe(
+      readFileSync(join(REAL_ADDON, 'AddonContext.h'), 'utf8'),
+    );
   }, 30_000);
 
   it('an abort stops the whole process group, the compilers included', async () => {
@@ -241,5 +339,9 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
     const deadline = Date.now() + 5000;
     while (isProcessAlive(compiler) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(isProcessAlive(compiler)).toBe(false);
+    // the addon sources are the original again
+    expect(readFileSync(join(directory, 'node-llama-cpp', 'llama', 'addon', 'AddonContext.cpp'), 'utf8')).toBe(
+      readFileSync(join(REAL_ADDON, 'AddonContext.cpp'), 'utf8'),
+    );
   }, 30_000);
 });

@@ -1,47 +1,61 @@
 /**
  * nerion's opt-in llama.cpp build (issue #16): node-llama-cpp's own source build, from the llama.cpp release
- * it bundles (`node_modules/node-llama-cpp/llama/gitRelease.bundle`), with OpenMP.
+ * it bundles (`node_modules/node-llama-cpp/llama/gitRelease.bundle`), in the configuration of its prebuilt
+ * binaries, with one small patch to its addon (`patches/node-llama-cpp-3.21.1-threadpool.patch`).
  *
- * Why: node-llama-cpp's prebuilt CPU binaries are built with `GGML_OPENMP=OFF`, so ggml creates its worker
- * threads anew for every `llama_decode` (one `clone3` per decoded token at 2 threads) and lets them go after
- * the graph; llama.cpp's own tools (llama-bench, llama-server) are built with OpenMP, whose worker team
- * persists and spins between graphs. See docs/decisions/0004-llama-openmp-build.md for the measurements.
+ * Why: node-llama-cpp never attaches a ggml threadpool to a context, so ggml creates and joins its worker
+ * threads on every `llama_decode`, while llama-bench and llama-server attach one persistent pool that polls
+ * between graphs. The patch attaches one per context. On the 2-core machine this project is built on that
+ * is the whole gap for quantised models: llama-bench on node-llama-cpp's own prebuilt libraries decodes Q8_0
+ * at ~41 tok/s, node-llama-cpp at ~27. See docs/decisions/0005-llama-threadpool-patch.md.
  *
- * Never a default install step: `nerion doctor --build-llama` runs it when a user asks. The result lives in
- * node-llama-cpp's `llama/localBuilds/` under a folder named after these CMake options, so it is loaded only
- * by a `getLlama()` that passes the same options (`llamaBuildGetLlamaOptions`); node-llama-cpp's default
- * `getLlama()` keeps using the prebuilt binaries.
+ * Never a default install step: `nerion doctor --build-llama` runs it when a user asks. The patch is applied
+ * for the build only and taken out afterwards. The result lives in node-llama-cpp's `llama/localBuilds/`
+ * under a folder named after these CMake options, so it is loaded only by a `getLlama()` that passes the same
+ * options (`llamaBuildGetLlamaOptions`); node-llama-cpp's default `getLlama()` keeps using the prebuilt binaries.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NerionError, describeError, stopProcessGroup, type SpawnFunction } from '@nerion/backend-core';
+import { applyPatch, parsePatch, reversePatch } from 'diff';
+import writeFileAtomic from 'write-file-atomic';
 
-/** `auto`: nerion's OpenMP build when `nerion doctor --build-llama` made one, else the prebuilt binaries. */
+/** `auto`: nerion's build when `nerion doctor --build-llama` made one, else the prebuilt binaries. */
 export type LlamaBuildSetting = 'auto' | 'prebuilt';
 
-/**
- * Release flags with the AMX instructions left out. They go into the *_RELEASE flags because cmake-js (which
- * node-llama-cpp builds with) sets CMAKE_CXX_FLAGS itself (`-DBUILDING_NODE_EXTENSION`), and a
- * CMAKE_CXX_FLAGS given here is lost: the C files then lose AMX, the C++ AMX kernels keep it (seen).
- */
-const RELEASE_WITHOUT_AMX = '-O3 -DNDEBUG -mno-amx-tile -mno-amx-int8 -mno-amx-bf16';
+/** Names the addon patch in the build's CMake options (and so in node-llama-cpp's build folder name). */
+export const ADDON_PATCH_ID = 'threadpool-1';
+
+/** The patch file shipped with this package. */
+export function addonPatchFile(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', 'patches', 'node-llama-cpp-3.21.1-threadpool.patch');
+}
 
 /**
- * The CMake options of the opt-in build. `GGML_NATIVE=ON` compiles for this CPU (node-llama-cpp's default for
- * a local build). On x86-64 the AMX instructions are left out: a virtual machine can list `amx_tile` in its
- * CPU flags without granting the tile state, and `-march=native` code then dies with SIGILL on the first
- * quantised matrix product (seen on this project's CI machines); an explicit `-mno-amx-*` wins over
- * `-march=native` in GCC and Clang whatever the order.
+ * The CMake options of the opt-in build: those node-llama-cpp's own CI builds its prebuilt binaries with
+ * (`compileLLamaCpp.js`, ciMode): no OpenMP, no `-march=native`, and where llama.cpp has them every CPU
+ * variant as a dynamically loaded backend, chosen at run time by what the CPU offers (on x86-64 that is how
+ * the prebuilt binaries use AVX-512 and AMX where the CPU grants them, and never where it does not). So the
+ * only difference from the prebuilt binaries is the addon patch, named by `NERION_ADDON_PATCH` (which
+ * llama.cpp ignores; it makes the build folder nerion's own).
  */
-export function llamaBuildCmakeOptions(arch: string = process.arch): Record<string, string> {
+export function llamaBuildCmakeOptions(
+  arch: string = process.arch,
+  platform: NodeJS.Platform = process.platform,
+): Record<string, string> {
+  const allVariants =
+    arch === 'x64' ||
+    ((arch === 'arm64' || arch === 'arm') && (platform === 'linux' || platform === 'darwin')) ||
+    ((arch === 'ppc64' || arch === 'ppc' || arch === 's390x' || arch === 'riscv64') && platform === 'linux');
   return {
-    GGML_OPENMP: 'ON',
-    GGML_NATIVE: 'ON',
-    ...(arch === 'x64'
-      ? { CMAKE_C_FLAGS_RELEASE: RELEASE_WITHOUT_AMX, CMAKE_CXX_FLAGS_RELEASE: RELEASE_WITHOUT_AMX }
-      : {}),
+    GGML_OPENMP: 'OFF',
+    GGML_NATIVE: 'OFF',
+    ...(allVariants ? { GGML_CPU_ALL_VARIANTS: 'ON' } : {}),
+    GGML_BACKEND_DL: 'ON',
+    NERION_ADDON_PATCH: ADDON_PATCH_ID,
   };
 }
 
@@ -58,7 +72,7 @@ export function llamaBuildGetLlamaOptions(setting: LlamaBuildSetting): {
 /** The kind of binaries a loaded Llama runs, in words for doctor and the thread cache. */
 export function describeLlamaBuild(buildType: string): string {
   return buildType === 'localBuild'
-    ? 'nerion OpenMP build (nerion doctor --build-llama)'
+    ? `nerion build with the threadpool patch (${ADDON_PATCH_ID}; nerion doctor --build-llama)`
     : 'node-llama-cpp prebuilt binaries';
 }
 
@@ -79,6 +93,55 @@ export function parseBuildProgress(line: string): { fraction: number; step?: str
   const make = /^\[\s*(\d{1,3})%\]\s*(.*)$/.exec(line.trim());
   if (make && Number(make[1]) <= 100) return { fraction: Number(make[1]) / 100, step: make[2] || undefined };
   return undefined;
+}
+
+/** The addon patch in place for a build; `restore()` puts the original sources back, byte for byte. */
+export interface AppliedAddonPatch {
+  files: readonly string[];
+  /** The sources were already patched (a build stopped before it could restore them). */
+  alreadyApplied: boolean;
+  restore(): void;
+}
+
+const REINSTALL: readonly string[] = ['npm', 'i', '-E', 'node-llama-cpp@3.21.1'];
+
+/**
+ * Applies nerion's addon patch to node-llama-cpp's `llama/addon` sources. Every file is checked before any is
+ * written, so a source that is not the one the patch is for changes nothing and is BUILD_FAILED with the
+ * reinstall command. Sources left patched by an interrupted build are recognised (the patch reverses
+ * cleanly) and restored to the original afterwards all the same.
+ */
+export function applyAddonPatch(packageDirectory: string, patchFile: string = addonPatchFile()): AppliedAddonPatch {
+  const llamaDirectory = join(packageDirectory, 'llama');
+  const planned = parsePatch(readFileSync(patchFile, 'utf8')).map((patch) => {
+    const name = (patch.newFileName ?? '').replace(/^b\//, '');
+    const file = join(llamaDirectory, name);
+    const mismatch = (why: string) =>
+      new NerionError(
+        'BUILD_FAILED',
+        `node-llama-cpp's addon source llama/${name} ${why}, so nerion's threadpool patch (for node-llama-cpp 3.21.1) does not apply — reinstall it with \`${REINSTALL.join(' ')}\`; nothing was changed.`,
+        { fix: { command: [...REINSTALL] }, data: { file, patchFile } },
+      );
+    let current: string;
+    try {
+      current = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw mismatch(`could not be read (${describeError(error)})`);
+    }
+    const patched = applyPatch(current, patch);
+    if (patched !== false) return { file, original: current, patched, already: false };
+    const original = applyPatch(current, reversePatch(patch));
+    if (original !== false) return { file, original, patched: current, already: true };
+    throw mismatch('is not the one the patch was written for');
+  });
+  for (const entry of planned) if (!entry.already) writeFileAtomic.sync(entry.file, entry.patched);
+  return {
+    files: planned.map((entry) => relative(llamaDirectory, entry.file)),
+    alreadyApplied: planned.every((entry) => entry.already),
+    restore: () => {
+      for (const entry of planned) writeFileAtomic.sync(entry.file, entry.original);
+    },
+  };
 }
 
 export interface BuildPrerequisites {
@@ -119,7 +182,7 @@ export function checkBuildPrerequisites(
     throw new NerionError(
       'BUILD_FAILED',
       `node-llama-cpp at ${packageDirectory} has no bundled llama.cpp source (llama/gitRelease.bundle) — reinstall it with \`npm i -E node-llama-cpp@3.21.1\`; nerion builds only from that bundle, never from the network.`,
-      { fix: { command: ['npm', 'i', '-E', 'node-llama-cpp@3.21.1'] }, data: { packageDirectory } },
+      { fix: { command: [...REINSTALL] }, data: { packageDirectory } },
     );
   let release: string;
   try {
@@ -128,7 +191,7 @@ export function checkBuildPrerequisites(
     throw new NerionError(
       'BUILD_FAILED',
       `${infoFile} could not be read (${describeError(error)}) — reinstall node-llama-cpp (\`npm i -E node-llama-cpp@3.21.1\`).`,
-      { fix: { command: ['npm', 'i', '-E', 'node-llama-cpp@3.21.1'] }, cause: error },
+      { fix: { command: [...REINSTALL] }, cause: error },
     );
   }
   const found = (candidates: readonly string[]): string | undefined =>
@@ -159,6 +222,8 @@ export interface BuildLlamaOptions {
   spawn?: SpawnFunction;
   /** node-llama-cpp's CLI (default: its `dist/cli/cli.js`); tests name a stand-in. */
   cliPath?: string;
+  /** The addon patch (default: the one shipped with this package). */
+  patchFile?: string;
 }
 
 /**
@@ -193,7 +258,16 @@ export async function buildLlamaCpp(options: BuildLlamaOptions): Promise<void> {
       ]);
     }
     options.onPhase?.('build');
-    await runStep(options, log, env, [cli, 'source', 'build', '--gpu', 'false', '--noUsageExample']);
+    const patch = applyAddonPatch(prerequisites.packageDirectory, options.patchFile);
+    log.write(
+      `nerion: applied ${options.patchFile ?? addonPatchFile()} to ${patch.files.join(', ')}${patch.alreadyApplied ? ' (already in place)' : ''}\n`,
+    );
+    try {
+      await runStep(options, log, env, [cli, 'source', 'build', '--gpu', 'false', '--noUsageExample']);
+    } finally {
+      patch.restore();
+      log.write('nerion: restored the original addon sources\n');
+    }
   } finally {
     await new Promise<void>((resolve) => log.end(resolve));
   }

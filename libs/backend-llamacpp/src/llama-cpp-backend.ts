@@ -104,7 +104,7 @@ export interface LlamaCppBackendSettings {
   /** `'auto'` (default): a GPU when node-llama-cpp finds one, else the CPU. `false`: CPU only. */
   gpu?: 'auto' | false;
   /**
-   * Which llama.cpp binaries (NERION_LLAMA_BUILD). `'auto'` (default): nerion's OpenMP build when
+   * Which llama.cpp binaries (NERION_LLAMA_BUILD). `'auto'` (default): nerion's patched build when
    * `nerion doctor --build-llama` made one, else node-llama-cpp's prebuilt binaries; `'prebuilt'`: always those.
    */
   llamaBuild?: LlamaBuildSetting;

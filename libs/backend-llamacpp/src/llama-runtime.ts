@@ -72,7 +72,7 @@ export function llamaCppRuntimeStats(): LlamaCppRuntimeStats {
 
 /**
  * The shared Llama for a GPU setting. `gpu: 'auto'` uses a GPU when node-llama-cpp finds one, else the CPU.
- * `build: 'auto'` loads nerion's OpenMP build of llama.cpp when `nerion doctor --build-llama` made one
+ * `build: 'auto'` loads nerion's patched build of llama.cpp when `nerion doctor --build-llama` made one
  * (llama-build.ts), else node-llama-cpp's prebuilt binaries; `'prebuilt'` always the prebuilt ones.
  */
 export function sharedLlama(gpu: GpuSetting, build: LlamaBuildSetting = 'auto'): Promise<Llama> {

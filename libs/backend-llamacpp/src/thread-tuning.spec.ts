@@ -180,7 +180,7 @@ describe('thread tuning on a real model file (node-llama-cpp on the generated GG
   });
 
   it('a cached entry with different prompt and decode counts is used as given (decode 1, prompt 2)', async () => {
-    // The key names the binaries the backend loads (prebuilt, or nerion's OpenMP build where one was made).
+    // The key names the binaries the backend loads (prebuilt, or nerion's patched build where one was made).
     const llama = await sharedLlama(false);
     const key = await threadCacheKey(modelPath, machineIdentity(llama, detectCpuBudget().usable));
     const entry = {

@@ -127,7 +127,7 @@ export interface NerionConfig {
     readonly modelUrl: string | undefined;
     readonly modelSha256: string | undefined;
     readonly threads: number | undefined;
-    /** NERION_LLAMA_BUILD: `auto` (nerion's OpenMP build when `nerion doctor --build-llama` made one) or `prebuilt`. */
+    /** NERION_LLAMA_BUILD: `auto` (nerion's patched build when `nerion doctor --build-llama` made one) or `prebuilt`. */
     readonly build: 'auto' | 'prebuilt';
   };
   /** `python`: NERION_PYTHON when set; undefined lets the exllamav2 backend apply its own default (`python3`). */
