@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { NerionError } from '@nerion/backend-core';
 import type { NerionConfig } from '@nerion/config';
 import { askYesNo, formatDuration } from './catalog.js';
+import { findLlamaCppModelFile } from './backends/llama-cpp.js';
 import { buildToolEnvironment, isInteractive, llamaBuildCliOverride } from './environment.js';
 
 export interface BuildLlamaReport {
@@ -57,12 +58,12 @@ export async function runBuildLlama(
   const prerequisites = engine.checkBuildPrerequisites();
   const question =
     `Build llama.cpp ${prerequisites.release} from node-llama-cpp's bundled source, with nerion's threadpool patch ` +
-    `to its addon (${prerequisites.cmake}, ${prerequisites.compiler}; 20–90 minutes on all cores, nothing downloaded)? [y/N] `;
+    `to its addon (${prerequisites.cmake}, ${prerequisites.compiler}; 10–60 minutes on all cores, nothing downloaded)? [y/N] `;
   if (!options.yes) {
     if (process.stdin.isTTY !== true || !isInteractive(process.stderr))
       throw new NerionError(
         'CONSENT_REQUIRED',
-        'Building llama.cpp compiles for 20–90 minutes on every core; run `nerion doctor --build-llama --yes` to start it without a prompt.',
+        'Building llama.cpp compiles for 10–60 minutes on every core; run `nerion doctor --build-llama --yes` to start it without a prompt.',
         { fix: { command: ['nerion', 'doctor', '--build-llama', '--yes'] } },
       );
     if (!(await askYesNo(question))) {
@@ -79,6 +80,7 @@ export async function runBuildLlama(
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const started = Date.now();
+  let cpuKernels: string | undefined;
   try {
     await engine.buildLlamaCpp({
       prerequisites,
@@ -90,6 +92,12 @@ export async function runBuildLlama(
         if (phase === 'source') process.stderr.write('unpacking llama.cpp from node-llama-cpp’s bundle…\n');
       },
       onProgress: (fraction, step) => progress.update(fraction, step),
+      onKernels: (kernels) => {
+        cpuKernels =
+          kernels.keptLocal === undefined
+            ? `node-llama-cpp's prebuilt CPU kernels (${kernels.copied.length} variants), so it differs from the prebuilt binaries only by the patch`
+            : `its own CPU kernels (${kernels.keptLocal})`;
+      },
     });
   } finally {
     progress.finish();
@@ -110,6 +118,26 @@ export async function runBuildLlama(
       `The build finished but node-llama-cpp still loads its ${bindings} binaries — see ${logFile}.`,
       { data: { logFile } },
     );
+  // A test generation in a child process with the configured llama_cpp model: a build that crashes is
+  // caught here, not by the next `nerion plan`.
+  const modelFile = findLlamaCppModelFile(config.model, config);
+  if (modelFile === undefined) {
+    options.log(
+      `No llama_cpp model is configured for "${config.model}" (LLAMA_CPP_MODEL_PATH, or \`nerion models ensure --backend llama_cpp\`), so no test generation ran; the build loads.`,
+    );
+  } else {
+    const smoke = await engine.smokeTestLlamaBuild({ modelPath: modelFile.path, build: 'auto' });
+    if (smoke.bindings !== 'localBuild')
+      throw new NerionError(
+        'BUILD_FAILED',
+        `The test generation ran on node-llama-cpp's ${smoke.bindings} binaries, not the new build — see ${logFile}.`,
+        { data: { logFile } },
+      );
+    options.log(
+      `Test generation on the new build: ${smoke.completionTokens} tokens from ${modelFile.path} in ${formatDuration(Math.round(smoke.ms / 1000))} (a child process, 2 threads).`,
+    );
+  }
+  if (cpuKernels !== undefined) options.log(`The build uses ${cpuKernels}.`);
   options.log(
     `Built llama.cpp with the threadpool patch in ${formatDuration(seconds)} (log: ${logFile}). llama_cpp now uses it; ` +
       'thread counts are measured again for it on the next load. NERION_LLAMA_BUILD=prebuilt goes back to the prebuilt binaries.',

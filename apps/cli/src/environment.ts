@@ -42,7 +42,7 @@ export function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boole
 
 /**
  * NERION_LLAMA_BUILD_CLI: a stand-in for node-llama-cpp's CLI in `nerion doctor --build-llama` (a test seam,
- * documented in docs/development.md: the real build takes 20–90 minutes and cannot run in the test suite).
+ * documented in docs/development.md: the real build takes 10–60 minutes and cannot run in the test suite).
  */
 /** The environment a build tool runs with (`nerion doctor --build-llama`): this process's, as it is. */
 export function buildToolEnvironment(): NodeJS.ProcessEnv {

@@ -8,7 +8,7 @@ import { runCliInTerminal, screenLines } from './terminal.js';
 
 /**
  * `nerion doctor --build-llama`, the opt-in build of llama.cpp with nerion's threadpool patch (issue #16). The
- * real build compiles for 20–90 minutes, so the runs that get as far as building use NERION_LLAMA_BUILD_CLI: a stand-in for
+ * real build compiles for 10–60 minutes, so the runs that get as far as building use NERION_LLAMA_BUILD_CLI: a stand-in for
  * node-llama-cpp's CLI (a real script in a real child process) that prints ninja's progress lines.
  */
 describe('nerion doctor --build-llama', () => {
@@ -35,7 +35,7 @@ for (let i = 1; i <= 10; i += 1) { console.log('[' + i + '/10] Building CXX obje
   it('asks first when not on a terminal and not given --yes: CONSENT_REQUIRED naming --yes, nothing built', async () => {
     const run = await runCli(['doctor', '--build-llama'], { env: { NERION_CACHE_DIR: cache } });
     expect(run.status).toBe(4);
-    expect(run.stderr).toMatch(/Error \[CONSENT_REQUIRED\].*20–90 minutes.*nerion doctor --build-llama --yes/s);
+    expect(run.stderr).toMatch(/Error \[CONSENT_REQUIRED\].*10–60 minutes.*nerion doctor --build-llama --yes/s);
     expect(existsSync(join(cache, 'llama-build.log'))).toBe(false);
   });
 
@@ -59,7 +59,7 @@ for (let i = 1; i <= 10; i += 1) { console.log('[' + i + '/10] Building CXX obje
     expect(run.status).toBe(0);
     // readline redraws the prompt line as the answer is typed: the raw output holds the question.
     expect(run.stdout).toMatch(
-      /Build llama\.cpp v\S+ from node-llama-cpp's bundled source, with nerion's threadpool patch to its addon \(cmake, \S+; 20–90 minutes on all cores, nothing downloaded\)\? \[y\/N\]/,
+      /Build llama\.cpp v\S+ from node-llama-cpp's bundled source, with nerion's threadpool patch to its addon \(cmake, \S+; 10–60 minutes on all cores, nothing downloaded\)\? \[y\/N\]/,
     );
     expect(screenLines(run.stdout)).toContain(
       'Nothing built; llama_cpp keeps using node-llama-cpp’s prebuilt binaries.',

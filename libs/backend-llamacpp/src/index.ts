@@ -20,7 +20,10 @@ export {
   describeLlamaBuild,
   llamaBuildCmakeOptions,
   parseBuildProgress,
+  usePrebuiltCpuKernels,
   type BuildLlamaOptions,
+  type CpuKernelsReport,
   type BuildPrerequisites,
   type LlamaBuildSetting,
 } from './llama-build.js';
+export { smokeTestLlamaBuild, type SmokeTestOptions, type SmokeTestResult } from './llama-smoke.js';

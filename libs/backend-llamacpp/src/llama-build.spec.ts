@@ -27,6 +27,7 @@ import {
   llamaBuildCmakeOptions,
   llamaBuildGetLlamaOptions,
   parseBuildProgress,
+  usePrebuiltCpuKernels,
   type BuildPrerequisites,
 } from './llama-build.js';
 import { llamaBindingsInUse } from './llama-runtime.js';
@@ -220,6 +221,76 @@ function thrownBy(run: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
+describe('usePrebuiltCpuKernels', () => {
+  function folders(release = 'v9.9.9'): { prebuilt: string; build: string } {
+    const prebuilt = join(directory, 'prebuilt');
+    const build = join(directory, 'build', 'Release');
+    mkdirSync(prebuilt, { recursive: true });
+    mkdirSync(build, { recursive: true });
+    writeFileSync(
+      join(prebuilt, '_nlcBuildMetadata.json'),
+      JSON.stringify({ buildOptions: { llamaCpp: { release } } }),
+    );
+    writeFileSync(join(prebuilt, 'libggml-cpu-haswell.so'), 'prebuilt haswell');
+    writeFileSync(join(prebuilt, 'libggml-cpu-sapphirerapids.so'), 'prebuilt sapphirerapids');
+    writeFileSync(join(prebuilt, 'libllama.v0.4.0.so'), 'prebuilt llama');
+    writeFileSync(join(build, 'libggml-cpu-sapphirerapids.so'), 'local sapphirerapids');
+    writeFileSync(join(build, 'libllama.v0.4.0.abc.so'), 'local llama');
+    return { prebuilt, build };
+  }
+
+  it('puts the prebuilt CPU kernels of the same release in place of the local ones, and nothing else', () => {
+    const { prebuilt, build } = folders();
+    const report = usePrebuiltCpuKernels({
+      packageDirectory: fakePackage(),
+      release: 'v9.9.9',
+      buildDirectory: build,
+      prebuiltDirectory: prebuilt,
+    });
+    expect(report).toEqual({ copied: ['libggml-cpu-haswell.so', 'libggml-cpu-sapphirerapids.so'] });
+    expect(readFileSync(join(build, 'libggml-cpu-sapphirerapids.so'), 'utf8')).toBe('prebuilt sapphirerapids');
+    expect(readFileSync(join(build, 'libggml-cpu-haswell.so'), 'utf8')).toBe('prebuilt haswell');
+    expect(readFileSync(join(build, 'libllama.v0.4.0.abc.so'), 'utf8')).toBe('local llama');
+    expect(existsSync(join(build, 'libllama.v0.4.0.so'))).toBe(false);
+  });
+
+  it('keeps the local kernels, untouched, for another release or unreadable metadata', () => {
+    const { prebuilt, build } = folders('v0.3.0');
+    const other = usePrebuiltCpuKernels({
+      packageDirectory: fakePackage(),
+      release: 'v9.9.9',
+      buildDirectory: build,
+      prebuiltDirectory: prebuilt,
+    });
+    expect(other).toEqual({ copied: [], keptLocal: 'the prebuilt binaries are llama.cpp v0.3.0, the build is v9.9.9' });
+    expect(readFileSync(join(build, 'libggml-cpu-sapphirerapids.so'), 'utf8')).toBe('local sapphirerapids');
+    const missing = usePrebuiltCpuKernels({
+      packageDirectory: fakePackage(),
+      release: 'v9.9.9',
+      buildDirectory: build,
+      prebuiltDirectory: join(directory, 'nowhere'),
+    });
+    expect(missing.keptLocal).toMatch(/metadata could not be read/);
+    expect(missing.copied).toEqual([]);
+  });
+
+  (process.platform === 'linux' && process.arch === 'x64' ? it : it.skip)(
+    "finds the installed node-llama-cpp's prebuilt kernels for the bundled release (real package)",
+    () => {
+      const packageDirectory = nodeLlamaCppDirectory();
+      const { release } = JSON.parse(
+        readFileSync(join(packageDirectory, 'llama', 'binariesGithubRelease.json'), 'utf8'),
+      ) as { release: string };
+      const build = join(directory, 'Release');
+      mkdirSync(build);
+      const report = usePrebuiltCpuKernels({ packageDirectory, release, buildDirectory: build });
+      expect(report.keptLocal).toBeUndefined();
+      expect(report.copied).toEqual(expect.arrayContaining(['libggml-cpu-x64.so', 'libggml-cpu-haswell.so']));
+      expect(readFileSync(join(build, 'libggml-cpu-x64.so')).length).toBeGreaterThan(100_000);
+    },
+  );
+});
+
 describe('checkBuildPrerequisites', () => {
   it('finds the bundle, cmake and a compiler on this machine', () => {
     const found = checkBuildPrerequisites({ packageDirectory: fakePackage(), env: pathWith(['cmake', 'c++']) });
@@ -292,6 +363,8 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
       /nerion: applied \S+\/patches\/node-llama-cpp-3\.21\.1-threadpool\.patch to addon\/AddonContext\.cpp, addon\/AddonContext\.h\n/,
     );
     expect(log).toContain('nerion: restored the original addon sources');
+    // a stand-in builds nothing, so no real build folder is looked for
+    expect(log).toContain('nerion: kept the locally compiled CPU kernels: the build folder was not found');
   }, 30_000);
 
   it('does not unpack the bundle again when the source is there', async () => {

@@ -15,7 +15,7 @@
  * options (`llamaBuildGetLlamaOptions`); node-llama-cpp's default `getLlama()` keeps using the prebuilt binaries.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,6 +144,84 @@ export function applyAddonPatch(packageDirectory: string, patchFile: string = ad
   };
 }
 
+/** What `usePrebuiltCpuKernels` did: the kernel libraries it put in place, or why it left the local ones. */
+export interface CpuKernelsReport {
+  copied: readonly string[];
+  /** Set when the locally compiled kernels were kept. */
+  keptLocal?: string;
+}
+
+/**
+ * Puts node-llama-cpp's own prebuilt CPU kernels (`libggml-cpu-*.so`, the dynamically loaded CPU variants)
+ * into the local build's folder in place of the locally compiled ones, when the prebuilt package for this
+ * platform has them and was built from the same llama.cpp release. The build then differs from the prebuilt
+ * binaries by the addon patch alone, and a local compiler cannot change the kernels: GCC 12.2 here compiled
+ * llama.cpp's AMX matrix kernels into code that dies with SIGILL on the first quantised prompt batch, where
+ * node-llama-cpp's GCC 11.4 build of the same source runs (decision 0005). Each file is copied under a
+ * temporary name and renamed, so a kernel is never half-written.
+ */
+export function usePrebuiltCpuKernels(options: {
+  packageDirectory: string;
+  release: string;
+  /** The local build's library folder (`llama/localBuilds/<name>/Release`). */
+  buildDirectory: string;
+  /** The prebuilt binaries' folder (default: node-llama-cpp's package for this platform). */
+  prebuiltDirectory?: string;
+}): CpuKernelsReport {
+  const prebuilt = options.prebuiltDirectory ?? prebuiltBinariesDirectory(options.packageDirectory);
+  if (prebuilt === undefined) return { copied: [], keptLocal: 'no prebuilt CPU binaries for this platform' };
+  let release: unknown;
+  try {
+    const metadata = JSON.parse(readFileSync(join(prebuilt, '_nlcBuildMetadata.json'), 'utf8')) as {
+      buildOptions?: { llamaCpp?: { release?: unknown } };
+    };
+    release = metadata.buildOptions?.llamaCpp?.release;
+  } catch (error) {
+    return { copied: [], keptLocal: `the prebuilt binaries' metadata could not be read (${describeError(error)})` };
+  }
+  if (release !== options.release)
+    return {
+      copied: [],
+      keptLocal: `the prebuilt binaries are llama.cpp ${String(release)}, the build is ${options.release}`,
+    };
+  const kernels = readdirSync(prebuilt).filter((file) => /^libggml-cpu-[\w.]+\.(so|dylib|dll)$/.test(file));
+  if (kernels.length === 0) return { copied: [], keptLocal: 'the prebuilt binaries have no separate CPU kernels' };
+  for (const file of kernels) {
+    const target = join(options.buildDirectory, file);
+    const partial = `${target}.nerion-partial`;
+    copyFileSync(join(prebuilt, file), partial);
+    renameSync(partial, target);
+  }
+  return { copied: kernels };
+}
+
+/** node-llama-cpp's CPU-only prebuilt binaries folder for this platform, if installed. */
+function prebuiltBinariesDirectory(packageDirectory: string): string | undefined {
+  const platform = process.platform === 'darwin' ? 'mac' : process.platform === 'win32' ? 'win' : process.platform;
+  const name = `${platform}-${process.arch}`;
+  try {
+    const entry = createRequire(join(packageDirectory, 'package.json')).resolve(`@node-llama-cpp/${name}`);
+    const folder = join(dirname(dirname(entry)), 'bins', name);
+    return existsSync(folder) ? folder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The folder node-llama-cpp's last `source build` wrote (its `llama/lastBuild.json`), with the libraries. */
+function lastBuildDirectory(packageDirectory: string): string | undefined {
+  try {
+    const { folderName } = JSON.parse(readFileSync(join(packageDirectory, 'llama', 'lastBuild.json'), 'utf8')) as {
+      folderName?: unknown;
+    };
+    if (typeof folderName !== 'string' || folderName.includes('/') || folderName.includes('\\')) return undefined;
+    const folder = join(packageDirectory, 'llama', 'localBuilds', folderName, 'Release');
+    return existsSync(folder) ? folder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface BuildPrerequisites {
   /** node-llama-cpp's package folder. */
   packageDirectory: string;
@@ -224,6 +302,12 @@ export interface BuildLlamaOptions {
   cliPath?: string;
   /** The addon patch (default: the one shipped with this package). */
   patchFile?: string;
+  /** The build's library folder (default: from node-llama-cpp's `llama/lastBuild.json`); tests name one. */
+  buildDirectory?: string;
+  /** node-llama-cpp's prebuilt binaries folder (default: its package for this platform); tests name one. */
+  prebuiltDirectory?: string;
+  /** Told which CPU kernels the build uses (`usePrebuiltCpuKernels`). */
+  onKernels?: (report: CpuKernelsReport) => void;
 }
 
 /**
@@ -268,6 +352,25 @@ export async function buildLlamaCpp(options: BuildLlamaOptions): Promise<void> {
       patch.restore();
       log.write('nerion: restored the original addon sources\n');
     }
+    // A stand-in CLI (tests) builds nothing: only a folder the caller names is touched then.
+    const buildDirectory =
+      options.buildDirectory ??
+      (options.cliPath === undefined ? lastBuildDirectory(prerequisites.packageDirectory) : undefined);
+    const kernels =
+      buildDirectory === undefined
+        ? { copied: [], keptLocal: 'the build folder was not found (llama/lastBuild.json)' }
+        : usePrebuiltCpuKernels({
+            packageDirectory: prerequisites.packageDirectory,
+            release: prerequisites.release,
+            buildDirectory,
+            ...(options.prebuiltDirectory === undefined ? {} : { prebuiltDirectory: options.prebuiltDirectory }),
+          });
+    log.write(
+      kernels.keptLocal === undefined
+        ? `nerion: using node-llama-cpp's prebuilt CPU kernels (${kernels.copied.join(', ')}) in ${buildDirectory}\n`
+        : `nerion: kept the locally compiled CPU kernels: ${kernels.keptLocal}\n`,
+    );
+    options.onKernels?.(kernels);
   } finally {
     await new Promise<void>((resolve) => log.end(resolve));
   }

@@ -20,7 +20,7 @@ export default class Doctor extends NerionCommand {
     timeout: Flags.integer({ summary: 'Seconds allowed for each strict-JSON check.', default: 20, min: 1 }),
     'build-llama': Flags.boolean({
       summary:
-        'Build llama.cpp from node-llama-cpp’s bundled source with nerion’s threadpool patch (opt-in; 20–90 minutes), then check.',
+        'Build llama.cpp from node-llama-cpp’s bundled source with nerion’s threadpool patch (opt-in; 10–60 minutes), then check.',
       description:
         'Needs cmake and a C++ compiler on PATH; downloads nothing. The build is used by llama_cpp from then on (NERION_LLAMA_BUILD=prebuilt goes back). See docs/decisions/0005-llama-threadpool-patch.md.',
     }),
