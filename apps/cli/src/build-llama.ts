@@ -118,6 +118,7 @@ export async function runBuildLlama(
       `The build finished but node-llama-cpp still loads its ${bindings} binaries — see ${logFile}.`,
       { data: { logFile } },
     );
+  if (cpuKernels !== undefined) options.log(`The build uses ${cpuKernels}.`);
   // A test generation in a child process with the configured llama_cpp model: a build that crashes is
   // caught here, not by the next `nerion plan`.
   const modelFile = findLlamaCppModelFile(config.model, config);
@@ -137,7 +138,6 @@ export async function runBuildLlama(
       `Test generation on the new build: ${smoke.completionTokens} tokens from ${modelFile.path} in ${formatDuration(Math.round(smoke.ms / 1000))} (a child process, 2 threads).`,
     );
   }
-  if (cpuKernels !== undefined) options.log(`The build uses ${cpuKernels}.`);
   options.log(
     `Built llama.cpp with the threadpool patch in ${formatDuration(seconds)} (log: ${logFile}). llama_cpp now uses it; ` +
       'thread counts are measured again for it on the next load. NERION_LLAMA_BUILD=prebuilt goes back to the prebuilt binaries.',
