@@ -37,9 +37,11 @@ export async function ensureOllamaModel(options: EnsureOllamaModelOptions): Prom
   try {
     const probe = await backend.probe();
     if (probe.reachable === false) {
-      throw new NerionError('BACKEND_UNREACHABLE', probe.reason ?? notRunningMessage(baseUrl), {
-        data: { baseUrl },
-        fix: notRunningFix(baseUrl),
+      // The fix follows why nothing answers: on a port fetch blocks, starting Ollama there would not help.
+      const failure = probe.facts?.connectionFailure;
+      throw new NerionError('BACKEND_UNREACHABLE', probe.reason ?? notRunningMessage(baseUrl, failure), {
+        data: { baseUrl, ...(failure === undefined ? {} : { code: failure.code }) },
+        fix: notRunningFix(baseUrl, failure),
       });
     }
     if (probe.modelAvailable) return { status: 'present', tag };

@@ -227,7 +227,9 @@ describe('ollama backend against the protocol-faithful local Ollama server (real
         command: ['ollama', 'serve'],
       });
       expect(error.data).toMatchObject({ baseUrl, code: 'BAD_PORT' });
-      expect((await backend.probe()).reason).toBe(error.message);
+      const probe = await backend.probe();
+      expect(probe.reason).toBe(error.message);
+      expect(probe.facts?.connectionFailure?.code).toBe('BAD_PORT');
     } finally {
       await backend.close();
     }

@@ -4,10 +4,12 @@ import {
   NerionError,
   RequestLifecycle,
   collectStream,
+  connectionFailure,
   describeError,
   parseJsonOutput,
   validateGenerateRequest,
   type CoderBackend,
+  type ConnectionFailure,
   type FinishReason,
   type GenerateRequest,
   type GenerateResult,
@@ -67,8 +69,13 @@ export interface OllamaBackendSettings extends ContextWindowSettings {
 }
 
 /** The Ollama backend: CoderBackend v1 plus `pull` for `nerion models ensure`. */
-/** What an Ollama probe reports beyond the common fields, when the model is installed. */
+/**
+ * What an Ollama probe reports beyond the common fields: the installed model's details when it is installed,
+ * and why nothing answers when nothing does.
+ */
 export type OllamaProbeFacts = {
+  /** When nothing answers: why (refused, host not found, timed out connecting, a port fetch blocks). */
+  readonly connectionFailure?: ConnectionFailure;
   /** The tag Ollama lists the model under (`qwen2.5-coder:latest`). */
   readonly installedAs?: string;
   readonly size?: number;
@@ -358,11 +365,13 @@ function createSingleOllamaBackend(settings: OllamaBackendSettings, baseUrl: str
         },
       };
     } catch (error) {
+      const failure = timedOut || closed ? undefined : connectionFailure(error);
       return {
         available: false,
         reason: probeFailureReason(error, timedOut, timeoutMs),
         reachable: false,
         endpoint: baseUrl,
+        ...(failure === undefined ? {} : { facts: { connectionFailure: failure } }),
       };
     } finally {
       clearTimeout(timer);
