@@ -2,35 +2,15 @@
  * ensureOllamaModel when nothing answers: the fix it carries follows why (real fetches on 127.0.0.1: a port
  * nothing listens on, and a port on the fetch standard's blocked list, which Node's fetch refuses).
  */
-import { createServer } from 'node:net';
-import { NerionError } from '@nerion/backend-core';
+import { closedPort, rejection } from '@nerion/test-support';
 import { ensureOllamaModel } from './ensure-model.js';
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function failure(run: Promise<unknown>): Promise<NerionError> {
-  try {
-    await run;
-  } catch (error) {
-    if (error instanceof NerionError) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 const neverAsked = () => Promise.reject(new Error('consent must not be asked when nothing answers'));
 
 describe('ensureOllamaModel with nothing to talk to', () => {
   it('a blocked port: the fix is to run Ollama elsewhere (`ollama serve`), never to start it on that port', async () => {
     const baseUrl = 'http://127.0.0.1:6000';
-    const error = await failure(ensureOllamaModel({ tag: 'nerion-tiny', baseUrl, consent: neverAsked }));
+    const error = await rejection(ensureOllamaModel({ tag: 'nerion-tiny', baseUrl, consent: neverAsked }));
     expect(error.code).toBe('BACKEND_UNREACHABLE');
     expect(error.message).toMatch(
       /port 6000 is on the fetch standard's list of blocked ports.*run Ollama on another port/,
@@ -45,7 +25,7 @@ describe('ensureOllamaModel with nothing to talk to', () => {
   it('a refused port: the fix starts Ollama where nerion looks', async () => {
     const port = await closedPort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    const error = await failure(ensureOllamaModel({ tag: 'nerion-tiny', baseUrl, consent: neverAsked }));
+    const error = await rejection(ensureOllamaModel({ tag: 'nerion-tiny', baseUrl, consent: neverAsked }));
     expect(error.code).toBe('BACKEND_UNREACHABLE');
     expect(error.fix?.command).toEqual(['env', `OLLAMA_HOST=127.0.0.1:${port}`, 'ollama', 'serve']);
     expect(error.data).toMatchObject({ baseUrl, code: 'ECONNREFUSED' });
