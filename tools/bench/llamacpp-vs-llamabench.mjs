@@ -35,7 +35,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeTinyGguf } from '../fixtures/tiny-gguf.mjs';
-import { detectCpuBudget } from '../../libs/backend-llamacpp/dist/index.js';
+import { detectCpuBudget, prebuiltBinariesDirectory } from '../../libs/backend-llamacpp/dist/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
@@ -114,9 +114,9 @@ async function ensureModel(type) {
  * those beside the executable). Undefined where that is not possible (not Linux, a static llama-bench).
  */
 function llamaBenchOnPrebuiltLibraries(binary) {
-  const prebuilt = join(root, `node_modules/@node-llama-cpp/linux-${process.arch}/bins/linux-${process.arch}`);
+  const prebuilt = prebuiltBinariesDirectory();
   const impl = join(dirname(binary), 'libllama-bench-impl.so');
-  if (process.platform !== 'linux' || !existsSync(prebuilt) || !existsSync(impl)) return undefined;
+  if (process.platform !== 'linux' || prebuilt === undefined || !existsSync(impl)) return undefined;
   const folder = join(cacheRoot, 'llama-bench-on-nlc-libs');
   rmSync(folder, { recursive: true, force: true });
   mkdirSync(folder, { recursive: true });

@@ -20,6 +20,7 @@ export {
   describeLlamaBuild,
   llamaBuildCmakeOptions,
   parseBuildProgress,
+  prebuiltBinariesDirectory,
   usePrebuiltCpuKernels,
   type BuildLlamaOptions,
   type CpuKernelsReport,

@@ -11,6 +11,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -272,6 +273,26 @@ describe('usePrebuiltCpuKernels', () => {
     });
     expect(missing.keptLocal).toMatch(/metadata could not be read/);
     expect(missing.copied).toEqual([]);
+  });
+
+  it('a kernel that cannot be written is BUILD_FAILED naming the way back, and leaves no partial file', () => {
+    const { prebuilt, build } = folders();
+    // a non-empty folder where the kernel should go: the rename onto it fails after the copy
+    rmSync(join(build, 'libggml-cpu-sapphirerapids.so'));
+    mkdirSync(join(build, 'libggml-cpu-sapphirerapids.so', 'in-the-way'), { recursive: true });
+    const error = thrownBy(() =>
+      usePrebuiltCpuKernels({
+        packageDirectory: fakePackage(),
+        release: 'v9.9.9',
+        buildDirectory: build,
+        prebuiltDirectory: prebuilt,
+      }),
+    );
+    expect(NerionError.hasCode(error, 'BUILD_FAILED')).toBe(true);
+    expect((error as NerionError).message).toMatch(
+      /libggml-cpu-sapphirerapids\.so .*failed.*nerion doctor --build-llama.*NERION_LLAMA_BUILD=prebuilt/,
+    );
+    expect(readdirSync(build).filter((file) => file.endsWith('.nerion-partial'))).toEqual([]);
   });
 
   (process.platform === 'linux' && process.arch === 'x64' ? it : it.skip)(

@@ -15,7 +15,7 @@
  * options (`llamaBuildGetLlamaOptions`); node-llama-cpp's default `getLlama()` keeps using the prebuilt binaries.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, readFileSync, readdirSync, renameSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,14 +189,24 @@ export function usePrebuiltCpuKernels(options: {
   for (const file of kernels) {
     const target = join(options.buildDirectory, file);
     const partial = `${target}.nerion-partial`;
-    copyFileSync(join(prebuilt, file), partial);
-    renameSync(partial, target);
+    try {
+      copyFileSync(join(prebuilt, file), partial);
+      renameSync(partial, target);
+    } catch (error) {
+      rmSync(partial, { force: true });
+      // Each kernel in place is whole (prebuilt or local), so the build still loads; say how to go back anyway.
+      throw new NerionError(
+        'BUILD_FAILED',
+        `Copying node-llama-cpp's prebuilt CPU kernel ${file} into ${options.buildDirectory} failed (${describeError(error)}) — free the space or fix the permissions and run \`nerion doctor --build-llama\` again; NERION_LLAMA_BUILD=prebuilt uses the prebuilt binaries meanwhile.`,
+        { cause: error, fix: { settings: ['NERION_LLAMA_BUILD'], command: ['nerion', 'doctor', '--build-llama'] } },
+      );
+    }
   }
   return { copied: kernels };
 }
 
 /** node-llama-cpp's CPU-only prebuilt binaries folder for this platform, if installed. */
-function prebuiltBinariesDirectory(packageDirectory: string): string | undefined {
+export function prebuiltBinariesDirectory(packageDirectory: string = nodeLlamaCppDirectory()): string | undefined {
   const platform = process.platform === 'darwin' ? 'mac' : process.platform === 'win32' ? 'win' : process.platform;
   const name = `${platform}-${process.arch}`;
   try {

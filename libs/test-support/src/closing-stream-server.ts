@@ -1,4 +1,5 @@
 import { createServer, type Socket } from 'node:net';
+import { listenOnLoopback } from './net-helpers.js';
 
 /** How the server ends its streamed answer, the ways a proxy that closes connections does. */
 export type StreamEnding =
@@ -81,11 +82,7 @@ export async function startClosingStreamServer(options: ClosingStreamServerOptio
     };
     socket.on('data', onData);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as { port: number };
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     textChars: records * text.length,

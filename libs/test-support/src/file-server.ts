@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import { listenOnLoopback } from './net-helpers.js';
 
 export interface LocalFileServerOptions {
   /** The files served, by request path (e.g. `{ '/model.gguf': bytes }`). Any other path answers 404. */
@@ -82,12 +82,9 @@ export async function startLocalFileServer(options: LocalFileServerOptions): Pro
   };
 
   const server = createServer(serve);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const port = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${port}`,
     requests,
     interruptNext(bytes: number): void {
       interruptAfter = bytes;

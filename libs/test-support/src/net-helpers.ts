@@ -1,12 +1,17 @@
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 
-async function unusedPort(): Promise<number> {
-  const server = createServer();
+/** Starts `server` (net or http) on an ephemeral port of 127.0.0.1 and resolves to the port. */
+export async function listenOnLoopback(server: Server): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as { port: number };
+  return (server.address() as { port: number }).port;
+}
+
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  const port = await listenOnLoopback(server);
   await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
   return port;
 }
@@ -40,11 +45,7 @@ export async function startHungServer(): Promise<{
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as { port: number };
+  const port = await listenOnLoopback(server);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
