@@ -20,7 +20,11 @@
 //
 // llama-bench: --llama-bench or NERION_LLAMA_BENCH names a binary; otherwise it is built once (~10-20 min on
 // 2 cores) from node_modules/node-llama-cpp/llama/gitRelease.bundle into ~/.cache/nerion/llama-bench/
-// (NERION_BENCH_CACHE moves it), outside the repository. Models (0.4B parameters: embedding 1024, 24 blocks,
+// (NERION_BENCH_CACHE moves it), outside the repository, in llama.cpp's default configuration (native, OpenMP,
+// AMX where the CPU has it) with nerion's AMX tile-configuration fix (patches/llama.cpp-v0.4.0-amx-tile-config
+// .patch in @nerion/backend-llamacpp; without it GCC 12 builds an AMX kernel that crashes). Which llama.cpp build
+// is fastest depends on the weight type (decision 0005): on a Sapphire Rapids CPU a native build without AMX
+// decodes F16 faster (AVX512-FP16 arithmetic) and Q8_0 at half the speed; pass it with --llama-bench to compare. Models (0.4B parameters: embedding 1024, 24 blocks,
 // feed-forward 4096, 16 heads; random weights — speed depends only on shapes) are generated into the same
 // cache by tools/fixtures/tiny-gguf.mjs.
 //
@@ -35,7 +39,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeTinyGguf } from '../fixtures/tiny-gguf.mjs';
-import { detectCpuBudget, prebuiltBinariesDirectory } from '../../libs/backend-llamacpp/dist/index.js';
+import {
+  amxTileConfigPatchFile,
+  detectCpuBudget,
+  prebuiltBinariesDirectory,
+} from '../../libs/backend-llamacpp/dist/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
@@ -83,6 +91,13 @@ function ensureLlamaBench() {
     if (result.status !== 0) throw new Error(`${command} failed (exit ${result.status}); see the output above`);
   };
   if (!existsSync(join(source, '.git'))) run('git', ['clone', '-q', bundle, source], cacheRoot);
+  // llama.cpp's default build is native (-march=native): on an AMX CPU, GCC 12 compiles the unpatched AMX kernel
+  // into code that dies with SIGILL on the first quantised prompt, so the fix nerion's build uses goes in first.
+  const fix = amxTileConfigPatchFile();
+  const applies = (reverse) =>
+    spawnSync('git', ['apply', '--check', ...(reverse ? ['--reverse'] : []), fix], { cwd: source }).status === 0;
+  if (applies(false)) run('git', ['apply', fix], source);
+  else if (!applies(true)) throw new Error(`${fix} does not apply to ${source}; remove that folder to start again`);
   console.log(`building llama-bench into ${source}/build (once; ~10-20 minutes on 2 cores)…`);
   run('cmake', ['-B', 'build', '-DLLAMA_CURL=OFF', '-DCMAKE_BUILD_TYPE=Release'], source);
   run('cmake', ['--build', 'build', '-j', String(availableParallelism()), '--target', 'llama-bench'], source);

@@ -15,6 +15,7 @@ export {
   type ThreadSample,
 } from './thread-tuning.js';
 export {
+  amxTileConfigPatchFile,
   buildLlamaCpp,
   checkBuildPrerequisites,
   describeLlamaBuild,

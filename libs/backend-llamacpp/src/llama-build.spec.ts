@@ -17,12 +17,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { NerionError, isProcessAlive } from '@nerion/backend-core';
 import {
   ADDON_PATCH_ID,
   addonPatchFile,
+  amxTileConfigPatchFile,
   applyAddonPatch,
+  applyLlamaCppPatch,
   buildLlamaCpp,
   checkBuildPrerequisites,
   llamaBuildCmakeOptions,
@@ -37,6 +39,35 @@ import { nodeLlamaCppDirectory } from './llama-build.js';
 /** The real addon sources of the installed node-llama-cpp, which the patch must fit. */
 const REAL_ADDON = join(nodeLlamaCppDirectory(), 'llama', 'addon');
 const ADDON_FILES = ['AddonContext.cpp', 'AddonContext.h'];
+/** The llama.cpp file the AMX fix patches, relative to the llama.cpp source. */
+const MMQ = join('ggml', 'src', 'ggml-cpu', 'amx', 'mmq.cpp');
+const AMX_FIXED = 'alignas(64) static const tile_config_t tc = [] {';
+
+/**
+ * The bundled llama.cpp release's mmq.cpp, read from node-llama-cpp's own bundle with git (a local fetch, no
+ * network): node-llama-cpp unpacks its source only when a build asks, so a fresh install has just the bundle.
+ */
+let bundledMmq: string;
+beforeAll(() => {
+  const scratch = mkdtempSync(join(tmpdir(), 'nerion-llama-bundle-'));
+  try {
+    execFileSync('git', ['init', '-q', '--bare', scratch]);
+    execFileSync('git', [
+      '-C',
+      scratch,
+      'fetch',
+      '-q',
+      join(nodeLlamaCppDirectory(), 'llama', 'gitRelease.bundle'),
+      'HEAD',
+    ]);
+    bundledMmq = execFileSync('git', ['-C', scratch, 'show', `FETCH_HEAD:${MMQ}`], {
+      encoding: 'utf8',
+      maxBuffer: 16 * 2 ** 20,
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}, 120_000);
 
 let directory: string;
 beforeEach(() => {
@@ -56,6 +87,9 @@ function fakePackage(options: { bundle?: boolean; unpacked?: boolean; addon?: bo
     for (const name of ADDON_FILES)
       writeFileSync(join(packageDirectory, 'llama', 'addon', name), readFileSync(join(REAL_ADDON, name)));
   }
+  // node-llama-cpp's unpacked source (only the file the AMX fix patches); `.git` and the info file say "unpacked"
+  mkdirSync(dirname(join(packageDirectory, 'llama', 'llama.cpp', MMQ)), { recursive: true });
+  writeFileSync(join(packageDirectory, 'llama', 'llama.cpp', MMQ), bundledMmq);
   if (options.unpacked) {
     mkdirSync(join(packageDirectory, 'llama', 'llama.cpp', '.git'), { recursive: true });
     writeFileSync(join(packageDirectory, 'llama', 'llama.cpp.info.json'), '{}');
@@ -84,7 +118,9 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 const options = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('NODE_LLAMA_CPP_CMAKE_OPTION_')));
 const addon = ${JSON.stringify(join(directory, 'node-llama-cpp', 'llama', 'addon', 'AddonContext.cpp'))};
 const patched = existsSync(addon) && readFileSync(addon, 'utf8').includes('attachThreadpool');
-appendFileSync(${JSON.stringify(join(directory, 'calls.jsonl'))}, JSON.stringify({ argv: process.argv.slice(2), options, patched }) + '\\n');
+const mmq = ${JSON.stringify(join(directory, 'node-llama-cpp', 'llama', 'llama.cpp', MMQ))};
+const amxFixed = existsSync(mmq) && readFileSync(mmq, 'utf8').includes(${JSON.stringify(AMX_FIXED)});
+appendFileSync(${JSON.stringify(join(directory, 'calls.jsonl'))}, JSON.stringify({ argv: process.argv.slice(2), options, patched, amxFixed }) + '\\n');
 if (process.argv[3] === 'download') { console.log('Cloned ggml-org/llama.cpp (local bundle)'); process.exit(0); }
 for (let i = 1; i <= 4; i += 1) console.log('[' + i + '/4] Building CXX object src/file' + i + '.cpp.o');
 ${
@@ -101,13 +137,14 @@ process.exit(${options.exitCode ?? 0});`
   return script;
 }
 
-function calls(): Array<{ argv: string[]; options: Record<string, string>; patched: boolean }> {
+type Call = { argv: string[]; options: Record<string, string>; patched: boolean; amxFixed: boolean };
+function calls(): Call[] {
   const file = join(directory, 'calls.jsonl');
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .trim()
     .split('\n')
-    .map((line) => JSON.parse(line) as { argv: string[]; options: Record<string, string>; patched: boolean });
+    .map((line) => JSON.parse(line) as Call);
 }
 
 const prerequisites = (packageDirectory: string): BuildPrerequisites => ({
@@ -161,6 +198,55 @@ describe('the build options', () => {
   }, 300_000);
 });
 
+describe('applyLlamaCppPatch (the AMX fix on the bundled llama.cpp release)', () => {
+  const mmqFile = () => join(directory, 'node-llama-cpp', 'llama', 'llama.cpp', MMQ);
+
+  it('fits the bundled release: the tile configuration becomes a constant, and restore() puts back the same bytes', () => {
+    const packageDirectory = fakePackage();
+    const applied = applyLlamaCppPatch(packageDirectory, 'v0.4.0');
+    expect(applied).toMatchObject({ files: ['llama.cpp/ggml/src/ggml-cpu/amx/mmq.cpp'], alreadyApplied: false });
+    const fixed = readFileSync(mmqFile(), 'utf8');
+    expect(bundledMmq).toContain('    alignas(64) tile_config_t tc = {};\n');
+    expect(fixed).not.toContain('    alignas(64) tile_config_t tc = {};\n');
+    expect(fixed).toContain(AMX_FIXED);
+    expect(fixed).toContain('_tile_loadconfig(&tc);');
+    applied.restore();
+    expect(readFileSync(mmqFile(), 'utf8')).toBe(bundledMmq);
+  });
+
+  it('a source left fixed by an interrupted build is recognised, and restored to the original', () => {
+    const packageDirectory = fakePackage();
+    applyLlamaCppPatch(packageDirectory, 'v0.4.0');
+    const again = applyLlamaCppPatch(packageDirectory, 'v0.4.0');
+    expect(again.alreadyApplied).toBe(true);
+    again.restore();
+    expect(readFileSync(mmqFile(), 'utf8')).toBe(bundledMmq);
+  });
+
+  it('another release unpacked there changes nothing and names the command that unpacks the bundled one', () => {
+    const packageDirectory = fakePackage();
+    writeFileSync(mmqFile(), '// another release\n');
+    const error = thrownBy(() => applyLlamaCppPatch(packageDirectory, 'v0.4.0'));
+    expect(NerionError.hasCode(error, 'BUILD_FAILED')).toBe(true);
+    expect((error as NerionError).message).toMatch(
+      /llama\/llama\.cpp\/ggml\/src\/ggml-cpu\/amx\/mmq\.cpp is not the one the patch was written for.*llama\.cpp v0\.4\.0.*nothing was changed/,
+    );
+    expect((error as NerionError).fix?.command).toEqual([
+      'npx',
+      '--no',
+      'node-llama-cpp',
+      'source',
+      'download',
+      '--release',
+      'v0.4.0',
+      '--skipBuild',
+      '--gpu',
+      'false',
+    ]);
+    expect(readFileSync(mmqFile(), 'utf8')).toBe('// another release\n');
+  });
+});
+
 describe('applyAddonPatch (the real patch on copies of the installed addon sources)', () => {
   const addonFile = (name: string) => join(directory, 'node-llama-cpp', 'llama', 'addon', name);
   const originals = () => ADDON_FILES.map((name) => readFileSync(addonFile(name), 'utf8'));
@@ -203,6 +289,7 @@ describe('applyAddonPatch (the real patch on copies of the installed addon sourc
   });
 
   it('is shipped with the package (listed in its files)', () => {
+    expect(existsSync(amxTileConfigPatchFile())).toBe(true);
     expect(existsSync(addonPatchFile())).toBe(true);
     const manifest = JSON.parse(readFileSync(join(REAL_ADDON, '..', '..', 'package.json'), 'utf8')) as {
       version: string;
@@ -373,9 +460,11 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
     });
     // patched while node-llama-cpp builds, not while it unpacks; the original afterwards
     expect(calls().map((call) => call.patched)).toEqual([false, true]);
+    expect(calls().map((call) => call.amxFixed)).toEqual([false, true]);
     expect(readFileSync(join(packageDirectory, 'llama', 'addon', 'AddonContext.cpp'), 'utf8')).toBe(
       readFileSync(join(REAL_ADDON, 'AddonContext.cpp'), 'utf8'),
     );
+    expect(readFileSync(join(packageDirectory, 'llama', 'llama.cpp', MMQ), 'utf8')).toBe(bundledMmq);
     expect(progress).toEqual([0.25, 0.5, 0.75, 1]);
     const log = readFileSync(logFile, 'utf8');
     expect(log).toContain('Cloned ggml-org/llama.cpp (local bundle)');
@@ -383,9 +472,45 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
     expect(log).toMatch(
       /nerion: applied \S+\/patches\/node-llama-cpp-3\.21\.1-threadpool\.patch to addon\/AddonContext\.cpp, addon\/AddonContext\.h\n/,
     );
-    expect(log).toContain('nerion: restored the original addon sources');
+    expect(log).toMatch(
+      /nerion: applied \S+\/patches\/llama\.cpp-v0\.4\.0-amx-tile-config\.patch to llama\.cpp\/ggml\/src\/ggml-cpu\/amx\/mmq\.cpp\n/,
+    );
+    expect(log).toContain(
+      'nerion: restored the original sources (llama.cpp/ggml/src/ggml-cpu/amx/mmq.cpp, addon/AddonContext.cpp, addon/AddonContext.h)',
+    );
     // a stand-in builds nothing, so no real build folder is looked for
     expect(log).toContain('nerion: kept the locally compiled CPU kernels: the build folder was not found');
+  }, 30_000);
+
+  it('with prebuilt kernels of the same release to replace the compiled ones, the AMX fix is not applied', async () => {
+    const packageDirectory = fakePackage({ unpacked: true });
+    const prebuilt = join(directory, 'prebuilt');
+    const build = join(directory, 'build', 'Release');
+    mkdirSync(prebuilt, { recursive: true });
+    mkdirSync(build, { recursive: true });
+    writeFileSync(
+      join(prebuilt, '_nlcBuildMetadata.json'),
+      JSON.stringify({ buildOptions: { llamaCpp: { release: 'v9.9.9' } } }),
+    );
+    writeFileSync(join(prebuilt, 'libggml-cpu-sapphirerapids.so'), 'prebuilt sapphirerapids');
+    writeFileSync(join(build, 'libggml-cpu-sapphirerapids.so'), 'local sapphirerapids');
+    const logFile = join(directory, 'build.log');
+    await buildLlamaCpp({
+      prerequisites: prerequisites(packageDirectory),
+      logFile,
+      env: { PATH: process.env.PATH },
+      cliPath: standInCli(),
+      buildDirectory: build,
+      prebuiltDirectory: prebuilt,
+    });
+    expect(calls().map((call) => [call.patched, call.amxFixed])).toEqual([[true, false]]);
+    expect(readFileSync(join(build, 'libggml-cpu-sapphirerapids.so'), 'utf8')).toBe('prebuilt sapphirerapids');
+    const log = readFileSync(logFile, 'utf8');
+    expect(log).toMatch(
+      /llama\.cpp-v0\.4\.0-amx-tile-config\.patch not applied: node-llama-cpp's prebuilt CPU kernels replace the compiled ones/,
+    );
+    expect(log).toContain('nerion: restored the original sources (addon/AddonContext.cpp, addon/AddonContext.h)');
+    expect(readFileSync(join(packageDirectory, 'llama', 'llama.cpp', MMQ), 'utf8')).toBe(bundledMmq);
   }, 30_000);
 
   it('does not unpack the bundle again when the source is there', async () => {
@@ -408,7 +533,8 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
     });
     await expect(failure).rejects.toMatchObject({ code: 'BUILD_FAILED', data: { logFile, exitCode: 2 } });
     await expect(failure).rejects.toThrow(/exit 2.*ninja: build stopped: subcommand failed\..*build\.log/);
-    expect(calls().map((call) => call.patched)).toEqual([true]);
+    expect(calls().map((call) => [call.patched, call.amxFixed])).toEqual([[true, true]]);
+    expect(readFileSync(join(directory, 'node-llama-cpp', 'llama', 'llama.cpp', MMQ), 'utf8')).toBe(bundledMmq);
     expect(readFileSync(join(directory, 'node-llama-cpp', 'llama', 'addon', 'AddonContext.h'), 'utf8')).toBe(
       readFileSync(join(REAL_ADDON, 'AddonContext.h'), 'utf8'),
     );
@@ -433,9 +559,30 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
     const deadline = Date.now() + 5000;
     while (isProcessAlive(compiler) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(isProcessAlive(compiler)).toBe(false);
-    // the addon sources are the original again
+    // the addon and llama.cpp sources are the original again
     expect(readFileSync(join(directory, 'node-llama-cpp', 'llama', 'addon', 'AddonContext.cpp'), 'utf8')).toBe(
       readFileSync(join(REAL_ADDON, 'AddonContext.cpp'), 'utf8'),
+    );
+    expect(readFileSync(join(directory, 'node-llama-cpp', 'llama', 'llama.cpp', MMQ), 'utf8')).toBe(bundledMmq);
+  }, 30_000);
+
+  it('an unpacked llama.cpp the AMX fix does not fit: nothing is built, and the addon patch is taken out again', async () => {
+    const packageDirectory = fakePackage({ unpacked: true });
+    writeFileSync(join(packageDirectory, 'llama', 'llama.cpp', MMQ), '// another llama.cpp release\n');
+    const failure = buildLlamaCpp({
+      prerequisites: prerequisites(packageDirectory),
+      logFile: join(directory, 'build.log'),
+      env: { PATH: process.env.PATH },
+      cliPath: standInCli(),
+    });
+    await expect(failure).rejects.toMatchObject({ code: 'BUILD_FAILED' });
+    await expect(failure).rejects.toThrow(/llama\/llama\.cpp\/ggml\/src\/ggml-cpu\/amx\/mmq\.cpp is not the one/);
+    expect(calls()).toEqual([]);
+    expect(readFileSync(join(packageDirectory, 'llama', 'addon', 'AddonContext.cpp'), 'utf8')).toBe(
+      readFileSync(join(REAL_ADDON, 'AddonContext.cpp'), 'utf8'),
+    );
+    expect(readFileSync(join(directory, 'build.log'), 'utf8')).toContain(
+      'nerion: restored the original sources (addon/AddonContext.cpp, addon/AddonContext.h)',
     );
   }, 30_000);
 });

@@ -1,7 +1,8 @@
 /**
  * nerion's opt-in llama.cpp build (issue #16): node-llama-cpp's own source build, from the llama.cpp release
  * it bundles (`node_modules/node-llama-cpp/llama/gitRelease.bundle`), in the configuration of its prebuilt
- * binaries, with one small patch to its addon (`patches/node-llama-cpp-3.21.1-threadpool.patch`).
+ * binaries, with one small patch to its addon (`patches/node-llama-cpp-3.21.1-threadpool.patch`) and, for
+ * kernels compiled here, llama.cpp's AMX tile-configuration fix (`patches/llama.cpp-v0.4.0-amx-tile-config.patch`).
  *
  * Why: node-llama-cpp never attaches a ggml threadpool to a context, so ggml creates and joins its worker
  * threads on every `llama_decode`, while llama-bench and llama-server attach one persistent pool that polls
@@ -17,7 +18,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, createWriteStream, existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NerionError, describeError, stopProcessGroup, type SpawnFunction } from '@nerion/backend-core';
 import { applyPatch, parsePatch, reversePatch } from 'diff';
@@ -29,9 +30,18 @@ export type LlamaBuildSetting = 'auto' | 'prebuilt';
 /** Names the addon patch in the build's CMake options (and so in node-llama-cpp's build folder name). */
 export const ADDON_PATCH_ID = 'threadpool-1';
 
-/** The patch file shipped with this package. */
+/** The addon patch shipped with this package. */
 export function addonPatchFile(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', 'patches', 'node-llama-cpp-3.21.1-threadpool.patch');
+}
+
+/**
+ * The fix to ggml's AMX tile configuration shipped with this package, for llama.cpp's source (paths relative
+ * to the llama.cpp folder). GCC 12.2 compiles the unpatched kernel into code that dies with SIGILL on an AMX
+ * CPU; the build only needs it when it keeps its own CPU kernels, and the benchmark's llama-bench always.
+ */
+export function amxTileConfigPatchFile(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', 'patches', 'llama.cpp-v0.4.0-amx-tile-config.patch');
 }
 
 /**
@@ -95,8 +105,9 @@ export function parseBuildProgress(line: string): { fraction: number; step?: str
   return undefined;
 }
 
-/** The addon patch in place for a build; `restore()` puts the original sources back, byte for byte. */
-export interface AppliedAddonPatch {
+/** A patch in place for a build; `restore()` puts the original sources back, byte for byte. */
+export interface AppliedSourcePatch {
+  /** The patched files, relative to node-llama-cpp's `llama/` folder. */
   files: readonly string[];
   /** The sources were already patched (a build stopped before it could restore them). */
   alreadyApplied: boolean;
@@ -106,42 +117,96 @@ export interface AppliedAddonPatch {
 const REINSTALL: readonly string[] = ['npm', 'i', '-E', 'node-llama-cpp@3.21.1'];
 
 /**
- * Applies nerion's addon patch to node-llama-cpp's `llama/addon` sources. Every file is checked before any is
- * written, so a source that is not the one the patch is for changes nothing and is BUILD_FAILED with the
- * reinstall command. Sources left patched by an interrupted build are recognised (the patch reverses
- * cleanly) and restored to the original afterwards all the same.
+ * Applies one unified diff to the files under `root` (its paths are relative to it). Every file is checked
+ * before any is written, so a source that is not the one the patch is for changes nothing and is the error
+ * `mismatch` makes. Sources left patched by an interrupted build are recognised (the patch reverses cleanly)
+ * and restored to the original afterwards all the same.
  */
-export function applyAddonPatch(packageDirectory: string, patchFile: string = addonPatchFile()): AppliedAddonPatch {
-  const llamaDirectory = join(packageDirectory, 'llama');
-  const planned = parsePatch(readFileSync(patchFile, 'utf8')).map((patch) => {
+function applySourcePatch(options: {
+  root: string;
+  patchFile: string;
+  /** `root` relative to node-llama-cpp's `llama/` folder ('' for the folder itself). */
+  shownRoot: string;
+  mismatch: (shown: string, why: string) => NerionError;
+}): AppliedSourcePatch {
+  const planned = parsePatch(readFileSync(options.patchFile, 'utf8')).map((patch) => {
     const name = (patch.newFileName ?? '').replace(/^b\//, '');
-    const file = join(llamaDirectory, name);
-    const mismatch = (why: string) =>
-      new NerionError(
-        'BUILD_FAILED',
-        `node-llama-cpp's addon source llama/${name} ${why}, so nerion's threadpool patch (for node-llama-cpp 3.21.1) does not apply — reinstall it with \`${REINSTALL.join(' ')}\`; nothing was changed.`,
-        { fix: { command: [...REINSTALL] }, data: { file, patchFile } },
-      );
+    const file = join(options.root, name);
+    const shown = join(options.shownRoot, name);
     let current: string;
     try {
       current = readFileSync(file, 'utf8');
     } catch (error) {
-      throw mismatch(`could not be read (${describeError(error)})`);
+      throw options.mismatch(shown, `could not be read (${describeError(error)})`);
     }
     const patched = applyPatch(current, patch);
-    if (patched !== false) return { file, original: current, patched, already: false };
+    if (patched !== false) return { file, shown, original: current, patched, already: false };
     const original = applyPatch(current, reversePatch(patch));
-    if (original !== false) return { file, original, patched: current, already: true };
-    throw mismatch('is not the one the patch was written for');
+    if (original !== false) return { file, shown, original, patched: current, already: true };
+    throw options.mismatch(shown, 'is not the one the patch was written for');
   });
   for (const entry of planned) if (!entry.already) writeFileAtomic.sync(entry.file, entry.patched);
   return {
-    files: planned.map((entry) => relative(llamaDirectory, entry.file)),
+    files: planned.map((entry) => entry.shown),
     alreadyApplied: planned.every((entry) => entry.already),
     restore: () => {
       for (const entry of planned) writeFileAtomic.sync(entry.file, entry.original);
     },
   };
+}
+
+/**
+ * Applies nerion's addon patch to node-llama-cpp's `llama/addon` sources (see `applySourcePatch`). A source
+ * that does not fit is BUILD_FAILED with the reinstall command.
+ */
+export function applyAddonPatch(packageDirectory: string, patchFile: string = addonPatchFile()): AppliedSourcePatch {
+  return applySourcePatch({
+    root: join(packageDirectory, 'llama'),
+    patchFile,
+    shownRoot: '',
+    mismatch: (shown, why) =>
+      new NerionError(
+        'BUILD_FAILED',
+        `node-llama-cpp's addon source llama/${shown} ${why}, so nerion's threadpool patch (for node-llama-cpp 3.21.1) does not apply — reinstall it with \`${REINSTALL.join(' ')}\`; nothing was changed.`,
+        { fix: { command: [...REINSTALL] }, data: { file: join(packageDirectory, 'llama', shown), patchFile } },
+      ),
+  });
+}
+
+/**
+ * Applies nerion's fix to ggml's AMX tile configuration (`amxTileConfigPatchFile`) to node-llama-cpp's
+ * unpacked llama.cpp source (`llama/llama.cpp`, unpacked from its bundle). A source that does not fit (another
+ * release unpacked there) is BUILD_FAILED with node-llama-cpp's command that unpacks `release` from the bundle
+ * again; nothing is changed.
+ */
+export function applyLlamaCppPatch(
+  packageDirectory: string,
+  release: string,
+  patchFile: string = amxTileConfigPatchFile(),
+): AppliedSourcePatch {
+  const unpack = [
+    'npx',
+    '--no',
+    'node-llama-cpp',
+    'source',
+    'download',
+    '--release',
+    release,
+    '--skipBuild',
+    '--gpu',
+    'false',
+  ];
+  return applySourcePatch({
+    root: join(packageDirectory, 'llama', 'llama.cpp'),
+    patchFile,
+    shownRoot: 'llama.cpp',
+    mismatch: (shown, why) =>
+      new NerionError(
+        'BUILD_FAILED',
+        `node-llama-cpp's unpacked llama.cpp source llama/${shown} ${why}, so nerion's AMX fix (for llama.cpp ${release}, the bundled release) does not apply — unpack the bundled release again with \`${unpack.join(' ')}\` and run \`nerion doctor --build-llama\` again; nothing was changed.`,
+        { fix: { command: unpack }, data: { file: join(packageDirectory, 'llama', shown), patchFile } },
+      ),
+  });
 }
 
 /** What `usePrebuiltCpuKernels` did: the kernel libraries it put in place, or why it left the local ones. */
@@ -152,12 +217,39 @@ export interface CpuKernelsReport {
 }
 
 /**
+ * node-llama-cpp's prebuilt CPU kernels (`libggml-cpu-*`) that can stand in for a build of `release`: those of
+ * its prebuilt package for this platform when that was built from the same llama.cpp release; else why not.
+ */
+export function prebuiltCpuKernels(options: {
+  packageDirectory: string;
+  release: string;
+  prebuiltDirectory?: string;
+}): { directory: string; kernels: readonly string[] } | { keptLocal: string } {
+  const prebuilt = options.prebuiltDirectory ?? prebuiltBinariesDirectory(options.packageDirectory);
+  if (prebuilt === undefined) return { keptLocal: 'no prebuilt CPU binaries for this platform' };
+  let release: unknown;
+  try {
+    const metadata = JSON.parse(readFileSync(join(prebuilt, '_nlcBuildMetadata.json'), 'utf8')) as {
+      buildOptions?: { llamaCpp?: { release?: unknown } };
+    };
+    release = metadata.buildOptions?.llamaCpp?.release;
+  } catch (error) {
+    return { keptLocal: `the prebuilt binaries' metadata could not be read (${describeError(error)})` };
+  }
+  if (release !== options.release)
+    return { keptLocal: `the prebuilt binaries are llama.cpp ${String(release)}, the build is ${options.release}` };
+  const kernels = readdirSync(prebuilt).filter((file) => /^libggml-cpu-[\w.]+\.(so|dylib|dll)$/.test(file));
+  if (kernels.length === 0) return { keptLocal: 'the prebuilt binaries have no separate CPU kernels' };
+  return { directory: prebuilt, kernels };
+}
+
+/**
  * Puts node-llama-cpp's own prebuilt CPU kernels (`libggml-cpu-*.so`, the dynamically loaded CPU variants)
  * into the local build's folder in place of the locally compiled ones, when the prebuilt package for this
  * platform has them and was built from the same llama.cpp release. The build then differs from the prebuilt
- * binaries by the addon patch alone, and a local compiler cannot change the kernels: GCC 12.2 here compiled
- * llama.cpp's AMX matrix kernels into code that dies with SIGILL on the first quantised prompt batch, where
- * node-llama-cpp's GCC 11.4 build of the same source runs (decision 0005). Each file is copied under a
+ * binaries by the addon patch alone, and a local compiler cannot change the kernels (GCC 12.2 compiles
+ * llama.cpp's unpatched AMX kernel into code that dies with SIGILL; the build applies the fix, but kernels
+ * compiled here are used only where there are no prebuilt ones: decision 0005). Each file is copied under a
  * temporary name and renamed, so a kernel is never half-written.
  */
 export function usePrebuiltCpuKernels(options: {
@@ -168,24 +260,9 @@ export function usePrebuiltCpuKernels(options: {
   /** The prebuilt binaries' folder (default: node-llama-cpp's package for this platform). */
   prebuiltDirectory?: string;
 }): CpuKernelsReport {
-  const prebuilt = options.prebuiltDirectory ?? prebuiltBinariesDirectory(options.packageDirectory);
-  if (prebuilt === undefined) return { copied: [], keptLocal: 'no prebuilt CPU binaries for this platform' };
-  let release: unknown;
-  try {
-    const metadata = JSON.parse(readFileSync(join(prebuilt, '_nlcBuildMetadata.json'), 'utf8')) as {
-      buildOptions?: { llamaCpp?: { release?: unknown } };
-    };
-    release = metadata.buildOptions?.llamaCpp?.release;
-  } catch (error) {
-    return { copied: [], keptLocal: `the prebuilt binaries' metadata could not be read (${describeError(error)})` };
-  }
-  if (release !== options.release)
-    return {
-      copied: [],
-      keptLocal: `the prebuilt binaries are llama.cpp ${String(release)}, the build is ${options.release}`,
-    };
-  const kernels = readdirSync(prebuilt).filter((file) => /^libggml-cpu-[\w.]+\.(so|dylib|dll)$/.test(file));
-  if (kernels.length === 0) return { copied: [], keptLocal: 'the prebuilt binaries have no separate CPU kernels' };
+  const found = prebuiltCpuKernels(options);
+  if ('keptLocal' in found) return { copied: [], keptLocal: found.keptLocal };
+  const { directory: prebuilt, kernels } = found;
   for (const file of kernels) {
     const target = join(options.buildDirectory, file);
     const partial = `${target}.nerion-partial`;
@@ -312,6 +389,8 @@ export interface BuildLlamaOptions {
   cliPath?: string;
   /** The addon patch (default: the one shipped with this package). */
   patchFile?: string;
+  /** The patch to llama.cpp's source (default: `amxTileConfigPatchFile()`). */
+  llamaCppPatchFile?: string;
   /** The build's library folder (default: from node-llama-cpp's `llama/lastBuild.json`); tests name one. */
   buildDirectory?: string;
   /** node-llama-cpp's prebuilt binaries folder (default: its package for this platform); tests name one. */
@@ -352,15 +431,39 @@ export async function buildLlamaCpp(options: BuildLlamaOptions): Promise<void> {
       ]);
     }
     options.onPhase?.('build');
-    const patch = applyAddonPatch(prerequisites.packageDirectory, options.patchFile);
-    log.write(
-      `nerion: applied ${options.patchFile ?? addonPatchFile()} to ${patch.files.join(', ')}${patch.alreadyApplied ? ' (already in place)' : ''}\n`,
-    );
+    const patches: AppliedSourcePatch[] = [];
+    const logApplied = (file: string, applied: AppliedSourcePatch) => {
+      patches.push(applied);
+      log.write(
+        `nerion: applied ${file} to ${applied.files.join(', ')}${applied.alreadyApplied ? ' (already in place)' : ''}\n`,
+      );
+    };
     try {
+      const addonPatch = options.patchFile ?? addonPatchFile();
+      logApplied(addonPatch, applyAddonPatch(prerequisites.packageDirectory, addonPatch));
+      // The AMX fix matters only for CPU kernels compiled here that the build keeps (see usePrebuiltCpuKernels).
+      const prebuiltKernels = prebuiltCpuKernels({
+        packageDirectory: prerequisites.packageDirectory,
+        release: prerequisites.release,
+        ...(options.prebuiltDirectory === undefined ? {} : { prebuiltDirectory: options.prebuiltDirectory }),
+      });
+      const llamaCppPatch = options.llamaCppPatchFile ?? amxTileConfigPatchFile();
+      if ('keptLocal' in prebuiltKernels)
+        logApplied(
+          llamaCppPatch,
+          applyLlamaCppPatch(prerequisites.packageDirectory, prerequisites.release, llamaCppPatch),
+        );
+      else
+        log.write(
+          `nerion: ${llamaCppPatch} not applied: node-llama-cpp's prebuilt CPU kernels replace the compiled ones\n`,
+        );
       await runStep(options, log, env, [cli, 'source', 'build', '--gpu', 'false', '--noUsageExample']);
     } finally {
-      patch.restore();
-      log.write('nerion: restored the original addon sources\n');
+      for (const applied of patches.reverse()) applied.restore();
+      if (patches.length > 0)
+        log.write(
+          `nerion: restored the original sources (${patches.flatMap((applied) => applied.files).join(', ')})\n`,
+        );
     }
     // A stand-in CLI (tests) builds nothing: only a folder the caller names is touched then.
     const buildDirectory =
