@@ -231,18 +231,9 @@ describe('applyLlamaCppPatch (the AMX fix on the bundled llama.cpp release)', ()
     expect((error as NerionError).message).toMatch(
       /llama\/llama\.cpp\/ggml\/src\/ggml-cpu\/amx\/mmq\.cpp is not the one the patch was written for.*llama\.cpp v0\.4\.0.*nothing was changed/,
     );
-    expect((error as NerionError).fix?.command).toEqual([
-      'npx',
-      '--no',
-      'node-llama-cpp',
-      'source',
-      'download',
-      '--release',
-      'v0.4.0',
-      '--skipBuild',
-      '--gpu',
-      'false',
-    ]);
+    expect((error as NerionError).fix?.command).toEqual(
+      'npx --no node-llama-cpp source download --release v0.4.0 --skipBuild --gpu false'.split(' '),
+    );
     expect(readFileSync(mmqFile(), 'utf8')).toBe('// another release\n');
   });
 });
@@ -309,26 +300,24 @@ function thrownBy(run: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
-describe('usePrebuiltCpuKernels', () => {
-  function folders(release = 'v9.9.9'): { prebuilt: string; build: string } {
-    const prebuilt = join(directory, 'prebuilt');
-    const build = join(directory, 'build', 'Release');
-    mkdirSync(prebuilt, { recursive: true });
-    mkdirSync(build, { recursive: true });
-    writeFileSync(
-      join(prebuilt, '_nlcBuildMetadata.json'),
-      JSON.stringify({ buildOptions: { llamaCpp: { release } } }),
-    );
-    writeFileSync(join(prebuilt, 'libggml-cpu-haswell.so'), 'prebuilt haswell');
-    writeFileSync(join(prebuilt, 'libggml-cpu-sapphirerapids.so'), 'prebuilt sapphirerapids');
-    writeFileSync(join(prebuilt, 'libllama.v0.4.0.so'), 'prebuilt llama');
-    writeFileSync(join(build, 'libggml-cpu-sapphirerapids.so'), 'local sapphirerapids');
-    writeFileSync(join(build, 'libllama.v0.4.0.abc.so'), 'local llama');
-    return { prebuilt, build };
-  }
+/** A prebuilt folder (metadata for `release`, two CPU kernels, a library) and a local build folder. */
+function kernelFolders(release = 'v9.9.9'): { prebuilt: string; build: string } {
+  const prebuilt = join(directory, 'prebuilt');
+  const build = join(directory, 'build', 'Release');
+  mkdirSync(prebuilt, { recursive: true });
+  mkdirSync(build, { recursive: true });
+  writeFileSync(join(prebuilt, '_nlcBuildMetadata.json'), JSON.stringify({ buildOptions: { llamaCpp: { release } } }));
+  writeFileSync(join(prebuilt, 'libggml-cpu-haswell.so'), 'prebuilt haswell');
+  writeFileSync(join(prebuilt, 'libggml-cpu-sapphirerapids.so'), 'prebuilt sapphirerapids');
+  writeFileSync(join(prebuilt, 'libllama.v0.4.0.so'), 'prebuilt llama');
+  writeFileSync(join(build, 'libggml-cpu-sapphirerapids.so'), 'local sapphirerapids');
+  writeFileSync(join(build, 'libllama.v0.4.0.abc.so'), 'local llama');
+  return { prebuilt, build };
+}
 
+describe('usePrebuiltCpuKernels', () => {
   it('puts the prebuilt CPU kernels of the same release in place of the local ones, and nothing else', () => {
-    const { prebuilt, build } = folders();
+    const { prebuilt, build } = kernelFolders();
     const report = usePrebuiltCpuKernels({
       packageDirectory: fakePackage(),
       release: 'v9.9.9',
@@ -343,7 +332,7 @@ describe('usePrebuiltCpuKernels', () => {
   });
 
   it('keeps the local kernels, untouched, for another release or unreadable metadata', () => {
-    const { prebuilt, build } = folders('v0.3.0');
+    const { prebuilt, build } = kernelFolders('v0.3.0');
     const other = usePrebuiltCpuKernels({
       packageDirectory: fakePackage(),
       release: 'v9.9.9',
@@ -363,7 +352,7 @@ describe('usePrebuiltCpuKernels', () => {
   });
 
   it('a kernel that cannot be written is BUILD_FAILED naming the way back, and leaves no partial file', () => {
-    const { prebuilt, build } = folders();
+    const { prebuilt, build } = kernelFolders();
     // a non-empty folder where the kernel should go: the rename onto it fails after the copy
     rmSync(join(build, 'libggml-cpu-sapphirerapids.so'));
     mkdirSync(join(build, 'libggml-cpu-sapphirerapids.so', 'in-the-way'), { recursive: true });
@@ -484,16 +473,7 @@ describe('buildLlamaCpp (stand-in for node-llama-cpp’s CLI)', () => {
 
   it('with prebuilt kernels of the same release to replace the compiled ones, the AMX fix is not applied', async () => {
     const packageDirectory = fakePackage({ unpacked: true });
-    const prebuilt = join(directory, 'prebuilt');
-    const build = join(directory, 'build', 'Release');
-    mkdirSync(prebuilt, { recursive: true });
-    mkdirSync(build, { recursive: true });
-    writeFileSync(
-      join(prebuilt, '_nlcBuildMetadata.json'),
-      JSON.stringify({ buildOptions: { llamaCpp: { release: 'v9.9.9' } } }),
-    );
-    writeFileSync(join(prebuilt, 'libggml-cpu-sapphirerapids.so'), 'prebuilt sapphirerapids');
-    writeFileSync(join(build, 'libggml-cpu-sapphirerapids.so'), 'local sapphirerapids');
+    const { prebuilt, build } = kernelFolders();
     const logFile = join(directory, 'build.log');
     await buildLlamaCpp({
       prerequisites: prerequisites(packageDirectory),
