@@ -21,12 +21,15 @@
 // llama-bench: --llama-bench or NERION_LLAMA_BENCH names a binary; otherwise it is built once (~10-20 min on
 // 2 cores) from node_modules/node-llama-cpp/llama/gitRelease.bundle into ~/.cache/nerion/llama-bench/
 // (NERION_BENCH_CACHE moves it), outside the repository, in llama.cpp's default configuration (native, OpenMP,
-// AMX where the CPU has it) with nerion's AMX tile-configuration fix (patches/llama.cpp-v0.4.0-amx-tile-config
-// .patch in @nerion/backend-llamacpp; without it GCC 12 builds an AMX kernel that crashes). Which llama.cpp build
-// is fastest depends on the weight type (decision 0005): on a Sapphire Rapids CPU a native build without AMX
-// decodes F16 faster (AVX512-FP16 arithmetic) and Q8_0 at half the speed; pass it with --llama-bench to compare. Models (0.4B parameters: embedding 1024, 24 blocks,
-// feed-forward 4096, 16 heads; random weights — speed depends only on shapes) are generated into the same
-// cache by tools/fixtures/tiny-gguf.mjs.
+// AMX where the CPU has it) with nerion's AMX tile-configuration fix (@nerion/backend-llamacpp's
+// patches/llama.cpp-v0.4.0-amx-tile-config.patch; without it GCC 12 builds an AMX kernel that crashes). A
+// llama-bench already in the cache is used as it is: delete the cache's src/ folder to rebuild it with the fix.
+// Which llama.cpp build is fastest depends on the weight type (decision 0005): on a Sapphire Rapids CPU a native
+// build without AMX decodes F16 faster (AVX512-FP16 arithmetic) and Q8_0 at half the speed; pass such a build
+// with --llama-bench to compare.
+//
+// Models (0.4B parameters: embedding 1024, 24 blocks, feed-forward 4096, 16 heads; random weights — speed
+// depends only on shapes) are generated into the same cache by tools/fixtures/tiny-gguf.mjs.
 //
 // Printed, per model type: llama-bench pp<N>/tg<M> at each thread count (median of rounds); nerion at each
 // thread count and at its default settings (thread counts measured on first load, in a fresh cache dir);

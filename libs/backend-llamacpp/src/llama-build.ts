@@ -261,10 +261,19 @@ export function usePrebuiltCpuKernels(options: {
   prebuiltDirectory?: string;
 }): CpuKernelsReport {
   const found = prebuiltCpuKernels(options);
-  if ('keptLocal' in found) return { copied: [], keptLocal: found.keptLocal };
+  return 'keptLocal' in found
+    ? { copied: [], keptLocal: found.keptLocal }
+    : copyCpuKernels(found, options.buildDirectory);
+}
+
+/** Copies `found`'s kernels into `buildDirectory`, each under a temporary name and then renamed. */
+function copyCpuKernels(
+  found: { directory: string; kernels: readonly string[] },
+  buildDirectory: string,
+): CpuKernelsReport {
   const { directory: prebuilt, kernels } = found;
   for (const file of kernels) {
-    const target = join(options.buildDirectory, file);
+    const target = join(buildDirectory, file);
     const partial = `${target}.nerion-partial`;
     try {
       copyFileSync(join(prebuilt, file), partial);
@@ -274,7 +283,7 @@ export function usePrebuiltCpuKernels(options: {
       // Each kernel in place is whole (prebuilt or local), so the build still loads; say how to go back anyway.
       throw new NerionError(
         'BUILD_FAILED',
-        `Copying node-llama-cpp's prebuilt CPU kernel ${file} into ${options.buildDirectory} failed (${describeError(error)}) — free the space or fix the permissions and run \`nerion doctor --build-llama\` again; NERION_LLAMA_BUILD=prebuilt uses the prebuilt binaries meanwhile.`,
+        `Copying node-llama-cpp's prebuilt CPU kernel ${file} into ${buildDirectory} failed (${describeError(error)}) — free the space or fix the permissions and run \`nerion doctor --build-llama\` again; NERION_LLAMA_BUILD=prebuilt uses the prebuilt binaries meanwhile.`,
         { cause: error, fix: { settings: ['NERION_LLAMA_BUILD'], command: ['nerion', 'doctor', '--build-llama'] } },
       );
     }
@@ -431,6 +440,13 @@ export async function buildLlamaCpp(options: BuildLlamaOptions): Promise<void> {
       ]);
     }
     options.onPhase?.('build');
+    // Decided once, before the build: whether node-llama-cpp's prebuilt kernels will replace the compiled ones
+    // (then the AMX fix is not needed) — and after it, the same answer says which kernels the build keeps.
+    const prebuiltKernels = prebuiltCpuKernels({
+      packageDirectory: prerequisites.packageDirectory,
+      release: prerequisites.release,
+      ...(options.prebuiltDirectory === undefined ? {} : { prebuiltDirectory: options.prebuiltDirectory }),
+    });
     const patches: AppliedSourcePatch[] = [];
     const logApplied = (file: string, applied: AppliedSourcePatch) => {
       patches.push(applied);
@@ -441,12 +457,6 @@ export async function buildLlamaCpp(options: BuildLlamaOptions): Promise<void> {
     try {
       const addonPatch = options.patchFile ?? addonPatchFile();
       logApplied(addonPatch, applyAddonPatch(prerequisites.packageDirectory, addonPatch));
-      // The AMX fix matters only for CPU kernels compiled here that the build keeps (see usePrebuiltCpuKernels).
-      const prebuiltKernels = prebuiltCpuKernels({
-        packageDirectory: prerequisites.packageDirectory,
-        release: prerequisites.release,
-        ...(options.prebuiltDirectory === undefined ? {} : { prebuiltDirectory: options.prebuiltDirectory }),
-      });
       const llamaCppPatch = options.llamaCppPatchFile ?? amxTileConfigPatchFile();
       if ('keptLocal' in prebuiltKernels)
         logApplied(
@@ -469,15 +479,12 @@ export async function buildLlamaCpp(options: BuildLlamaOptions): Promise<void> {
     const buildDirectory =
       options.buildDirectory ??
       (options.cliPath === undefined ? lastBuildDirectory(prerequisites.packageDirectory) : undefined);
-    const kernels =
+    const kernels: CpuKernelsReport =
       buildDirectory === undefined
         ? { copied: [], keptLocal: 'the build folder was not found (llama/lastBuild.json)' }
-        : usePrebuiltCpuKernels({
-            packageDirectory: prerequisites.packageDirectory,
-            release: prerequisites.release,
-            buildDirectory,
-            ...(options.prebuiltDirectory === undefined ? {} : { prebuiltDirectory: options.prebuiltDirectory }),
-          });
+        : 'keptLocal' in prebuiltKernels
+          ? { copied: [], keptLocal: prebuiltKernels.keptLocal }
+          : copyCpuKernels(prebuiltKernels, buildDirectory);
     log.write(
       kernels.keptLocal === undefined
         ? `nerion: using node-llama-cpp's prebuilt CPU kernels (${kernels.copied.join(', ')}) in ${buildDirectory}\n`
